@@ -1,0 +1,120 @@
+#include "kitty/cli.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "kitty/version.hpp"
+
+namespace kitty {
+
+Json Finding::to_json() const {
+    Json j = {{"severity", severity}, {"code", code}, {"message", message}};
+    j["path"] = path.empty() ? Json(nullptr) : Json(path);
+    j["line"] = line > 0 ? Json(line) : Json(nullptr);
+    return j;
+}
+
+Json error_document(const Error& error) {
+    Json doc = {{"error", error.what()}, {"code", error.code()}, {"hint", error.hint()}};
+    if (!error.path().empty()) {
+        doc["path"] = error.path().string();
+    }
+    if (error.line() > 0) {
+        doc["line"] = error.line();
+    }
+    return doc;
+}
+
+Tool::Tool(std::string name, std::string description)
+    : name_(std::move(name)), app_(std::move(description), name_) {
+    app_.set_version_flag("--version", name_ + " " + std::string(version) + " (kitty; spec-kitty " +
+                                           std::string(reference_version) + " formats)");
+    app_.fallthrough();
+    app_.require_subcommand(0, 1);
+    const std::map<std::string, Format> formats{{"json", Format::json}, {"text", Format::text}};
+    app_.add_option("--format", format_, "Output: json (one document, the default) or text")
+        ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+        ->option_text("json|text");
+    const std::map<std::string, ColorMode> colors{
+        {"auto", ColorMode::auto_}, {"always", ColorMode::always}, {"never", ColorMode::never}};
+    app_.add_option("--color", color_,
+                    "Colour in text diagnostics: auto (a terminal without NO_COLOR), always, "
+                    "never; JSON never has colour")
+        ->transform(CLI::CheckedTransformer(colors, CLI::ignore_case))
+        ->option_text("auto|always|never");
+}
+
+bool Tool::color_stderr() const {
+    switch (color_) {
+    case ColorMode::always:
+        return true;
+    case ColorMode::never:
+        return false;
+    case ColorMode::auto_:
+        break;
+    }
+    const char* no_color = std::getenv("NO_COLOR");
+    return (no_color == nullptr || *no_color == '\0') && ::isatty(STDERR_FILENO) == 1;
+}
+
+void Tool::print_finding(const Finding& f) const {
+    std::string where = f.path.empty() ? name_ : f.path;
+    if (!f.path.empty() && f.line > 0) {
+        where += ":" + std::to_string(f.line);
+    }
+    std::string label = f.severity;
+    if (color_stderr()) {
+        label = (f.severity == "error" ? "\033[31m" : "\033[33m") + label + "\033[0m";
+    }
+    std::cerr << where << ": " << label << ": " << f.message << "\n";
+}
+
+int Tool::fail(const Error& error) const {
+    if (format_ == Format::json) {
+        std::cout << dump_python(error_document(error)) << "\n" << std::flush;
+    }
+    std::string label = "error";
+    if (color_stderr()) {
+        label = "\033[31merror\033[0m";
+    }
+    std::cerr << name_ << ": " << label << ": " << error.what() << "\n";
+    if (!error.hint().empty()) {
+        std::cerr << name_ << ": hint: " << error.hint() << "\n";
+    }
+    return static_cast<int>(error.exit());
+}
+
+int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::Success& e) {
+        // --help and --version: plain text on stdout, exit 0.
+        return app_.exit(e, std::cout, std::cerr);
+    } catch (const CLI::ParseError& e) {
+        return fail(Error(Exit::usage, "USAGE", e.what(), "run '" + name_ + " --help'"));
+    }
+    try {
+        const Outcome outcome = action();
+        for (const auto& f : outcome.findings) {
+            print_finding(f);
+        }
+        if (format_ == Format::json) {
+            std::cout << dump_python(outcome.document) << "\n";
+        } else {
+            std::cout << outcome.text;
+        }
+        std::cout.flush();
+        return static_cast<int>(outcome.exit);
+    } catch (const Error& e) {
+        return fail(e);
+    } catch (const std::exception& e) {
+        return fail(Error(Exit::internal, "INTERNAL",
+                          std::string("internal error (a bug in kitty): ") + e.what(),
+                          "please report it with the command that triggered it"));
+    }
+}
+
+} // namespace kitty

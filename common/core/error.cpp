@@ -1,0 +1,22 @@
+#include "kitty/error.hpp"
+
+#include <cstring>
+
+namespace kitty {
+
+Error::Error(Exit exit, std::string code, const std::string& message, std::string hint)
+    : std::runtime_error(message), exit_(exit), code_(std::move(code)), hint_(std::move(hint)) {}
+
+Error& Error::at(std::filesystem::path path, int line) {
+    path_ = std::move(path);
+    line_ = line;
+    return *this;
+}
+
+Error system_error(Exit exit, const std::string& what, const std::filesystem::path& path, int err) {
+    Error e(exit, "IO_ERROR", what + " " + path.string() + ": " + std::strerror(err));
+    e.at(path);
+    return e;
+}
+
+} // namespace kitty

@@ -1,0 +1,70 @@
+// The command-line contract every kitty-* binary follows (docs/json-contract.md):
+// CLI11 parsing, --format/--color/--version, one JSON document on stdout, findings and
+// diagnostics on stderr, and the exit-code table. A tool's main() builds its options on
+// Tool::app() and hands Tool::run() the one library call that produces its Outcome.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "kitty/error.hpp"
+#include "kitty/json.hpp"
+
+namespace kitty {
+
+enum class Format { json, text };
+enum class ColorMode { auto_, always, never };
+
+// A problem found in input: reported inside the result and, one line each, on stderr.
+struct Finding {
+    std::string severity; // "error" or "warning"
+    std::string code;
+    std::string message;
+    std::string path;
+    int line = 0;
+
+    Json to_json() const;
+};
+
+// What a command produced: the JSON document, its rendering for people, and the exit code.
+struct Outcome {
+    Json document;
+    std::string text; // ends with a newline unless empty
+    Exit exit = Exit::ok;
+    std::vector<Finding> findings; // echoed to stderr; the document carries them itself
+
+    static Outcome success(Json document, std::string text) {
+        return Outcome{std::move(document), std::move(text), Exit::ok, {}};
+    }
+};
+
+// The failure document {"error", "code", "hint", "path", "line"} (path/line when known).
+Json error_document(const Error& error);
+
+class Tool {
+public:
+    Tool(std::string name, std::string description);
+
+    CLI::App& app() { return app_; }
+    Format format() const { return format_; }
+    bool color_stderr() const;
+
+    // Parses argv, runs `action` (usually chosen by a subcommand callback), prints its
+    // Outcome, and returns the process exit code. Usage errors give exit 2, an Error its
+    // own code, and any other exception exit 70 with "internal error" — never a crash.
+    int run(int argc, char** argv, const std::function<Outcome()>& action);
+
+private:
+    int fail(const Error& error) const;
+    void print_finding(const Finding& finding) const;
+
+    std::string name_;
+    CLI::App app_;
+    Format format_ = Format::json;
+    ColorMode color_ = ColorMode::auto_;
+};
+
+} // namespace kitty

@@ -1,0 +1,34 @@
+// meta.json: the mission's identity file, read tolerantly and written in spec-kitty
+// 3.1.1's byte format (sorted keys, indent 2, raw UTF-8, one trailing newline).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "kitty/json.hpp"
+
+namespace kitty {
+
+// The 3.1.1 byte format of a meta.json document.
+std::string serialize_meta(const Json& meta);
+
+// The parsed meta.json of `mission_dir`, or nullopt when there is none. Malformed JSON or
+// a non-object is Error(Exit::input) naming the file.
+std::optional<Json> load_meta(const std::filesystem::path& mission_dir);
+
+// Checks the fields 3.1.1 requires (non-empty mission_number, slug, mission_slug,
+// friendly_name, mission_type, target_branch, created_at) and writes meta.json atomically.
+void write_meta(const std::filesystem::path& mission_dir, const Json& meta);
+
+// The identity a mission reports, with 3.1.1's fallbacks for legacy files.
+struct MissionIdentity {
+    std::string mission_slug;
+    std::string mission_number;
+    std::string mission_type;
+    std::optional<std::string> mission_id;
+};
+
+MissionIdentity resolve_identity(const std::filesystem::path& mission_dir);
+
+} // namespace kitty

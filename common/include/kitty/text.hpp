@@ -1,0 +1,33 @@
+// Reading text files: UTF-8 validation, newline normalisation, BOM policy.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kitty {
+
+// Byte offset of the first byte that does not start or continue a valid UTF-8 sequence
+// (overlong forms, surrogates and values above U+10FFFF are invalid), or nullopt.
+std::optional<std::size_t> first_invalid_utf8(std::string_view bytes);
+
+// Decodes one code point at `pos` of valid UTF-8 and advances `pos`.
+char32_t next_code_point(std::string_view utf8, std::size_t& pos);
+
+// CRLF and lone CR become LF, as Python's universal-newline text mode reads them.
+std::string normalize_newlines(std::string_view text);
+
+// What to do with a leading U+FEFF: Python's "utf-8" keeps it as a character,
+// "utf-8-sig" drops it. Each spec page says which one a file is read with.
+enum class Bom { keep, strip };
+
+// The raw bytes of a file; a missing or unreadable file is Error(Exit::input).
+std::string read_file_bytes(const std::filesystem::path& path);
+
+// A text file read as Python's read_text does: valid UTF-8 (else Error(Exit::input)
+// "INVALID_UTF8" naming the byte offset and line), newlines normalised, BOM per `bom`.
+std::string read_text_file(const std::filesystem::path& path, Bom bom);
+
+} // namespace kitty

@@ -1,0 +1,246 @@
+#include "kitty/project.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "kitty/error.hpp"
+#include "kitty/git.hpp"
+#include "kitty/mission_meta.hpp"
+#include "kitty/text.hpp"
+#include "kitty/ulid.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty {
+namespace {
+
+bool has_kittify(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_directory(dir / ".kittify", ec);
+}
+
+// For a `.git` file of a linked worktree ("gitdir: <repo>.git/worktrees/<name>"), the
+// main checkout's directory; nullopt for anything else.
+std::optional<fs::path> worktree_main_checkout(const fs::path& dot_git) {
+    std::error_code ec;
+    if (!fs::is_regular_file(dot_git, ec)) {
+        return std::nullopt;
+    }
+    std::string content;
+    try {
+        content = read_file_bytes(dot_git);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+    if (!content.starts_with("gitdir:")) {
+        return std::nullopt;
+    }
+    std::string target = content.substr(7);
+    const auto first = target.find_first_not_of(" \t");
+    const auto last = target.find_last_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+        return std::nullopt;
+    }
+    fs::path gitdir = target.substr(first, last - first + 1);
+    if (gitdir.is_relative()) {
+        gitdir = dot_git.parent_path() / gitdir;
+    }
+    gitdir = gitdir.lexically_normal();
+    if (!gitdir.has_filename()) {
+        gitdir = gitdir.parent_path();
+    }
+    const fs::path worktrees = gitdir.parent_path();
+    const fs::path repo_git = worktrees.parent_path();
+    if (worktrees.filename() != "worktrees" || !repo_git.filename().string().ends_with(".git")) {
+        return std::nullopt;
+    }
+    return repo_git.parent_path();
+}
+
+fs::path absolute_normal(const fs::path& p) {
+    std::error_code ec;
+    fs::path abs = fs::weakly_canonical(fs::absolute(p), ec);
+    return ec ? fs::absolute(p).lexically_normal() : abs;
+}
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+// The directory name without its numeric display prefix ("079-foo" → "foo").
+std::string bare_slug(const std::string& name) {
+    std::size_t i = 0;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
+        ++i;
+    }
+    if (i > 0 && i < name.size() && name[i] == '-') {
+        return name.substr(i + 1);
+    }
+    return name;
+}
+
+} // namespace
+
+std::optional<fs::path> locate_project_root(const fs::path& start) {
+    if (const char* env = std::getenv("SPECIFY_REPO_ROOT"); env != nullptr && *env != '\0') {
+        const fs::path root = absolute_normal(env);
+        if (has_kittify(root)) {
+            return root;
+        }
+    }
+    fs::path cur = absolute_normal(start);
+    for (;;) {
+        if (auto main = worktree_main_checkout(cur / ".git"); main && has_kittify(*main)) {
+            return *main;
+        }
+        if (has_kittify(cur)) {
+            return cur;
+        }
+        if (cur == cur.root_path() || !cur.has_parent_path()) {
+            return std::nullopt;
+        }
+        cur = cur.parent_path();
+    }
+}
+
+fs::path find_project_root(const fs::path& start) {
+    if (auto root = locate_project_root(start)) {
+        return *root;
+    }
+    Error e(Exit::input, "NO_PROJECT",
+            "no kitty project at or above " + absolute_normal(start).string() +
+                " (no .kittify/ directory found)",
+            "run inside a project, pass --project DIR, or create one with 'spec-kitty init'");
+    e.at(absolute_normal(start));
+    throw e;
+}
+
+bool is_worktree_context(const fs::path& dir) {
+    const fs::path abs = absolute_normal(dir);
+    for (const auto& part : abs) {
+        if (part == ".worktrees") {
+            return true;
+        }
+    }
+    std::error_code ec;
+    for (fs::path cur = abs;; cur = cur.parent_path()) {
+        const fs::path dot_git = cur / ".git";
+        if (fs::is_directory(dot_git, ec)) {
+            return false;
+        }
+        if (fs::is_regular_file(dot_git, ec)) {
+            return worktree_main_checkout(dot_git).has_value();
+        }
+        if (cur == cur.root_path() || !cur.has_parent_path()) {
+            return false;
+        }
+    }
+}
+
+fs::path project_lock_dir(const fs::path& project_root) {
+    if (auto common = git_common_dir(project_root)) {
+        return *common / "spec-kitty-locks";
+    }
+    return project_root / ".kittify" / "locks";
+}
+
+std::vector<MissionRef> list_missions(const fs::path& project_root) {
+    std::vector<MissionRef> out;
+    std::error_code ec;
+    const fs::path specs = project_root / "kitty-specs";
+    for (const auto& entry : fs::directory_iterator(specs, ec)) {
+        if (!entry.is_directory(ec)) {
+            continue;
+        }
+        MissionRef ref{entry.path(), entry.path().filename().string(), std::nullopt};
+        try {
+            if (auto meta = load_meta(entry.path())) {
+                if (auto it = meta->find("mission_id"); it != meta->end() && it->is_string()) {
+                    ref.mission_id = it->get<std::string>();
+                }
+            }
+        } catch (const Error&) {
+            // A malformed meta.json only hides the mission's id from selectors.
+        }
+        out.push_back(std::move(ref));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const MissionRef& a, const MissionRef& b) { return a.dir_name < b.dir_name; });
+    return out;
+}
+
+MissionRef resolve_mission(const fs::path& project_root, const std::string& selector) {
+    if (selector.empty()) {
+        throw Error(Exit::usage, "EMPTY_SELECTOR", "the mission selector is empty",
+                    "name a mission by slug, numbered directory, or mission_id");
+    }
+    const auto missions = list_missions(project_root);
+    for (const auto& m : missions) {
+        if (m.dir_name == selector) {
+            return m;
+        }
+    }
+    std::vector<MissionRef> matches;
+    for (const auto& m : missions) {
+        bool hit = bare_slug(m.dir_name) == selector;
+        if (!hit) {
+            try {
+                const MissionIdentity id = resolve_identity(m.dir);
+                hit = id.mission_slug == selector;
+            } catch (const Error&) {
+            }
+        }
+        if (hit) {
+            matches.push_back(m);
+        }
+    }
+    const std::string wanted = upper(selector);
+    if (matches.empty() && wanted.size() >= 8 && is_crockford_base32(wanted)) {
+        for (const auto& m : missions) {
+            if (m.mission_id && m.mission_id->starts_with(wanted)) {
+                matches.push_back(m);
+            }
+        }
+    }
+    if (matches.size() == 1) {
+        return matches.front();
+    }
+    if (matches.empty()) {
+        Error e(Exit::input, "MISSION_NOT_FOUND",
+                "no mission matches '" + selector + "' in " +
+                    (project_root / "kitty-specs").string(),
+                "use a slug, a numbered directory name (079-foo), a mission_id or its first 8+ "
+                "characters");
+        e.at(project_root / "kitty-specs");
+        throw e;
+    }
+    std::string list;
+    for (const auto& m : matches) {
+        list += (list.empty() ? "" : ", ") + m.dir_name;
+        if (m.mission_id) {
+            list += " (" + *m.mission_id + ")";
+        }
+    }
+    throw Error(Exit::conflict, "AMBIGUOUS_MISSION",
+                "mission selector '" + selector + "' matches " + std::to_string(matches.size()) +
+                    " missions: " + list,
+                "use the numbered directory name or the mission_id");
+}
+
+fs::path mission_dir_from_argument(const std::string& argument, const fs::path& start) {
+    std::error_code ec;
+    if (argument.find('/') != std::string::npos || argument == "." || argument == "..") {
+        if (!fs::is_directory(argument, ec)) {
+            Error e(Exit::input, "MISSION_NOT_FOUND", "no mission directory " + argument,
+                    "pass an existing kitty-specs/<mission> directory or a mission selector");
+            e.at(argument);
+            throw e;
+        }
+        return absolute_normal(argument);
+    }
+    return resolve_mission(find_project_root(start), argument).dir;
+}
+
+} // namespace kitty

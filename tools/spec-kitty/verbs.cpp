@@ -1,0 +1,26 @@
+#include "verbs.hpp"
+
+namespace spec_kitty {
+
+// Like git.c's commands[]: add a row here when a tool gains a spec-kitty verb; nothing
+// else in the dispatcher needs to change. `spec-kitty x` also runs `kitty-x` when no row
+// matches.
+std::span<const Verb> verb_table() {
+    static const std::vector<Verb> table = {
+        {{"agent", "mission", "create"},
+         "kitty-mint-id",
+         {"create"},
+         "Create kitty-specs/NNN-<slug>/ with a fresh mission_id"},
+        {{"agent", "mission", "stamp-id"},
+         "kitty-mint-id",
+         {"stamp"},
+         "Give one existing mission a mission_id if it has none"},
+        {{"mint-id"},
+         "kitty-mint-id",
+         {},
+         "Mint a mission_id (ULID); 'mint-id decode ID' decodes one"},
+    };
+    return table;
+}
+
+} // namespace spec_kitty
