@@ -330,7 +330,7 @@ StampResult stamp_mission(const fs::path& mission_dir) {
             bytes = original.substr(0, last_value + 1) + insert + original.substr(last_value + 1);
         }
     }
-    if (parse_json(bytes, file) != stamped) {
+    if (serialize_meta(parse_json(bytes, file)) != serialize_meta(stamped)) {
         throw Error(Exit::internal, "STAMP_MISMATCH",
                     "stamping " + file.string() + " would not give the expected document");
     }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make demo`: the main job on the bundled example project, in a scratch copy.
+set -euo pipefail
+bin=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r "$here/examples/demo-project" "$work/project"
+cd "$work/project"
+export PATH="$bin:$PATH"
+
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
+
+step spec-kitty --version
+step spec-kitty agent mission create demo-feature
+step spec-kitty agent mission create demo-feature --json
+id=$(kitty-mint-id stamp 002-demo-feature | sed -n 's/.*"mission_id": "\([0-9A-Z]*\)".*/\1/p')
+step kitty-mint-id decode "$id" --format text
+echo "# a legacy mission without a mission_id gets one, on request:"
+step spec-kitty agent mission stamp-id legacy-search
+step cat kitty-specs/001-legacy-search/meta.json
+step spec-kitty mint-id --count 3
+printf '\ndemo: OK (project was %s, now removed)\n' "$work/project"
