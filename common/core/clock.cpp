@@ -77,7 +77,7 @@ std::string iso_millis_z(std::uint64_t unix_ms) {
     return date_time(static_cast<std::int64_t>(unix_ms / 1000)) + frac + "Z";
 }
 
-bool parse_iso_utc(const std::string& text, UtcTime& out) {
+bool parse_iso_timestamp(const std::string& text, UtcTime& out) {
     int y = 0;
     unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
     int consumed = 0;
@@ -101,15 +101,24 @@ bool parse_iso_utc(const std::string& text, UtcTime& out) {
         micro = std::stoi(digits);
         rest = rest.substr(i);
     }
-    if (rest != "Z" && rest != "+00:00") {
-        return false;
+    int offset_minutes = 0;
+    if (rest != "Z") {
+        unsigned oh = 0, om = 0;
+        int used = 0;
+        if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') ||
+            std::sscanf(rest.c_str() + 1, "%2u:%2u%n", &oh, &om, &used) != 2 || used != 5 ||
+            oh > 23 || om > 59) {
+            return false;
+        }
+        offset_minutes = (rest[0] == '-' ? -1 : 1) * static_cast<int>(oh * 60 + om);
     }
     using namespace std::chrono;
     const year_month_day ymd{year{y}, month{mo}, day{d}};
     if (!ymd.ok() || h > 23 || mi > 59 || s > 59) {
         return false;
     }
-    const auto secs = sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s};
+    const auto secs = sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} -
+                      minutes{offset_minutes};
     out = UtcTime{duration_cast<seconds>(secs).count(), micro};
     return true;
 }

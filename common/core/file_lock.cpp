@@ -17,6 +17,7 @@ namespace {
 struct Held {
     int fd = -1;
     int depth = 0;
+    pid_t owner = 0; // a forked child inherits the map but not the right to skip flock
 };
 
 // Locks this process holds, by normalised path: a nested acquire of the same path bumps
@@ -41,9 +42,15 @@ FileLock FileLock::acquire(const std::filesystem::path& path, std::chrono::milli
     {
         std::lock_guard guard(registry_mutex());
         auto it = registry().find(key);
-        if (it != registry().end()) {
+        if (it != registry().end() && it->second.owner == ::getpid()) {
             ++it->second.depth;
             return FileLock(key);
+        }
+        if (it != registry().end()) {
+            // Inherited across fork: close our copy of the descriptor without unlocking,
+            // which would release the parent's lock, and lock afresh below.
+            ::close(it->second.fd);
+            registry().erase(it);
         }
     }
 
@@ -76,7 +83,7 @@ FileLock FileLock::acquire(const std::filesystem::path& path, std::chrono::milli
         std::this_thread::sleep_for(poll_interval);
     }
     std::lock_guard guard(registry_mutex());
-    registry()[key] = Held{fd, 1};
+    registry()[key] = Held{fd, 1, ::getpid()};
     return FileLock(key);
 }
 
@@ -103,7 +110,7 @@ void FileLock::release() noexcept {
     }
     std::lock_guard guard(registry_mutex());
     auto it = registry().find(key_);
-    if (it != registry().end() && --it->second.depth == 0) {
+    if (it != registry().end() && it->second.owner == ::getpid() && --it->second.depth == 0) {
         ::flock(it->second.fd, LOCK_UN);
         ::close(it->second.fd);
         registry().erase(it);

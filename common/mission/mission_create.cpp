@@ -215,7 +215,7 @@ Json CreatedMission::to_json() const {
     const bool matches = current_branch == target;
     const std::string summary = branch_summary(current, target);
     UtcTime created{};
-    parse_iso_utc(meta["created_at"].get<std::string>(), created);
+    parse_iso_timestamp(meta["created_at"].get<std::string>(), created);
     const std::string now_iso = iso_seconds_z(created);
 
     Json files = Json::array();

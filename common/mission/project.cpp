@@ -106,6 +106,13 @@ std::optional<fs::path> locate_project_root(const fs::path& start) {
 }
 
 fs::path find_project_root(const fs::path& start) {
+    std::error_code ec;
+    if (!fs::is_directory(start, ec)) {
+        Error e(Exit::input, "NOT_FOUND", "no such directory: " + start.string(),
+                "pass an existing directory");
+        e.at(start);
+        throw e;
+    }
     if (auto root = locate_project_root(start)) {
         return *root;
     }

@@ -245,7 +245,7 @@ std::string completion_script(const std::string& shell) {
         else continue; fi
         candidates+=("${rest%% *}")
     done
-    COMPREPLY=($(compgen -W "${candidates[*]} --json --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(printf '%s\n' "${candidates[@]}" | sort -u) --json --help" -- "$cur"))
 }
 complete -o default -F _spec_kitty spec-kitty
 )";

@@ -25,8 +25,9 @@ std::string iso_seconds_z(UtcTime t);
 // 2026-04-09T07:43:40.726Z for a millisecond count (ULID timestamps).
 std::string iso_millis_z(std::uint64_t unix_ms);
 
-// Parses an ISO-8601 UTC timestamp as spec-kitty writes them ("…+00:00" or "…Z", with or
-// without a fraction of up to 6 digits). Returns false when it is not one.
-bool parse_iso_utc(const std::string& text, UtcTime& out);
+// Parses an ISO-8601 timestamp as spec-kitty files hold them (YYYY-MM-DDTHH:MM:SS, an
+// optional fraction of up to 6 digits, then "Z" or a ±HH:MM offset) into UTC. Returns
+// false when it is not one.
+bool parse_iso_timestamp(const std::string& text, UtcTime& out);
 
 } // namespace kitty

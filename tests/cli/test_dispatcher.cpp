@@ -1,0 +1,110 @@
+// The spec-kitty dispatcher, run as a real binary.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "kitty/json.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::make_project;
+using kitty::test::ProcessResult;
+using kitty::test::run_process;
+using kitty::test::TempDir;
+
+namespace {
+
+ProcessResult sk(std::vector<std::string> args, const fs::path& cwd = {},
+                 std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), kitty::test::tool_path("spec-kitty"));
+    return run_process(args, {"", cwd, std::move(env)});
+}
+
+} // namespace
+
+TEST(Dispatcher, VersionAndHelp) {
+    const auto v = sk({"--version"});
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_NE(v.out.find("0.1.0"), std::string::npos);
+    EXPECT_NE(v.out.find("3.1.1"), std::string::npos);
+    const auto h = sk({"help"});
+    EXPECT_EQ(h.exit_code, 0);
+    EXPECT_NE(h.out.find("agent mission create"), std::string::npos);
+    EXPECT_NE(h.out.find("completion bash|zsh|fish"), std::string::npos);
+    const auto verb_help = sk({"help", "agent", "mission", "create"});
+    EXPECT_EQ(verb_help.exit_code, 0);
+    EXPECT_NE(verb_help.out.find("Kebab-case"), std::string::npos) << verb_help.out;
+}
+
+TEST(Dispatcher, MissionCreateTextByDefaultJsonOnRequest) {
+    TempDir dir;
+    make_project(dir.path());
+    const auto text = sk({"agent", "mission", "create", "demo-feature"}, dir.path());
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("Mission created: 001-demo-feature"), std::string::npos);
+    const auto json = sk({"agent", "mission", "create", "demo-feature", "--json"}, dir.path());
+    EXPECT_EQ(json.exit_code, 0);
+    const Json doc = Json::parse(json.out);
+    EXPECT_EQ(doc["mission_slug"], "002-demo-feature");
+}
+
+TEST(Dispatcher, ExitCodesAndErrorsPassThrough) {
+    TempDir dir;
+    make_project(dir.path());
+    auto r = sk({"agent", "mission", "create", "Bad_Slug", "--json"}, dir.path());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(Json::parse(r.out)["code"], "INVALID_SLUG");
+    r = sk({"mint-id", "decode", "nope", "--json"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_EQ(Json::parse(r.out)["code"], "INVALID_ULID");
+    r = sk({"mint-id", "decode", "nope"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("not a ULID"), std::string::npos);
+}
+
+TEST(Dispatcher, UnknownVerbIsExit2) {
+    auto r = sk({"frobnicate", "now"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown command 'frobnicate now'"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+    r = sk({"frobnicate", "--json"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(Json::parse(r.out)["code"], "UNKNOWN_COMMAND");
+    EXPECT_EQ(sk({"../../bin/sh"}).exit_code, 2) << "verbs are never paths";
+}
+
+TEST(Dispatcher, FallsBackToKittyDashVerbOnPath) {
+    TempDir dir;
+    const fs::path script = dir / "kitty-hello";
+    kitty::test::write_fixture(script, "#!/bin/sh\nprintf '%s|' \"$@\"\nexit 42\n");
+    ::chmod(script.c_str(), 0755);
+    const auto r =
+        sk({"hello", "a b", "--json"}, {}, {{"PATH", dir.path().string() + ":/usr/bin:/bin"}});
+    EXPECT_EQ(r.exit_code, 42);
+    EXPECT_EQ(r.out, "--format|json|a b|");
+}
+
+TEST(Dispatcher, BashCompletionOffersTheNextWord) {
+    const auto script = sk({"completion", "bash"});
+    ASSERT_EQ(script.exit_code, 0);
+    TempDir dir;
+    kitty::test::write_fixture(dir / "c.bash", script.out);
+    const auto complete = [&](const std::string& words, int cword) {
+        return run_process({"/bin/bash", "-c",
+                            "source " + (dir / "c.bash").string() + "; COMP_WORDS=(" + words +
+                                "); COMP_CWORD=" + std::to_string(cword) +
+                                "; _spec_kitty; echo \"${COMPREPLY[*]}\""})
+            .out;
+    };
+    EXPECT_EQ(complete("spec-kitty agent mi", 2), "mission\n");
+    EXPECT_EQ(complete("spec-kitty agent mission c", 3), "create\n");
+    EXPECT_EQ(complete("spec-kitty mi", 1), "mint-id\n");
+    for (const char* shell : {"zsh", "fish"}) {
+        const auto s = sk({"completion", shell});
+        EXPECT_EQ(s.exit_code, 0);
+        EXPECT_NE(s.out.find("agent mission create"), std::string::npos) << shell;
+    }
+    EXPECT_EQ(sk({"completion", "tcsh"}).exit_code, 2);
+}

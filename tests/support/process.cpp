@@ -1,0 +1,172 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <git2.h>
+
+namespace fs = std::filesystem;
+
+namespace kitty::test {
+namespace {
+
+// Tests must not see a developer's pinned clock or project override; meson 1.0 cannot
+// unset variables in a test environment, so the support library does it on load.
+const bool environment_cleaned = [] {
+    ::unsetenv("SOURCE_DATE_EPOCH");
+    ::unsetenv("SPECIFY_REPO_ROOT");
+    return true;
+}();
+
+} // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
+        ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        throw std::runtime_error("fork failed");
+    }
+    if (pid == 0) {
+        ::dup2(in_pipe[0], 0);
+        ::dup2(out_pipe[1], 1);
+        ::dup2(err_pipe[1], 2);
+        if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
+            ::_exit(126);
+        }
+        for (const auto& [k, v] : options.env) {
+            if (v.empty()) {
+                ::unsetenv(k.c_str());
+            } else {
+                ::setenv(k.c_str(), v.c_str(), 1);
+            }
+        }
+        std::vector<char*> args;
+        for (const auto& a : argv) {
+            args.push_back(const_cast<char*>(a.c_str()));
+        }
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(in_pipe[0]);
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    ::signal(SIGPIPE, SIG_IGN);
+    std::size_t written = 0;
+    if (options.input.empty()) {
+        ::close(in_pipe[1]);
+        in_pipe[1] = -1;
+    }
+    ProcessResult result;
+    pollfd fds[3] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}, {in_pipe[1], POLLOUT, 0}};
+    int open_outputs = 2;
+    while (open_outputs > 0) {
+        const nfds_t n = in_pipe[1] >= 0 ? 3 : 2;
+        if (::poll(fds, n, -1) < 0) {
+            continue;
+        }
+        if (n == 3 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            const ssize_t w =
+                ::write(in_pipe[1], options.input.data() + written, options.input.size() - written);
+            written += w > 0 ? static_cast<std::size_t>(w) : 0;
+            if (w < 0 || written == options.input.size()) {
+                ::close(in_pipe[1]);
+                in_pipe[1] = -1;
+            }
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                char buf[65536];
+                const ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
+                if (r > 0) {
+                    (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
+                } else {
+                    ::close(fds[i].fd);
+                    fds[i].fd = -1;
+                    --open_outputs;
+                }
+            }
+        }
+    }
+    if (in_pipe[1] >= 0) {
+        ::close(in_pipe[1]);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+std::string tool_path(const std::string& name) {
+    const char* dir = std::getenv("KITTY_BIN_DIR");
+    if (dir == nullptr) {
+        throw std::runtime_error("KITTY_BIN_DIR is not set (run the tests with meson test)");
+    }
+    return (fs::path(dir) / name).string();
+}
+
+fs::path shared_dir() {
+    const char* dir = std::getenv("KITTY_SHARED_DIR");
+    if (dir == nullptr || !fs::is_directory(fs::path(dir) / "corpus")) {
+        return {};
+    }
+    return dir;
+}
+
+TempDir::TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = (fs::path(base ? base : "/tmp") / "kitty-test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = fs::canonical(tmpl);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+void write_fixture(const fs::path& path, const std::string& content) {
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+}
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+void make_project(const fs::path& root) {
+    fs::create_directories(root / ".kittify");
+}
+
+void make_git_repo(const fs::path& dir, const std::string& branch) {
+    git_libgit2_init();
+    git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+    opts.initial_head = branch.c_str();
+    git_repository* repo = nullptr;
+    if (git_repository_init_ext(&repo, dir.c_str(), &opts) != 0) {
+        throw std::runtime_error("git_repository_init_ext failed");
+    }
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+}
+
+} // namespace kitty::test

@@ -1,0 +1,56 @@
+// Test support: real child processes and scratch directories.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kitty::test {
+
+struct ProcessResult {
+    int exit_code = -1; // the exit status, or 128 + signal number
+    std::string out;
+    std::string err;
+};
+
+struct ProcessOptions {
+    std::string input;                      // written to the child's stdin
+    std::filesystem::path cwd;              // empty: inherit
+    std::map<std::string, std::string> env; // set in the child (empty value: unset)
+};
+
+// Runs argv[0] (a path) with argv, capturing stdout and stderr.
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+// A built binary: $KITTY_BIN_DIR/<name> (set by meson for the test suites).
+std::string tool_path(const std::string& name);
+
+// The shared corpus folder ($KITTY_SHARED_DIR), or empty when it is not there.
+std::filesystem::path shared_dir();
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+public:
+    TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& rel) const { return path_ / rel; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Writes a file, creating parent directories (test fixtures; not atomic on purpose).
+void write_fixture(const std::filesystem::path& path, const std::string& content);
+std::string slurp(const std::filesystem::path& path);
+
+// A directory holding .kittify/, i.e. a minimal kitty project.
+void make_project(const std::filesystem::path& root);
+
+// A git repository at `dir` whose HEAD names `branch` (unborn), made with libgit2.
+void make_git_repo(const std::filesystem::path& dir, const std::string& branch = "main");
+
+} // namespace kitty::test

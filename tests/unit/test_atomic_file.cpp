@@ -1,0 +1,96 @@
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/error.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::test::slurp;
+using kitty::test::TempDir;
+
+namespace {
+
+mode_t mode_of(const fs::path& p) {
+    struct stat st {};
+    ::stat(p.c_str(), &st);
+    return st.st_mode & 07777;
+}
+
+} // namespace
+
+TEST(AtomicWrite, CreatesAndReplaces) {
+    TempDir dir;
+    kitty::write_file_atomic(dir / "f.txt", "one");
+    EXPECT_EQ(slurp(dir / "f.txt"), "one");
+    kitty::write_file_atomic(dir / "f.txt", "two, longer");
+    EXPECT_EQ(slurp(dir / "f.txt"), "two, longer");
+    kitty::write_file_atomic(dir / "f.txt", "");
+    EXPECT_EQ(slurp(dir / "f.txt"), "");
+    // Nothing but the target is left in the directory.
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(AtomicWrite, PreservesModeOrAppliesTheRequestedOne) {
+    TempDir dir;
+    kitty::write_file_atomic(dir / "secret", "x", 0600);
+    EXPECT_EQ(mode_of(dir / "secret"), 0600u);
+    ::chmod((dir / "secret").c_str(), 0640);
+    kitty::write_file_atomic(dir / "secret", "y");
+    EXPECT_EQ(mode_of(dir / "secret"), 0640u);
+    const mode_t old = ::umask(022);
+    kitty::write_file_atomic(dir / "fresh", "z");
+    ::umask(old);
+    EXPECT_EQ(mode_of(dir / "fresh"), 0644u);
+}
+
+TEST(AtomicWrite, FailureLeavesNothingBehind) {
+    TempDir dir;
+    try {
+        kitty::write_file_atomic(dir / "missing-dir" / "f.txt", "data");
+        FAIL() << "no error";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), kitty::Exit::input);
+        EXPECT_NE(std::string(e.what()).find("missing-dir"), std::string::npos);
+    }
+    EXPECT_FALSE(fs::exists(dir / "missing-dir"));
+    // Renaming onto a directory fails after the temp file exists: it must be removed.
+    fs::create_directory(dir / "target");
+    fs::create_directory(dir / "target" / "child");
+    EXPECT_THROW(kitty::write_file_atomic(dir / "target", "data"), kitty::Error);
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(AtomicWrite, SigkillDuringRepeatedWritesNeverTearsTheFile) {
+    TempDir dir;
+    const fs::path target = dir / "state.json";
+    const std::string a(256 * 1024, 'a');
+    const std::string b(384 * 1024, 'b');
+    kitty::write_file_atomic(target, a);
+    std::mt19937 rng(12345);
+    int kills = 0;
+    for (int round = 0; round < 40; ++round) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            for (unsigned i = 0;; ++i) {
+                kitty::write_file_atomic(target, (i % 2) ? a : b);
+            }
+        }
+        ::usleep(1000 + rng() % 20000);
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        kills += WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        const std::string now = slurp(target);
+        ASSERT_TRUE(now == a || now == b)
+            << "torn file after kill " << round << ": " << now.size() << " bytes";
+    }
+    EXPECT_EQ(kills, 40);
+}

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "kitty/error.hpp"
+#include "kitty/text.hpp"
+#include "process.hpp"
+
+using kitty::first_invalid_utf8;
+
+TEST(Utf8, AcceptsValidText) {
+    EXPECT_FALSE(first_invalid_utf8("plain ascii"));
+    EXPECT_FALSE(first_invalid_utf8("caf\xc3\xa9 \xe2\x94\x9c \xf0\x9f\x98\x80"));
+    EXPECT_FALSE(first_invalid_utf8(""));
+}
+
+TEST(Utf8, ReportsOffsetOfFirstBadByte) {
+    EXPECT_EQ(first_invalid_utf8("ab\xffz"), 2u);
+    EXPECT_EQ(first_invalid_utf8("ab\xc3"), 2u);           // truncated sequence
+    EXPECT_EQ(first_invalid_utf8("x\xc0\xaf"), 1u);        // overlong '/'
+    EXPECT_EQ(first_invalid_utf8("xy\xed\xa0\x80"), 2u);   // UTF-16 surrogate
+    EXPECT_EQ(first_invalid_utf8("\xf4\x90\x80\x80"), 0u); // above U+10FFFF
+    EXPECT_EQ(first_invalid_utf8("ok\xe2\x28\xa1"), 2u);   // bad continuation
+}
+
+TEST(Newlines, CrLfAndLoneCrBecomeLf) {
+    EXPECT_EQ(kitty::normalize_newlines("a\r\nb\rc\n\r\n\r"), "a\nb\nc\n\n\n");
+}
+
+TEST(ReadTextFile, BomPolicyAndNormalisation) {
+    kitty::test::TempDir dir;
+    kitty::test::write_fixture(dir / "bom.md", "\xEF\xBB\xBF# Title\r\nbody\r");
+    EXPECT_EQ(kitty::read_text_file(dir / "bom.md", kitty::Bom::strip), "# Title\nbody\n");
+    EXPECT_EQ(kitty::read_text_file(dir / "bom.md", kitty::Bom::keep),
+              "\xEF\xBB\xBF# Title\nbody\n");
+}
+
+TEST(ReadTextFile, InvalidUtf8IsInputErrorWithOffsetAndLine) {
+    kitty::test::TempDir dir;
+    kitty::test::write_fixture(dir / "bad.md", "line one\nline \xfe two\n");
+    try {
+        kitty::read_text_file(dir / "bad.md", kitty::Bom::keep);
+        FAIL() << "no error";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), kitty::Exit::input);
+        EXPECT_EQ(e.code(), "INVALID_UTF8");
+        EXPECT_EQ(e.line(), 2);
+        EXPECT_NE(std::string(e.what()).find("byte offset 14"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ReadTextFile, MissingFileIsNotFound) {
+    try {
+        kitty::read_file_bytes("/nonexistent/kitty/file");
+        FAIL() << "no error";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), kitty::Exit::input);
+        EXPECT_EQ(e.code(), "NOT_FOUND");
+    }
+}
