@@ -37,6 +37,7 @@ int try_lock_in_child(const fs::path& path, std::chrono::milliseconds timeout) {
 // for `seconds`, started in the background; returns once it holds the lock.
 struct PythonHolder {
     pid_t pid = -1;
+    int out = -1; // kept open until wait(): python must not die of a broken pipe
     PythonHolder(const fs::path& path, double seconds) {
         int fds[2];
         if (::pipe(fds) != 0) {
@@ -56,16 +57,21 @@ struct PythonHolder {
             ::_exit(127);
         }
         ::close(fds[1]);
-        char buf[16] = {};
-        const ssize_t n = ::read(fds[0], buf, sizeof buf - 1);
-        ::close(fds[0]);
-        if (n <= 0 || std::string(buf).find("locked") == std::string::npos) {
-            throw std::runtime_error("python3 did not take the lock");
+        out = fds[0];
+        std::string got;
+        char buf[16];
+        while (got.find('\n') == std::string::npos) {
+            const ssize_t n = ::read(out, buf, sizeof buf);
+            if (n <= 0) {
+                throw std::runtime_error("python3 did not take the lock");
+            }
+            got.append(buf, static_cast<std::size_t>(n));
         }
     }
     void wait() const {
         int status = 0;
         ::waitpid(pid, &status, 0);
+        ::close(out);
     }
 };
 
