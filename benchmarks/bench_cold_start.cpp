@@ -1,0 +1,59 @@
+// Whole-process cost: fork+exec+exit of each binary with --version, and of a real
+// `kitty-mint-id` mint, waited for like a shell does. Run with --benchmark_repetitions
+// to get the median (scripts/bench.sh does).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+extern char** environ;
+
+namespace {
+
+void run(const std::string& path, std::vector<std::string> args) {
+    args.insert(args.begin(), path);
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        throw std::runtime_error("cannot spawn " + path);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    waitpid(pid, &status, 0);
+}
+
+void BM_ColdStart(benchmark::State& state, const std::string& tool, std::vector<std::string> args) {
+    const std::string path = std::string(KITTY_BIN_DIR) + "/" + tool;
+    for (auto _ : state) {
+        run(path, args);
+    }
+}
+
+BENCHMARK_CAPTURE(BM_ColdStart, spec_kitty_version, "spec-kitty", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_mint_id_version, "kitty-mint-id", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_mint_id_mint, "kitty-mint-id", {})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, spec_kitty_mint_id, "spec-kitty", {"mint-id"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+} // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `make bench`: Google Benchmark suites, medians of repeated runs.
+set -euo pipefail
+build=${1:-build}
+"$build/benchmarks/bench-core" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+"$build/benchmarks/bench-cold-start" --benchmark_repetitions=10 \
+    --benchmark_report_aggregates_only=true --benchmark_min_time=0.5
