@@ -14,9 +14,7 @@ Error& Error::at(std::filesystem::path path, int line) {
 }
 
 Error system_error(Exit exit, const std::string& what, const std::filesystem::path& path, int err) {
-    Error e(exit, "IO_ERROR", what + " " + path.string() + ": " + std::strerror(err));
-    e.at(path);
-    return e;
+    return Error(exit, "IO_ERROR", what + " " + path.string() + ": " + std::strerror(err)).at(path);
 }
 
 } // namespace kitty

@@ -73,12 +73,11 @@ FileLock FileLock::acquire(const std::filesystem::path& path, std::chrono::milli
         if (timeout >= std::chrono::milliseconds::zero() &&
             std::chrono::steady_clock::now() >= deadline) {
             ::close(fd);
-            Error e(Exit::temporary, "LOCK_TIMEOUT",
-                    "timed out after " + std::to_string(timeout.count()) + " ms waiting for lock " +
-                        key,
-                    "another kitty or spec-kitty process holds it; retry when it has finished");
-            e.at(key);
-            throw e;
+            throw Error(Exit::temporary, "LOCK_TIMEOUT",
+                        "timed out after " + std::to_string(timeout.count()) +
+                            " ms waiting for lock " + key,
+                        "another kitty or spec-kitty process holds it; retry when it has finished")
+                .at(key);
         }
         std::this_thread::sleep_for(poll_interval);
     }

@@ -227,11 +227,10 @@ Json parse_json(std::string_view text, const std::filesystem::path& source) {
         const std::string what = e.what();
         const auto colon = what.find(": ");
         const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-        Error err(Exit::input, "INVALID_JSON",
-                  source.string() + ":" + std::to_string(line) + ": invalid JSON: " + detail,
-                  "fix the JSON syntax at that line");
-        err.at(source, line);
-        throw err;
+        throw Error(Exit::input, "INVALID_JSON",
+                    source.string() + ":" + std::to_string(line) + ": invalid JSON: " + detail,
+                    "fix the JSON syntax at that line")
+            .at(source, line);
     }
 }
 

@@ -92,17 +92,16 @@ std::string normalize_newlines(std::string_view text) {
 std::string read_file_bytes(const std::filesystem::path& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
-        Error e(Exit::input, "NOT_A_FILE", path.string() + " is a directory, not a file");
-        e.at(path);
-        throw e;
+        throw Error(Exit::input, "NOT_A_FILE", path.string() + " is a directory, not a file")
+            .at(path);
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         const int err = errno;
         if (err == ENOENT) {
-            Error e(Exit::input, "NOT_FOUND", "no such file: " + path.string(), "check the path");
-            e.at(path);
-            throw e;
+            throw Error(Exit::input, "NOT_FOUND", "no such file: " + path.string(),
+                        "check the path")
+                .at(path);
         }
         throw system_error(Exit::input, "cannot read", path, err);
     }
@@ -119,12 +118,11 @@ std::string read_text_file(const std::filesystem::path& path, Bom bom) {
     if (auto bad = first_invalid_utf8(bytes)) {
         const int line = 1 + static_cast<int>(std::count(
                                  bytes.begin(), bytes.begin() + static_cast<long>(*bad), '\n'));
-        Error e(Exit::input, "INVALID_UTF8",
-                path.string() + ": invalid UTF-8 at byte offset " + std::to_string(*bad) +
-                    " (line " + std::to_string(line) + ")",
-                "save the file as UTF-8");
-        e.at(path, line);
-        throw e;
+        throw Error(Exit::input, "INVALID_UTF8",
+                    path.string() + ": invalid UTF-8 at byte offset " + std::to_string(*bad) +
+                        " (line " + std::to_string(line) + ")",
+                    "save the file as UTF-8")
+            .at(path, line);
     }
     if (bom == Bom::strip && bytes.starts_with("\xEF\xBB\xBF")) {
         bytes.erase(0, 3);

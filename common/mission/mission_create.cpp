@@ -279,10 +279,9 @@ StampResult stamp_mission(const fs::path& mission_dir) {
 
     std::error_code ec;
     if (!fs::exists(file, ec)) {
-        Error e(Exit::input, "NO_META", "no meta.json in " + mission_dir.string(),
-                "stamp works on an existing mission; create one with 'kitty-mint-id create'");
-        e.at(file);
-        throw e;
+        throw Error(Exit::input, "NO_META", "no meta.json in " + mission_dir.string(),
+                    "stamp works on an existing mission; create one with 'kitty-mint-id create'")
+            .at(file);
     }
     const std::string original = read_file_bytes(file);
     const Json meta = load_meta(mission_dir).value();
@@ -290,12 +289,11 @@ StampResult stamp_mission(const fs::path& mission_dir) {
     StampResult result{file, {}, false};
     if (auto it = meta.find("mission_id"); it != meta.end()) {
         if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-            Error e(Exit::conflict, "BAD_MISSION_ID",
-                    file.string() + " has a mission_id that is not a non-empty string (" +
-                        dump_python(*it) + "); kitty never changes an existing id",
-                    "fix the mission_id by hand");
-            e.at(file);
-            throw e;
+            throw Error(Exit::conflict, "BAD_MISSION_ID",
+                        file.string() + " has a mission_id that is not a non-empty string (" +
+                            dump_python(*it) + "); kitty never changes an existing id",
+                        "fix the mission_id by hand")
+                .at(file);
         }
         result.mission_id = it->get<std::string>();
         return result;

@@ -60,11 +60,10 @@ std::optional<Json> load_meta(const fs::path& mission_dir) {
     }
     Json meta = read_json_file(file);
     if (!meta.is_object()) {
-        Error e(Exit::input, "INVALID_META",
-                "expected a JSON object in " + file.string() + ", got " + meta.type_name(),
-                "meta.json must be one JSON object");
-        e.at(file);
-        throw e;
+        throw Error(Exit::input, "INVALID_META",
+                    "expected a JSON object in " + file.string() + ", got " + meta.type_name(),
+                    "meta.json must be one JSON object")
+            .at(file);
     }
     return meta;
 }
@@ -82,12 +81,11 @@ void write_meta(const fs::path& mission_dir, const Json& meta) {
     }
     const fs::path file = mission_dir / "meta.json";
     if (!missing.empty()) {
-        Error e(Exit::input, "INVALID_META",
-                "invalid meta.json for " + mission_dir.filename().string() +
-                    ": missing or empty required field: " + missing,
-                "every new meta.json needs these fields");
-        e.at(file);
-        throw e;
+        throw Error(Exit::input, "INVALID_META",
+                    "invalid meta.json for " + mission_dir.filename().string() +
+                        ": missing or empty required field: " + missing,
+                    "every new meta.json needs these fields")
+            .at(file);
     }
     write_file_atomic(file, serialize_meta(meta));
 }

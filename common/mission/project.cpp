@@ -108,20 +108,18 @@ std::optional<fs::path> locate_project_root(const fs::path& start) {
 fs::path find_project_root(const fs::path& start) {
     std::error_code ec;
     if (!fs::is_directory(start, ec)) {
-        Error e(Exit::input, "NOT_FOUND", "no such directory: " + start.string(),
-                "pass an existing directory");
-        e.at(start);
-        throw e;
+        throw Error(Exit::input, "NOT_FOUND", "no such directory: " + start.string(),
+                    "pass an existing directory")
+            .at(start);
     }
     if (auto root = locate_project_root(start)) {
         return *root;
     }
-    Error e(Exit::input, "NO_PROJECT",
-            "no kitty project at or above " + absolute_normal(start).string() +
-                " (no .kittify/ directory found)",
-            "run inside a project, pass --project DIR, or create one with 'spec-kitty init'");
-    e.at(absolute_normal(start));
-    throw e;
+    throw Error(Exit::input, "NO_PROJECT",
+                "no kitty project at or above " + absolute_normal(start).string() +
+                    " (no .kittify/ directory found)",
+                "run inside a project, pass --project DIR, or create one with 'spec-kitty init'")
+        .at(absolute_normal(start));
 }
 
 bool is_worktree_context(const fs::path& dir) {
@@ -215,13 +213,12 @@ MissionRef resolve_mission(const fs::path& project_root, const std::string& sele
         return matches.front();
     }
     if (matches.empty()) {
-        Error e(Exit::input, "MISSION_NOT_FOUND",
-                "no mission matches '" + selector + "' in " +
-                    (project_root / "kitty-specs").string(),
-                "use a slug, a numbered directory name (079-foo), a mission_id or its first 8+ "
-                "characters");
-        e.at(project_root / "kitty-specs");
-        throw e;
+        throw Error(Exit::input, "MISSION_NOT_FOUND",
+                    "no mission matches '" + selector + "' in " +
+                        (project_root / "kitty-specs").string(),
+                    "use a slug, a numbered directory name (079-foo), a mission_id or its first 8+ "
+                    "characters")
+            .at(project_root / "kitty-specs");
     }
     std::string list;
     for (const auto& m : matches) {
@@ -240,10 +237,9 @@ fs::path mission_dir_from_argument(const std::string& argument, const fs::path& 
     std::error_code ec;
     if (argument.find('/') != std::string::npos || argument == "." || argument == "..") {
         if (!fs::is_directory(argument, ec)) {
-            Error e(Exit::input, "MISSION_NOT_FOUND", "no mission directory " + argument,
-                    "pass an existing kitty-specs/<mission> directory or a mission selector");
-            e.at(argument);
-            throw e;
+            throw Error(Exit::input, "MISSION_NOT_FOUND", "no mission directory " + argument,
+                        "pass an existing kitty-specs/<mission> directory or a mission selector")
+                .at(argument);
         }
         return absolute_normal(argument);
     }
