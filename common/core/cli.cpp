@@ -33,6 +33,10 @@ Tool::Tool(std::string name, std::string description)
     app_.set_version_flag("--version", name_ + " " + std::string(version) + " (kitty; spec-kitty " +
                                            std::string(reference_version) + " formats)");
     app_.fallthrough();
+    app_.footer("Output: one JSON document on stdout (--format text for people); diagnostics on "
+                "stderr.\nExit status: 0 success, 1 check failed, 2 usage, 3 input not found or "
+                "malformed, 4 conflict,\n5 authentication, 70 internal error, 75 temporary "
+                "failure (e.g. lock timeout).");
     app_.require_subcommand(0, 1);
     const std::map<std::string, Format> formats{{"json", Format::json}, {"text", Format::text}};
     app_.add_option("--format", format_, "Output: json (one document, the default) or text")

@@ -43,29 +43,30 @@ int fail(const Args& args, kitty::Exit exit, const std::string& code, const std:
 }
 
 std::string help_text() {
-    std::string out =
-        "usage: spec-kitty [--version] [--help] <command> [<args>] [--json]\n\n"
-        "spec-kitty commands implemented by kitty (text output; --json for one JSON document):\n";
-    std::size_t width = 0;
-    for (const Verb& v : spec_kitty::verb_table()) {
-        std::size_t w = 0;
-        for (auto word : v.words) {
-            w += word.size() + 1;
-        }
-        width = std::max(width, w);
-    }
+    std::vector<std::pair<std::string, std::string>> rows;
     for (const Verb& v : spec_kitty::verb_table()) {
         std::string words;
         for (auto word : v.words) {
             words += (words.empty() ? "" : " ") + std::string(word);
         }
-        out += "  " + words + std::string(width + 2 - words.size(), ' ') + std::string(v.summary) +
-               "\n";
+        rows.emplace_back(words, v.summary);
     }
-    out += "\n  help [<command>]" + std::string(width > 14 ? width - 14 : 1, ' ') +
-           "This list, or a command's own help\n"
-           "  completion bash|zsh|fish  Print a shell completion script\n\n"
-           "Any other 'spec-kitty x …' runs the tool 'kitty-x …' when one is installed.\n"
+    rows.emplace_back("", "");
+    rows.emplace_back("help [<command>]", "This list, or a command's own help");
+    rows.emplace_back("completion bash|zsh|fish", "Print a shell completion script");
+    std::size_t width = 0;
+    for (const auto& row : rows) {
+        width = std::max(width, row.first.size());
+    }
+    std::string out =
+        "usage: spec-kitty [--version] [--help] <command> [<args>] [--json]\n\n"
+        "spec-kitty commands implemented by kitty (text output; --json for one JSON document):\n";
+    for (const auto& [left, right] : rows) {
+        out += left.empty()
+                   ? "\n"
+                   : "  " + left + std::string(width + 2 - left.size(), ' ') + right + "\n";
+    }
+    out += "\nAny other 'spec-kitty x ...' runs the tool 'kitty-x ...' when one is installed.\n"
            "Exit codes are the tools' own; see 'man spec-kitty'.\n";
     return out;
 }
