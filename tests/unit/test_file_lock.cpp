@@ -105,22 +105,25 @@ TEST(FileLock, ReentrantWithinAProcess) {
 TEST(FileLock, WaitsForAHolderThatFinishes) {
     TempDir dir;
     const fs::path path = dir / "w.lock";
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
     const pid_t holder = ::fork();
     if (holder == 0) {
         FileLock lock = FileLock::acquire(path, 1s);
+        const char byte = 'x';
+        [[maybe_unused]] const auto n = ::write(ready[1], &byte, 1);
         ::usleep(400000);
         ::_exit(0);
     }
-    // Give the child time to take the lock first.
-    while (!fs::exists(path)) {
-        ::usleep(1000);
-    }
-    ::usleep(50000);
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1); // the child holds the lock now
     const auto start = std::chrono::steady_clock::now();
     FileLock lock = FileLock::acquire(path, 5s);
     EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
     int status = 0;
     ::waitpid(holder, &status, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
 }
 
 TEST(FileLock, TimeoutIsExit75WithThePath) {
