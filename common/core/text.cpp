@@ -113,8 +113,7 @@ std::string read_file_bytes(const std::filesystem::path& path) {
     return std::move(buf).str();
 }
 
-std::string read_text_file(const std::filesystem::path& path, Bom bom) {
-    std::string bytes = read_file_bytes(path);
+void require_utf8(std::string_view bytes, const std::filesystem::path& path) {
     if (auto bad = first_invalid_utf8(bytes)) {
         const int line = 1 + static_cast<int>(std::count(
                                  bytes.begin(), bytes.begin() + static_cast<long>(*bad), '\n'));
@@ -124,6 +123,11 @@ std::string read_text_file(const std::filesystem::path& path, Bom bom) {
                     "save the file as UTF-8")
             .at(path, line);
     }
+}
+
+std::string read_text_file(const std::filesystem::path& path, Bom bom) {
+    std::string bytes = read_file_bytes(path);
+    require_utf8(bytes, path);
     if (bom == Bom::strip && bytes.starts_with("\xEF\xBB\xBF")) {
         bytes.erase(0, 3);
     }

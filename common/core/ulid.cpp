@@ -86,6 +86,16 @@ std::array<std::uint8_t, 10> Ulid::randomness() const {
     return r;
 }
 
+std::string Ulid::randomness_hex() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (auto b : randomness()) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
 Ulid make_ulid(std::uint64_t timestamp_ms, const std::array<std::uint8_t, 10>& randomness) {
     Ulid u;
     for (int i = 5; i >= 0; --i) {

@@ -284,7 +284,7 @@ StampResult stamp_mission(const fs::path& mission_dir) {
             .at(file);
     }
     const std::string original = read_file_bytes(file);
-    const Json meta = load_meta(mission_dir).value();
+    const Json meta = parse_meta(original, file);
 
     StampResult result{file, {}, false};
     if (auto it = meta.find("mission_id"); it != meta.end()) {

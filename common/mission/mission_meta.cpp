@@ -52,13 +52,9 @@ std::string serialize_meta(const Json& meta) {
     return dump_python(meta, {.indent = 2, .ensure_ascii = false, .sort_keys = true}) + "\n";
 }
 
-std::optional<Json> load_meta(const fs::path& mission_dir) {
-    const fs::path file = mission_dir / "meta.json";
-    std::error_code ec;
-    if (!fs::exists(file, ec)) {
-        return std::nullopt;
-    }
-    Json meta = read_json_file(file);
+Json parse_meta(const std::string& bytes, const fs::path& file) {
+    require_utf8(bytes, file);
+    Json meta = parse_json(bytes, file);
     if (!meta.is_object()) {
         throw Error(Exit::input, "INVALID_META",
                     "expected a JSON object in " + file.string() + ", got " + meta.type_name(),
@@ -66,6 +62,15 @@ std::optional<Json> load_meta(const fs::path& mission_dir) {
             .at(file);
     }
     return meta;
+}
+
+std::optional<Json> load_meta(const fs::path& mission_dir) {
+    const fs::path file = mission_dir / "meta.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        return std::nullopt;
+    }
+    return parse_meta(read_file_bytes(file), file);
 }
 
 void write_meta(const fs::path& mission_dir, const Json& meta) {

@@ -8,20 +8,6 @@
 #include "kitty/project.hpp"
 #include "kitty/ulid.hpp"
 
-namespace {
-
-std::string hex(const std::array<std::uint8_t, 10>& bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : bytes) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
     kitty::Tool tool("kitty-mint-id",
                      "Mint mission identities (ULIDs), decode them, and create or stamp missions.\n"
@@ -61,7 +47,7 @@ int main(int argc, char** argv) {
             out.document = {{"ulid", u.str()},
                             {"timestamp_ms", u.timestamp_ms()},
                             {"timestamp", when},
-                            {"randomness", hex(u.randomness())}};
+                            {"randomness", u.randomness_hex()}};
             out.text = when + "\n";
             return out;
         };

@@ -13,6 +13,10 @@ namespace kitty {
 // The 3.1.1 byte format of a meta.json document.
 std::string serialize_meta(const Json& meta);
 
+// Parses meta.json bytes: valid UTF-8 holding one JSON object, else Error(Exit::input)
+// naming `file`.
+Json parse_meta(const std::string& bytes, const std::filesystem::path& file);
+
 // The parsed meta.json of `mission_dir`, or nullopt when there is none. Malformed JSON or
 // a non-object is Error(Exit::input) naming the file.
 std::optional<Json> load_meta(const std::filesystem::path& mission_dir);

@@ -13,6 +13,10 @@ namespace kitty {
 // (overlong forms, surrogates and values above U+10FFFF are invalid), or nullopt.
 std::optional<std::size_t> first_invalid_utf8(std::string_view bytes);
 
+// Error(Exit::input, "INVALID_UTF8") naming `path`, the byte offset and the line, unless
+// `bytes` is valid UTF-8.
+void require_utf8(std::string_view bytes, const std::filesystem::path& path);
+
 // Decodes one code point at `pos` of valid UTF-8 and advances `pos`.
 char32_t next_code_point(std::string_view utf8, std::size_t& pos);
 

@@ -15,6 +15,7 @@ struct Ulid {
     std::string str() const;
     std::uint64_t timestamp_ms() const;
     std::array<std::uint8_t, 10> randomness() const;
+    std::string randomness_hex() const; // 20 lower-case hex digits
 
     friend bool operator==(const Ulid&, const Ulid&) = default;
 };
