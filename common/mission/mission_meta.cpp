@@ -95,6 +95,14 @@ void write_meta(const fs::path& mission_dir, const Json& meta) {
     write_file_atomic(file, serialize_meta(meta));
 }
 
+std::string mission_number_from_slug(const std::string& slug) {
+    const auto dash = slug.find('-');
+    if (dash == 0 || dash == std::string::npos || slug.find_first_not_of("0123456789") != dash) {
+        return {};
+    }
+    return slug.substr(0, dash);
+}
+
 MissionIdentity resolve_identity(const fs::path& mission_dir) {
     const Json meta = load_meta(mission_dir).value_or(Json::object());
     MissionIdentity id;
@@ -107,14 +115,7 @@ MissionIdentity resolve_identity(const fs::path& mission_dir) {
     }
     id.mission_number = stripped_field(meta, "mission_number");
     if (id.mission_number.empty()) {
-        std::size_t i = 0;
-        while (i < id.mission_slug.size() &&
-               std::isdigit(static_cast<unsigned char>(id.mission_slug[i]))) {
-            ++i;
-        }
-        if (i > 0 && i < id.mission_slug.size() && id.mission_slug[i] == '-') {
-            id.mission_number = id.mission_slug.substr(0, i);
-        }
+        id.mission_number = mission_number_from_slug(id.mission_slug);
     }
     id.mission_type = stripped_field(meta, "mission_type");
     if (id.mission_type.empty()) {

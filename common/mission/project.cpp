@@ -71,14 +71,8 @@ std::string upper(std::string s) {
 
 // The directory name without its numeric display prefix ("079-foo" → "foo").
 std::string bare_slug(const std::string& name) {
-    std::size_t i = 0;
-    while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
-        ++i;
-    }
-    if (i > 0 && i < name.size() && name[i] == '-') {
-        return name.substr(i + 1);
-    }
-    return name;
+    const std::string number = mission_number_from_slug(name);
+    return number.empty() ? name : name.substr(number.size() + 1);
 }
 
 } // namespace

@@ -25,6 +25,10 @@ std::optional<Json> load_meta(const std::filesystem::path& mission_dir);
 // friendly_name, mission_type, target_branch, created_at) and writes meta.json atomically.
 void write_meta(const std::filesystem::path& mission_dir, const Json& meta);
 
+// The digits before the first "-" of a numbered name ("079-foo" → "079"), or "" (3.1.1's
+// mission_number_from_slug).
+std::string mission_number_from_slug(const std::string& slug);
+
 // The identity a mission reports, with 3.1.1's fallbacks for legacy files.
 struct MissionIdentity {
     std::string mission_slug;
