@@ -102,15 +102,16 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
     }
     try {
         const Outcome outcome = action();
-        for (const auto& f : outcome.findings) {
-            print_finding(f);
-        }
         if (format_ == Format::json) {
             std::cout << dump_python(outcome.document) << "\n";
         } else {
             std::cout << outcome.text;
         }
         std::cout.flush();
+        // After the result, so a terminal shows the report and then what is wrong with it.
+        for (const auto& f : outcome.findings) {
+            print_finding(f);
+        }
         return static_cast<int>(outcome.exit);
     } catch (const Error& e) {
         return fail(e);
