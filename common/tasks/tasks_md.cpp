@@ -74,7 +74,7 @@ struct Patterns {
 
     // kitty's own: subtask rows and the phrasings 3.1.1 ignores.
     RE2 subtask{R"(^\s*[-*]\s*\[([ xX])\]\s*(T\d+)\b\s*(\[P\])?\s*(.*?)\s*$)", quiet_options()};
-    RE2 depends_punct{R"((?i)\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))", quiet_options()};
+    RE2 depends_punct{R"((?i)\**\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))", quiet_options()};
     RE2 any_case_id{R"((?i)\b(wp\d{2})\b)", quiet_options()};
     RE2 conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))", quiet_options()};
     RE2 header_like{R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)",
@@ -559,8 +559,8 @@ private:
                 warn("IGNORED_DEPENDENCY_PHRASE",
                      wp.id + ": \"" + std::string(m.data(), m.size()) +
                          "\" is not a form 3.1.1 reads, so " + join(lost) +
-                         (lost.size() == 1 ? " is" : " are") +
-                         " not a dependency; write \"Depends on " + join(lost) +
+                         (lost.size() == 1 ? " is not a dependency" : " are not dependencies") +
+                         "; write \"Depends on " + join(lost) +
                          "\" or \"**Dependencies**: " + join(lost) + "\"",
                      line_no);
             }
