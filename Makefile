@@ -4,13 +4,16 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzz target for `make fuzz` (needs clang; not part of `make test`).
+FUZZ_TIME  ?= 60
 SHARED_DIR ?= ../shared
 # Set SANITIZE=0 to skip the second, ASan+UBSan test run of `make test`.
 SANITIZE   ?= 1
 
 MESON_SETUP = meson setup -Dwerror=true -Dshared_dir=$(SHARED_DIR)
 
-.PHONY: all bootstrap build demo test test-asan bench install clean
+.PHONY: all bootstrap build demo test test-asan fuzz bench install clean
 
 all: build
 
@@ -35,6 +38,18 @@ test-asan: bootstrap
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) --print-errorlogs
 
+fuzz: bootstrap
+	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@[ -f $(FUZZ_BUILD)/build.ninja ] || CXX=clang++ CC=clang meson setup -Dbuildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false \
+		-Dshared_dir=$(SHARED_DIR) $(FUZZ_BUILD)
+	meson compile -C $(FUZZ_BUILD)
+	@for t in tasks-md:tasks wp-frontmatter:frontmatter; do \
+		mkdir -p $(FUZZ_BUILD)/corpus-$${t%%:*}; \
+		$(FUZZ_BUILD)/tests/fuzz-$${t%%:*} -max_total_time=$(FUZZ_TIME) \
+			$(FUZZ_BUILD)/corpus-$${t%%:*} tests/fuzz/seeds/$${t##*:} || exit 1; \
+	done
+
 bench: build
 	@scripts/bench.sh $(BUILD)
 
@@ -42,4 +57,4 @@ install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -105,7 +105,7 @@ YamlNode convert(const YAML::Node& node, int depth) {
             if (!seen.insert(key).second) {
                 throw YamlError{"duplicate key \"" + key + "\"", key_line};
             }
-            out.entries.emplace_back(key, convert(pair.second, depth + 1));
+            out.entries.push_back({key, convert(pair.second, depth + 1)});
             out.key_lines.push_back(key_line);
         }
         return out;

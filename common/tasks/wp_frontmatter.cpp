@@ -270,7 +270,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
     };
     if (find("title") == nullptr) {
         if (const YamlNode* legacy = find("work_package_title")) {
-            doc.entries.emplace_back("title", *legacy);
+            doc.entries.push_back({"title", *legacy});
             doc.key_lines.push_back(lines["work_package_title"]);
             lines["title"] = lines["work_package_title"];
         }
@@ -558,7 +558,7 @@ std::string serialize_wp_file(const WpFrontmatter& frontmatter) {
     YamlNode map;
     map.kind = Kind::mapping;
     for (const std::string& key : frontmatter.field_order()) {
-        map.entries.emplace_back(key, frontmatter.fields.at(key));
+        map.entries.push_back({key, frontmatter.fields.at(key)});
     }
     return "---\n" + emit_yaml_mapping(map) + "---\n" + frontmatter.body;
 }

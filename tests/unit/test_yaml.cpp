@@ -12,7 +12,7 @@ namespace {
 std::string emit_one(const YamlNode& value) {
     YamlNode map;
     map.kind = Kind::mapping;
-    map.entries.emplace_back("k", value);
+    map.entries.push_back({"k", value});
     return kitty::emit_yaml_mapping(map);
 }
 

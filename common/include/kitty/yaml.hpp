@@ -10,20 +10,28 @@
 
 namespace kitty {
 
+struct YamlEntry;
+
 struct YamlNode {
     // What a scalar resolved to; `text` keeps its source spelling (strings: the value).
     enum class Kind { null, boolean, integer, floating, timestamp, string, sequence, mapping };
 
     Kind kind = Kind::null;
     std::string text;
-    std::vector<YamlNode> items;                           // sequence
-    std::vector<std::pair<std::string, YamlNode>> entries; // mapping, in document order
-    std::vector<int> key_lines;                            // mapping: 1-based line of each key
-    int line = 0;                                          // 1-based, in the parsed text
+    std::vector<YamlNode> items;    // sequence
+    std::vector<YamlEntry> entries; // mapping, in document order
+    std::vector<int> key_lines;     // mapping: 1-based line of each key
+    int line = 0;                   // 1-based, in the parsed text
 
     bool is_scalar() const { return kind != Kind::sequence && kind != Kind::mapping; }
     static YamlNode string(std::string value);
     static YamlNode list(const std::vector<std::string>& values);
+};
+
+// A mapping entry (a struct, not std::pair, because YamlNode is incomplete here).
+struct YamlEntry {
+    std::string first;
+    YamlNode second;
 };
 
 // The type ruamel's 1.2 resolver gives a plain (unquoted) scalar.
