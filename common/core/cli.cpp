@@ -103,7 +103,7 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
     try {
         const Outcome outcome = action();
         if (format_ == Format::json) {
-            std::cout << dump_python(outcome.document) << "\n";
+            std::cout << dump_python(outcome.document, outcome.json_style) << "\n";
         } else {
             std::cout << outcome.text;
         }

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "kitty/error.hpp"
 
@@ -132,6 +135,117 @@ std::string read_text_file(const std::filesystem::path& path, Bom bom) {
         bytes.erase(0, 3);
     }
     return normalize_newlines(bytes);
+}
+
+bool is_py_space(char32_t c) {
+    switch (c) {
+    case 0x09:
+    case 0x0A:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x1C:
+    case 0x1D:
+    case 0x1E:
+    case 0x1F:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+        return true;
+    default:
+        return c >= 0x2000 && c <= 0x200A;
+    }
+}
+
+std::string_view py_strip(std::string_view s) {
+    std::size_t begin = 0;
+    while (begin < s.size()) {
+        std::size_t pos = begin;
+        if (!is_py_space(next_code_point(s, pos))) {
+            break;
+        }
+        begin = pos;
+    }
+    std::size_t end = begin;
+    for (std::size_t pos = begin; pos < s.size();) {
+        if (!is_py_space(next_code_point(s, pos))) {
+            end = pos;
+        }
+    }
+    return s.substr(begin, end - begin);
+}
+
+void append_utf8(std::string& out, char32_t c) {
+    if (c < 0x80) {
+        out += static_cast<char>(c);
+    } else if (c < 0x800) {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+        out += static_cast<char>(0xE0 | (c >> 12));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (c >> 18));
+        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+}
+
+namespace {
+
+// str.isprintable(): every category but C* and Z*, plus the space. RE2's Unicode tables
+// stand in for Python's; they may differ on characters assigned after Unicode 14.
+bool is_py_printable(char32_t c, std::string_view encoded) {
+    if (c < 0x80) {
+        return c >= 0x20 && c < 0x7F;
+    }
+    static const RE2 printable(R"([\p{L}\p{M}\p{N}\p{P}\p{S}])");
+    return RE2::FullMatch(re2::StringPiece(encoded.data(), encoded.size()), printable);
+}
+
+} // namespace
+
+std::string python_repr(std::string_view utf8) {
+    const bool has_single = utf8.find('\'') != std::string_view::npos;
+    const bool has_double = utf8.find('"') != std::string_view::npos;
+    const char quote = has_single && !has_double ? '"' : '\'';
+    std::string out(1, quote);
+    for (std::size_t pos = 0; pos < utf8.size();) {
+        const std::size_t start = pos;
+        const char32_t c = next_code_point(utf8, pos);
+        const std::string_view encoded = utf8.substr(start, pos - start);
+        if (c == '\\' || c == static_cast<char32_t>(quote)) {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (is_py_printable(c, encoded)) {
+            out += encoded;
+        } else {
+            char buf[16];
+            if (c < 0x100) {
+                std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
+            } else if (c < 0x10000) {
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+            } else {
+                std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
+            }
+            out += buf;
+        }
+    }
+    return out + quote;
 }
 
 } // namespace kitty

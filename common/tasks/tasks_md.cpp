@@ -94,51 +94,6 @@ std::size_t offset_in(std::string_view whole, Piece part) {
     return static_cast<std::size_t>(part.data() - whole.data());
 }
 
-bool is_py_space(char32_t c) {
-    switch (c) {
-    case 0x09:
-    case 0x0A:
-    case 0x0B:
-    case 0x0C:
-    case 0x0D:
-    case 0x1C:
-    case 0x1D:
-    case 0x1E:
-    case 0x1F:
-    case 0x20:
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-        return true;
-    default:
-        return c >= 0x2000 && c <= 0x200A;
-    }
-}
-
-// Python's str.strip() on valid UTF-8.
-std::string_view py_strip(std::string_view s) {
-    std::size_t begin = 0;
-    while (begin < s.size()) {
-        std::size_t pos = begin;
-        if (!is_py_space(next_code_point(s, pos))) {
-            break;
-        }
-        begin = pos;
-    }
-    std::size_t end = begin;
-    for (std::size_t pos = begin; pos < s.size();) {
-        if (!is_py_space(next_code_point(s, pos))) {
-            end = pos;
-        }
-    }
-    return s.substr(begin, end - begin);
-}
-
 // Does a Python `\b` hold right after a word character at `pos`?
 bool word_boundary_after(std::string_view text, std::size_t pos) {
     if (pos >= text.size()) {

@@ -49,16 +49,7 @@ Input read_input(const ParseTasksRequest& request) {
 std::string py_list_repr(const std::vector<std::string>& items) {
     std::string out = "[";
     for (const std::string& item : items) {
-        const bool dq = item.find('\'') != std::string::npos && item.find('"') == std::string::npos;
-        const char quote = dq ? '"' : '\'';
-        out += (out.size() > 1 ? ", " : "") + std::string(1, quote);
-        for (const char c : item) {
-            if (c == '\\' || c == quote) {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += quote;
+        out += (out.size() > 1 ? ", " : "") + python_repr(item);
     }
     return out + "]";
 }

@@ -105,20 +105,6 @@ std::string kind_name(Kind kind) {
     return "";
 }
 
-bool is_py_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string_view strip(std::string_view s) {
-    while (!s.empty() && is_py_space(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_py_space(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 // [s.strip() for s in text.split(",") if s.strip()]
 std::vector<std::string> split_commas(std::string_view text) {
     std::vector<std::string> out;
@@ -128,7 +114,7 @@ std::vector<std::string> split_commas(std::string_view text) {
         if (end == std::string_view::npos) {
             end = text.size();
         }
-        const std::string_view item = strip(text.substr(begin, end - begin));
+        const std::string_view item = py_strip(text.substr(begin, end - begin));
         if (!item.empty()) {
             out.emplace_back(item);
         }
@@ -241,7 +227,8 @@ const RE2& base_commit_pattern() {
 }
 
 // WPMetadata validation plus model_dump(exclude_none=True).
-std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int offset) {
+std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int offset,
+                                         std::map<std::string, int>& key_lines) {
     const Validator check(path, offset);
     std::map<std::string, YamlNode> out;
     std::map<std::string, int> lines;
@@ -250,6 +237,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
         const std::string& key = doc.entries[i].first;
         const int line = doc.key_lines[i];
         lines[key] = line;
+        key_lines[key] = check.file_line(line);
         if (!kStringFields.count(key) && !kStringListFields.count(key) &&
             !kAnyListFields.count(key) && !kAnyFields.count(key) && !kOtherFields.count(key)) {
             throw Error(Exit::input, "UNKNOWN_KEY",
@@ -276,7 +264,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
         }
     }
     if (YamlNode* deps = find("dependencies"); deps != nullptr && deps->kind == Kind::string) {
-        const std::string_view s = strip(deps->text);
+        const std::string_view s = py_strip(deps->text);
         *deps = YamlNode::list(s == "[]" ? std::vector<std::string>{} : split_commas(s));
     }
     if (YamlNode* refs = find("requirement_refs"); refs != nullptr && refs->kind == Kind::string) {
@@ -310,7 +298,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
         } else if (key == "title") {
             if (value.kind != Kind::null) {
                 check.require_kind(key, value, line, Kind::string);
-                if (strip(value.text).empty()) {
+                if (py_strip(value.text).empty()) {
                     check.fail(key, line, "title must not be empty");
                 }
                 out[key] = value;
@@ -336,7 +324,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
         } else if (key == "shell_pid") {
             std::optional<long long> pid;
             if (value.kind == Kind::string && !value.text.empty()) {
-                std::string digits(strip(value.text));
+                std::string digits(py_strip(value.text));
                 digits.erase(std::remove(digits.begin(), digits.end(), '_'), digits.end());
                 char* end = nullptr;
                 errno = 0;
@@ -510,7 +498,7 @@ WpFrontmatter parse_wp_file(std::string_view bytes, const fs::path& path) {
     }
     std::size_t closing = 0;
     for (std::size_t i = 1; i < lines.size(); ++i) {
-        if (strip(lines[i]) == "---") {
+        if (py_strip(lines[i]) == "---") {
             closing = i;
             break;
         }
@@ -543,7 +531,7 @@ WpFrontmatter parse_wp_file(std::string_view bytes, const fs::path& path) {
             .at(path, 2);
     }
     WpFrontmatter fm;
-    fm.fields = validate(std::move(doc), path, 1);
+    fm.fields = validate(std::move(doc), path, 1, fm.key_lines);
     for (std::size_t i = closing + 1; i < lines.size(); ++i) {
         fm.body += std::string(lines[i]) + (i + 1 < lines.size() ? "\n" : "");
     }

@@ -35,9 +35,10 @@ struct Outcome {
     std::string text; // ends with a newline unless empty
     Exit exit = Exit::ok;
     std::vector<Finding> findings; // echoed to stderr; the document carries them itself
+    PyJsonStyle json_style = {};   // how the document is printed (lanes.json: indent 2)
 
     static Outcome success(Json document, std::string text) {
-        return Outcome{std::move(document), std::move(text), Exit::ok, {}};
+        return Outcome{std::move(document), std::move(text), Exit::ok, {}, {}};
     }
 };
 

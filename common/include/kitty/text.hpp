@@ -34,4 +34,17 @@ std::string read_file_bytes(const std::filesystem::path& path);
 // "INVALID_UTF8" naming the byte offset and line), newlines normalised, BOM per `bom`.
 std::string read_text_file(const std::filesystem::path& path, Bom bom);
 
+// Python's str.isspace() for one code point.
+bool is_py_space(char32_t c);
+
+// Python's str.strip() on valid UTF-8 (Unicode whitespace, not only ASCII).
+std::string_view py_strip(std::string_view s);
+
+// Appends the UTF-8 encoding of `c` (a Unicode scalar value).
+void append_utf8(std::string& out, char32_t c);
+
+// Python's repr() of a str: quotes chosen as Python chooses them, \\ \t \n \r and the
+// quote escaped, non-printable characters as \xhh, \uhhhh or \Uhhhhhhhh.
+std::string python_repr(std::string_view utf8);
+
 } // namespace kitty

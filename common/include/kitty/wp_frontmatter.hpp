@@ -20,7 +20,8 @@ namespace kitty {
 // exclude_none): what a rewrite writes.
 struct WpFrontmatter {
     std::map<std::string, YamlNode> fields;
-    std::string body; // everything after the closing "---" line, byte for byte
+    std::string body;                     // everything after the closing "---" line, byte for byte
+    std::map<std::string, int> key_lines; // the file line of each key that was read
 
     std::optional<std::string> string_field(std::string_view name) const;
     std::vector<std::string> list_field(std::string_view name) const;

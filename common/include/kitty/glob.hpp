@@ -1,0 +1,17 @@
+// Shell-style globs as Python's fnmatch.fnmatch matches them on POSIX (CPython 3.11):
+// the whole string, case-sensitive, `*` crossing `/` and newlines, `?` one code point,
+// `[seq]` / `[!seq]` classes with ranges, no backslash escapes.
+#pragma once
+
+#include <string_view>
+
+namespace kitty {
+
+// fnmatch.fnmatch(name, pattern) for valid UTF-8 `name` and `pattern`.
+bool fnmatch(std::string_view name, std::string_view pattern);
+
+// The leading part of `pattern` before its first `*`, `?` or `[`: every name the pattern
+// matches starts with it.
+std::string_view glob_literal_head(std::string_view pattern);
+
+} // namespace kitty

@@ -1,0 +1,365 @@
+#include "kitty/lanes_report.hpp"
+
+#include <iostream>
+#include <iterator>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/clock.hpp"
+#include "kitty/error.hpp"
+#include "kitty/git.hpp"
+#include "kitty/lane_inputs.hpp"
+#include "kitty/lanes.hpp"
+#include "kitty/project.hpp"
+#include "kitty/text.hpp"
+
+namespace kitty {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Pairs of WPs listed in a document before it only counts the rest.
+constexpr std::size_t kListedPairs = 1000;
+
+LaneSource read_source(const ComputeLanesRequest& request) {
+    if (request.input == "-") {
+        const std::string text(std::istreambuf_iterator<char>(std::cin), {});
+        require_utf8(text, "<stdin>");
+        return lane_source_from_json(parse_json(text, "<stdin>"), "<stdin>");
+    }
+    std::error_code ec;
+    if (fs::is_regular_file(request.input, ec)) {
+        return lane_source_from_json(read_json_file(request.input), request.input);
+    }
+    return read_mission_lane_source(mission_dir_from_argument(request.input, request.start_dir));
+}
+
+// The arguments, with the flags over what the source names over the defaults.
+LaneSource resolve_source(const ComputeLanesRequest& request) {
+    LaneSource source = read_source(request);
+    LaneInputs& in = source.inputs;
+    if (request.mission_slug) {
+        in.mission_slug = *request.mission_slug;
+    }
+    if (in.mission_slug.empty()) {
+        throw Error(Exit::usage, "MISSING_MISSION_SLUG", "no mission slug: the input names none",
+                    "pass --mission-slug, or put mission_slug in the document");
+    }
+    if (request.mission_id) {
+        in.mission_id = *request.mission_id;
+    }
+    if (request.target_branch) {
+        in.target_branch = *request.target_branch;
+    } else if (!source.names_target_branch) {
+        // finalize-tasks lanes against the branch checked out in the main repository.
+        const fs::path repo = source.mission_dir.value_or(request.start_dir);
+        in.target_branch = current_branch(repo).value_or("main");
+    }
+    if (request.computed_at) {
+        UtcTime parsed;
+        if (!parse_iso_timestamp(*request.computed_at, parsed)) {
+            throw Error(Exit::usage, "INVALID_TIMESTAMP",
+                        "--computed-at " + *request.computed_at + " is not an ISO-8601 timestamp",
+                        "use e.g. 2026-01-01T00:00:00+00:00");
+        }
+        in.computed_at = *request.computed_at;
+    } else if (!source.names_computed_at) {
+        in.computed_at = python_isoformat(now_utc());
+    }
+    return source;
+}
+
+std::string joined(const std::vector<std::string>& items, const std::string& sep = ", ") {
+    std::string out;
+    for (const std::string& s : items) {
+        out += (out.empty() ? "" : sep) + s;
+    }
+    return out;
+}
+
+// Two WPs of one code lane of which neither depends on the other, even indirectly: work
+// the WPs declared as parallel that the lane runs one after the other.
+struct LostPair {
+    std::string lane_id;
+    std::string wp_a;
+    std::string wp_b;
+};
+
+std::vector<LostPair> lost_parallelism(const LanesManifest& m, const DependencyMap& graph) {
+    const DependencyReach reach(graph);
+    std::vector<LostPair> out;
+    for (const Lane& lane : m.lanes) {
+        if (lane.is_planning()) {
+            continue;
+        }
+        std::vector<std::string> ids = lane.wp_ids;
+        std::sort(ids.begin(), ids.end());
+        std::map<std::string, std::set<std::string>> deps;
+        for (const std::string& wp : ids) {
+            deps[wp] = reach.transitive_dependencies(wp);
+        }
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            for (std::size_t j = i + 1; j < ids.size(); ++j) {
+                if (!deps[ids[i]].count(ids[j]) && !deps[ids[j]].count(ids[i])) {
+                    out.push_back({lane.lane_id, ids[i], ids[j]});
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::string lane_heading(const LanesManifest& m, const Lane& lane) {
+    if (lane.is_planning()) {
+        return lane.lane_id + "  (planning artifacts: main checkout, branch " + m.target_branch +
+               ")";
+    }
+    return lane.lane_id + "  (worktree .worktrees/" + m.mission_slug + "-" + lane.lane_id +
+           ", branch " + lane_branch_name(m.mission_slug, lane, m.target_branch) + ")";
+}
+
+// The lanes for people: each lane, its WPs in execution order and write scope, then the
+// merges that formed it and the parallel work it lost.
+std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lost) {
+    std::string out = "mission " + m.mission_slug + ", target branch " + m.target_branch + "\n";
+    for (const Lane& lane : m.lanes) {
+        out += lane_heading(m, lane) + "\n";
+        out += "  runs:   " + joined(lane.wp_ids, " -> ") + "\n";
+        out += "  writes: " + (lane.write_scope.empty() ? "(nothing)" : joined(lane.write_scope)) +
+               "\n";
+        for (const CollapseEvent& e : m.events) {
+            const Lane* owner = m.lane_for_wp(e.wp_a);
+            if (owner == &lane) {
+                out += "  merged " + e.wp_a + " + " + e.wp_b + " (" + e.rule + "): " + e.evidence +
+                       "\n";
+            }
+        }
+        if (lost != nullptr) {
+            std::size_t shown = 0, total = 0;
+            for (const LostPair& p : *lost) {
+                if (p.lane_id != lane.lane_id) {
+                    continue;
+                }
+                if (++total <= 10) {
+                    out += "  parallelism lost: " + p.wp_a + " and " + p.wp_b +
+                           " do not depend on each other but run one after the other\n";
+                    ++shown;
+                }
+            }
+            if (total > shown) {
+                out += "  parallelism lost: " + std::to_string(total - shown) + " more pairs\n";
+            }
+        }
+    }
+    if (m.lanes.empty()) {
+        out += "no lanes\n";
+    }
+    out +=
+        std::to_string(m.lanes.size()) + " lanes, " + std::to_string(m.events.size()) + " merges";
+    if (lost != nullptr) {
+        out += ", " + std::to_string(lost->size()) + " pairs of independent WPs share a lane";
+    }
+    return out + "\n";
+}
+
+std::vector<Finding> lost_findings(const LanesManifest& m, const std::vector<LostPair>& lost,
+                                   const std::string& path) {
+    std::vector<Finding> out;
+    for (const Lane& lane : m.lanes) {
+        std::vector<std::string> pairs;
+        for (const LostPair& p : lost) {
+            if (p.lane_id == lane.lane_id) {
+                pairs.push_back(p.wp_a + "/" + p.wp_b);
+            }
+        }
+        if (pairs.empty()) {
+            continue;
+        }
+        const std::size_t total = pairs.size();
+        if (pairs.size() > 5) {
+            pairs.resize(5);
+            pairs.push_back("…");
+        }
+        out.push_back({"warning", "PARALLELISM_LOST",
+                       lane.lane_id + ": " + std::to_string(total) +
+                           " pairs of WPs with no dependency between them share this lane and "
+                           "will run one after the other (" +
+                           joined(pairs) + ")",
+                       path, 0});
+    }
+    return out;
+}
+
+std::string source_path(const LaneSource& source, const ComputeLanesRequest& request) {
+    return source.mission_dir ? source.mission_dir->string() : request.input;
+}
+
+fs::path lanes_path_of(const std::string& input, const fs::path& start_dir) {
+    std::error_code ec;
+    if (fs::is_regular_file(input, ec)) {
+        return input;
+    }
+    return mission_dir_from_argument(input, start_dir) / "lanes.json";
+}
+
+// The main checkout: the project root, or the directory holding kitty-specs/ when there
+// is no .kittify/.
+fs::path repository_root(const fs::path& mission_dir) {
+    if (auto root = locate_project_root(mission_dir)) {
+        return *root;
+    }
+    const fs::path dir = fs::absolute(mission_dir).lexically_normal();
+    const fs::path parent = (dir.has_filename() ? dir : dir.parent_path()).parent_path();
+    if (parent.filename() == "kitty-specs") {
+        return parent.parent_path();
+    }
+    return find_project_root(mission_dir);
+}
+
+} // namespace
+
+Outcome compute_lanes_command(const ComputeLanesRequest& request) {
+    LaneSource source = resolve_source(request);
+    const LanesManifest manifest = compute_lanes(source.inputs);
+    const std::string bytes = serialize_lanes(manifest);
+    Outcome out;
+    out.findings = std::move(source.findings);
+    if (request.for_people) {
+        const std::vector<LostPair> lost = lost_parallelism(manifest, source.inputs.graph);
+        out.text = render_lanes(manifest, &lost);
+    }
+    if (!request.write) {
+        out.document = lanes_json(manifest);
+        out.json_style = {.indent = 2};
+        return out;
+    }
+    if (!source.mission_dir) {
+        throw Error(Exit::usage, "NO_MISSION_DIR",
+                    "--write needs a mission directory, and " + request.input + " names none",
+                    "pass the mission directory, or redirect the printed lanes.json yourself");
+    }
+    const fs::path target = *source.mission_dir / "lanes.json";
+    std::error_code ec;
+    const bool existed = fs::exists(target, ec);
+    const bool changed = !existed || read_file_bytes(target) != bytes;
+    if (changed) {
+        write_file_atomic(target, bytes);
+    }
+    std::vector<std::string> lane_ids;
+    for (const Lane& lane : manifest.lanes) {
+        lane_ids.push_back(lane.lane_id);
+    }
+    out.document = {{"written", target.string()},
+                    {"changed", changed},
+                    {"lane_ids", lane_ids},
+                    {"planning_artifact_wps", manifest.planning_artifact_wps()}};
+    out.text = (changed ? "wrote " : "unchanged ") + target.string() + "\n" + out.text;
+    return out;
+}
+
+Outcome explain_lanes_command(const ComputeLanesRequest& request) {
+    LaneSource source = resolve_source(request);
+    const LanesManifest manifest = compute_lanes(source.inputs);
+    const std::vector<LostPair> lost = lost_parallelism(manifest, source.inputs.graph);
+    Outcome out;
+    out.findings = std::move(source.findings);
+    for (Finding& f : lost_findings(manifest, lost, source_path(source, request))) {
+        out.findings.push_back(std::move(f));
+    }
+    Json lanes = Json::array();
+    for (const Lane& lane : manifest.lanes) {
+        lanes.push_back(
+            {{"lane_id", lane.lane_id},
+             {"wp_ids", lane.wp_ids},
+             {"is_planning_lane", lane.is_planning()},
+             {"branch", lane_branch_name(manifest.mission_slug, lane, manifest.target_branch)},
+             {"write_scope", lane.write_scope},
+             {"predicted_surfaces", lane.predicted_surfaces}});
+    }
+    Json merges = Json::array();
+    for (const CollapseEvent& e : manifest.events) {
+        merges.push_back({{"lane_id", manifest.lane_for_wp(e.wp_a)->lane_id},
+                          {"wp_a", e.wp_a},
+                          {"wp_b", e.wp_b},
+                          {"rule", e.rule},
+                          {"evidence", e.evidence}});
+    }
+    Json pairs = Json::array();
+    for (std::size_t i = 0; i < lost.size() && i < kListedPairs; ++i) {
+        pairs.push_back(
+            {{"lane_id", lost[i].lane_id}, {"wp_a", lost[i].wp_a}, {"wp_b", lost[i].wp_b}});
+    }
+    Json findings = Json::array();
+    for (const Finding& f : out.findings) {
+        findings.push_back(f.to_json());
+    }
+    out.document = {{"mission_slug", manifest.mission_slug},
+                    {"target_branch", manifest.target_branch},
+                    {"lanes", lanes},
+                    {"merges", merges},
+                    {"parallelism_lost", pairs},
+                    {"parallelism_lost_total", lost.size()},
+                    {"findings", findings}};
+    out.text = render_lanes(manifest, &lost);
+    return out;
+}
+
+Outcome resolve_lane_command(const std::string& mission, const std::string& wp_id,
+                             const fs::path& start_dir) {
+    static const RE2 wp_pattern(R"(WP\d{2,})");
+    if (!RE2::FullMatch(wp_id, wp_pattern)) {
+        throw Error(Exit::usage, "INVALID_WP_ID", "'" + wp_id + "' is not a work package id",
+                    "work package ids look like WP01");
+    }
+    const fs::path mission_dir = mission_dir_from_argument(mission, start_dir);
+    const fs::path path = mission_dir / "lanes.json";
+    const LanesFile file = read_lanes_file(path);
+    const LanesManifest& m = file.manifest;
+    const Lane* lane = m.lane_for_wp(wp_id);
+    if (lane == nullptr) {
+        throw Error(Exit::input, "WP_NOT_IN_LANE", wp_id + " is in no lane of " + path.string(),
+                    "recompute lanes (kitty-lanes compute " + mission +
+                        " --write) after adding the WP to tasks.md")
+            .at(path);
+    }
+    const fs::path root = repository_root(mission_dir);
+    const fs::path workspace =
+        lane->is_planning() ? root : root / ".worktrees" / (m.mission_slug + "-" + lane->lane_id);
+    const std::string branch = lane_branch_name(m.mission_slug, *lane, m.target_branch);
+    Outcome out = Outcome::success({{"wp_id", wp_id},
+                                    {"lane_id", lane->lane_id},
+                                    {"branch", branch},
+                                    {"workspace", workspace.string()},
+                                    {"is_planning_lane", lane->is_planning()}},
+                                   wp_id + " -> " + lane->lane_id + ": branch " + branch + ", " +
+                                       (lane->is_planning() ? "main checkout " : "worktree ") +
+                                       workspace.string() + "\n");
+    return out;
+}
+
+Outcome show_lanes_command(const std::string& input, const fs::path& start_dir) {
+    const fs::path path = lanes_path_of(input, start_dir);
+    LanesFile file = read_lanes_file(path);
+    bool ok = true;
+    Json findings = Json::array();
+    for (const Finding& f : file.findings) {
+        ok = ok && f.severity != "error";
+        findings.push_back(f.to_json());
+    }
+    Outcome out;
+    out.document = {{"path", path.string()},
+                    {"shape", file.shape},
+                    {"manifest", lanes_json(file.manifest)},
+                    {"recorded_planning_artifact_wps", file.recorded_planning_artifact_wps},
+                    {"findings", findings},
+                    {"ok", ok}};
+    out.text = path.string() + " (" + file.shape + ")\n" + render_lanes(file.manifest, nullptr);
+    out.exit = ok ? Exit::ok : Exit::check_failed;
+    out.findings = std::move(file.findings);
+    return out;
+}
+
+} // namespace kitty
