@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "kitty/error.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/text.hpp"
 
 namespace kitty {
 
@@ -78,7 +80,9 @@ LanesFile read_lanes_file(const fs::path& path) {
             .at(path);
     }
     const FileReader r(path);
-    const Json doc = read_json_file(path);
+    const std::string bytes = read_file_bytes(path);
+    require_utf8(bytes, path);
+    const Json doc = parse_json(bytes, path);
     if (!doc.is_object()) {
         r.fail("the document is not an object");
     }
@@ -194,6 +198,14 @@ LanesFile read_lanes_file(const fs::path& path) {
         if (!known.count(key)) {
             differences.push_back("extra key " + key);
         }
+    }
+    if (std::any_of(m.lanes.begin(), m.lanes.end(), [](const Lane& lane) {
+            return !lane.depends_on_lanes.empty() || lane.parallel_group != 0;
+        })) {
+        differences.push_back("cross-lane dependencies (3.1.1 never writes them)");
+    }
+    if (dump_python(doc, {.indent = 2}) + "\n" != bytes) {
+        differences.push_back("not in 3.1.1's byte layout");
     }
     for (const std::string& d : differences) {
         out.shape += (out.shape.empty() ? "" : "; ") + d;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kitty/error.hpp"
+#include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
 #include "kitty/tasks_md.hpp"
 #include "kitty/text.hpp"
@@ -174,6 +175,7 @@ Json wp_file_json(const WpFile& f) {
             {"code", f.error->code()}, {"message", f.error->what()}, {"line", f.error->line()}};
     }
     j["frontmatter"] = f.frontmatter ? f.frontmatter->to_json() : Json(nullptr);
+    j["body"] = f.frontmatter ? Json(f.frontmatter->body) : Json(nullptr);
     return j;
 }
 
@@ -241,6 +243,9 @@ Outcome parse_tasks(const ParseTasksRequest& request) {
     doc["source"] = input.source;
     if (input.mission_dir) {
         doc["mission_dir"] = input.mission_dir->string();
+        const auto meta = load_meta(*input.mission_dir);
+        const auto id = meta ? meta->find("mission_id") : Json::const_iterator{};
+        doc["mission_id"] = meta && id != meta->end() && id->is_string() ? *id : Json(nullptr);
     }
     const DependencyMap map = analysis.dependency_map();
     doc["dependencies"] = dependency_map_json(map);
