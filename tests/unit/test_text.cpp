@@ -56,3 +56,27 @@ TEST(ReadTextFile, MissingFileIsNotFound) {
         EXPECT_EQ(e.code(), "NOT_FOUND");
     }
 }
+
+// Python's repr(): each expectation is what CPython 3.11 prints for the same string.
+TEST(PythonRepr, QuotesEscapesAndNonPrintables) {
+    EXPECT_EQ(kitty::python_repr("it's"), "\"it's\"");
+    EXPECT_EQ(kitty::python_repr("a'b\"c"), "'a\\'b\"c'");
+    EXPECT_EQ(kitty::python_repr("say \"hi\""), "'say \"hi\"'");
+    EXPECT_EQ(kitty::python_repr("tab\there\nnl\r"), "'tab\\there\\nnl\\r'");
+    EXPECT_EQ(kitty::python_repr("\\"), "'\\\\'");
+    EXPECT_EQ(kitty::python_repr(std::string("\0", 1)), "'\\x00'");
+    EXPECT_EQ(kitty::python_repr("\x7f"), "'\\x7f'");
+    EXPECT_EQ(kitty::python_repr("\u00a0"), "'\\xa0'");
+    EXPECT_EQ(kitty::python_repr("\u200b"), "'\\u200b'");
+    EXPECT_EQ(kitty::python_repr("\u2028"), "'\\u2028'");
+    EXPECT_EQ(kitty::python_repr("\ue000"), "'\\ue000'");
+    EXPECT_EQ(kitty::python_repr("\U0010ffff"), "'\\U0010ffff'");
+    EXPECT_EQ(kitty::python_repr("a b \u00e9"), "'a b \u00e9'");
+}
+
+TEST(PyStrip, StripsUnicodeWhitespace) {
+    EXPECT_EQ(kitty::py_strip("\u00a0 x y\t\u3000\n"), "x y");
+    EXPECT_EQ(kitty::py_strip("\u200bx"), "\u200bx"); // ZERO WIDTH SPACE is not isspace()
+    EXPECT_EQ(kitty::py_strip(" \x1c"), "");
+    EXPECT_EQ(kitty::py_strip(""), "");
+}
