@@ -72,6 +72,11 @@ LaneSource resolve_source(const ComputeLanesRequest& request) {
     return source;
 }
 
+// "1 pair", "2 pairs".
+std::string count_of(std::size_t n, const std::string& noun) {
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string joined(const std::vector<std::string>& items, const std::string& sep = ", ") {
     std::string out;
     for (const std::string& s : items) {
@@ -150,7 +155,7 @@ std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lo
                 }
             }
             if (total > shown) {
-                out += "  parallelism lost: " + std::to_string(total - shown) + " more pairs\n";
+                out += "  parallelism lost: " + count_of(total - shown, "more pair") + "\n";
             }
         }
     }
@@ -184,9 +189,9 @@ std::vector<Finding> lost_findings(const LanesManifest& m, const std::vector<Los
             pairs.push_back("…");
         }
         out.push_back({"warning", "PARALLELISM_LOST",
-                       lane.lane_id + ": " + std::to_string(total) +
-                           " pairs of WPs with no dependency between them share this lane and "
-                           "will run one after the other (" +
+                       lane.lane_id + ": " + count_of(total, "pair") +
+                           " of WPs with no dependency between them in one lane, run one "
+                           "after the other (" +
                            joined(pairs) + ")",
                        path, 0});
     }
