@@ -1,5 +1,6 @@
-// Whole-process cost: fork+exec+exit of each binary with --version, and of a real
-// `kitty-mint-id` mint, waited for like a shell does. Run with --benchmark_repetitions
+// Whole-process cost: fork+exec+exit of each binary with --version, of a real
+// `kitty-mint-id` mint and of `kitty-lanes compute` on a corpus mission, waited for like a
+// shell does. Run with --benchmark_repetitions
 // to get the median (scripts/bench.sh does).
 #include <fcntl.h>
 #include <spawn.h>
@@ -51,6 +52,20 @@ BENCHMARK_CAPTURE(BM_ColdStart, kitty_mint_id_mint, "kitty-mint-id", {})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_ColdStart, spec_kitty_mint_id, "spec-kitty", {"mint-id"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_lanes_version, "kitty-lanes", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A real mission (079, 10 WP files, the 3.1.1 prose false positives): read tasks.md and
+// every WP file, compute, print lanes.json.
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_lanes_compute_079, "kitty-lanes",
+                  {"compute",
+                   std::string(KITTY_SHARED_DIR) +
+                       "/corpus/missions/v311-079-post-555-release-hardening",
+                   "--target-branch", "main"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

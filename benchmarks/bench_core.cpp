@@ -31,10 +31,14 @@ void BM_ParseUlid(benchmark::State& state) {
 BENCHMARK(BM_ParseUlid);
 
 kitty::Json sample_meta() {
-    return {{"target_branch", "main"},         {"slug", "003-user-auth"},
-            {"mission_type", "software-dev"},  {"mission_slug", "003-user-auth"},
-            {"mission_number", "003"},         {"mission_id", "01KNRQK0R1ZDS8Z57M1TRXF0XR"},
-            {"friendly_name", "user auth \xc3\xa9"}, {"created_at", "2026-04-09T11:45:41+00:00"}};
+    return {{"target_branch", "main"},
+            {"slug", "003-user-auth"},
+            {"mission_type", "software-dev"},
+            {"mission_slug", "003-user-auth"},
+            {"mission_number", "003"},
+            {"mission_id", "01KNRQK0R1ZDS8Z57M1TRXF0XR"},
+            {"friendly_name", "user auth \xc3\xa9"},
+            {"created_at", "2026-04-09T11:45:41+00:00"}};
 }
 
 void BM_SerializeMeta(benchmark::State& state) {

@@ -86,47 +86,44 @@ bool any_overlap(const std::vector<std::string>& a, const std::vector<std::strin
     return false;
 }
 
-// Finds, for one WP, the WPs whose globs might overlap its own: a superset of the
-// overlapping ones, so Rule 2 tests only candidates instead of every pair. Each clause of
-// globs_overlap has an index: equal globs, prefixes that extend or are extended by this
-// one's prefix, and globs whose literal head (the part before a wildcard) starts this
-// prefix or whose prefix starts with this glob's literal head.
+// Finds, for one WP, the WPs whose globs might overlap its own and that are not yet in its
+// lane: a superset of the pairs Rule 2 would merge, so it tests only those instead of
+// every pair. Each clause of globs_overlap has an index of "runs" (WPs sharing a key):
+// equal globs, glob prefixes that extend or are extended by this one's prefix, and globs
+// whose literal head (the part before a wildcard) starts this prefix or starts the other's
+// prefix. A run whose WPs are all in one lane is skipped in O(1) by WPs of that lane.
 class OverlapIndex {
 public:
     explicit OverlapIndex(const std::vector<const std::vector<std::string>*>& owned) {
         for (std::size_t wp = 0; wp < owned.size(); ++wp) {
             for (const std::string& g : *owned[wp]) {
-                const std::string_view prefix = glob_prefix(g);
-                by_prefix_.push_back({prefix, wp});
-                if (!prefix.empty()) {
-                    prefix_exact_[prefix].push_back(wp);
-                }
-                head_exact_[glob_literal_head(g)].push_back(wp);
-                glob_exact_[g].push_back(wp);
+                add(prefix_runs_[glob_prefix(g)], wp);
+                add(head_runs_[glob_literal_head(g)], wp);
+                add(glob_runs_[g], wp);
             }
         }
-        std::sort(by_prefix_.begin(), by_prefix_.end());
     }
 
-    std::vector<std::size_t> candidates(const std::vector<std::string>& globs) const {
+    std::vector<std::size_t> candidates(std::size_t a, const std::vector<std::string>& globs,
+                                        DisjointSets& sets) {
         std::vector<std::size_t> out;
-        const auto add = [&](const auto& map, std::string_view key) {
-            if (const auto it = map.find(key); it != map.end()) {
-                out.insert(out.end(), it->second.begin(), it->second.end());
+        const auto exact = [&](auto& runs, std::string_view key) {
+            if (const auto it = runs.find(key); it != runs.end()) {
+                collect(it->second, a, sets, out);
             }
         };
         for (const std::string& g : globs) {
             const std::string_view prefix = glob_prefix(g);
-            add(glob_exact_, g);
+            exact(glob_runs_, g);
             if (!prefix.empty()) {
-                add_prefixed(prefix, out);
-                for (std::size_t n = 1; n <= prefix.size(); ++n) {
-                    add(prefix_exact_, prefix.substr(0, n));
+                collect_prefixed(prefix, a, sets, out);
+                for (std::size_t n = 1; n < prefix.size(); ++n) {
+                    exact(prefix_runs_, prefix.substr(0, n));
                 }
             }
-            add_prefixed(glob_literal_head(g), out);
+            collect_prefixed(glob_literal_head(g), a, sets, out);
             for (std::size_t n = 0; n <= prefix.size(); ++n) {
-                add(head_exact_, prefix.substr(0, n));
+                exact(head_runs_, prefix.substr(0, n));
             }
         }
         std::sort(out.begin(), out.end());
@@ -135,19 +132,48 @@ public:
     }
 
 private:
-    // Every WP with a glob prefix that starts with `start`.
-    void add_prefixed(std::string_view start, std::vector<std::size_t>& out) const {
-        auto it = std::lower_bound(by_prefix_.begin(), by_prefix_.end(),
-                                   std::pair<std::string_view, std::size_t>{start, 0});
-        for (; it != by_prefix_.end() && it->first.starts_with(start); ++it) {
-            out.push_back(it->second);
+    struct Run {
+        std::vector<std::size_t> members; // ascending
+        bool unified = false;             // all in one lane, for good
+    };
+
+    static void add(Run& run, std::size_t wp) {
+        if (run.members.empty() || run.members.back() != wp) {
+            run.members.push_back(wp);
         }
     }
 
-    std::vector<std::pair<std::string_view, std::size_t>> by_prefix_;
-    std::unordered_map<std::string_view, std::vector<std::size_t>> prefix_exact_;
-    std::unordered_map<std::string_view, std::vector<std::size_t>> head_exact_;
-    std::unordered_map<std::string_view, std::vector<std::size_t>> glob_exact_;
+    // The members after `a` that are not in a's lane.
+    static void collect(Run& run, std::size_t a, DisjointSets& sets,
+                        std::vector<std::size_t>& out) {
+        const std::size_t lane = sets.find(a);
+        const std::size_t first = sets.find(run.members.front());
+        if (run.unified && first == lane) {
+            return;
+        }
+        bool unified = true;
+        for (const std::size_t m : run.members) {
+            const std::size_t root = sets.find(m);
+            unified = unified && root == first;
+            if (m > a && root != lane) {
+                out.push_back(m);
+            }
+        }
+        run.unified = unified;
+    }
+
+    // Every run whose glob prefix starts with `start`.
+    void collect_prefixed(std::string_view start, std::size_t a, DisjointSets& sets,
+                          std::vector<std::size_t>& out) {
+        for (auto it = prefix_runs_.lower_bound(start);
+             it != prefix_runs_.end() && it->first.starts_with(start); ++it) {
+            collect(it->second, a, sets, out);
+        }
+    }
+
+    std::map<std::string_view, Run> prefix_runs_; // sorted: prefix ranges are contiguous
+    std::unordered_map<std::string_view, Run> head_runs_;
+    std::unordered_map<std::string_view, Run> glob_runs_;
 };
 
 // Kahn's algorithm restricted to the lane, always taking the smallest ready WP: the
@@ -400,10 +426,10 @@ LanesManifest compute_lanes(const LaneInputs& in) {
     for (const std::string& wp : code) {
         owned.push_back(&in.manifests.at(wp).owned_files);
     }
-    const OverlapIndex index(owned);
+    OverlapIndex index(owned);
     for (std::size_t a = 0; a < code.size(); ++a) {
-        for (const std::size_t b : index.candidates(*owned[a])) {
-            if (b <= a || sets.find(a) == sets.find(b) || !any_overlap(*owned[a], *owned[b])) {
+        for (const std::size_t b : index.candidates(a, *owned[a], sets)) {
+            if (sets.find(a) == sets.find(b) || !any_overlap(*owned[a], *owned[b])) {
                 continue;
             }
             out.events.push_back(
