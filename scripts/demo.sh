@@ -21,4 +21,11 @@ echo "# a legacy mission without a mission_id gets one, on request:"
 step spec-kitty agent mission stamp-id legacy-search
 step cat kitty-specs/001-legacy-search/meta.json
 step spec-kitty mint-id --count 3
+echo "# its work packages: WP02 needs WP01, WP03 is independent, WP04 is a planning artifact"
+step kitty-parse-tasks kitty-specs/001-legacy-search --format text
+step spec-kitty lanes explain legacy-search --target-branch main
+step sh -c 'kitty-parse-tasks kitty-specs/001-legacy-search | kitty-lanes compute - --target-branch main | head -12'
+step spec-kitty lanes compute legacy-search --target-branch main --write --json
+step spec-kitty lanes resolve legacy-search WP03
+step spec-kitty lanes resolve legacy-search WP04
 printf '\ndemo: OK (project was %s, now removed)\n' "$work/project"

@@ -162,10 +162,9 @@ std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lo
     if (m.lanes.empty()) {
         out += "no lanes\n";
     }
-    out +=
-        std::to_string(m.lanes.size()) + " lanes, " + std::to_string(m.events.size()) + " merges";
+    out += count_of(m.lanes.size(), "lane") + ", " + count_of(m.events.size(), "merge");
     if (lost != nullptr) {
-        out += ", " + std::to_string(lost->size()) + " pairs of independent WPs share a lane";
+        out += ", " + count_of(lost->size(), "pair") + " of independent WPs sharing a lane";
     }
     return out + "\n";
 }

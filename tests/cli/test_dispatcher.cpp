@@ -108,3 +108,25 @@ TEST(Dispatcher, BashCompletionOffersTheNextWord) {
     }
     EXPECT_EQ(sk({"completion", "tcsh"}).exit_code, 2);
 }
+
+TEST(Dispatcher, LanesVerbRunsKittyLanes) {
+    TempDir dir;
+    make_project(dir.path());
+    const fs::path m = dir.path() / "kitty-specs/001-demo";
+    kitty::test::write_fixture(m / "tasks.md", "## WP01\n## WP02\nDepends on WP01\n");
+    for (const char* id : {"WP01", "WP02"}) {
+        kitty::test::write_fixture(m / "tasks" / (std::string(id) + "-x.md"),
+                                   std::string("---\nwork_package_id: ") + id +
+                                       "\nexecution_mode: code_change\nowned_files:\n- src/" + id +
+                                       "/**\n---\n");
+    }
+    const auto text = sk({"lanes", "compute", "001-demo"}, dir.path());
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("runs:   WP01 -> WP02"), std::string::npos) << text.out;
+    const auto json = sk({"lanes", "resolve", "001-demo", "WP02", "--json"}, dir.path());
+    EXPECT_EQ(json.exit_code, 3); // nothing written yet: no lanes.json
+    EXPECT_EQ(Json::parse(json.out)["code"], "MISSING_LANES");
+    EXPECT_EQ(sk({"lanes", "compute", "001-demo", "--write"}, dir.path()).exit_code, 0);
+    const auto resolved = sk({"lanes", "resolve", "001-demo", "WP02", "--json"}, dir.path());
+    EXPECT_EQ(Json::parse(resolved.out)["branch"], "kitty/mission-001-demo-lane-a");
+}
