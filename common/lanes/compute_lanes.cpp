@@ -351,7 +351,7 @@ LanesManifest compute_lanes(const LaneInputs& in) {
         position.emplace(in.graph[i].first, i);
         all.push_back(in.graph[i].first);
     }
-    std::sort(all.begin(), all.end());
+    all = sorted_unique(std::move(all));
     std::vector<std::string> code, planning;
     for (const std::string& wp : all) {
         const auto m = in.manifests.find(wp);

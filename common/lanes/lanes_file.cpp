@@ -79,8 +79,11 @@ LanesFile read_lanes_file(const fs::path& path) {
                     "agent mission finalize-tasks")
             .at(path);
     }
+    return parse_lanes_file(read_file_bytes(path), path);
+}
+
+LanesFile parse_lanes_file(const std::string& bytes, const fs::path& path) {
     const FileReader r(path);
-    const std::string bytes = read_file_bytes(path);
     require_utf8(bytes, path);
     const Json doc = parse_json(bytes, path);
     if (!doc.is_object()) {

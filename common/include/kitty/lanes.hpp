@@ -146,4 +146,7 @@ struct LanesFile {
 // Error(Exit::input, "MISSING_LANES").
 LanesFile read_lanes_file(const std::filesystem::path& path);
 
+// The same for the bytes of a file; `path` names it in errors and findings.
+LanesFile parse_lanes_file(const std::string& bytes, const std::filesystem::path& path);
+
 } // namespace kitty
