@@ -272,6 +272,17 @@ LaneSource from_parse_tasks(const Json& doc, const std::string& source) {
 
 } // namespace
 
+DependencyMap mission_dependency_graph(const fs::path& mission_dir) {
+    std::error_code ec;
+    if (const auto wps = load_wps_manifest(mission_dir)) {
+        return wps_dependency_map(*wps);
+    }
+    if (fs::is_regular_file(mission_dir / "tasks.md", ec)) {
+        return parse_dependencies(read_text_file(mission_dir / "tasks.md", Bom::keep));
+    }
+    return {};
+}
+
 LaneSource read_mission_lane_source(const fs::path& mission_dir) {
     LaneSource out;
     out.mission_dir = mission_dir;
@@ -281,12 +292,7 @@ LaneSource read_mission_lane_source(const fs::path& mission_dir) {
             out.inputs.mission_id = it->get<std::string>();
         }
     }
-    std::error_code ec;
-    if (const auto wps = load_wps_manifest(mission_dir)) {
-        out.inputs.graph = wps_dependency_map(*wps);
-    } else if (fs::is_regular_file(mission_dir / "tasks.md", ec)) {
-        out.inputs.graph = parse_dependencies(read_text_file(mission_dir / "tasks.md", Bom::keep));
-    }
+    out.inputs.graph = mission_dependency_graph(mission_dir);
     add_wp_records(read_wp_records(mission_dir, out), out);
     return out;
 }

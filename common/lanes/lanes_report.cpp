@@ -223,6 +223,33 @@ fs::path repository_root(const fs::path& mission_dir) {
     return find_project_root(mission_dir);
 }
 
+// Given the mission, every WP it lanes must be in a lane, and the lanes name no WP the
+// mission no longer has.
+void check_against_mission(const LanesFile& file, const fs::path& mission_dir, const fs::path& path,
+                           std::vector<Finding>& findings) {
+    std::set<std::string> graph_ids;
+    for (const auto& [wp, deps] : mission_dependency_graph(mission_dir)) {
+        graph_ids.insert(wp);
+        if (file.manifest.lane_for_wp(wp) == nullptr) {
+            findings.push_back({"error", "WP_NOT_IN_LANE",
+                                wp + " is a work package of the mission but in no lane; "
+                                     "recompute lanes",
+                                path.string(), 0});
+        }
+    }
+    for (const Lane& lane : file.manifest.lanes) {
+        for (const std::string& wp : lane.wp_ids) {
+            if (!graph_ids.count(wp)) {
+                findings.push_back({"warning", "UNKNOWN_WP_IN_LANE",
+                                    wp + " (" + lane.lane_id +
+                                        ") is not a work package of the mission's tasks.md or "
+                                        "wps.yaml; recompute lanes",
+                                    path.string(), 0});
+            }
+        }
+    }
+}
+
 } // namespace
 
 Outcome compute_lanes_command(const ComputeLanesRequest& request) {
@@ -347,6 +374,10 @@ Outcome resolve_lane_command(const std::string& mission, const std::string& wp_i
 Outcome show_lanes_command(const std::string& input, const fs::path& start_dir) {
     const fs::path path = lanes_path_of(input, start_dir);
     LanesFile file = read_lanes_file(path);
+    std::error_code ec;
+    if (!fs::is_regular_file(input, ec)) {
+        check_against_mission(file, path.parent_path(), path, file.findings);
+    }
     bool ok = true;
     Json findings = Json::array();
     for (const Finding& f : file.findings) {

@@ -286,6 +286,14 @@ TEST(LanesCli, ShowValidatesExistingFiles) {
     EXPECT_EQ(kitty::dump_python(document(r)["manifest"], {.indent = 2}) + "\n",
               slurp(p.mission / "lanes.json"));
 
+    // A WP added to tasks.md after lanes were computed is in no lane.
+    const std::string tasks = slurp(p.mission / "tasks.md");
+    write_fixture(p.mission / "tasks.md", tasks + "\n## Work Package WP05: Late\n");
+    r = lanes({"show", p.mission.string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(document(r)["findings"][0]["code"], "WP_NOT_IN_LANE");
+    write_fixture(p.mission / "tasks.md", tasks);
+
     write_fixture(p.mission / "lanes.json",
                   R"({"version": 1, "mission_slug": "d", "mission_branch": "b", "target_branch":
 "main", "computed_at": "t", "computed_from": "manual", "lanes": [{"lane_id": "lane-a", "wp_ids":

@@ -139,10 +139,14 @@ TEST(CorpusLanes, ShowReadsEveryCommittedFile) {
         if (!fs::exists(m.dir / "lanes.json")) {
             continue;
         }
-        const auto r = run_process({tool_path("kitty-lanes"), "show", (m.dir / "lanes.json")});
+        const auto r = run_process({tool_path("kitty-lanes"), "show", (m.dir / "").string()});
         ASSERT_NE(r.exit_code, 3) << m.dir << r.out;
         const Json doc = Json::parse(r.out);
         EXPECT_EQ(doc["ok"], r.exit_code == 0) << m.dir;
+        // Files from before lane-planning leave planning WPs in no lane (076, 078).
+        const bool planning_outside =
+            doc["shape"].get<std::string>().find("planning WPs outside") != std::string::npos;
+        EXPECT_EQ(r.exit_code, planning_outside ? 1 : 0) << m.dir << r.err;
         const Json committed = Json::parse(slurp(m.dir / "lanes.json"));
         EXPECT_EQ(doc["manifest"]["lanes"].size(), committed["lanes"].size()) << m.dir;
         if (m.record["committed_lanes_vs_oracle"] == "identical") {
