@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -19,6 +20,11 @@ public:
     TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
     TempFile(const TempFile&) = delete;
     TempFile& operator=(const TempFile&) = delete;
+    TempFile(TempFile&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+        other.fd_ = -1;
+        other.path_.clear();
+    }
+    TempFile& operator=(TempFile&&) = delete;
     ~TempFile() {
         if (fd_ >= 0) {
             ::close(fd_);
@@ -60,10 +66,10 @@ void fsync_directory(const std::filesystem::path& dir) {
     }
 }
 
-} // namespace
-
-void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
-                       std::optional<mode_t> mode) {
+// Writes `bytes` to a new temporary file in the target's directory with the target's
+// mode (or `mode`), synced when `sync` is set, and closed.
+TempFile write_temp(const std::filesystem::path& target, std::string_view bytes,
+                    std::optional<mode_t> mode, bool sync) {
     const std::filesystem::path dir =
         target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     mode_t final_mode = 0;
@@ -98,17 +104,104 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view byt
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0) {
+    if (sync && ::fsync(fd) != 0) {
         throw system_error(Exit::input, "cannot sync", tmp.path(), errno);
     }
     if (tmp.close() != 0) {
         throw system_error(Exit::input, "cannot close", tmp.path(), errno);
     }
+    return tmp;
+}
+
+std::filesystem::path parent_of(const std::filesystem::path& target) {
+    return target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+}
+
+} // namespace
+
+void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
+                       std::optional<mode_t> mode) {
+    TempFile tmp = write_temp(target, bytes, mode, true);
     if (::rename(tmp.path().c_str(), target.c_str()) != 0) {
         throw system_error(Exit::input, "cannot replace", target, errno);
     }
     tmp.committed();
-    fsync_directory(dir);
+    fsync_directory(parent_of(target));
+}
+
+AtomicFileSet::~AtomicFileSet() {
+    if (!committed_) {
+        abort();
+    }
+}
+
+void AtomicFileSet::abort() noexcept {
+    for (const Staged& s : staged_) {
+        ::unlink(s.temp.c_str());
+    }
+    staged_.clear();
+    for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
+        ::rmdir(it->c_str());
+    }
+    created_dirs_.clear();
+}
+
+void AtomicFileSet::stage(const std::filesystem::path& target, std::string_view bytes,
+                          std::optional<mode_t> mode) {
+    std::vector<std::filesystem::path> missing;
+    std::error_code ec;
+    for (std::filesystem::path dir = parent_of(target);
+         !dir.empty() && !std::filesystem::exists(dir, ec); dir = dir.parent_path()) {
+        missing.push_back(dir);
+        if (!dir.has_parent_path() || dir.parent_path() == dir) {
+            break;
+        }
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), 0777) != 0) {
+            throw system_error(Exit::input, "cannot create directory", *it, errno);
+        }
+        created_dirs_.push_back(*it);
+    }
+    TempFile tmp = write_temp(target, bytes, mode, false);
+    staged_.push_back({target, tmp.path()});
+    tmp.committed();
+}
+
+void AtomicFileSet::commit() {
+    if (staged_.empty()) {
+        committed_ = true;
+        return;
+    }
+    // One syncfs makes every staged file durable before any of them becomes visible.
+    const int fd = ::open(staged_.front().temp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::syncfs(fd) != 0) {
+        const int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw system_error(Exit::input, "cannot sync", staged_.front().temp, err);
+    }
+    ::close(fd);
+    std::vector<std::filesystem::path> dirs;
+    for (std::size_t i = 0; i < staged_.size(); ++i) {
+        if (::rename(staged_[i].temp.c_str(), staged_[i].target.c_str()) != 0) {
+            // Targets already renamed keep their new content; the rest stay as they were.
+            const int err = errno;
+            staged_.erase(staged_.begin(), staged_.begin() + static_cast<std::ptrdiff_t>(i));
+            throw system_error(Exit::input, "cannot replace", staged_.front().target, err);
+        }
+        const std::filesystem::path dir = parent_of(staged_[i].target);
+        if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+            dirs.push_back(dir);
+        }
+    }
+    staged_.clear();
+    created_dirs_.clear();
+    committed_ = true;
+    for (const std::filesystem::path& dir : dirs) {
+        fsync_directory(dir);
+    }
 }
 
 } // namespace kitty

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "kitty/error.hpp"
 
@@ -37,6 +38,16 @@ std::string date_time(std::int64_t seconds) {
     return buf;
 }
 
+// isoformat() writes microseconds only when there are some.
+std::string with_fraction(std::string text, int microseconds) {
+    if (microseconds != 0) {
+        char frac[16];
+        std::snprintf(frac, sizeof frac, ".%06d", microseconds);
+        text += frac;
+    }
+    return text;
+}
+
 } // namespace
 
 UtcTime now_utc() {
@@ -58,13 +69,14 @@ UtcTime now_utc() {
 }
 
 std::string python_isoformat(UtcTime t) {
-    std::string out = date_time(t.seconds);
-    if (t.microseconds != 0) {
-        char frac[16];
-        std::snprintf(frac, sizeof frac, ".%06d", t.microseconds);
-        out += frac;
-    }
-    return out + "+00:00";
+    return with_fraction(date_time(t.seconds), t.microseconds) + "+00:00";
+}
+
+std::string python_local_isoformat(UtcTime t) {
+    const std::time_t seconds = static_cast<std::time_t>(t.seconds);
+    std::tm local{};
+    ::localtime_r(&seconds, &local);
+    return with_fraction(date_time(t.seconds + local.tm_gmtoff), t.microseconds);
 }
 
 std::string iso_seconds_z(UtcTime t) {

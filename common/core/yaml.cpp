@@ -313,10 +313,8 @@ std::string scalar_text(const YamlNode& node) {
     switch (node.kind) {
     case YamlNode::Kind::string:
         return string_scalar(node.text);
-    case YamlNode::Kind::null:
-        return "";
     default:
-        return node.text;
+        return node.text; // a null keeps its spelling: "" (ruamel) or "null" (PyYAML)
     }
 }
 

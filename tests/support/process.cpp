@@ -8,8 +8,10 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include <git2.h>
 
@@ -167,6 +169,54 @@ void make_git_repo(const fs::path& dir, const std::string& branch) {
     }
     git_repository_free(repo);
     git_libgit2_shutdown();
+}
+
+namespace {
+
+void check(int rc, const char* what) {
+    if (rc != 0) {
+        const git_error* e = git_error_last();
+        throw std::runtime_error(std::string(what) + ": " + (e ? e->message : "libgit2 error"));
+    }
+}
+
+} // namespace
+
+std::string git_commit_all(const fs::path& dir, const std::string& message) {
+    struct Session {
+        Session() { git_libgit2_init(); }
+        ~Session() { git_libgit2_shutdown(); }
+    } session;
+    const auto owned = [](auto* p, auto free) {
+        return std::unique_ptr<std::remove_pointer_t<decltype(p)>, decltype(free)>(p, free);
+    };
+    git_repository* r = nullptr;
+    check(git_repository_open(&r, dir.c_str()), "open");
+    const auto repo = owned(r, &git_repository_free);
+    git_index* i = nullptr;
+    check(git_repository_index(&i, repo.get()), "index");
+    const auto index = owned(i, &git_index_free);
+    check(git_index_add_all(index.get(), nullptr, 0, nullptr, nullptr), "add");
+    check(git_index_write(index.get()), "write index");
+    git_oid tree_id, commit_id, head;
+    check(git_index_write_tree(&tree_id, index.get()), "write tree");
+    git_tree* t = nullptr;
+    check(git_tree_lookup(&t, repo.get(), &tree_id), "tree");
+    const auto tree = owned(t, &git_tree_free);
+    git_signature* g = nullptr;
+    check(git_signature_new(&g, "kitty tests", "tests@kitty.invalid", 1767225600, 0), "signature");
+    const auto sig = owned(g, &git_signature_free);
+    git_commit* c = nullptr;
+    const bool has_parent = git_reference_name_to_id(&head, repo.get(), "HEAD") == 0;
+    if (has_parent) {
+        check(git_commit_lookup(&c, repo.get(), &head), "parent");
+    }
+    const auto parent = owned(c, &git_commit_free);
+    const git_commit* parents[] = {parent.get()};
+    check(git_commit_create(&commit_id, repo.get(), "HEAD", sig.get(), sig.get(), nullptr,
+                            message.c_str(), tree.get(), has_parent ? 1 : 0, parents),
+          "commit");
+    return git_oid_tostr_s(&commit_id);
 }
 
 } // namespace kitty::test

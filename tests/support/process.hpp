@@ -53,4 +53,8 @@ void make_project(const std::filesystem::path& root);
 // A git repository at `dir` whose HEAD names `branch` (unborn), made with libgit2.
 void make_git_repo(const std::filesystem::path& dir, const std::string& branch = "main");
 
+// Stages every file of the work tree and commits it on HEAD (made with libgit2); returns
+// the commit id.
+std::string git_commit_all(const std::filesystem::path& dir, const std::string& message);
+
 } // namespace kitty::test

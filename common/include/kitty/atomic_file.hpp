@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace kitty {
 
@@ -15,5 +17,33 @@ namespace kitty {
 // target is untouched, and Error(Exit::input) names the path.
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode = std::nullopt);
+
+// Several files written as one change. stage() writes each new content to a temporary file
+// beside its target, creating missing directories; commit() makes them durable with one
+// syncfs, renames each over its target and syncs each directory. Until commit, any failure
+// or destruction removes the temporary files and the directories stage() created, so no
+// target changes. Targets are replaced in staging order.
+class AtomicFileSet {
+public:
+    AtomicFileSet() = default;
+    AtomicFileSet(const AtomicFileSet&) = delete;
+    AtomicFileSet& operator=(const AtomicFileSet&) = delete;
+    ~AtomicFileSet();
+
+    void stage(const std::filesystem::path& target, std::string_view bytes,
+               std::optional<mode_t> mode = std::nullopt);
+    void commit();
+
+private:
+    struct Staged {
+        std::filesystem::path target;
+        std::string temp;
+    };
+    void abort() noexcept;
+
+    std::vector<Staged> staged_;
+    std::vector<std::filesystem::path> created_dirs_; // in creation order
+    bool committed_ = false;
+};
 
 } // namespace kitty

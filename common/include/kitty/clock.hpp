@@ -19,6 +19,9 @@ UtcTime now_utc();
 // 2026-04-09T11:45:41.123456+00:00, without the fraction when it is zero.
 std::string python_isoformat(UtcTime t);
 
+// Python's datetime.now().isoformat(): local time (TZ), naive, fraction as above.
+std::string python_local_isoformat(UtcTime t);
+
 // 2026-04-09T11:45:41Z (strftime %Y-%m-%dT%H:%M:%SZ).
 std::string iso_seconds_z(UtcTime t);
 

@@ -1,0 +1,67 @@
+// kitty-init: make a directory a kitty project: .kittify/ (config, metadata, manifest),
+// the managed .gitignore and .gitattributes lines, and each chosen agent's command files
+// in the agent's own directory inside the project. Files only: no git, nothing in $HOME
+// (docs/tools/kitty-init.md).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kitty/cli.hpp"
+
+namespace kitty {
+
+// One agent of spec-kitty 3.1.1's registry (templates/init/agents.json).
+struct AgentInfo {
+    std::string key;         // "claude"
+    std::string name;        // "Claude Code"
+    std::string command_dir; // ".claude/commands", inside the project
+    std::string extension;   // "md", "prompt.md" or "toml"
+    std::string arguments;   // how the agent spells the user's input: $ARGUMENTS, {{args}}
+    std::string shim_arguments;
+    std::string folder;    // ".claude/"
+    std::string gitignore; // its .gitignore entry
+
+    bool toml() const { return extension == "toml"; }
+};
+
+// The 13 agents, in the registry's order.
+const std::vector<AgentInfo>& agent_registry();
+
+// An --ai value: split on "," and ";", trimmed, lower-cased, duplicates dropped (first
+// kept). Unknown keys, or none, are Error(Exit::usage) listing the valid keys.
+std::vector<const AgentInfo*> parse_agent_selection(std::string_view value);
+
+// An agent's command files: (path inside the project, content), 9 prompts then 7 shims,
+// named spec-kitty.<command>.<extension> as 3.1.1 names them (codex: "-" becomes "_").
+std::vector<std::pair<std::string, std::string>> agent_command_files(const AgentInfo& agent);
+
+// .gitignore after adding the managed entries that are missing (3.1.1's ensure_entries:
+// a marker line, entries appended at the end, CRLF kept, user lines untouched), or
+// nullopt when none is missing. `existing` is nullopt for no file.
+std::optional<std::string>
+gitignore_with_managed_entries(const std::optional<std::string>& existing);
+
+// .gitattributes with the status-log merge line, or nullopt when it is already there.
+std::optional<std::string>
+gitattributes_with_merge_line(const std::optional<std::string>& existing);
+
+struct InitRequest {
+    std::optional<std::string> dir;        // nullopt or ".": the current directory
+    std::optional<std::string> ai;         // comma-separated agent keys
+    bool non_interactive = false;          // never prompt (also SPEC_KITTY_NON_INTERACTIVE)
+    bool dry_run = false;                  // print the plan, write nothing
+    std::filesystem::path start_dir = "."; // what "." means
+};
+
+// Runs init: a fresh project, "already initialized" (same agents: nothing written), or a
+// conflict (other agents, or files in the way: exit 4, nothing written).
+Outcome init_project(const InitRequest& request);
+
+// The registry as a document: {agents: [{key, name, command_dir, extension, format}]}.
+Outcome list_agents();
+
+} // namespace kitty
