@@ -34,16 +34,19 @@ struct Sandbox {
         }
     }
 
+    // `typed` goes to stdin: a pipe, or with `tty` a terminal.
     ProcessResult init(std::vector<std::string> args, const fs::path& cwd,
-                       const std::string& input = "") const {
+                       const std::string& typed = "", bool tty = false,
+                       const std::string& non_interactive = "") const {
         args.insert(args.begin(), kitty::test::tool_path("kitty-init"));
-        return run_process(args, {input,
+        return run_process(args, {typed,
                                   cwd,
                                   {{"HOME", home.string()},
                                    {"PATH", bin.string()},
                                    {"SOURCE_DATE_EPOCH", "1767225600"},
                                    {"TZ", "UTC"},
-                                   {"SPEC_KITTY_NON_INTERACTIVE", ""}}});
+                                   {"SPEC_KITTY_NON_INTERACTIVE", non_interactive}},
+                                  tty});
     }
 };
 
@@ -350,6 +353,23 @@ TEST(InitCli, AgentSelectionErrors) {
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.out.find("spec-kitty next"), std::string::npos);
     EXPECT_EQ(help.out.find("--no-git"), std::string::npos);
+}
+
+// Without --ai on a terminal the agents are asked for; anywhere else --ai is required.
+TEST(InitCli, PickerOnlyOnATerminal) {
+    Sandbox s;
+    auto r = s.init({"p"}, s.tmp.path(), "7, claude\n", true);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_NE(r.err.find("Choose your AI agent(s)"), std::string::npos);
+    EXPECT_NE(r.err.find(" 7. codex (Codex CLI)"), std::string::npos);
+    EXPECT_EQ(Json::parse(r.out)["agents"], Json({"codex", "claude"}));
+
+    r = s.init({"q"}, s.tmp.path(), "codex\n", true, "yes");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.err.find("Choose your AI agent(s)"), std::string::npos);
+    r = s.init({"q", "--non-interactive"}, s.tmp.path(), "codex\n", true);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_FALSE(fs::exists(s.tmp / "q"));
 }
 
 TEST(InitCli, DispatcherRunsInit) {

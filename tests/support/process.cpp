@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,12 +37,17 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         ::pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
     }
+    // A terminal as stdin: the input is typed into the pseudo-terminal's master side.
+    int tty_master = -1, tty_slave = -1;
+    if (options.stdin_tty && ::openpty(&tty_master, &tty_slave, nullptr, nullptr, nullptr) != 0) {
+        throw std::runtime_error("openpty failed");
+    }
     const pid_t pid = ::fork();
     if (pid < 0) {
         throw std::runtime_error("fork failed");
     }
     if (pid == 0) {
-        ::dup2(in_pipe[0], 0);
+        ::dup2(options.stdin_tty ? tty_slave : in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
         if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
@@ -67,7 +73,13 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     ::close(err_pipe[1]);
     ::signal(SIGPIPE, SIG_IGN);
     std::size_t written = 0;
-    if (options.input.empty()) {
+    if (options.stdin_tty) {
+        ::close(tty_slave);
+        if (::write(tty_master, options.input.data(), options.input.size()) < 0) {
+            throw std::runtime_error("cannot type into the pseudo-terminal");
+        }
+    }
+    if (options.input.empty() || options.stdin_tty) {
         ::close(in_pipe[1]);
         in_pipe[1] = -1;
     }
@@ -107,6 +119,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
+    if (tty_master >= 0) {
+        ::close(tty_master);
+    }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return result;
 }

@@ -18,6 +18,7 @@ struct ProcessOptions {
     std::string input;                      // written to the child's stdin
     std::filesystem::path cwd;              // empty: inherit
     std::map<std::string, std::string> env; // set in the child (empty value: unset)
+    bool stdin_tty = false;                 // stdin is a pseudo-terminal `input` is typed into
 };
 
 // Runs argv[0] (a path) with argv, capturing stdout and stderr.

@@ -14,6 +14,7 @@
 namespace fs = std::filesystem;
 using kitty::test::slurp;
 using kitty::test::TempDir;
+using kitty::test::write_fixture;
 
 namespace {
 
@@ -93,4 +94,40 @@ TEST(AtomicWrite, SigkillDuringRepeatedWritesNeverTearsTheFile) {
             << "torn file after kill " << round << ": " << now.size() << " bytes";
     }
     EXPECT_EQ(kills, 40);
+}
+
+TEST(AtomicFileSet, CommitWritesEveryFileAndDirectory) {
+    TempDir dir;
+    kitty::write_file_atomic(dir / "old.txt", "old\n");
+    {
+        kitty::AtomicFileSet set;
+        set.stage(dir / "a/b/new.txt", "new\n");
+        set.stage(dir / "old.txt", "replaced\n");
+        // Nothing is visible before commit.
+        EXPECT_FALSE(fs::exists(dir / "a/b/new.txt"));
+        EXPECT_EQ(slurp(dir / "old.txt"), "old\n");
+        set.commit();
+    }
+    EXPECT_EQ(slurp(dir / "a/b/new.txt"), "new\n");
+    EXPECT_EQ(slurp(dir / "old.txt"), "replaced\n");
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir / "a/b"), fs::directory_iterator()), 1);
+}
+
+TEST(AtomicFileSet, WithoutCommitNothingChanges) {
+    TempDir dir;
+    kitty::write_file_atomic(dir / "old.txt", "old\n");
+    {
+        kitty::AtomicFileSet set;
+        set.stage(dir / "x/y/z.txt", "z\n");
+        set.stage(dir / "old.txt", "replaced\n");
+        write_fixture(dir / "blocker", "a file where a directory is needed\n");
+        EXPECT_THROW(set.stage(dir / "blocker/f.txt", "f\n"), kitty::Error);
+    }
+    std::vector<std::string> left;
+    for (const auto& e : fs::recursive_directory_iterator(dir.path())) {
+        left.push_back(fs::relative(e.path(), dir.path()).string());
+    }
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"blocker", "old.txt"}));
+    EXPECT_EQ(slurp(dir / "old.txt"), "old\n");
 }

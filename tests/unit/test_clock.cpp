@@ -47,3 +47,18 @@ TEST(Clock, ParsesTheTimestampShapesFoundInMetaFiles) {
     EXPECT_FALSE(kitty::parse_iso_timestamp("2026-02-30T00:00:00Z", t));
     EXPECT_FALSE(kitty::parse_iso_timestamp("2026-04-09T07:43:40+0100", t));
 }
+
+// datetime.now().isoformat(): local wall time, naive (checked with Python for these zones).
+TEST(Clock, PythonLocalIsoformatFollowsTz) {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+    EXPECT_EQ(kitty::python_local_isoformat({1767225600, 0}), "2026-01-01T00:00:00");
+    ::setenv("TZ", "CET-1", 1); // POSIX rules: no tzdata needed
+    ::tzset();
+    EXPECT_EQ(kitty::python_local_isoformat({1767225600, 250}), "2026-01-01T01:00:00.000250");
+    ::setenv("TZ", "EST5EDT,M3.2.0,M11.1.0", 1);
+    ::tzset();
+    EXPECT_EQ(kitty::python_local_isoformat({1783000000, 0}), "2026-07-02T09:46:40");
+    ::unsetenv("TZ");
+    ::tzset();
+}
