@@ -1,11 +1,13 @@
 // Whole-process cost: fork+exec+exit of each binary with --version, of a real
-// `kitty-mint-id` mint and of `kitty-lanes compute` on a corpus mission, waited for like a
-// shell does. Run with --benchmark_repetitions
+// `kitty-mint-id` mint, of `kitty-lanes compute` on a corpus mission and of `kitty-init`,
+// waited for like a shell does. Run with --benchmark_repetitions
 // to get the median (scripts/bench.sh does).
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,21 @@ BENCHMARK_CAPTURE(BM_ColdStart, kitty_lanes_compute_079, "kitty-lanes",
                    "--target-branch", "main"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// kitty-init into a new directory with two agents: 37 files written as one transaction.
+void BM_InitTwoAgents(benchmark::State& state) {
+    const std::string path = std::string(KITTY_BIN_DIR) + "/kitty-init";
+    std::string base = (std::filesystem::temp_directory_path() / "kitty-bench-XXXXXX").string();
+    if (::mkdtemp(base.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    int n = 0;
+    for (auto _ : state) {
+        run(path, {base + "/p" + std::to_string(n++), "--ai", "claude,codex", "--non-interactive"});
+    }
+    std::filesystem::remove_all(base);
+}
+BENCHMARK(BM_InitTwoAgents)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

@@ -13,6 +13,10 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; el
 step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 step spec-kitty --version
+echo "# a new project: files only, no git, command files in each agent's own directory"
+(cd "$work" && step spec-kitty init fresh --ai codex,claude --non-interactive &&
+    step ls -A fresh fresh/.kittify fresh/.codex/prompts &&
+    step spec-kitty init fresh --ai codex,claude)
 step spec-kitty agent mission create demo-feature
 step spec-kitty agent mission create demo-feature --json
 id=$(kitty-mint-id stamp 002-demo-feature | sed -n 's/.*"mission_id": "\([0-9A-Z]*\)".*/\1/p')
