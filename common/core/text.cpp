@@ -248,4 +248,33 @@ std::string python_repr(std::string_view utf8) {
     return out + quote;
 }
 
+namespace {
+
+// \s = exactly the code points Python's str.isspace() accepts.
+constexpr std::string_view kPySpace = "[\\t\\n\\x0B\\f\\r\\x1C-\\x1F \\x{85}\\x{A0}\\x{1680}"
+                                      "\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
+                                      "\\x{205F}\\x{3000}]";
+
+} // namespace
+
+std::string python_regex(std::string_view pattern) {
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+            const char next = pattern[i + 1];
+            if (next == 's') {
+                out += kPySpace;
+            } else if (next == 'd') {
+                out += "\\p{Nd}";
+            } else {
+                out += pattern.substr(i, 2);
+            }
+            ++i;
+            continue;
+        }
+        out += pattern[i];
+    }
+    return out;
+}
+
 } // namespace kitty

@@ -13,38 +13,6 @@ namespace kitty {
 
 namespace {
 
-// The 3.1.1 parser uses Python's `re` on str, where \s, \d and \b are Unicode-aware.
-// RE2's are ASCII, so the patterns are written with these classes instead:
-// \s = exactly the code points Python's str.isspace() accepts, \d = category Nd.
-constexpr std::string_view kPySpace = "[\\t\\n\\x0B\\f\\r\\x1C-\\x1F \\x{85}\\x{A0}\\x{1680}"
-                                      "\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
-                                      "\\x{205F}\\x{3000}]";
-
-// Rewrites \s and \d of a Python pattern into the classes above.
-std::string python_pattern(std::string_view pattern) {
-    std::string out;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '\\' && i + 1 < pattern.size()) {
-            const char next = pattern[i + 1];
-            if (next == 's') {
-                out += kPySpace;
-                ++i;
-                continue;
-            }
-            if (next == 'd') {
-                out += "\\p{Nd}";
-                ++i;
-                continue;
-            }
-            out += pattern.substr(i, 2);
-            ++i;
-            continue;
-        }
-        out += pattern[i];
-    }
-    return out;
-}
-
 RE2::Options quiet_options() {
     RE2::Options options;
     options.set_log_errors(false);
@@ -55,16 +23,16 @@ RE2::Options quiet_options() {
 struct Patterns {
     // _WP_SECTION_HEADER without its trailing (?:\b|:), which is checked by hand
     // (Python's \b is Unicode-aware; the ':' alternative can never be reached).
-    RE2 header{python_pattern(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))"),
+    RE2 header{python_regex(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))"),
                quiet_options()};
     RE2 any_h2{"(?m)^## ", quiet_options()};
-    RE2 depends_on{python_pattern(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))"),
+    RE2 depends_on{python_regex(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))"),
                    quiet_options()};
-    RE2 deps_colon{python_pattern(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))"), quiet_options()};
-    RE2 deps_heading{python_pattern(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)"),
+    RE2 deps_colon{python_regex(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))"), quiet_options()};
+    RE2 deps_heading{python_regex(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)"),
                      quiet_options()};
-    RE2 bullet_wp{python_pattern(R"(^\s*[-*]\s*(WP\d{2}))"), quiet_options()};
-    RE2 wp_id{python_pattern(R"(WP\d{2})"), quiet_options()};
+    RE2 bullet_wp{python_regex(R"(^\s*[-*]\s*(WP\d{2}))"), quiet_options()};
+    RE2 wp_id{python_regex(R"(WP\d{2})"), quiet_options()};
     RE2 word_char{R"([\p{L}\p{N}_])", quiet_options()};
 
     // mission.py's requirement-refs parse runs on RE2 itself: ASCII classes.
