@@ -65,6 +65,10 @@ bool Tool::color_stderr() const {
 }
 
 void Tool::print_finding(const Finding& f) const {
+    if (!f.stderr_line.empty()) {
+        std::cerr << f.stderr_line << "\n";
+        return;
+    }
     std::string where = f.path.empty() ? name_ : f.path;
     if (!f.path.empty() && f.line > 0) {
         where += ":" + std::to_string(f.line);

@@ -1,5 +1,6 @@
 #include "kitty/git.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include <git2.h>
@@ -25,6 +26,44 @@ Repository open_repository(const std::filesystem::path& dir) {
 }
 
 } // namespace
+
+std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path& dir) {
+    Repository repo = open_repository(dir);
+    if (!repo || git_repository_workdir(repo.get()) == nullptr) {
+        return std::nullopt;
+    }
+    return std::filesystem::path(git_repository_workdir(repo.get())).lexically_normal();
+}
+
+std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
+                                             const std::string& pattern) {
+    Repository repo = open_repository(dir);
+    if (!repo) {
+        return std::nullopt;
+    }
+    git_strarray names{};
+    if (git_tag_list_match(&names, pattern.c_str(), repo.get()) != 0) {
+        return std::nullopt;
+    }
+    std::vector<GitTag> tags;
+    for (std::size_t i = 0; i < names.count; ++i) {
+        GitTag tag{names.strings[i], 0};
+        git_object* target = nullptr;
+        if (git_revparse_single(&target, repo.get(), ("refs/tags/" + tag.name).c_str()) == 0) {
+            git_object* peeled = nullptr;
+            if (git_object_peel(&peeled, target, GIT_OBJECT_COMMIT) == 0) {
+                tag.commit_time = git_commit_time(reinterpret_cast<git_commit*>(peeled));
+                git_object_free(peeled);
+            }
+            git_object_free(target);
+        }
+        tags.push_back(std::move(tag));
+    }
+    git_strarray_dispose(&names);
+    std::sort(tags.begin(), tags.end(),
+              [](const GitTag& a, const GitTag& b) { return a.name < b.name; });
+    return tags;
+}
 
 std::optional<std::string> current_branch(const std::filesystem::path& dir) {
     Repository repo = open_repository(dir);

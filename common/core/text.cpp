@@ -277,4 +277,24 @@ std::string python_regex(std::string_view pattern) {
     return out;
 }
 
+std::vector<std::string_view> python_splitlines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    std::size_t begin = 0, pos = 0;
+    while (pos < text.size()) {
+        const std::size_t at = pos;
+        const char32_t c = next_code_point(text, pos);
+        const bool crlf = c == '\r' && pos < text.size() && text[pos] == '\n';
+        if (c == '\n' || c == '\r' || c == 0x0B || c == 0x0C || (c >= 0x1C && c <= 0x1E) ||
+            c == 0x85 || c == 0x2028 || c == 0x2029) {
+            lines.push_back(text.substr(begin, at - begin));
+            pos += crlf ? 1 : 0;
+            begin = pos;
+        }
+    }
+    if (begin < text.size()) {
+        lines.push_back(text.substr(begin));
+    }
+    return lines;
+}
+
 } // namespace kitty

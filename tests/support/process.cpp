@@ -197,7 +197,7 @@ void check(int rc, const char* what) {
 
 } // namespace
 
-std::string git_commit_all(const fs::path& dir, const std::string& message) {
+std::string git_commit_all(const fs::path& dir, const std::string& message, std::int64_t when) {
     struct Session {
         Session() { git_libgit2_init(); }
         ~Session() { git_libgit2_shutdown(); }
@@ -219,7 +219,7 @@ std::string git_commit_all(const fs::path& dir, const std::string& message) {
     check(git_tree_lookup(&t, repo.get(), &tree_id), "tree");
     const auto tree = owned(t, &git_tree_free);
     git_signature* g = nullptr;
-    check(git_signature_new(&g, "kitty tests", "tests@kitty.invalid", 1767225600, 0), "signature");
+    check(git_signature_new(&g, "kitty tests", "tests@kitty.invalid", when, 0), "signature");
     const auto sig = owned(g, &git_signature_free);
     git_commit* c = nullptr;
     const bool has_parent = git_reference_name_to_id(&head, repo.get(), "HEAD") == 0;
@@ -232,6 +232,22 @@ std::string git_commit_all(const fs::path& dir, const std::string& message) {
                             message.c_str(), tree.get(), has_parent ? 1 : 0, parents),
           "commit");
     return git_oid_tostr_s(&commit_id);
+}
+
+void git_tag(const fs::path& dir, const std::string& name) {
+    struct Session {
+        Session() { git_libgit2_init(); }
+        ~Session() { git_libgit2_shutdown(); }
+    } session;
+    git_repository* r = nullptr;
+    check(git_repository_open(&r, dir.c_str()), "open");
+    const std::unique_ptr<git_repository, decltype(&git_repository_free)> repo(
+        r, &git_repository_free);
+    git_object* head = nullptr;
+    check(git_revparse_single(&head, repo.get(), "HEAD"), "HEAD");
+    const std::unique_ptr<git_object, decltype(&git_object_free)> target(head, &git_object_free);
+    git_oid id;
+    check(git_tag_create_lightweight(&id, repo.get(), name.c_str(), target.get(), 0), "tag");
 }
 
 } // namespace kitty::test

@@ -1,6 +1,7 @@
 // Test support: real child processes and scratch directories.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -54,8 +55,12 @@ void make_project(const std::filesystem::path& root);
 // A git repository at `dir` whose HEAD names `branch` (unborn), made with libgit2.
 void make_git_repo(const std::filesystem::path& dir, const std::string& branch = "main");
 
-// Stages every file of the work tree and commits it on HEAD (made with libgit2); returns
-// the commit id.
-std::string git_commit_all(const std::filesystem::path& dir, const std::string& message);
+// Stages every file of the work tree and commits it on HEAD at `when` (seconds since the
+// epoch), with libgit2; returns the commit id.
+std::string git_commit_all(const std::filesystem::path& dir, const std::string& message,
+                           std::int64_t when = 1767225600);
+
+// A lightweight tag `name` on HEAD (libgit2).
+void git_tag(const std::filesystem::path& dir, const std::string& name);
 
 } // namespace kitty::test

@@ -25,6 +25,7 @@ struct Finding {
     std::string message;
     std::string path;
     int line = 0;
+    std::string stderr_line = {}; // printed as is instead of "path:line: severity: message"
 
     Json to_json() const;
 };

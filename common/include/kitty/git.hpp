@@ -1,9 +1,11 @@
 // Read-only facts about a git repository, through libgit2 (kitty never runs git).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kitty {
 
@@ -14,5 +16,19 @@ std::optional<std::string> current_branch(const std::filesystem::path& dir);
 // The repository's common git directory (shared by all its worktrees), or nullopt when
 // `dir` is not in a repository.
 std::optional<std::filesystem::path> git_common_dir(const std::filesystem::path& dir);
+
+// The top directory of the work tree containing `dir`, or nullopt outside a repository
+// (or in a bare one).
+std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path& dir);
+
+struct GitTag {
+    std::string name;
+    std::int64_t commit_time = 0; // of the commit it points to (seconds since the epoch)
+};
+
+// The tags matching a git glob (`*` also matches "/"), sorted by name byte-wise, or nullopt
+// outside a repository.
+std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
+                                             const std::string& pattern);
 
 } // namespace kitty

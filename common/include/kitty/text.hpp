@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kitty {
 
@@ -50,5 +51,9 @@ std::string python_repr(std::string_view utf8);
 // A Python `re` pattern for RE2: \s and \d become Python's Unicode classes (str.isspace()
 // code points, category Nd); everything else is kept. (\b needs handling by the caller.)
 std::string python_regex(std::string_view pattern);
+
+// Python's str.splitlines() on valid UTF-8: \n, \r\n, \r, \v, \f, \x1c-\x1e, U+0085,
+// U+2028 and U+2029 end a line; no empty last line for a trailing terminator.
+std::vector<std::string_view> python_splitlines(std::string_view text);
 
 } // namespace kitty
