@@ -36,7 +36,7 @@ std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path&
 }
 
 std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
-                                             const std::string& pattern) {
+                                             const std::string& pattern, bool commit_times) {
     Repository repo = open_repository(dir);
     if (!repo) {
         return std::nullopt;
@@ -49,7 +49,8 @@ std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
     for (std::size_t i = 0; i < names.count; ++i) {
         GitTag tag{names.strings[i], 0};
         git_object* target = nullptr;
-        if (git_revparse_single(&target, repo.get(), ("refs/tags/" + tag.name).c_str()) == 0) {
+        if (commit_times &&
+            git_revparse_single(&target, repo.get(), ("refs/tags/" + tag.name).c_str()) == 0) {
             git_object* peeled = nullptr;
             if (git_object_peel(&peeled, target, GIT_OBJECT_COMMIT) == 0) {
                 tag.commit_time = git_commit_time(reinterpret_cast<git_commit*>(peeled));

@@ -205,7 +205,7 @@ Check run_validation(const ReleaseCheckRequest& request) {
         }
     }
     if (root) {
-        if (const auto tags = list_tags(*root, request.tag_pattern)) {
+        if (const auto tags = list_tags(*root, request.tag_pattern, false)) {
             check_progression(*tags, c.mode == ReleaseMode::tag ? c.tag : std::nullopt, c.version,
                               c.issues);
         }

@@ -116,7 +116,7 @@ struct LatestTag {
 // The latest release tag: of the v-tags naming a release version, the one whose commit is
 // newest (ties: the higher version).
 std::optional<LatestTag> latest_release_tag(const fs::path& repo) {
-    const auto tags = list_tags(repo, "v*");
+    const auto tags = list_tags(repo, "v*", true);
     std::optional<std::pair<LatestTag, ReleaseVersion>> best;
     for (const GitTag& t : tags.value_or(std::vector<GitTag>{})) {
         const auto v = parse_release_version(std::string_view(t.name).substr(1));

@@ -79,6 +79,9 @@ std::optional<ReleaseVersion> parse_release_version(std::string_view text) {
 }
 
 std::optional<std::string> changelog_heading_version(std::string_view line) {
+    if (!line.starts_with("##")) {
+        return std::nullopt; // the pattern is anchored on "##": skip the regex
+    }
     std::string version;
     if (!RE2::FullMatch(re2::StringPiece(line.data(), line.size()), heading_re(), &version)) {
         return std::nullopt;

@@ -23,12 +23,12 @@ std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path&
 
 struct GitTag {
     std::string name;
-    std::int64_t commit_time = 0; // of the commit it points to (seconds since the epoch)
+    std::int64_t commit_time = 0; // of the commit it points to, when asked for
 };
 
 // The tags matching a git glob (`*` also matches "/"), sorted by name byte-wise, or nullopt
-// outside a repository.
+// outside a repository. Looking up each tag's commit time costs an object read per tag.
 std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
-                                             const std::string& pattern);
+                                             const std::string& pattern, bool commit_times);
 
 } // namespace kitty
