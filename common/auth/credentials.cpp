@@ -1,0 +1,367 @@
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/auth.hpp"
+#include "kitty/error.hpp"
+#include "kitty/text.hpp"
+
+namespace kitty {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kKnown[][5] = {
+    {"tokens", "access", "refresh", "access_expires_at", "refresh_expires_at"},
+    {"user", "username", "team_slug", nullptr, nullptr},
+    {"server", "url", nullptr, nullptr, nullptr},
+};
+
+// A TOML basic string as toml 0.10.2's dumps writes one.
+std::string toml_string(std::string_view s) {
+    std::string out = "\"";
+    for (const char c : s) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::optional<toml::table> parse_store(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_symlink(path, ec)) {
+        throw Error(Exit::input, "SYMLINKED_CREDENTIALS",
+                    path.string() + " is a symbolic link; kitty will not read or write "
+                                    "credentials through a link",
+                    "replace the link with the file itself (chmod 600)")
+            .at(path);
+    }
+    if (!fs::exists(path, ec)) {
+        return std::nullopt;
+    }
+    try {
+        return toml::parse_file(path.string());
+    } catch (const toml::parse_error& e) {
+        throw Error(Exit::input, "INVALID_CREDENTIALS",
+                    path.string() + " is not valid TOML: " + std::string(e.description()),
+                    "log in again (kitty-auth-refresh login) to rewrite it")
+            .at(path, static_cast<int>(e.source().begin.line));
+    }
+}
+
+std::string string_at(const toml::table& doc, const char* table, const char* key) {
+    if (const auto* v = doc.at_path(std::string(table) + "." + key).as_string()) {
+        return v->get();
+    }
+    return "";
+}
+
+int two_digits(std::string_view s, std::size_t at) {
+    if (at + 2 > s.size() || !std::isdigit(static_cast<unsigned char>(s[at])) ||
+        !std::isdigit(static_cast<unsigned char>(s[at + 1]))) {
+        return -1;
+    }
+    return (s[at] - '0') * 10 + (s[at + 1] - '0');
+}
+
+} // namespace
+
+AuthPaths AuthPaths::from_home() {
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || *home == '\0') {
+        throw Error(Exit::input, "NO_HOME", "HOME is not set, so there is no credentials store",
+                    "set HOME");
+    }
+    const fs::path dir = fs::path(home) / ".spec-kitty";
+    return {dir, dir / "credentials", dir / "credentials.lock", dir / "config.toml"};
+}
+
+std::optional<UtcTime> parse_expiry(std::string_view text) {
+    std::string s(text);
+    if (s.ends_with("Z")) {
+        s = s.substr(0, s.size() - 1) + "+00:00";
+    }
+    // Date: YYYY-MM-DD or YYYYMMDD.
+    int y = 0, mo = 0, d = 0;
+    std::size_t pos = 0;
+    const auto digits = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) {
+                return -1;
+            }
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
+        y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
+        pos = 10;
+    } else if (s.size() >= 8) {
+        y = digits(0, 4), mo = digits(4, 2), d = digits(6, 2);
+        pos = 8;
+    } else {
+        return std::nullopt;
+    }
+    if (y < 0 || mo < 0 || d < 0) {
+        return std::nullopt;
+    }
+    int h = 0, mi = 0, sec = 0, micro = 0, offset = 0;
+    if (pos < s.size()) {
+        if (s[pos] != 'T' && s[pos] != ' ') {
+            return std::nullopt;
+        }
+        ++pos;
+        const bool extended = pos + 2 < s.size() && s[pos + 2] == ':';
+        h = two_digits(s, pos);
+        pos += 2;
+        if (h < 0) {
+            return std::nullopt;
+        }
+        for (int* field : {&mi, &sec}) {
+            if (pos < s.size() &&
+                (extended ? s[pos] == ':' : std::isdigit(static_cast<unsigned char>(s[pos])))) {
+                pos += extended ? 1 : 0;
+                *field = two_digits(s, pos);
+                if (*field < 0) {
+                    return std::nullopt;
+                }
+                pos += 2;
+            }
+        }
+        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+            ++pos;
+            std::string frac;
+            while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+                frac += s[pos++];
+            }
+            if (frac.empty()) {
+                return std::nullopt;
+            }
+            frac = frac.substr(0, 6);
+            frac.append(6 - frac.size(), '0');
+            micro = std::stoi(frac);
+        }
+        if (pos < s.size()) {
+            const int sign = s[pos] == '+' ? 1 : s[pos] == '-' ? -1 : 0;
+            if (sign == 0) {
+                return std::nullopt;
+            }
+            ++pos;
+            const int oh = two_digits(s, pos);
+            pos += 2;
+            int om = 0;
+            if (pos < s.size() && s[pos] == ':') {
+                ++pos;
+            }
+            if (pos < s.size()) {
+                om = two_digits(s, pos);
+                pos += 2;
+            }
+            if (oh < 0 || om < 0 || oh > 23 || om > 59 || pos != s.size()) {
+                return std::nullopt;
+            }
+            offset = sign * (oh * 60 + om);
+        }
+    }
+    using namespace std::chrono;
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                             day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
+        return std::nullopt;
+    }
+    const auto total =
+        sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} - minutes{offset};
+    return UtcTime{duration_cast<seconds>(total).count(), micro};
+}
+
+std::string expiry_after(UtcTime now, std::int64_t seconds) {
+    return python_isoformat({now.seconds + seconds, now.microseconds});
+}
+
+std::int64_t token_lifetime(const Json& response, const char* key, const char* alternate,
+                            std::int64_t fallback) {
+    const auto truthy = [](const Json& v) {
+        return !(v.is_null() || (v.is_boolean() && !v.get<bool>()) ||
+                 (v.is_number() && v.get<double>() == 0) ||
+                 (v.is_string() && v.get<std::string>().empty()));
+    };
+    const Json none;
+    const Json& first = response.contains(key) ? response[key] : none;
+    const Json& second = response.contains(alternate) ? response[alternate] : none;
+    const Json& v = truthy(first) ? first : second;
+    if (!truthy(v)) {
+        return fallback;
+    }
+    if (v.is_boolean()) {
+        return 1;
+    }
+    if (v.is_number_integer()) {
+        return v.get<std::int64_t>();
+    }
+    if (v.is_number_float()) {
+        return static_cast<std::int64_t>(v.get<double>());
+    }
+    if (v.is_string()) {
+        // int("900"): surrounding whitespace, a sign and "_" between digits.
+        std::string s(py_strip(v.get<std::string>()));
+        bool negative = false;
+        if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+            negative = s[0] == '-';
+            s.erase(0, 1);
+        }
+        std::int64_t out = 0;
+        bool digit_before = false;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i] == '_' && digit_before && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+                continue;
+            }
+            if (!std::isdigit(static_cast<unsigned char>(s[i])) || out > 1'000'000'000'000LL) {
+                return fallback;
+            }
+            out = out * 10 + (s[i] - '0');
+            digit_before = true;
+        }
+        return !digit_before ? fallback : negative ? -out : out;
+    }
+    return fallback;
+}
+
+bool Credentials::access_valid(UtcTime now) const {
+    const auto at = parse_expiry(access_expires_at);
+    return !access.empty() && at &&
+           now.seconds * 1'000'000LL + now.microseconds <
+               at->seconds * 1'000'000LL + at->microseconds;
+}
+
+bool Credentials::refresh_valid(UtcTime now) const {
+    const auto at = parse_expiry(refresh_expires_at);
+    return !refresh.empty() && at &&
+           now.seconds * 1'000'000LL + now.microseconds <
+               at->seconds * 1'000'000LL + at->microseconds;
+}
+
+std::optional<Credentials> CredentialStore::load() const {
+    const auto doc = parse_store(paths_.credentials);
+    if (!doc || !doc->get("tokens")) {
+        return std::nullopt;
+    }
+    Credentials c;
+    c.access = string_at(*doc, "tokens", "access");
+    c.refresh = string_at(*doc, "tokens", "refresh");
+    c.access_expires_at = string_at(*doc, "tokens", "access_expires_at");
+    c.refresh_expires_at = string_at(*doc, "tokens", "refresh_expires_at");
+    c.username = string_at(*doc, "user", "username");
+    if (const auto* team = doc->at_path("user.team_slug").as_string()) {
+        c.team_slug = team->get();
+    }
+    c.server_url = string_at(*doc, "server", "url");
+    return c;
+}
+
+void CredentialStore::save(const Credentials& c) const {
+    toml::table rest = parse_store(paths_.credentials).value_or(toml::table{});
+    std::string out = "[tokens]\naccess = " + toml_string(c.access) +
+                      "\nrefresh = " + toml_string(c.refresh) +
+                      "\naccess_expires_at = " + toml_string(c.access_expires_at) +
+                      "\nrefresh_expires_at = " + toml_string(c.refresh_expires_at) +
+                      "\n\n[user]\nusername = " + toml_string(c.username) + "\n";
+    if (c.team_slug) {
+        out += "team_slug = " + toml_string(*c.team_slug) + "\n";
+    }
+    out += "\n[server]\nurl = " + toml_string(c.server_url) + "\n";
+    for (const auto& known : kKnown) {
+        if (auto* table = rest.get_as<toml::table>(known[0])) {
+            for (std::size_t k = 1; k < 5 && known[k] != nullptr; ++k) {
+                table->erase(known[k]);
+            }
+            if (table->empty()) {
+                rest.erase(known[0]);
+            }
+        }
+    }
+    if (!rest.empty()) {
+        std::ostringstream os;
+        os << toml::toml_formatter{rest};
+        out += "\n" + os.str() + "\n";
+    }
+    std::error_code ec;
+    if (!fs::exists(paths_.dir, ec)) {
+        if (::mkdir(paths_.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+            throw system_error(Exit::input, "cannot create", paths_.dir, errno);
+        }
+    }
+    write_file_atomic(paths_.credentials, out, 0600);
+}
+
+bool CredentialStore::clear() const {
+    auto doc = parse_store(paths_.credentials);
+    if (!doc) {
+        return false;
+    }
+    const bool had = doc->get("tokens") != nullptr;
+    for (const auto& known : kKnown) {
+        doc->erase(known[0]);
+    }
+    if (doc->empty()) {
+        fs::remove(paths_.credentials);
+    } else {
+        std::ostringstream os;
+        os << toml::toml_formatter{*doc};
+        write_file_atomic(paths_.credentials, os.str() + "\n", 0600);
+    }
+    return had;
+}
+
+std::string CredentialStore::configured_server() const {
+    std::error_code ec;
+    if (!fs::exists(paths_.config, ec)) {
+        return std::string(kDefaultServerUrl);
+    }
+    try {
+        const toml::table config = toml::parse_file(paths_.config.string());
+        if (const auto* url = config.at_path("sync.server_url").as_string()) {
+            return url->get();
+        }
+    } catch (const toml::parse_error&) {
+        // 3.1.1 reads an invalid config as empty, so the default applies.
+    }
+    return std::string(kDefaultServerUrl);
+}
+
+} // namespace kitty
