@@ -296,25 +296,46 @@ std::optional<Credentials> CredentialStore::load() const {
 
 void CredentialStore::save(const Credentials& c) const {
     toml::table rest = parse_store(paths_.credentials).value_or(toml::table{});
-    std::string out = "[tokens]\naccess = " + toml_string(c.access) +
-                      "\nrefresh = " + toml_string(c.refresh) +
-                      "\naccess_expires_at = " + toml_string(c.access_expires_at) +
-                      "\nrefresh_expires_at = " + toml_string(c.refresh_expires_at) +
-                      "\n\n[user]\nusername = " + toml_string(c.username) + "\n";
+    // Keys of the three tables that 3.1.1 does not write stay in their table, after the
+    // known ones; sub-tables and everything else stay where they are, after [server].
+    const auto unknown_lines = [&](const char* const* known) {
+        std::string lines;
+        auto* table = rest.get_as<toml::table>(known[0]);
+        if (table == nullptr) {
+            return lines;
+        }
+        for (std::size_t k = 1; k < 5 && known[k] != nullptr; ++k) {
+            table->erase(known[k]);
+        }
+        std::vector<std::string> moved;
+        for (auto& [key, value] : *table) {
+            if (!value.is_table() && !value.is_array_of_tables()) {
+                toml::table one;
+                one.insert(key, value);
+                std::ostringstream os;
+                os << toml::toml_formatter{one};
+                lines += os.str() + "\n";
+                moved.emplace_back(key.str());
+            }
+        }
+        for (const std::string& key : moved) {
+            table->erase(key);
+        }
+        if (table->empty()) {
+            rest.erase(known[0]);
+        }
+        return lines;
+    };
+    std::string out =
+        "[tokens]\naccess = " + toml_string(c.access) + "\nrefresh = " + toml_string(c.refresh) +
+        "\naccess_expires_at = " + toml_string(c.access_expires_at) +
+        "\nrefresh_expires_at = " + toml_string(c.refresh_expires_at) + "\n" +
+        unknown_lines(kKnown[0]) + "\n[user]\nusername = " + toml_string(c.username) + "\n";
     if (c.team_slug) {
         out += "team_slug = " + toml_string(*c.team_slug) + "\n";
     }
-    out += "\n[server]\nurl = " + toml_string(c.server_url) + "\n";
-    for (const auto& known : kKnown) {
-        if (auto* table = rest.get_as<toml::table>(known[0])) {
-            for (std::size_t k = 1; k < 5 && known[k] != nullptr; ++k) {
-                table->erase(known[k]);
-            }
-            if (table->empty()) {
-                rest.erase(known[0]);
-            }
-        }
-    }
+    out += unknown_lines(kKnown[1]) + "\n[server]\nurl = " + toml_string(c.server_url) + "\n" +
+           unknown_lines(kKnown[2]);
     if (!rest.empty()) {
         std::ostringstream os;
         os << toml::toml_formatter{rest};

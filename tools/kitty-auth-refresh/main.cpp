@@ -17,6 +17,16 @@ int main(int argc, char** argv) {
     std::optional<std::string> cacert;
     app.add_option("--cacert", cacert,
                    "An extra CA certificate bundle to trust (also SPEC_KITTY_CA_BUNDLE)");
+    double lock_seconds = 10;
+    app.add_option("--lock-timeout", lock_seconds,
+                   "Seconds to wait for the credentials lock before giving up with exit 75")
+        ->default_str("10")
+        ->check(CLI::Range(0.0, 3600.0));
+    double http_seconds = 8;
+    app.add_option("--timeout", http_seconds,
+                   "Seconds the whole HTTP exchange may take (kept below the lock timeout)")
+        ->default_str("8")
+        ->check(CLI::Range(0.1, 60.0));
     bool force = false;
     std::function<kitty::Outcome()> action = [&] {
         return kitty::auth_refresh_command(options, force);
@@ -48,6 +58,10 @@ int main(int argc, char** argv) {
 
     return tool.run(argc, argv, [&] {
         options.cacert = cacert;
+        options.lock_timeout =
+            std::chrono::milliseconds(static_cast<long long>(lock_seconds * 1000));
+        options.http_timeout =
+            std::chrono::milliseconds(static_cast<long long>(http_seconds * 1000));
         return action();
     });
 }
