@@ -6,5 +6,8 @@ build=${1:-build}
 "$build/benchmarks/bench-tasks" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 "$build/benchmarks/bench-lanes" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 "$build/benchmarks/bench-release" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+if [ -x "$build/benchmarks/bench-auth" ]; then
+    "$build/benchmarks/bench-auth" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+fi
 "$build/benchmarks/bench-cold-start" --benchmark_repetitions=10 \
     --benchmark_report_aggregates_only=true --benchmark_min_time=0.5

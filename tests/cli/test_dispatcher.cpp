@@ -130,3 +130,19 @@ TEST(Dispatcher, LanesVerbRunsKittyLanes) {
     const auto resolved = sk({"lanes", "resolve", "001-demo", "WP02", "--json"}, dir.path());
     EXPECT_EQ(Json::parse(resolved.out)["branch"], "kitty/mission-001-demo-lane-a");
 }
+
+TEST(Dispatcher, AuthAndReleaseVerbs) {
+    TempDir home;
+    auto r = sk({"auth", "status", "--json"}, home.path(), {{"HOME", home.path().string()}});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["logged_in"], false);
+    r = sk({"auth", "status"}, home.path(), {{"HOME", home.path().string()}});
+    EXPECT_NE(r.out.find("Not authenticated"), std::string::npos);
+    r = sk({"release", "check", "--json"}, home.path());
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(Json::parse(r.out)["ok"], false);
+    const auto help = sk({"help"});
+    for (const char* verb : {"auth login", "auth token", "release prep", "lanes", "init"}) {
+        EXPECT_NE(help.out.find(verb), std::string::npos) << verb;
+    }
+}
