@@ -50,6 +50,27 @@ bool resolves_to_non_string(std::string_view text) {
 
 constexpr int max_depth = 256;
 
+// yaml-cpp 0.7 decodes the escapes \N, \_ and \x80-\xFF of double-quoted scalars to a
+// single byte instead of the code point's UTF-8. The document was valid UTF-8, so every
+// byte that does not start a valid sequence is such a code point (U+0080-U+00FF).
+std::string decoded_scalar(std::string text) {
+    if (!first_invalid_utf8(text)) {
+        return text;
+    }
+    std::string out;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const auto bad = first_invalid_utf8(std::string_view(text).substr(pos));
+        const std::size_t good = bad ? *bad : text.size() - pos;
+        out.append(text, pos, good);
+        pos += good;
+        if (pos < text.size()) {
+            append_utf8(out, static_cast<unsigned char>(text[pos]));
+            ++pos;
+        }
+    }
+    return out;
+}
+
 YamlNode convert(const YAML::Node& node, int depth) {
     if (depth > max_depth) {
         throw YamlError{"nesting deeper than " + std::to_string(max_depth) + " levels",
@@ -63,7 +84,7 @@ YamlNode convert(const YAML::Node& node, int depth) {
         out.kind = YamlNode::Kind::null;
         return out;
     case YAML::NodeType::Scalar: {
-        out.text = node.Scalar();
+        out.text = decoded_scalar(node.Scalar());
         const std::string& tag = node.Tag();
         if (tag == "?") {
             out.kind = resolve_plain_scalar(out.text);
@@ -101,7 +122,7 @@ YamlNode convert(const YAML::Node& node, int depth) {
             if (!pair.first.IsScalar()) {
                 throw YamlError{"a mapping key must be a scalar", key_line};
             }
-            const std::string key = pair.first.Scalar();
+            const std::string key = decoded_scalar(pair.first.Scalar());
             if (!seen.insert(key).second) {
                 throw YamlError{"duplicate key \"" + key + "\"", key_line};
             }

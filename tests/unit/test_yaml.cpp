@@ -105,3 +105,12 @@ TEST(YamlReader, Errors) {
     EXPECT_THROW(kitty::parse_yaml("a: [1, 2\n"), kitty::YamlError);
     EXPECT_THROW(kitty::parse_yaml(std::string(1000, '[')), kitty::YamlError);
 }
+
+// The escapes of Latin-1 code points in double-quoted scalars decode to UTF-8, as in
+// ruamel (yaml-cpp 0.7 alone produces single bytes for them); found by the fuzzer.
+TEST(Yaml, LatinOneEscapesAreUtf8) {
+    const kitty::YamlNode doc = kitty::parse_yaml("t: \"a\\N b\\_c\\xe9\"\n\"k\\xe9\": 1\n");
+    ASSERT_EQ(doc.entries.size(), 2u);
+    EXPECT_EQ(doc.entries[0].second.text, "a\u0085 b\u00a0c\u00e9");
+    EXPECT_EQ(doc.entries[1].first, "k\u00e9");
+}
