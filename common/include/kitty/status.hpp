@@ -1,0 +1,116 @@
+// Work-package status as spec-kitty 3.1.1 keeps it: the append-only status.events.jsonl,
+// the deterministic reducer, status.json, lane-weighted progress and the transition rules
+// (../shared/spec/identity-status.md §4, docs/tools/kitty-status.md).
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kitty/cli.hpp"
+#include "kitty/json.hpp"
+
+namespace kitty {
+
+// The 9 lanes in 3.1.1's order.
+inline constexpr std::array<std::string_view, 9> kStatusLanes = {
+    "planned",  "claimed", "in_progress", "for_review", "in_review",
+    "approved", "done",    "blocked",     "canceled"};
+
+// The canonical lane for a name ("doing" → "in_progress"; trimmed, lower-cased), or
+// nullopt for no lane.
+std::optional<std::string> canonical_lane(std::string_view name);
+
+// Whether 3.1.1's transition matrix allows from → to (without force).
+bool transition_allowed(std::string_view from, std::string_view to);
+
+// The lane's progress weight (planned 0 … done 1).
+double lane_weight(std::string_view lane);
+
+// One line of status.events.jsonl. All 13 keys are written (sorted, null where absent).
+struct StatusEvent {
+    std::string actor;
+    std::string at;
+    std::string event_id;
+    Json evidence = nullptr;
+    std::string execution_mode = "worktree";
+    bool force = false;
+    std::string from_lane;
+    std::string mission_slug;
+    Json policy_metadata = nullptr;
+    std::optional<std::string> reason;
+    std::optional<std::string> review_ref;
+    std::string to_lane;
+    std::string wp_id;
+
+    Json to_json() const;
+    // The line 3.1.1 writes: json.dumps(sort_keys=True) + "\n".
+    std::string line() const;
+};
+
+// The events of `path` (none when it does not exist). Invalid JSON or a structure 3.1.1
+// rejects is Error(Exit::input, "INVALID_EVENT_LOG") naming the file and line.
+std::vector<StatusEvent> read_status_events(const std::filesystem::path& path);
+
+// Appends one line (O_APPEND, fsync), creating the file and its directory.
+void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
+
+struct WpStatus {
+    std::string lane;
+    std::string actor;
+    std::string last_transition_at;
+    std::string last_event_id;
+    int force_count = 0;
+};
+
+struct StatusSnapshot {
+    std::string mission_slug;
+    std::string materialized_at;
+    int event_count = 0;
+    std::optional<std::string> last_event_id;
+    std::map<std::string, WpStatus> work_packages;
+    std::map<std::string, int> summary; // every lane
+};
+
+// The deterministic reducer: first occurrence per event_id, sorted by (at, event_id), the
+// rollback rule for concurrent events.
+StatusSnapshot reduce_status(const std::vector<StatusEvent>& events);
+
+// status.json bytes: sort_keys, indent 2, raw UTF-8, identity fields from meta.json.
+std::string serialize_status_json(const StatusSnapshot& snapshot, const std::string& mission_number,
+                                  const std::string& mission_type);
+
+// Lane-weighted progress in percent over the snapshot's WPs (0 when there are none).
+double status_progress(const StatusSnapshot& snapshot);
+
+// Python's round(x, 1), as repr prints the result ("53.3", "30.0").
+std::string python_round1(double value);
+
+struct StatusRequest {
+    std::string mission; // directory or selector
+    std::filesystem::path start_dir = ".";
+};
+
+// The `spec-kitty agent tasks status` report (JSON keys of 3.1.1 plus mission_id).
+Outcome status_report_command(const StatusRequest& request);
+
+// A `planned` event for every WP file without one, then status.json; under the status lock.
+Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor);
+
+struct MoveRequest {
+    StatusRequest mission;
+    std::string wp_id;
+    std::string to_lane;
+    std::string actor;
+    std::optional<std::string> reason;
+    bool force = false;
+};
+
+// One validated transition appended as an event, then status.json; under the status lock.
+Outcome status_move_command(const MoveRequest& request);
+
+} // namespace kitty

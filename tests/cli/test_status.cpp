@@ -1,0 +1,124 @@
+// kitty-status as users run it: bootstrap, moves and the report on a real project, and
+// concurrent moves from real processes under the shared status lock.
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "kitty/json.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::ProcessResult;
+using kitty::test::run_process;
+using kitty::test::slurp;
+using kitty::test::TempDir;
+using kitty::test::write_fixture;
+
+namespace {
+
+struct Project {
+    TempDir tmp;
+    fs::path root = tmp.path();
+    fs::path mission = root / "kitty-specs/001-demo";
+
+    explicit Project(int wps = 3) {
+        kitty::test::make_project(root);
+        kitty::test::make_git_repo(root);
+        write_fixture(mission / "meta.json",
+                      "{\"mission_number\": \"001\", \"mission_slug\": \"001-demo\", \"slug\": "
+                      "\"001-demo\", \"mission_type\": \"software-dev\", \"mission_id\": "
+                      "\"01KN2371WVZGM3C5Y7Y3AV5G6W\"}\n");
+        for (int i = 1; i <= wps; ++i) {
+            const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
+            write_fixture(mission / "tasks" / (id + "-x.md"),
+                          "---\nwork_package_id: " + id + "\ntitle: Task " + id +
+                              "\nexecution_mode: code_change\nowned_files:\n- src/" + id +
+                              "/**\n---\n");
+        }
+    }
+
+    ProcessResult status(std::vector<std::string> args) const {
+        args.insert(args.begin(), kitty::test::tool_path("kitty-status"));
+        return run_process(args, {"", root, {}});
+    }
+};
+
+} // namespace
+
+TEST(StatusCli, BootstrapMoveReport) {
+    Project p;
+    auto r = p.status({"bootstrap", "001-demo"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["bootstrapped"], Json({"WP01", "WP02", "WP03"}));
+    EXPECT_EQ(Json::parse(p.status({"bootstrap", "001-demo"}).out)["bootstrapped"], Json::array());
+
+    r = p.status({"001-demo"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json doc = Json::parse(r.out);
+    EXPECT_EQ(doc["mission_id"], "01KN2371WVZGM3C5Y7Y3AV5G6W");
+    EXPECT_EQ(doc["total_wps"], 3);
+    EXPECT_EQ(doc["by_lane"], Json({{"planned", 3}}));
+    EXPECT_EQ(doc["progress_percentage"].dump(), "0.0");
+    EXPECT_EQ(doc["auto_commit"], true);
+    EXPECT_EQ(doc["work_packages"][0]["workspace_kind"], "unknown"); // no lanes.json yet
+
+    ASSERT_EQ(p.status({"move", "001-demo", "WP01", "--to", "claimed", "--actor", "ann"}).exit_code,
+              0);
+    ASSERT_EQ(p.status({"move", "001-demo", "WP01", "--to", "doing"}).exit_code, 0);
+    r = p.status({"move", "001-demo", "WP01", "--to", "done"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(Json::parse(r.out)["error"], "Illegal transition: in_progress -> done");
+    EXPECT_EQ(p.status({"move", "001-demo", "WP01", "--to", "done", "--force"}).exit_code, 2);
+    EXPECT_EQ(p.status({"move", "001-demo", "WP09", "--to", "claimed"}).exit_code, 3);
+    EXPECT_EQ(p.status({"move", "001-demo", "WP01", "--to", "nowhere"}).exit_code, 2);
+    r = p.status({"move", "001-demo", "WP01", "--to", "done", "--force", "--actor", "lead",
+                  "--reason", "merged by hand"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+
+    doc = Json::parse(p.status({"001-demo"}).out);
+    EXPECT_EQ(doc["by_lane"], Json({{"done", 1}, {"planned", 2}}));
+    EXPECT_EQ(doc["progress_percentage"].dump(), "33.3");
+    const Json snapshot = Json::parse(slurp(p.mission / "status.json"));
+    EXPECT_EQ(snapshot["event_count"], 6);
+    EXPECT_EQ(snapshot["work_packages"]["WP01"]["force_count"], 2);
+    EXPECT_EQ(snapshot["work_packages"]["WP01"]["actor"], "lead");
+    EXPECT_TRUE(fs::exists(p.root / ".git/spec-kitty-locks/001-demo.status.lock"));
+}
+
+// Real processes moving at once: the status lock serialises them and no event is lost.
+TEST(StatusCli, ConcurrentMovesLoseNothing) {
+    constexpr int kWps = 12;
+    Project p(kWps);
+    ASSERT_EQ(p.status({"bootstrap", "001-demo"}).exit_code, 0);
+    std::vector<std::thread> threads;
+    std::vector<int> codes(kWps);
+    for (int i = 1; i <= kWps; ++i) {
+        threads.emplace_back([&, i] {
+            const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
+            codes[i - 1] = p.status({"move", "001-demo", id, "--to", "claimed"}).exit_code;
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (int c : codes) {
+        EXPECT_EQ(c, 0);
+    }
+    const std::string log = slurp(p.mission / "status.events.jsonl");
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 2 * kWps);
+    const Json snapshot = Json::parse(slurp(p.mission / "status.json"));
+    EXPECT_EQ(snapshot["summary"]["claimed"], kWps);
+    EXPECT_EQ(snapshot["event_count"], 2 * kWps);
+}
+
+// A corrupt log line hides the history in 3.1.1; kitty shows the same report but warns.
+TEST(StatusCli, CorruptLogIsAWarning) {
+    Project p;
+    write_fixture(p.mission / "status.events.jsonl", "{not json\n");
+    const auto r = p.status({"001-demo"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(Json::parse(r.out)["by_lane"], Json({{"planned", 3}}));
+    EXPECT_NE(r.err.find("warning: "), std::string::npos);
+    EXPECT_NE(r.err.find("line 1"), std::string::npos);
+}
