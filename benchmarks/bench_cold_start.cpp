@@ -6,7 +6,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -85,6 +87,48 @@ void BM_InitTwoAgents(benchmark::State& state) {
     std::filesystem::remove_all(base);
 }
 BENCHMARK(BM_InitTwoAgents)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// kitty-status on a mission with 30 WPs and 5,000 events (budget: 20 ms).
+void BM_StatusFiveThousandEvents(benchmark::State& state) {
+    std::string base = (std::filesystem::temp_directory_path() / "kitty-bench-XXXXXX").string();
+    if (::mkdtemp(base.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    const std::filesystem::path mission = std::filesystem::path(base) / "kitty-specs/001-bench";
+    std::filesystem::create_directories(mission / "tasks");
+    std::filesystem::create_directories(std::filesystem::path(base) / ".kittify");
+    std::ofstream(mission / "meta.json") << "{\"mission_number\": \"001\", \"mission_slug\": "
+                                            "\"001-bench\", \"mission_type\": \"software-dev\"}\n";
+    const char* lanes[] = {"planned",    "claimed",   "in_progress",
+                           "for_review", "in_review", "approved"};
+    std::ofstream log(mission / "status.events.jsonl");
+    for (int i = 0; i < 5000; ++i) {
+        char wp[8];
+        std::snprintf(wp, sizeof wp, "WP%02d", 1 + i % 30);
+        char at[40];
+        std::snprintf(at, sizeof at, "2026-01-01T00:%02d:%02d.%06d+00:00", i / 3600 % 60,
+                      i / 60 % 60, i);
+        log << "{\"actor\": \"a\", \"at\": \"" << at << "\", \"event_id\": \"e" << i
+            << "\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, "
+               "\"from_lane\": \"planned\", \"mission_slug\": \"001-bench\", \"policy_metadata\": "
+               "null, \"reason\": null, \"review_ref\": null, \"to_lane\": \""
+            << lanes[(i / 30) % 6] << "\", \"wp_id\": \"" << wp << "\"}\n";
+    }
+    log.close();
+    for (int i = 1; i <= 30; ++i) {
+        char wp[8];
+        std::snprintf(wp, sizeof wp, "WP%02d", i);
+        std::ofstream(mission / "tasks" / (std::string(wp) + "-task.md"))
+            << "---\nwork_package_id: " << wp << "\ntitle: Task " << wp
+            << "\nexecution_mode: code_change\nowned_files:\n- src/" << wp << "/**\n---\nBody.\n";
+    }
+    const std::string path = std::string(KITTY_BIN_DIR) + "/kitty-status";
+    for (auto _ : state) {
+        run(path, {mission.string()});
+    }
+    std::filesystem::remove_all(base);
+}
+BENCHMARK(BM_StatusFiveThousandEvents)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 } // namespace
 

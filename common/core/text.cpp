@@ -79,16 +79,15 @@ char32_t next_code_point(std::string_view utf8, std::size_t& pos) {
 std::string normalize_newlines(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\r') {
-            out += '\n';
-            if (i + 1 < text.size() && text[i + 1] == '\n') {
-                ++i;
-            }
-        } else {
-            out += text[i];
-        }
+    // Copy the runs between carriage returns whole.
+    std::size_t begin = 0;
+    for (std::size_t cr = text.find('\r'); cr != std::string_view::npos;
+         cr = text.find('\r', begin)) {
+        out.append(text, begin, cr - begin);
+        out += '\n';
+        begin = cr + 1 + (cr + 1 < text.size() && text[cr + 1] == '\n' ? 1 : 0);
     }
+    out.append(text, begin, std::string_view::npos);
     return out;
 }
 
@@ -172,11 +171,18 @@ std::string_view py_strip(std::string_view s) {
         }
         begin = pos;
     }
-    std::size_t end = begin;
-    for (std::size_t pos = begin; pos < s.size();) {
-        if (!is_py_space(next_code_point(s, pos))) {
-            end = pos;
+    // From the back: step over whole code points (continuation bytes are 10xxxxxx).
+    std::size_t end = s.size();
+    while (end > begin) {
+        std::size_t start = end - 1;
+        while (start > begin && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) {
+            --start;
         }
+        std::size_t pos = start;
+        if (!is_py_space(next_code_point(s, pos))) {
+            break;
+        }
+        end = start;
     }
     return s.substr(begin, end - begin);
 }

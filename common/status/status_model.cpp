@@ -87,6 +87,213 @@ std::string StatusEvent::line() const {
     return dump_python(to_json(), {.sort_keys = true}) + "\n";
 }
 
+namespace {
+
+// A top-level value of an event line. Nested objects and arrays keep their JSON text.
+struct FieldValue {
+    enum class Kind { string, boolean, null, number, json } kind = Kind::null;
+    std::string text; // string value, number text, or JSON text
+    bool flag = false;
+};
+
+// An event line has about 13 fields: a flat list searched in order beats a map here.
+struct Fields {
+    std::vector<std::pair<std::string, FieldValue>> items;
+
+    const FieldValue* find(std::string_view key) const {
+        for (const auto& [k, v] : items) {
+            if (k == key) {
+                return &v;
+            }
+        }
+        return nullptr;
+    }
+};
+
+void skip_space(std::string_view s, std::size_t& i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) {
+        ++i;
+    }
+}
+
+int hex4(std::string_view s, std::size_t at) {
+    if (at + 4 > s.size()) {
+        return -1;
+    }
+    int v = 0;
+    for (std::size_t k = at; k < at + 4; ++k) {
+        const char c = s[k];
+        v = v * 16 + (c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1000000);
+    }
+    return v < 0 ? -1 : v;
+}
+
+// A JSON string at s[i] (the opening quote), unescaped; false when malformed.
+bool scan_string(std::string_view s, std::size_t& i, std::string& out) {
+    ++i;
+    while (i < s.size()) {
+        const char c = s[i++];
+        if (c == '"') {
+            return true;
+        }
+        if (static_cast<unsigned char>(c) < 0x20) {
+            return false;
+        }
+        if (c != '\\') {
+            out += c;
+            continue;
+        }
+        if (i >= s.size()) {
+            return false;
+        }
+        const char e = s[i++];
+        switch (e) {
+        case '"':
+            out += '"';
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '/':
+            out += '/';
+            break;
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'u': {
+            int cp = hex4(s, i);
+            i += 4;
+            if (cp < 0) {
+                return false;
+            }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                const int low =
+                    i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u' ? hex4(s, i + 2) : -1;
+                if (low < 0xDC00 || low > 0xDFFF) {
+                    return false;
+                }
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                i += 6;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return false;
+            }
+            append_utf8(out, static_cast<char32_t>(cp));
+            break;
+        }
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+// The fields of a flat JSON object line without building a DOM (event lines are flat
+// but for evidence); nullopt for anything else, which the full parser then reads.
+std::optional<Fields> scan_flat_object(std::string_view s) {
+    Fields fields;
+    fields.items.reserve(16);
+    std::size_t i = 0;
+    skip_space(s, i);
+    if (i >= s.size() || s[i] != '{') {
+        return std::nullopt;
+    }
+    ++i;
+    skip_space(s, i);
+    if (i < s.size() && s[i] == '}') {
+        ++i;
+        skip_space(s, i);
+        return i == s.size() ? std::optional<Fields>(fields) : std::nullopt;
+    }
+    while (true) {
+        skip_space(s, i);
+        std::string key;
+        if (i >= s.size() || s[i] != '"' || !scan_string(s, i, key)) {
+            return std::nullopt;
+        }
+        skip_space(s, i);
+        if (i >= s.size() || s[i++] != ':') {
+            return std::nullopt;
+        }
+        skip_space(s, i);
+        if (i >= s.size()) {
+            return std::nullopt;
+        }
+        FieldValue v;
+        if (s[i] == '"') {
+            v.kind = FieldValue::Kind::string;
+            if (!scan_string(s, i, v.text)) {
+                return std::nullopt;
+            }
+        } else if (s.substr(i, 4) == "true" || s.substr(i, 5) == "false") {
+            v.kind = FieldValue::Kind::boolean;
+            v.flag = s[i] == 't';
+            i += v.flag ? 4 : 5;
+        } else if (s.substr(i, 4) == "null") {
+            i += 4;
+        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+            v.kind = FieldValue::Kind::number;
+            while (i < s.size() &&
+                   std::string_view("+-.eE0123456789").find(s[i]) != std::string_view::npos) {
+                v.text += s[i++];
+            }
+        } else {
+            return std::nullopt; // a nested value
+        }
+        fields.items.emplace_back(std::move(key), std::move(v));
+        skip_space(s, i);
+        if (i < s.size() && s[i] == ',') {
+            ++i;
+            continue;
+        }
+        if (i < s.size() && s[i] == '}') {
+            ++i;
+            skip_space(s, i);
+            return i == s.size() ? std::optional<Fields>(std::move(fields)) : std::nullopt;
+        }
+        return std::nullopt;
+    }
+}
+
+// The same fields through the full parser; nullopt for invalid JSON or a non-object.
+std::optional<Fields> parse_object(std::string_view line) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return std::nullopt;
+    }
+    Fields fields;
+    for (const auto& [key, value] : j.items()) {
+        FieldValue v;
+        if (value.is_string()) {
+            v = {FieldValue::Kind::string, value.get<std::string>(), false};
+        } else if (value.is_boolean()) {
+            v = {FieldValue::Kind::boolean, "", value.get<bool>()};
+        } else if (value.is_number()) {
+            v = {FieldValue::Kind::number, value.dump(), false};
+        } else if (!value.is_null()) {
+            v = {FieldValue::Kind::json, value.dump(), false};
+        }
+        fields.items.emplace_back(key, std::move(v));
+    }
+    return fields;
+}
+
+} // namespace
+
 std::vector<StatusEvent> read_status_events(const fs::path& path) {
     std::vector<StatusEvent> events;
     std::error_code ec;
@@ -105,30 +312,40 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
         if (line.empty()) {
             continue;
         }
-        const Json j = Json::parse(line, nullptr, false);
         const auto fail = [&](const std::string& what) {
             throw Error(Exit::input, "INVALID_EVENT_LOG",
                         path.string() + ": " + what + " on line " + std::to_string(number),
                         "fix or remove that line of the event log")
                 .at(path, number);
         };
-        if (j.is_discarded()) {
-            fail("Invalid JSON");
+        auto fields = scan_flat_object(line);
+        if (!fields) {
+            fields = parse_object(line);
+            if (!fields) {
+                const bool json = !nlohmann::json::parse(line, nullptr, false).is_discarded();
+                fail(json ? "Invalid event structure" : "Invalid JSON");
+            }
         }
-        if (!j.is_object()) {
-            fail("Invalid event structure");
-        }
-        StatusEvent e;
         for (const char* key : {"event_id", "wp_id", "from_lane", "to_lane", "at", "actor", "force",
                                 "execution_mode"}) {
-            if (!j.contains(key)) {
+            if (fields->find(key) == nullptr) {
                 fail(std::string("Invalid event structure (no ") + key + ")");
             }
         }
         const auto text_of = [&](const char* key) {
-            const Json& v = j[key];
-            return v.is_string() ? v.get<std::string>() : v.dump();
+            const FieldValue& v = *fields->find(key);
+            return v.kind == FieldValue::Kind::null      ? std::string("None")
+                   : v.kind == FieldValue::Kind::boolean ? std::string(v.flag ? "True" : "False")
+                                                         : v.text;
         };
+        const auto optional_string = [&](const char* key) -> std::optional<std::string> {
+            const FieldValue* v = fields->find(key);
+            if (v == nullptr || v->kind != FieldValue::Kind::string) {
+                return std::nullopt;
+            }
+            return v->text;
+        };
+        StatusEvent e;
         e.event_id = text_of("event_id");
         e.wp_id = text_of("wp_id");
         e.from_lane = text_of("from_lane");
@@ -138,20 +355,24 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
         }
         e.at = text_of("at");
         e.actor = text_of("actor");
-        e.force = j["force"].is_boolean() ? j["force"].get<bool>() : !j["force"].is_null();
+        const FieldValue& force = *fields->find("force");
+        e.force = force.kind == FieldValue::Kind::boolean ? force.flag
+                                                          : force.kind != FieldValue::Kind::null;
         e.execution_mode = text_of("execution_mode");
-        e.mission_slug = j.contains("mission_slug") && j["mission_slug"].is_string()
-                             ? j["mission_slug"].get<std::string>()
-                         : j.contains("feature_slug") && j["feature_slug"].is_string()
-                             ? j["feature_slug"].get<std::string>()
-                             : "";
-        e.evidence = j.value("evidence", Json(nullptr));
-        e.policy_metadata = j.value("policy_metadata", Json(nullptr));
-        if (j.contains("reason") && j["reason"].is_string()) {
-            e.reason = j["reason"].get<std::string>();
-        }
-        if (j.contains("review_ref") && j["review_ref"].is_string()) {
-            e.review_ref = j["review_ref"].get<std::string>();
+        e.mission_slug =
+            optional_string("mission_slug").value_or(optional_string("feature_slug").value_or(""));
+        e.reason = optional_string("reason");
+        e.review_ref = optional_string("review_ref");
+        for (const auto& [key, target] : {std::pair{"evidence", &e.evidence},
+                                          std::pair{"policy_metadata", &e.policy_metadata}}) {
+            if (const FieldValue* found = fields->find(key)) {
+                const FieldValue& v = *found;
+                *target = v.kind == FieldValue::Kind::json      ? Json::parse(v.text)
+                          : v.kind == FieldValue::Kind::string  ? Json(v.text)
+                          : v.kind == FieldValue::Kind::boolean ? Json(v.flag)
+                          : v.kind == FieldValue::Kind::number  ? Json::parse(v.text)
+                                                                : Json(nullptr);
+            }
         }
         events.push_back(std::move(e));
     }

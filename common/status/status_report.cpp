@@ -1,6 +1,8 @@
 // kitty-status: the `agent tasks status` report, bootstrap and move (identity-status.md §4.7-4.8).
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <memory>
 
 #include <re2/re2.h>
 
@@ -84,8 +86,14 @@ std::string frontmatter_text(std::string text) {
     return close == std::string::npos ? "" : text.substr(4, close - 4);
 }
 
-std::optional<std::string> scalar(const std::string& front, const char* key) {
-    const RE2 re(python_regex(std::string("(?m)^(") + key + R"(:\s*)(".*?"|'.*?'|[^#\n]*)(.*)$)"));
+std::optional<std::string> scalar(const std::string& front, const std::string& key) {
+    static std::map<std::string, std::unique_ptr<RE2>> cache; // one compile per key
+    auto& slot = cache[key];
+    if (!slot) {
+        slot = std::make_unique<RE2>(
+            python_regex("(?m)^(" + key + R"(:\s*)(".*?"|'.*?'|[^#\n]*)(.*)$)"));
+    }
+    const RE2& re = *slot;
     std::string prefix, value, rest;
     if (!RE2::PartialMatch(front, re, &prefix, &value, &rest)) {
         return std::nullopt;

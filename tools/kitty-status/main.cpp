@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     kitty::StatusRequest report;
     report.mission = ".";
     app.add_option("mission", report.mission, "A mission directory or selector (default: .)");
+    app.add_option("--mission", report.mission, "The same, as spec-kitty spells it");
     std::function<kitty::Outcome()> action = [&] { return kitty::status_report_command(report); };
 
     kitty::StatusRequest boot;
