@@ -1,0 +1,36 @@
+// finalize-tasks: the step that turns tasks.md and the WP files into a ready mission
+// (../shared/spec/parse-tasks.md §3, ARCHITECTURE.md decision 1: every check first, then
+// the writes; docs/tools/kitty-parse-tasks.md#finalize).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kitty/cli.hpp"
+
+namespace kitty {
+
+// infer_ownership of 3.1.1 (ownership/inference.py) over a WP file's whole text.
+struct InferredOwnership {
+    std::string execution_mode; // code_change or planning_artifact
+    std::vector<std::string> owned_files;
+    std::string authoritative_surface;
+    std::optional<std::string> warning; // the broad src/** fallback
+};
+InferredOwnership infer_ownership(const std::string& wp_text, const std::string& mission_slug);
+
+struct FinalizeRequest {
+    std::string mission; // directory or selector
+    bool validate_only = false;
+    std::optional<std::string> target_branch; // default: the checked-out branch, else main
+    std::filesystem::path start_dir = ".";
+};
+
+// Checks everything (tasks/, spec.md, graph, requirement mapping, disagree-loud,
+// ownership, lanes), then writes the WP frontmatter and lanes.json as one transaction and
+// bootstraps the status log. Any failure: exit 1 and every file as it was. No commits.
+Outcome finalize_tasks_command(const FinalizeRequest& request);
+
+} // namespace kitty

@@ -1,0 +1,574 @@
+#include "kitty/finalize.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <re2/re2.h>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/clock.hpp"
+#include "kitty/dependency_graph.hpp"
+#include "kitty/error.hpp"
+#include "kitty/git.hpp"
+#include "kitty/lanes.hpp"
+#include "kitty/mission_meta.hpp"
+#include "kitty/project.hpp"
+#include "kitty/status.hpp"
+#include "kitty/tasks_md.hpp"
+#include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
+#include "kitty/wps_manifest.hpp"
+
+namespace kitty {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string strip_glob_suffix(std::string_view g) {
+    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
+        if (g.ends_with(suffix)) {
+            return std::string(g.substr(0, g.size() - suffix.size()));
+        }
+    }
+    return std::string(g);
+}
+
+std::string rstrip_slash(std::string s) {
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    return s;
+}
+
+std::string list_repr(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (const std::string& item : items) {
+        out += (out.size() > 1 ? ", " : "") + python_repr(item);
+    }
+    return out + "]";
+}
+
+// The fixed branch-strategy note finalize writes into every WP (our wording).
+std::string branch_strategy(const std::string& target) {
+    return "Planning for this mission happened on " + target +
+           ". Completed changes must merge back into " + target + ".";
+}
+
+// Whether the raw frontmatter (the text between the first two "---") has `key:` on a line.
+bool has_key_line(const std::string& raw, const char* key) {
+    if (!raw.starts_with("---")) {
+        return false;
+    }
+    const std::size_t second = raw.find("---", 3);
+    const std::string part =
+        raw.substr(3, second == std::string::npos ? std::string::npos : second - 3);
+    return RE2::PartialMatch(part, RE2(python_regex(std::string(R"((?m)^\s*)") + key + R"(\s*:)")));
+}
+
+struct WpPlan {
+    std::string wp_id;
+    fs::path path;
+    WpFrontmatter before;
+    WpFrontmatter after;
+    Json changes = Json::object();
+    bool preserved = false;
+};
+
+Outcome failure(const std::string& code, const std::string& message, const std::string& hint,
+                Json details = Json::object()) {
+    Json doc = {{"error", message}, {"code", code}, {"hint", hint}};
+    for (auto& [k, v] : details.items()) {
+        doc[k] = v;
+    }
+    Outcome out;
+    out.document = std::move(doc);
+    out.text = "Error: " + message + "\n" + (hint.empty() ? "" : "Hint: " + hint + "\n");
+    out.exit = Exit::check_failed;
+    return out;
+}
+
+} // namespace
+
+InferredOwnership infer_ownership(const std::string& text, const std::string& slug) {
+    static const RE2 planning(
+        R"(\bkitty-specs/|\bspec\.md\b|\bplan\.md\b|\btasks\.md\b|\bdata-model\.md\b|\bquickstart\.md\b)");
+    static const RE2 code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
+    static const RE2 path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
+    InferredOwnership o;
+    const bool is_planning = RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code);
+    o.execution_mode = is_planning ? "planning_artifact" : "code_change";
+    if (is_planning) {
+        o.owned_files = {"kitty-specs/" + slug + "/**"};
+    } else {
+        std::set<std::string> tokens;
+        re2::StringPiece input(text);
+        std::string token;
+        while (RE2::FindAndConsume(&input, path, &token)) {
+            tokens.insert(token);
+        }
+        std::set<std::string> kept;
+        for (const std::string& t : tokens) {
+            std::string glob;
+            const std::string last = t.substr(t.rfind('/', t.size() - 2) + 1);
+            if (t.ends_with("/")) {
+                glob = t + "**";
+            } else if (last.find('.') == std::string::npos) {
+                glob = rstrip_slash(t) + "/**";
+            } else {
+                glob = t;
+            }
+            bool covered = false;
+            for (std::size_t slash = glob.find('/'); slash != std::string::npos && !covered;
+                 slash = glob.find('/', slash + 1)) {
+                const std::string ancestor = glob.substr(0, slash) + "/**";
+                covered = ancestor != glob && kept.count(ancestor) > 0;
+            }
+            if (!covered) {
+                kept.insert(glob);
+                o.owned_files.push_back(glob);
+            }
+        }
+        if (o.owned_files.empty()) {
+            o.owned_files = {"src/**"};
+            o.warning = "No file paths found in WP body text; using broad fallback 'src/**'. "
+                        "Consider adding explicit owned_files to WP frontmatter.";
+        }
+    }
+    std::vector<std::string> prefixes;
+    for (const std::string& g : o.owned_files) {
+        prefixes.push_back(strip_glob_suffix(g));
+    }
+    if (prefixes.size() == 1) {
+        o.authoritative_surface = rstrip_slash(prefixes[0]) + "/";
+    } else {
+        std::vector<std::string> common;
+        for (std::size_t i = 0; i < prefixes.size(); ++i) {
+            std::vector<std::string> parts;
+            std::string_view p = prefixes[i];
+            for (std::size_t s = p.find('/');; s = p.find('/')) {
+                parts.emplace_back(p.substr(0, s));
+                if (s == std::string_view::npos) {
+                    break;
+                }
+                p.remove_prefix(s + 1);
+            }
+            if (i == 0) {
+                common = parts;
+            } else {
+                std::size_t n = 0;
+                while (n < common.size() && n < parts.size() && common[n] == parts[n]) {
+                    ++n;
+                }
+                common.resize(n);
+            }
+        }
+        std::string joined;
+        for (const std::string& c : common) {
+            joined += (joined.empty() ? "" : "/") + c;
+        }
+        o.authoritative_surface = joined.empty() ? "" : joined + "/";
+    }
+    return o;
+}
+
+Outcome finalize_tasks_command(const FinalizeRequest& request) {
+    const fs::path dir = mission_dir_from_argument(request.mission, request.start_dir);
+    const fs::path root = locate_project_root(dir).value_or(dir.parent_path().parent_path());
+    const std::string slug = dir.filename().string();
+    const std::string target =
+        request.target_branch ? *request.target_branch : current_branch(root).value_or("main");
+    std::error_code ec;
+    if (!fs::is_directory(dir / "tasks", ec)) {
+        return failure("NO_TASKS_DIR", "Tasks directory not found: " + (dir / "tasks").string(),
+                       "write the WP files under tasks/ first");
+    }
+    if (!fs::is_regular_file(dir / "spec.md", ec)) {
+        return failure("NO_SPEC", "spec.md not found: " + (dir / "spec.md").string(),
+                       "write the specification first (/spec-kitty.specify)");
+    }
+    const std::vector<std::string> spec_ids =
+        extract_requirement_ids(read_text_file(dir / "spec.md", Bom::keep));
+    const std::set<std::string> all_ids(spec_ids.begin(), spec_ids.end());
+
+    // The graph: wps.yaml, else tasks.md.
+    const auto wps = load_wps_manifest(dir);
+    DependencyMap graph;
+    std::vector<std::pair<std::string, std::vector<std::string>>> tasks_refs;
+    if (wps) {
+        graph = wps_dependency_map(*wps);
+    } else if (fs::is_regular_file(dir / "tasks.md", ec)) {
+        const std::string tasks = read_text_file(dir / "tasks.md", Bom::keep);
+        graph = parse_dependencies(tasks);
+        tasks_refs = analyse_tasks_md(tasks, (dir / "tasks.md").string()).requirement_refs;
+    }
+    const auto parsed_for = [&](const std::string& wp) {
+        for (const auto& [id, deps] : graph) {
+            if (id == wp) {
+                return deps;
+            }
+        }
+        return std::vector<std::string>{};
+    };
+
+    // The WP files, sorted, and what they hold.
+    std::vector<WpPlan> plans;
+    std::vector<Finding> findings;
+    Json refs_parsed = Json::object();
+    std::map<std::string, std::vector<std::string>> refs;
+    for (const fs::path& file : list_wp_files(dir / "tasks")) {
+        const auto id = wp_id_from_filename(file.filename().string());
+        if (!id) {
+            continue;
+        }
+        WpPlan plan{*id, file, {}, {}, Json::object(), false};
+        try {
+            plan.before = read_wp_file(file);
+        } catch (const Error& e) {
+            findings.push_back({"warning", "WP_FILE_SKIPPED",
+                                std::string("Could not read ") + file.filename().string() + ": " +
+                                    e.what() + "; it is left as it is",
+                                file.string(), e.line()});
+            refs[*id];
+            continue;
+        }
+        std::vector<std::string> wp_refs;
+        for (const std::string& r : plan.before.list_field("requirement_refs")) {
+            for (const std::string& found : extract_requirement_ids(r)) {
+                if (std::find(wp_refs.begin(), wp_refs.end(), found) == wp_refs.end()) {
+                    wp_refs.push_back(found);
+                }
+            }
+        }
+        refs[*id] = wp_refs;
+        plans.push_back(std::move(plan));
+    }
+    for (const auto& [id, list] : refs) {
+        refs_parsed[id] = list;
+    }
+    for (const auto& [wp, list] : tasks_refs) {
+        if (refs[wp].empty() && !list.empty()) {
+            refs[wp] = list;
+            refs_parsed[wp] = list;
+        }
+    }
+
+    // Graph checks.
+    if (!graph.empty()) {
+        if (const auto cycles = detect_cycles(graph); !cycles.empty()) {
+            std::string text = "[";
+            for (const auto& c : cycles) {
+                text += (text.size() > 1 ? ", " : "") + list_repr(c);
+            }
+            return failure("DEPENDENCY_CYCLE", "Circular dependencies detected: " + text + "]",
+                           "remove one dependency of each cycle in tasks.md", {{"cycles", cycles}});
+        }
+        std::set<std::string> keys;
+        for (const auto& [wp, deps] : graph) {
+            keys.insert(wp);
+        }
+        for (const auto& [wp, deps] : graph) {
+            std::vector<std::string> errors;
+            for (const std::string& d : deps) {
+                if (!keys.count(d)) {
+                    errors.push_back("Dependency " + d + " not found in graph");
+                }
+            }
+            if (!errors.empty()) {
+                return failure("INVALID_DEPENDENCIES",
+                               "Invalid dependencies for " + wp + ": " + list_repr(errors),
+                               "give every referenced WP its own section in tasks.md",
+                               {{"wp_id", wp}, {"errors", errors}});
+            }
+        }
+    }
+
+    // Requirement mapping.
+    std::vector<std::string> missing;
+    Json unknown = Json::object();
+    std::set<std::string> mapped;
+    for (const auto& [wp, list] : refs) {
+        if (list.empty()) {
+            missing.push_back(wp);
+            continue;
+        }
+        std::vector<std::string> bad;
+        for (const std::string& r : list) {
+            if (!all_ids.count(r)) {
+                bad.push_back(r);
+            }
+        }
+        std::sort(bad.begin(), bad.end());
+        if (!bad.empty()) {
+            unknown[wp] = bad;
+        } else {
+            mapped.insert(list.begin(), list.end());
+        }
+    }
+    std::vector<std::string> unmapped;
+    for (const std::string& id : all_ids) {
+        if (id.starts_with("FR-") && !mapped.count(id)) {
+            unmapped.push_back(id);
+        }
+    }
+    if (!missing.empty() || !unknown.empty() || !unmapped.empty()) {
+        return failure("REQUIREMENT_MAPPING", "Requirement mapping validation failed",
+                       "give every WP requirement_refs that exist in spec.md and cover every FR",
+                       {{"missing_requirement_refs_wps", missing},
+                        {"unknown_requirement_refs", unknown},
+                        {"unmapped_functional_requirements", unmapped},
+                        {"dependencies_parsed", dependency_map_json(graph)},
+                        {"requirement_refs_parsed", refs_parsed}});
+    }
+
+    // Disagree-loud: a non-empty frontmatter list and a non-empty parsed list must agree.
+    std::vector<std::string> conflicts;
+    for (const auto& [wp, deps] : graph) {
+        const auto plan = std::find_if(plans.begin(), plans.end(),
+                                       [&](const WpPlan& p) { return p.wp_id == wp; });
+        if (plan == plans.end()) {
+            continue;
+        }
+        std::vector<std::string> f = plan->before.dependencies(), p = deps;
+        std::sort(f.begin(), f.end());
+        std::sort(p.begin(), p.end());
+        if (!f.empty() && !p.empty() &&
+            std::set<std::string>(f.begin(), f.end()) !=
+                std::set<std::string>(p.begin(), p.end())) {
+            conflicts.push_back(wp + ": frontmatter has " + list_repr(f) + ", tasks.md parsed " +
+                                list_repr(p) +
+                                ". Resolve the disagreement in tasks.md or WP frontmatter before "
+                                "finalizing.");
+        }
+    }
+    if (!conflicts.empty()) {
+        std::string message = "Dependency disagreement detected:";
+        for (const std::string& c : conflicts) {
+            message += "\n" + c;
+        }
+        return failure("DEPENDENCY_DISAGREEMENT", message,
+                       "make tasks.md and the WP frontmatter name the same dependencies",
+                       {{"dependency_conflicts", conflicts}});
+    }
+
+    // The frontmatter each WP will have.
+    std::vector<std::string> ownership_warnings;
+    for (WpPlan& plan : plans) {
+        const std::string raw = read_file_bytes(plan.path);
+        plan.after = plan.before;
+        const std::vector<std::string> f = plan.before.dependencies();
+        std::vector<std::string> deps = parsed_for(plan.wp_id);
+        if (!f.empty() && deps.empty() && !wps) {
+            deps = f;
+            plan.preserved = true;
+        }
+        if (!has_key_line(raw, "dependencies") || f != deps) {
+            plan.after.set_list("dependencies", deps);
+            plan.changes["dependencies"] = deps;
+        }
+        for (const char* key : {"planning_base_branch", "merge_target_branch"}) {
+            if (plan.before.string_field(key) != target) {
+                plan.after.set_string(key, target);
+                plan.changes[key] = target;
+            }
+        }
+        if (plan.before.string_field("branch_strategy") != branch_strategy(target)) {
+            plan.after.set_string("branch_strategy", branch_strategy(target));
+            plan.changes["branch_strategy"] = branch_strategy(target);
+        }
+        if (!has_key_line(raw, "requirement_refs") ||
+            plan.before.list_field("requirement_refs") != refs[plan.wp_id]) {
+            plan.after.set_list("requirement_refs", refs[plan.wp_id]);
+            plan.changes["requirement_refs"] = refs[plan.wp_id];
+        }
+        const auto mode = plan.before.string_field("execution_mode");
+        const auto owned = plan.before.list_field("owned_files");
+        if (!mode || mode->empty() || owned.empty()) {
+            const InferredOwnership inferred = infer_ownership(raw, slug);
+            if (inferred.warning) {
+                ownership_warnings.push_back(plan.wp_id + ": " + *inferred.warning);
+            }
+            if (!mode || mode->empty()) {
+                plan.after.set_string("execution_mode", inferred.execution_mode);
+                plan.changes["execution_mode"] = inferred.execution_mode;
+            }
+            if (owned.empty()) {
+                plan.after.set_list("owned_files", inferred.owned_files);
+                plan.changes["owned_files"] = inferred.owned_files;
+            }
+            if (plan.before.string_field("authoritative_surface").value_or("").empty()) {
+                plan.after.set_string("authoritative_surface", inferred.authoritative_surface);
+                plan.changes["authoritative_surface"] = inferred.authoritative_surface;
+            }
+        }
+    }
+
+    // Ownership: no two WPs may claim overlapping paths; each surface prefixes a glob.
+    LaneInputs lane_inputs;
+    lane_inputs.graph = graph;
+    lane_inputs.mission_slug = slug;
+    lane_inputs.target_branch = target;
+    lane_inputs.computed_at = python_isoformat(now_utc());
+    if (const auto meta = load_meta(dir)) {
+        lane_inputs.mission_id = meta->value("mission_id", "");
+    }
+    std::vector<std::string> ownership_errors;
+    std::vector<std::pair<std::string, std::vector<std::string>>> owners;
+    for (const WpPlan& plan : plans) {
+        const auto mode = plan.after.string_field("execution_mode");
+        const auto owned = plan.after.list_field("owned_files");
+        lane_inputs.bodies[plan.wp_id] = plan.after.body;
+        if (!mode || mode->empty() || owned.empty()) {
+            continue;
+        }
+        const auto parsed_mode = parse_execution_mode(*mode);
+        if (!parsed_mode) {
+            return failure("INVALID_EXECUTION_MODE",
+                           plan.wp_id + ": execution_mode " + python_repr(*mode) +
+                               " is neither 'code_change' nor 'planning_artifact'",
+                           "use code_change or planning_artifact");
+        }
+        lane_inputs.manifests[plan.wp_id] = {*parsed_mode, owned};
+        for (const auto& [other, globs] : owners) {
+            for (const std::string& a : globs) {
+                for (const std::string& b : owned) {
+                    if (globs_overlap(a, b)) {
+                        ownership_errors.push_back("Overlap: " + other + " (" + python_repr(a) +
+                                                   ") and " + plan.wp_id + " (" + python_repr(b) +
+                                                   ") claim overlapping paths.");
+                    }
+                }
+            }
+        }
+        owners.emplace_back(plan.wp_id, owned);
+        const std::string surface = plan.after.string_field("authoritative_surface").value_or("");
+        if (surface.empty()) {
+            ownership_errors.push_back(plan.wp_id + ": authoritative_surface is empty.");
+        } else if (std::none_of(owned.begin(), owned.end(),
+                                [&](const std::string& g) { return g.starts_with(surface); })) {
+            ownership_errors.push_back(
+                plan.wp_id + ": authoritative_surface " + python_repr(surface) +
+                " is not a prefix of any owned_files entry: " + list_repr(owned));
+        }
+    }
+    if (!ownership_errors.empty()) {
+        return failure("OWNERSHIP", "Ownership validation failed",
+                       "give each WP its own owned_files and an authoritative_surface that "
+                       "prefixes one of them",
+                       {{"ownership_errors", ownership_errors}});
+    }
+
+    // Lanes, still before any write.
+    std::optional<LanesManifest> lanes;
+    if (!lane_inputs.manifests.empty() && !graph.empty()) {
+        try {
+            lanes = compute_lanes(lane_inputs);
+        } catch (const Error& e) {
+            return failure(e.code(), e.what(), e.hint());
+        }
+    }
+    Json lanes_doc = {{"computed", lanes.has_value()}};
+    if (lanes) {
+        std::vector<std::string> ids;
+        for (const Lane& l : lanes->lanes) {
+            ids.push_back(l.lane_id);
+        }
+        const Json full = lanes_json(*lanes);
+        lanes_doc = {{"computed", true},
+                     {"count", lanes->lanes.size()},
+                     {"lane_ids", ids},
+                     {"planning_artifact_wps", lanes->planning_artifact_wps()},
+                     {"collapse_report", full.value("collapse_report", Json(nullptr))}};
+    }
+    const StatusSnapshot status = reduce_status(read_status_events(dir / "status.events.jsonl"));
+    std::vector<std::string> to_seed;
+    for (const WpPlan& plan : plans) {
+        if (!status.work_packages.count(plan.wp_id)) {
+            to_seed.push_back(plan.wp_id);
+        }
+    }
+    const Json bootstrap = {{"total_wps", plans.size()},
+                            {"newly_seeded", to_seed.size()},
+                            {"already_initialized", plans.size() - to_seed.size()}};
+
+    std::vector<std::string> modified, unchanged, preserved;
+    Json would_modify = Json::array();
+    for (const WpPlan& plan : plans) {
+        if (plan.preserved) {
+            preserved.push_back(plan.wp_id);
+        } else if (plan.changes.empty()) {
+            unchanged.push_back(plan.wp_id);
+        } else {
+            modified.push_back(plan.wp_id);
+        }
+        if (!plan.changes.empty()) {
+            would_modify.push_back({{"wp_id", plan.wp_id}, {"changes", plan.changes}});
+        }
+    }
+    const auto updated = static_cast<std::size_t>(would_modify.size());
+
+    Outcome out;
+    out.findings = findings;
+    if (request.validate_only) {
+        out.document = {
+            {"result", "validation_passed"},
+            {"mission_slug", slug},
+            {"wp_count", plans.size()},
+            {"validate_only", true},
+            {"would_modify", would_modify},
+            {"would_preserve", preserved},
+            {"unchanged", unchanged},
+            {"updated_wp_count", updated},
+            {"ownership_warnings", ownership_warnings},
+            {"validation", {{"bootstrap_preview", bootstrap}, {"lanes_preview", lanes_doc}}},
+            {"message", "All validations passed. Run without --validate-only to write."}};
+        out.text = "Validation passed for " + slug + ": " + std::to_string(updated) +
+                   " WP files would change, " + std::to_string(to_seed.size()) +
+                   " WPs would be bootstrapped" +
+                   (lanes ? ", " + std::to_string(lanes->lanes.size()) + " lanes" : std::string()) +
+                   ". Nothing was written.\n";
+        return out;
+    }
+
+    // Every check passed: the WP files and lanes.json as one transaction, then the status
+    // log (append-only) and its snapshot.
+    {
+        AtomicFileSet writes;
+        for (const WpPlan& plan : plans) {
+            if (!plan.changes.empty()) {
+                writes.stage(plan.path, serialize_wp_file(plan.after));
+            }
+        }
+        if (lanes) {
+            writes.stage(dir / "lanes.json", serialize_lanes(*lanes));
+        }
+        writes.commit();
+    }
+    if (!to_seed.empty() || !fs::exists(dir / "status.json", ec)) {
+        status_bootstrap_command({dir.string(), request.start_dir}, "finalize-tasks");
+    }
+    out.document = {{"result", "success"},
+                    {"wp_count", plans.size()},
+                    {"updated_wp_count", updated},
+                    {"modified_wps", modified},
+                    {"unchanged_wps", unchanged},
+                    {"preserved_wps", preserved},
+                    {"tasks_dir", (dir / "tasks").string()},
+                    {"commit_created", false},
+                    {"commit_hash", nullptr},
+                    {"files_committed", Json::array()},
+                    {"dependencies_parsed", dependency_map_json(graph)},
+                    {"requirement_refs_parsed", refs_parsed},
+                    {"bootstrap", bootstrap},
+                    {"lanes", lanes_doc},
+                    {"ownership_warnings", ownership_warnings}};
+    out.text = "Finalized " + slug + ": " + std::to_string(updated) + " WP files updated, " +
+               std::to_string(to_seed.size()) + " WPs bootstrapped as planned" +
+               (lanes ? ", lanes.json with " + std::to_string(lanes->lanes.size()) + " lanes"
+                      : std::string(", no lanes computed")) +
+               ". Nothing was committed.\n";
+    return out;
+}
+
+} // namespace kitty
