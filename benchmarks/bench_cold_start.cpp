@@ -130,6 +130,52 @@ void BM_StatusFiveThousandEvents(benchmark::State& state) {
 }
 BENCHMARK(BM_StatusFiveThousandEvents)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// finalize on a 30-WP mission (budget: 20 ms), --validate-only and a real run (after the
+// first, a run rewrites lanes.json only).
+void BM_Finalize(benchmark::State& state, bool validate_only) {
+    std::string base = (std::filesystem::temp_directory_path() / "kitty-bench-XXXXXX").string();
+    if (::mkdtemp(base.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    const std::filesystem::path mission = std::filesystem::path(base) / "kitty-specs/001-bench";
+    std::filesystem::create_directories(mission / "tasks");
+    std::filesystem::create_directories(std::filesystem::path(base) / ".kittify");
+    std::ofstream spec(mission / "spec.md");
+    std::ofstream tasks(mission / "tasks.md");
+    tasks << "# Tasks\n\n";
+    for (int i = 1; i <= 30; ++i) {
+        char wp[8];
+        std::snprintf(wp, sizeof wp, "WP%02d", i);
+        spec << "- FR-" << 100 + i << " requirement " << i << "\n";
+        tasks << "## Work Package " << wp << ": Task " << i << "\n\n**Dependencies**: "
+              << (i > 3 ? "WP0" + std::to_string(1 + i % 3) : std::string("None")) << "\n\n";
+        std::ofstream(mission / "tasks" / (std::string(wp) + "-task.md"))
+            << "---\nwork_package_id: " << wp << "\ntitle: Task " << i << "\nrequirement_refs: [FR-"
+            << 100 + i << "]\nexecution_mode: code_change\n"
+            << "authoritative_surface: src/m" << i << "/\nowned_files:\n- src/m" << i
+            << "/**\n---\n\nWork on src/m" << i << ".\n";
+    }
+    spec.close();
+    tasks.close();
+    const std::string path = std::string(KITTY_BIN_DIR) + "/kitty-parse-tasks";
+    std::vector<std::string> args{"finalize", mission.string(), "--target-branch", "main"};
+    if (validate_only) {
+        args.push_back("--validate-only");
+    } else {
+        run(path, args);
+    }
+    for (auto _ : state) {
+        run(path, args);
+    }
+    std::filesystem::remove_all(base);
+}
+BENCHMARK_CAPTURE(BM_Finalize, validate_only_30_wps, true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Finalize, finalize_30_wps, false)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 } // namespace
 
 BENCHMARK_MAIN();

@@ -32,8 +32,10 @@ step sh -c 'kitty-parse-tasks kitty-specs/001-legacy-search | kitty-lanes comput
 step spec-kitty lanes compute legacy-search --target-branch main --write --json
 step spec-kitty lanes resolve legacy-search WP03
 step spec-kitty lanes resolve legacy-search WP04
+echo "# finalize: every check first, then frontmatter, lanes.json and the status log together"
+step spec-kitty agent mission finalize-tasks --mission legacy-search --validate-only
+step spec-kitty agent mission finalize-tasks --mission legacy-search
 echo "# status: every WP planned, then WP01 is picked up"
-step spec-kitty status bootstrap legacy-search
 step spec-kitty status move legacy-search WP01 --to claimed --actor demo
 step spec-kitty agent tasks status --mission legacy-search
 printf '\ndemo: OK (project was %s, now removed)\n' "$work/project"

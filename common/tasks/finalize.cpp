@@ -64,7 +64,10 @@ bool has_key_line(const std::string& raw, const char* key) {
     const std::size_t second = raw.find("---", 3);
     const std::string part =
         raw.substr(3, second == std::string::npos ? std::string::npos : second - 3);
-    return RE2::PartialMatch(part, RE2(python_regex(std::string(R"((?m)^\s*)") + key + R"(\s*:)")));
+    static const RE2 dependencies(python_regex(R"((?m)^\s*dependencies\s*:)"));
+    static const RE2 requirement_refs(python_regex(R"((?m)^\s*requirement_refs\s*:)"));
+    return RE2::PartialMatch(part, std::string_view(key) == "dependencies" ? dependencies
+                                                                           : requirement_refs);
 }
 
 struct WpPlan {
