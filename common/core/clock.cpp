@@ -68,8 +68,11 @@ UtcTime now_utc() {
     return UtcTime{us / 1'000'000, static_cast<int>(us % 1'000'000)};
 }
 
-std::string python_isoformat(UtcTime t) {
-    return with_fraction(date_time(t.seconds), t.microseconds) + "+00:00";
+std::string python_isoformat(UtcTime t, int offset_minutes) {
+    char zone[24];
+    const int m = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+    std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset_minutes < 0 ? '-' : '+', m / 60, m % 60);
+    return with_fraction(date_time(t.seconds + offset_minutes * 60LL), t.microseconds) + zone;
 }
 
 std::string python_local_isoformat(UtcTime t) {

@@ -66,6 +66,59 @@ std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
     return tags;
 }
 
+std::optional<BranchProgress> commits_since_default_branch(const std::filesystem::path& dir) {
+    Repository repo = open_repository(dir);
+    if (!repo) {
+        return std::nullopt;
+    }
+    git_repository* r = repo.get();
+    // The default branch: origin/HEAD's target, else the first of main, master, develop.
+    std::string branch;
+    git_reference* origin_head = nullptr;
+    if (git_reference_lookup(&origin_head, r, "refs/remotes/origin/HEAD") == 0) {
+        if (git_reference_type(origin_head) == GIT_REFERENCE_SYMBOLIC) {
+            const std::string target = git_reference_symbolic_target(origin_head);
+            branch = target.substr(target.rfind('/') + 1);
+        }
+        git_reference_free(origin_head);
+    }
+    git_oid base_tip, head;
+    bool found = false;
+    for (const std::string& candidate : branch.empty()
+                                            ? std::vector<std::string>{"main", "master", "develop"}
+                                            : std::vector<std::string>{branch}) {
+        if (git_reference_name_to_id(&base_tip, r, ("refs/heads/" + candidate).c_str()) == 0) {
+            found = true;
+            break;
+        }
+    }
+    if (!found || git_reference_name_to_id(&head, r, "HEAD") != 0) {
+        return std::nullopt;
+    }
+    git_oid base;
+    if (git_merge_base(&base, r, &head, &base_tip) != 0) {
+        return std::nullopt;
+    }
+    git_revwalk* walk = nullptr;
+    if (git_revwalk_new(&walk, r) != 0) {
+        return std::nullopt;
+    }
+    std::unique_ptr<git_revwalk, decltype(&git_revwalk_free)> owned_walk(walk, &git_revwalk_free);
+    git_revwalk_push(walk, &head);
+    git_revwalk_hide(walk, &base);
+    BranchProgress progress;
+    for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+        ++progress.commits_ahead;
+    }
+    git_commit* commit = nullptr;
+    if (git_commit_lookup(&commit, r, &head) == 0) {
+        progress.last_commit_time = git_commit_time(commit);
+        progress.offset_minutes = git_commit_time_offset(commit);
+        git_commit_free(commit);
+    }
+    return progress;
+}
+
 std::optional<std::string> current_branch(const std::filesystem::path& dir) {
     Repository repo = open_repository(dir);
     if (!repo) {

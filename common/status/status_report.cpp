@@ -10,6 +10,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
+#include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
@@ -250,15 +251,25 @@ Outcome status_report_command(const StatusRequest& request) {
                 stale["reason"] = "stale_detection_unavailable";
             }
             const bool exists = ws.worktree && fs::is_directory(*ws.worktree, ec);
-            if (exists) {
-                // The commit-age check of 3.1.1 (merge-base with the default branch) is not
-                // done yet; say so rather than guess "fresh".
-                stale["status"] = "not_applicable";
-                stale["reason"] = "worktree_commit_age_not_checked";
+            // In an existing worktree: the age of the last commit since the default
+            // branch; none since is a WP just started.
+            if (exists && stale["status"] == "fresh") {
+                if (const auto p = commits_since_default_branch(*ws.worktree);
+                    p && p->commits_ahead > 0) {
+                    const UtcTime now = now_utc();
+                    const double minutes = (static_cast<double>(now.seconds - p->last_commit_time) +
+                                            now.microseconds / 1e6) /
+                                           60.0;
+                    const double rounded = std::stod(python_round1(minutes));
+                    stale["status"] = minutes > request.stale_threshold_minutes ? "stale" : "fresh";
+                    stale["minutes_since_commit"] = rounded;
+                    stale["last_commit_time"] =
+                        python_isoformat({p->last_commit_time, 0}, p->offset_minutes);
+                }
             }
             wp["stale"] = stale;
             wp["is_stale"] = stale["status"] == "stale";
-            wp["minutes_since_commit"] = nullptr;
+            wp["minutes_since_commit"] = stale["minutes_since_commit"];
             wp["worktree_exists"] = ws.kind != "repo_root" && exists;
             stale_count += wp["is_stale"].get<bool>() ? 1 : 0;
         }

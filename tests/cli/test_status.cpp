@@ -2,6 +2,8 @@
 // concurrent moves from real processes under the shared status lock.
 #include <thread>
 
+#include <git2.h>
+
 #include <gtest/gtest.h>
 
 #include "kitty/json.hpp"
@@ -29,6 +31,12 @@ struct Project {
                       "{\"mission_number\": \"001\", \"mission_slug\": \"001-demo\", \"slug\": "
                       "\"001-demo\", \"mission_type\": \"software-dev\", \"mission_id\": "
                       "\"01KN2371WVZGM3C5Y7Y3AV5G6W\"}\n");
+        std::string tasks = "# Tasks\n";
+        for (int i = 1; i <= wps; ++i) {
+            tasks += "\n## Work Package " + std::string(i < 10 ? "WP0" : "WP") + std::to_string(i) +
+                     ": Task\n";
+        }
+        write_fixture(mission / "tasks.md", tasks);
         for (int i = 1; i <= wps; ++i) {
             const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
             write_fixture(mission / "tasks" / (id + "-x.md"),
@@ -121,4 +129,47 @@ TEST(StatusCli, CorruptLogIsAWarning) {
     EXPECT_EQ(Json::parse(r.out)["by_lane"], Json({{"planned", 3}}));
     EXPECT_NE(r.err.find("warning: "), std::string::npos);
     EXPECT_NE(r.err.find("line 1"), std::string::npos);
+}
+
+// An in-progress WP whose worktree has commits since the default branch is stale once the
+// last one is older than the threshold (3.1.1's stale detection, read with libgit2).
+TEST(StatusCli, StaleDetectionInAWorktree) {
+    Project p;
+    ASSERT_EQ(run_process(
+                  {kitty::test::tool_path("kitty-lanes"), "compute", p.mission.string(), "--write"})
+                  .exit_code,
+              0);
+    const fs::path tree = p.root / ".worktrees/001-demo-lane-a";
+    kitty::test::make_git_repo(tree, "main");
+    write_fixture(tree / "a.txt", "base\n");
+    kitty::test::git_commit_all(tree, "base", 1700000000);
+    git_libgit2_init();
+    git_repository* repo = nullptr;
+    ASSERT_EQ(git_repository_open(&repo, tree.c_str()), 0);
+    git_oid base;
+    ASSERT_EQ(git_reference_name_to_id(&base, repo, "HEAD"), 0);
+    git_reference* lane = nullptr;
+    ASSERT_EQ(git_reference_create(&lane, repo, "refs/heads/lane", &base, 0, nullptr), 0);
+    git_reference_free(lane);
+    ASSERT_EQ(git_repository_set_head(repo, "refs/heads/lane"), 0);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    write_fixture(tree / "b.txt", "work\n");
+    kitty::test::git_commit_all(tree, "work", 1700000600);
+
+    ASSERT_EQ(p.status({"bootstrap", "001-demo"}).exit_code, 0);
+    ASSERT_EQ(p.status({"move", "001-demo", "WP01", "--to", "claimed"}).exit_code, 0);
+    ASSERT_EQ(p.status({"move", "001-demo", "WP01", "--to", "in_progress"}).exit_code, 0);
+    Json doc = Json::parse(p.status({"001-demo"}).out);
+    const Json wp = doc["work_packages"][0];
+    EXPECT_EQ(wp["workspace_kind"], "lane_workspace");
+    EXPECT_EQ(wp["stale"]["status"], "stale");
+    EXPECT_EQ(wp["stale"]["last_commit_time"], "2023-11-14T22:23:20+00:00");
+    EXPECT_GT(wp["minutes_since_commit"].get<double>(), 1000.0);
+    EXPECT_EQ(wp["is_stale"], true);
+    EXPECT_EQ(wp["worktree_exists"], true);
+    EXPECT_EQ(doc["stale_wps"], 1);
+    doc = Json::parse(p.status({"001-demo", "--stale-threshold", "1e12"}).out);
+    EXPECT_EQ(doc["work_packages"][0]["stale"]["status"], "fresh");
+    EXPECT_EQ(doc["stale_wps"], 0);
 }

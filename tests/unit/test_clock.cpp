@@ -14,6 +14,8 @@ TEST(Clock, PythonIsoformatDropsZeroFraction) {
     EXPECT_EQ(kitty::python_isoformat({1775735141, 5}), "2026-04-09T11:45:41.000005+00:00");
     EXPECT_EQ(kitty::iso_seconds_z({1775735141, 999999}), "2026-04-09T11:45:41Z");
     EXPECT_EQ(kitty::python_isoformat({0, 0}), "1970-01-01T00:00:00+00:00");
+    EXPECT_EQ(kitty::python_isoformat({1775735141, 0}, 120), "2026-04-09T13:45:41+02:00");
+    EXPECT_EQ(kitty::python_isoformat({1775735141, 7}, -330), "2026-04-09T06:15:41.000007-05:30");
 }
 
 TEST(Clock, SourceDateEpochPinsNow) {

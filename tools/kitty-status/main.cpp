@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
     report.mission = ".";
     app.add_option("mission", report.mission, "A mission directory or selector (default: .)");
     app.add_option("--mission", report.mission, "The same, as spec-kitty spells it");
+    app.add_option("--stale-threshold", report.stale_threshold_minutes,
+                   "Minutes without a commit after which an in-progress WP is stale")
+        ->default_str("10");
     std::function<kitty::Outcome()> action = [&] { return kitty::status_report_command(report); };
 
     kitty::StatusRequest boot;

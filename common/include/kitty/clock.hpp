@@ -17,7 +17,8 @@ UtcTime now_utc();
 
 // Python's datetime.isoformat() of an aware UTC datetime:
 // 2026-04-09T11:45:41.123456+00:00, without the fraction when it is zero.
-std::string python_isoformat(UtcTime t);
+// With offset_minutes, the same instant in that zone: 2026-04-09T13:45:41+02:00.
+std::string python_isoformat(UtcTime t, int offset_minutes = 0);
 
 // Python's datetime.now().isoformat(): local time (TZ), naive, fraction as above.
 std::string python_local_isoformat(UtcTime t);

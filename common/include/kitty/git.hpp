@@ -31,4 +31,15 @@ struct GitTag {
 std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
                                              const std::string& pattern, bool commit_times);
 
+struct BranchProgress {
+    int commits_ahead = 0; // HEAD's commits since its merge base with the default branch
+    std::int64_t last_commit_time = 0; // HEAD's commit, seconds since the epoch
+    int offset_minutes = 0;            // that commit's time zone
+};
+
+// What the work tree at `dir` has done since it left the default branch (origin/HEAD, else
+// main, master or develop); nullopt when there is no repository, no such branch or no
+// merge base.
+std::optional<BranchProgress> commits_since_default_branch(const std::filesystem::path& dir);
+
 } // namespace kitty

@@ -93,6 +93,7 @@ std::string python_round1(double value);
 struct StatusRequest {
     std::string mission; // directory or selector
     std::filesystem::path start_dir = ".";
+    double stale_threshold_minutes = 10; // an in-progress WP idle longer is stale
 };
 
 // The `spec-kitty agent tasks status` report (JSON keys of 3.1.1 plus mission_id).
