@@ -88,15 +88,22 @@ void BM_InitTwoAgents(benchmark::State& state) {
 }
 BENCHMARK(BM_InitTwoAgents)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// kitty-status on a mission with 30 WPs and 5,000 events (budget: 20 ms).
-void BM_StatusFiveThousandEvents(benchmark::State& state) {
+// A scratch project with an empty mission 001-bench (kitty-specs/001-bench/tasks/).
+std::string scratch_project() {
     std::string base = (std::filesystem::temp_directory_path() / "kitty-bench-XXXXXX").string();
     if (::mkdtemp(base.data()) == nullptr) {
         throw std::runtime_error("mkdtemp failed");
     }
-    const std::filesystem::path mission = std::filesystem::path(base) / "kitty-specs/001-bench";
-    std::filesystem::create_directories(mission / "tasks");
+    std::filesystem::create_directories(std::filesystem::path(base) /
+                                        "kitty-specs/001-bench/tasks");
     std::filesystem::create_directories(std::filesystem::path(base) / ".kittify");
+    return base;
+}
+
+// kitty-status on a mission with 30 WPs and 5,000 events (budget: 20 ms).
+void BM_StatusFiveThousandEvents(benchmark::State& state) {
+    const std::string base = scratch_project();
+    const std::filesystem::path mission = std::filesystem::path(base) / "kitty-specs/001-bench";
     std::ofstream(mission / "meta.json") << "{\"mission_number\": \"001\", \"mission_slug\": "
                                             "\"001-bench\", \"mission_type\": \"software-dev\"}\n";
     const char* lanes[] = {"planned",    "claimed",   "in_progress",
@@ -133,13 +140,8 @@ BENCHMARK(BM_StatusFiveThousandEvents)->Unit(benchmark::kMillisecond)->UseRealTi
 // finalize on a 30-WP mission (budget: 20 ms), --validate-only and a real run (after the
 // first, a run rewrites lanes.json only).
 void BM_Finalize(benchmark::State& state, bool validate_only) {
-    std::string base = (std::filesystem::temp_directory_path() / "kitty-bench-XXXXXX").string();
-    if (::mkdtemp(base.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp failed");
-    }
+    const std::string base = scratch_project();
     const std::filesystem::path mission = std::filesystem::path(base) / "kitty-specs/001-bench";
-    std::filesystem::create_directories(mission / "tasks");
-    std::filesystem::create_directories(std::filesystem::path(base) / ".kittify");
     std::ofstream spec(mission / "spec.md");
     std::ofstream tasks(mission / "tasks.md");
     tasks << "# Tasks\n\n";
