@@ -163,7 +163,10 @@ TEST(AuthCli, Stale401KeepsTheSession) {
     h.write_session("a0", "r-old", kPast, saas.url());
     saas.delay_ms = 400;
     std::thread writer([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        // Once the request is in flight (the server holds it for 400 ms).
+        while (saas.refresh_requests == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
         // A writer that ignores the lock (as 3.1.1's tracker store does).
         h.write_session("a-other", "r-current", kFuture, saas.url());
     });
@@ -308,9 +311,12 @@ TEST(AuthCli, KilledRefreshNeverTearsTheFile) {
         ::usleep(rng() % 15000);
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
-        // A request the dead process had already sent may still rotate on the server: let
-        // it finish before the session is made current again below.
-        ::usleep(50000);
+        // A request the dead process had already sent may still rotate on the server: wait
+        // until the server has been quiet for 50 ms before re-arming it below.
+        for (int seen = -1; seen != saas.refresh_requests;) {
+            seen = saas.refresh_requests;
+            ::usleep(50000);
+        }
         const toml::table t = h.stored(); // throws if torn
         const std::string refresh = t.at_path("tokens.refresh").value_or(std::string());
         EXPECT_FALSE(refresh.empty()) << "round " << round;
