@@ -44,7 +44,7 @@ fuzz: bootstrap
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false \
 		-Dshared_dir=$(SHARED_DIR) $(FUZZ_BUILD)
 	meson compile -C $(FUZZ_BUILD)
-	@for t in tasks-md:tasks wp-frontmatter:frontmatter lanes-json:lanes-json lane-inputs:lanes-input credentials:credentials; do \
+	@for t in tasks-md:tasks wp-frontmatter:frontmatter lanes-json:lanes-json lane-inputs:lanes-input credentials:credentials status-events:status; do \
 		mkdir -p $(FUZZ_BUILD)/corpus-$${t%%:*}; \
 		$(FUZZ_BUILD)/tests/fuzz-$${t%%:*} -max_total_time=$(FUZZ_TIME) \
 			$(FUZZ_BUILD)/corpus-$${t%%:*} tests/fuzz/seeds/$${t##*:} || exit 1; \

@@ -327,7 +327,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
 
     // Disagree-loud: a non-empty frontmatter list and a non-empty parsed list must agree.
     std::vector<std::string> conflicts;
-    for (const auto& [wp, deps] : graph) {
+    for (const auto& entry : graph) {
+        const std::string& wp = entry.first;
+        const std::vector<std::string>& deps = entry.second;
         const auto plan = std::find_if(plans.begin(), plans.end(),
                                        [&](const WpPlan& p) { return p.wp_id == wp; });
         if (plan == plans.end()) {
