@@ -1,6 +1,7 @@
 // kitty-init as users run it: the built binary in temp directories, inside real git
 // repositories (made and inspected with libgit2), with HOME pointed at an empty directory.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <git2.h>
 
@@ -319,6 +320,29 @@ TEST(InitCli, FailuresLeaveNoPartialProject) {
         left.push_back(fs::relative(e.path(), p).string());
     }
     EXPECT_EQ(left, std::vector<std::string>{".kittify"});
+}
+
+// An unwritable DIR: exit 3 and nothing left behind. As root, permissions do not stop
+// writes, so the directory is made immutable (chattr +i) where the filesystem allows it.
+TEST(InitCli, UnwritableDirectoryLeavesNothing) {
+    Sandbox s;
+    const fs::path dir = s.tmp / "locked";
+    fs::create_directories(dir);
+    const bool root = ::geteuid() == 0;
+    const auto lock = [&](bool on) {
+        if (root) {
+            return run_process({"/usr/bin/chattr", on ? "+i" : "-i", dir.string()}).exit_code == 0;
+        }
+        ::chmod(dir.c_str(), on ? 0555 : 0755);
+        return true;
+    };
+    if (!lock(true)) {
+        GTEST_SKIP() << "cannot make a directory unwritable here (chattr +i unsupported)";
+    }
+    const auto r = s.init({"locked", "--ai", "codex,claude"}, s.tmp.path());
+    lock(false);
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_TRUE(fs::is_empty(dir));
 }
 
 TEST(InitCli, DryRunWritesNothing) {
