@@ -22,40 +22,19 @@ constexpr const char* kKnown[][5] = {
     {"server", "url", nullptr, nullptr, nullptr},
 };
 
-// A TOML basic string as toml 0.10.2's dumps writes one.
+// A TOML basic string as toml 0.10.2's dumps writes one: Python's repr() of the value,
+// re-quoted with double quotes and its \xNN escapes spelled \u00NN.
 std::string toml_string(std::string_view s) {
+    const std::string repr = python_repr(s);
+    const bool single = repr.front() == '\'';
+    const std::string_view body = std::string_view(repr).substr(1, repr.size() - 2);
     std::string out = "\"";
-    for (const char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += c;
-            }
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        if (body[i] == '\\' && i + 1 < body.size()) {
+            const char next = body[++i];
+            out += single && next == '\'' ? "'" : next == 'x' ? "\\u00" : std::string{'\\', next};
+        } else {
+            out += body[i] == '"' ? "\\\"" : std::string(1, body[i]);
         }
     }
     return out + "\"";

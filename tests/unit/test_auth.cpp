@@ -55,6 +55,21 @@ TEST(CredentialStore, WritesThe311Layout) {
     EXPECT_EQ(back->team_slug, "my-team");
 }
 
+// toml 0.10.2 writes strings from Python's repr(): control characters as \u00NN,
+// non-printable ones as \uNNNN, everything else as it is; the result is valid TOML.
+TEST(CredentialStore, EscapesAsTomlDumps) {
+    TempDir home;
+    const kitty::CredentialStore store(paths_in(home.path()));
+    kitty::Credentials c = sample();
+    c.access = "a\x08"
+               "b\tc\x7f\u200b\u00e9 it's";
+    store.save(c);
+    const std::string text = slurp(home / ".spec-kitty/credentials");
+    EXPECT_NE(text.find("access = \"a\\u0008b\\tc\\u007f\\u200b\u00e9 it's\"\n"), std::string::npos)
+        << text;
+    EXPECT_EQ(store.load()->access, c.access);
+}
+
 TEST(CredentialStore, KeepsWhatItDoesNotOwn) {
     TempDir home;
     write_fixture(home / ".spec-kitty/credentials",
