@@ -130,6 +130,23 @@ Json expiries(const Credentials& c) {
             {"server", c.server_url}};
 }
 
+// Whether a token response carries the access and refresh strings (login and refresh alike).
+bool has_token_pair(const Json& body) {
+    return body.is_object() && body.contains("access") && body["access"].is_string() &&
+           body.contains("refresh") && body["refresh"].is_string();
+}
+
+// Takes the token pair of a response that has_token_pair and its expiries from now.
+void take_tokens(Credentials& c, const Json& body) {
+    const UtcTime now = now_utc();
+    c.access = body["access"];
+    c.refresh = body["refresh"];
+    c.access_expires_at =
+        expiry_after(now, token_lifetime(body, "access_lifetime", "expires_in", kAccessLifetime));
+    c.refresh_expires_at = expiry_after(
+        now, token_lifetime(body, "refresh_lifetime", "refresh_expires_in", kRefreshLifetime));
+}
+
 struct RefreshResult {
     std::string outcome; // not_needed, reused_from_disk, refreshed
     Credentials credentials;
@@ -197,14 +214,12 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
                     "retry, and log in again if it persists; the credentials were not changed");
     }
     const Json body = Json::parse(r.body, nullptr, false);
-    if (!body.is_object() || !body.contains("access") || !body["access"].is_string() ||
-        !body.contains("refresh") || !body["refresh"].is_string()) {
+    if (!has_token_pair(body)) {
         throw Error(Exit::temporary, "INVALID_RESPONSE", "Invalid server response",
                     "retry later; the credentials were not changed");
     }
     Credentials next = *current;
-    next.access = body["access"];
-    next.refresh = body["refresh"];
+    take_tokens(next, body);
     if (const auto team = body.find("team_slug");
         team != body.end() && team->is_string() && !team->get<std::string>().empty()) {
         next.team_slug = team->get<std::string>();
@@ -212,11 +227,6 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
     if (next.username.empty()) {
         next.username = "unknown";
     }
-    next.access_expires_at = expiry_after(
-        now_utc(), token_lifetime(body, "access_lifetime", "expires_in", kAccessLifetime));
-    next.refresh_expires_at =
-        expiry_after(now_utc(), token_lifetime(body, "refresh_lifetime", "refresh_expires_in",
-                                               kRefreshLifetime));
     store.save(next);
     return {"refreshed", next};
 }
@@ -314,18 +324,11 @@ Outcome auth_login_command(const AuthOptions& options, const std::optional<std::
         throw Error(Exit::auth, "LOGIN_REFUSED",
                     "the server refused the login: HTTP " + std::to_string(r.status), "");
     }
-    if (!body.is_object() || !body.contains("access") || !body["access"].is_string() ||
-        !body.contains("refresh") || !body["refresh"].is_string()) {
+    if (!has_token_pair(body)) {
         throw Error(Exit::temporary, "INVALID_RESPONSE", "Invalid server response", "retry later");
     }
     Credentials c;
-    c.access = body["access"];
-    c.refresh = body["refresh"];
-    c.access_expires_at = expiry_after(
-        now_utc(), token_lifetime(body, "access_lifetime", "expires_in", kAccessLifetime));
-    c.refresh_expires_at =
-        expiry_after(now_utc(), token_lifetime(body, "refresh_lifetime", "refresh_expires_in",
-                                               kRefreshLifetime));
+    take_tokens(c, body);
     c.username = user;
     if (const auto team = body.find("team_slug"); team != body.end() && team->is_string()) {
         c.team_slug = team->get<std::string>();

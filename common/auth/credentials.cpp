@@ -241,18 +241,24 @@ std::int64_t token_lifetime(const Json& response, const char* key, const char* a
     return fallback;
 }
 
-bool Credentials::access_valid(UtcTime now) const {
-    const auto at = parse_expiry(access_expires_at);
-    return !access.empty() && at &&
+namespace {
+
+// A token is usable while it is non-empty and `now` is before its parsable expiry.
+bool unexpired(const std::string& token, const std::string& expires_at, UtcTime now) {
+    const auto at = parse_expiry(expires_at);
+    return !token.empty() && at &&
            now.seconds * 1'000'000LL + now.microseconds <
                at->seconds * 1'000'000LL + at->microseconds;
 }
 
+} // namespace
+
+bool Credentials::access_valid(UtcTime now) const {
+    return unexpired(access, access_expires_at, now);
+}
+
 bool Credentials::refresh_valid(UtcTime now) const {
-    const auto at = parse_expiry(refresh_expires_at);
-    return !refresh.empty() && at &&
-           now.seconds * 1'000'000LL + now.microseconds <
-               at->seconds * 1'000'000LL + at->microseconds;
+    return unexpired(refresh, refresh_expires_at, now);
 }
 
 std::optional<Credentials> CredentialStore::load() const {

@@ -254,6 +254,14 @@ std::string python_repr(std::string_view utf8) {
     return out + quote;
 }
 
+std::string python_list_repr(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (const std::string& item : items) {
+        out += (out.size() > 1 ? ", " : "") + python_repr(item);
+    }
+    return out + "]";
+}
+
 namespace {
 
 // \s = exactly the code points Python's str.isspace() accepts.

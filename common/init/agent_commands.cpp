@@ -64,6 +64,19 @@ std::string render(const AgentInfo& agent, const std::string& description, std::
 
 } // namespace
 
+const std::vector<std::string>& managed_gitignore_entries() {
+    static const std::vector<std::string> entries = [] {
+        std::vector<std::string> out;
+        for (const char* list : {"gitignore_order", "gitignore_runtime"}) {
+            for (const Json& e : registry_document()[list]) {
+                out.push_back(e);
+            }
+        }
+        return out;
+    }();
+    return entries;
+}
+
 const std::vector<AgentInfo>& agent_registry() {
     static const std::vector<AgentInfo> agents = [] {
         std::vector<AgentInfo> out;

@@ -29,17 +29,6 @@ constexpr std::string_view kGitignoreMarker = "# Added by Spec Kitty CLI (auto-m
 constexpr std::string_view kMergeLine =
     "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log";
 
-std::vector<std::string> managed_gitignore_entries() {
-    const Json doc = parse_json(embedded_template("init/agents.json"), "init/agents.json");
-    std::vector<std::string> out;
-    for (const char* list : {"gitignore_order", "gitignore_runtime"}) {
-        for (const Json& e : doc[list]) {
-            out.push_back(e);
-        }
-    }
-    return out;
-}
-
 std::vector<std::string> split_lines(std::string_view text) {
     std::vector<std::string> lines;
     std::size_t begin = 0;

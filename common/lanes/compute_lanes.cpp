@@ -47,15 +47,6 @@ private:
     std::vector<int> rank_;
 };
 
-std::string_view glob_prefix(std::string_view glob) {
-    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
-        if (glob.ends_with(suffix)) {
-            return glob.substr(0, glob.size() - suffix.size());
-        }
-    }
-    return glob;
-}
-
 std::vector<std::string> sorted_unique(std::vector<std::string> v) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -237,6 +228,15 @@ std::optional<ExecutionMode> parse_execution_mode(std::string_view text) {
         return ExecutionMode::planning_artifact;
     }
     return std::nullopt;
+}
+
+std::string_view glob_prefix(std::string_view glob) {
+    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
+        if (glob.ends_with(suffix)) {
+            return glob.substr(0, glob.size() - suffix.size());
+        }
+    }
+    return glob;
 }
 
 bool globs_overlap(std::string_view a, std::string_view b) {

@@ -27,6 +27,14 @@ struct WpRecord {
     std::optional<std::string> body;
 };
 
+Error invalid_execution_mode(const std::string& wp, const std::string& value) {
+    return Error(Exit::input, "INVALID_EXECUTION_MODE",
+                 wp + ": execution_mode " + python_repr(value) +
+                     " is neither 'code_change' nor 'planning_artifact'",
+                 "use code_change for a WP that changes code, planning_artifact for one that "
+                 "only writes planning documents");
+}
+
 std::string mission_name(const fs::path& dir) {
     const fs::path normal = fs::absolute(dir).lexically_normal();
     return (normal.has_filename() ? normal : normal.parent_path()).filename().string();
@@ -58,11 +66,7 @@ void add_wp_records(const std::vector<WpRecord>& records, LaneSource& out) {
         }
         const auto mode = parse_execution_mode(*r.execution_mode);
         if (!mode) {
-            throw Error(Exit::input, "INVALID_EXECUTION_MODE",
-                        r.wp_id + ": execution_mode " + python_repr(*r.execution_mode) +
-                            " is neither 'code_change' nor 'planning_artifact'",
-                        "use code_change for a WP that changes code, planning_artifact for "
-                        "one that only writes planning documents")
+            throw invalid_execution_mode(r.wp_id, *r.execution_mode)
                 .at(r.path, r.execution_mode_line);
         }
         out.inputs.manifests[r.wp_id] = {*mode, r.owned_files};
@@ -185,12 +189,7 @@ LaneSource from_native(const Json& doc, const std::string& source) {
             }
             const auto mode = parse_execution_mode(m["execution_mode"].get<std::string>());
             if (!mode) {
-                throw Error(Exit::input, "INVALID_EXECUTION_MODE",
-                            wp + ": execution_mode " +
-                                python_repr(m["execution_mode"].get<std::string>()) +
-                                " is neither 'code_change' nor 'planning_artifact'",
-                            "use code_change or planning_artifact")
-                    .at(source);
+                throw invalid_execution_mode(wp, m["execution_mode"].get<std::string>()).at(source);
             }
             OwnershipManifest manifest{*mode, {}};
             if (const Json* files = member(m, "owned_files")) {

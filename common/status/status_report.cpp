@@ -10,6 +10,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
+#include "kitty/finalize.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
 #include "kitty/mission_meta.hpp"
@@ -31,7 +32,6 @@ struct Mission {
     fs::path root; // the project (main checkout)
     std::string slug;
     MissionIdentity identity;
-    std::optional<std::string> mission_id;
 };
 
 Mission open_mission(const StatusRequest& request) {
@@ -40,7 +40,6 @@ Mission open_mission(const StatusRequest& request) {
     m.root = locate_project_root(m.dir).value_or(m.dir.parent_path().parent_path());
     m.slug = m.dir.filename().string();
     m.identity = resolve_identity(m.dir);
-    m.mission_id = m.identity.mission_id;
     std::error_code ec;
     if (!fs::is_directory(m.dir / "tasks", ec)) {
         throw Error(Exit::input, "NO_TASKS_DIR",
@@ -107,15 +106,6 @@ std::optional<std::string> scalar(const std::string& front, const std::string& k
     return v.empty() ? std::nullopt : std::optional<std::string>(v);
 }
 
-// infer_execution_mode: planning iff a planning signal and no code signal.
-std::string inferred_mode(const std::string& text) {
-    static const RE2 planning(
-        R"(\bkitty-specs/|\bspec\.md\b|\bplan\.md\b|\btasks\.md\b|\bdata-model\.md\b|\bquickstart\.md\b)");
-    static const RE2 code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
-    return RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code) ? "planning_artifact"
-                                                                               : "code_change";
-}
-
 struct Workspace {
     std::string execution_mode;
     std::string kind; // repo_root, lane_workspace, unknown
@@ -129,8 +119,9 @@ Workspace workspace_for(const Mission& m, const fs::path& file, const std::strin
     const auto scalar_mode = scalar(front, "execution_mode");
     std::string mode;
     try {
-        const WpFrontmatter fm = read_wp_file(file);
-        mode = fm.string_field("execution_mode").value_or(inferred_mode(read_file_bytes(file)));
+        const std::string bytes = read_file_bytes(file);
+        const auto declared = parse_wp_file(bytes, file).string_field("execution_mode");
+        mode = declared ? *declared : infer_execution_mode(bytes);
         if (mode != "code_change" && mode != "planning_artifact") {
             return {scalar_mode.value_or("code_change"), "unknown", {}, false};
         }
@@ -277,13 +268,14 @@ Outcome status_report_command(const StatusRequest& request) {
         wps.push_back(std::move(wp));
     }
 
-    Json doc = {{"mission_slug", m.identity.mission_slug},
-                {"mission_number", m.identity.mission_number},
-                {"mission_type", m.identity.mission_type},
-                {"mission_id", m.mission_id ? Json(*m.mission_id) : Json(nullptr)},
-                {"total_wps", wps.size()},
-                {"by_lane", by_lane},
-                {"work_packages", wps}};
+    Json doc = {
+        {"mission_slug", m.identity.mission_slug},
+        {"mission_number", m.identity.mission_number},
+        {"mission_type", m.identity.mission_type},
+        {"mission_id", m.identity.mission_id ? Json(*m.identity.mission_id) : Json(nullptr)},
+        {"total_wps", wps.size()},
+        {"by_lane", by_lane},
+        {"work_packages", wps}};
     std::string percent = "0";
     if (snapshot) {
         percent = python_round1(status_progress(*snapshot));
@@ -294,8 +286,9 @@ Outcome status_report_command(const StatusRequest& request) {
     doc["stale_wps"] = stale_count;
     doc["auto_commit"] = auto_commit(m.root);
 
-    std::string text = "Mission " + m.identity.mission_slug +
-                       (m.mission_id ? " (" + *m.mission_id + ")" : std::string()) + "\n";
+    std::string text =
+        "Mission " + m.identity.mission_slug +
+        (m.identity.mission_id ? " (" + *m.identity.mission_id + ")" : std::string()) + "\n";
     text += "Progress: " + percent + "% of " + std::to_string(wps.size()) + " work packages\n";
     for (const std::string_view lane : kStatusLanes) {
         const auto it = columns.find(std::string(lane));

@@ -26,28 +26,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string strip_glob_suffix(std::string_view g) {
-    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
-        if (g.ends_with(suffix)) {
-            return std::string(g.substr(0, g.size() - suffix.size()));
-        }
-    }
-    return std::string(g);
-}
-
 std::string rstrip_slash(std::string s) {
     while (!s.empty() && s.back() == '/') {
         s.pop_back();
     }
     return s;
-}
-
-std::string list_repr(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (const std::string& item : items) {
-        out += (out.size() > 1 ? ", " : "") + python_repr(item);
-    }
-    return out + "]";
 }
 
 // The fixed branch-strategy note finalize writes into every WP (our wording).
@@ -94,14 +77,19 @@ Outcome failure(const std::string& code, const std::string& message, const std::
 
 } // namespace
 
-InferredOwnership infer_ownership(const std::string& text, const std::string& slug) {
+std::string infer_execution_mode(const std::string& text) {
     static const RE2 planning(
         R"(\bkitty-specs/|\bspec\.md\b|\bplan\.md\b|\btasks\.md\b|\bdata-model\.md\b|\bquickstart\.md\b)");
     static const RE2 code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
+    return RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code) ? "planning_artifact"
+                                                                               : "code_change";
+}
+
+InferredOwnership infer_ownership(const std::string& text, const std::string& slug) {
     static const RE2 path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
     InferredOwnership o;
-    const bool is_planning = RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code);
-    o.execution_mode = is_planning ? "planning_artifact" : "code_change";
+    o.execution_mode = infer_execution_mode(text);
+    const bool is_planning = o.execution_mode == "planning_artifact";
     if (is_planning) {
         o.owned_files = {"kitty-specs/" + slug + "/**"};
     } else {
@@ -141,7 +129,7 @@ InferredOwnership infer_ownership(const std::string& text, const std::string& sl
     }
     std::vector<std::string> prefixes;
     for (const std::string& g : o.owned_files) {
-        prefixes.push_back(strip_glob_suffix(g));
+        prefixes.push_back(std::string(glob_prefix(g)));
     }
     if (prefixes.size() == 1) {
         o.authoritative_surface = rstrip_slash(prefixes[0]) + "/";
@@ -262,7 +250,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         if (const auto cycles = detect_cycles(graph); !cycles.empty()) {
             std::string text = "[";
             for (const auto& c : cycles) {
-                text += (text.size() > 1 ? ", " : "") + list_repr(c);
+                text += (text.size() > 1 ? ", " : "") + python_list_repr(c);
             }
             return failure("DEPENDENCY_CYCLE", "Circular dependencies detected: " + text + "]",
                            "remove one dependency of each cycle in tasks.md", {{"cycles", cycles}});
@@ -280,7 +268,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
             }
             if (!errors.empty()) {
                 return failure("INVALID_DEPENDENCIES",
-                               "Invalid dependencies for " + wp + ": " + list_repr(errors),
+                               "Invalid dependencies for " + wp + ": " + python_list_repr(errors),
                                "give every referenced WP its own section in tasks.md",
                                {{"wp_id", wp}, {"errors", errors}});
             }
@@ -341,8 +329,8 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         if (!f.empty() && !p.empty() &&
             std::set<std::string>(f.begin(), f.end()) !=
                 std::set<std::string>(p.begin(), p.end())) {
-            conflicts.push_back(wp + ": frontmatter has " + list_repr(f) + ", tasks.md parsed " +
-                                list_repr(p) +
+            conflicts.push_back(wp + ": frontmatter has " + python_list_repr(f) +
+                                ", tasks.md parsed " + python_list_repr(p) +
                                 ". Resolve the disagreement in tasks.md or WP frontmatter before "
                                 "finalizing.");
         }
@@ -454,7 +442,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
                                 [&](const std::string& g) { return g.starts_with(surface); })) {
             ownership_errors.push_back(
                 plan.wp_id + ": authoritative_surface " + python_repr(surface) +
-                " is not a prefix of any owned_files entry: " + list_repr(owned));
+                " is not a prefix of any owned_files entry: " + python_list_repr(owned));
         }
     }
     if (!ownership_errors.empty()) {

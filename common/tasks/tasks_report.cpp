@@ -46,15 +46,6 @@ Input read_input(const ParseTasksRequest& request) {
     return {read_file_bytes(tasks), tasks.string(), dir};
 }
 
-// Python's repr() of a list of str, as 3.1.1's disagreement message prints it.
-std::string py_list_repr(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (const std::string& item : items) {
-        out += (out.size() > 1 ? ", " : "") + python_repr(item);
-    }
-    return out + "]";
-}
-
 Json subtask_json(const Subtask& s) {
     return {{"id", s.id},
             {"done", s.done},
@@ -151,8 +142,8 @@ void check_wp_files(const TasksAnalysis& analysis, const std::vector<WpFile>& fi
         if (!declared.empty() && !parsed.empty() && a != b) {
             findings.push_back(
                 {"error", "DEPENDENCY_DISAGREEMENT",
-                 wp.id + ": frontmatter has " + py_list_repr(declared) + ", tasks.md parsed " +
-                     py_list_repr(parsed) +
+                 wp.id + ": frontmatter has " + python_list_repr(declared) + ", tasks.md parsed " +
+                     python_list_repr(parsed) +
                      ". Resolve the disagreement in tasks.md or WP frontmatter before finalizing.",
                  tasks_path, wp.first_line});
         }

@@ -21,6 +21,10 @@ struct InferredOwnership {
 };
 InferredOwnership infer_ownership(const std::string& wp_text, const std::string& mission_slug);
 
+// infer_execution_mode of 3.1.1: planning_artifact iff the text has a planning signal
+// (kitty-specs/, spec.md, …) and no code signal (src/, tests/, .py, …), else code_change.
+std::string infer_execution_mode(const std::string& wp_text);
+
 struct FinalizeRequest {
     std::string mission; // directory or selector
     bool validate_only = false;

@@ -31,6 +31,10 @@ struct AgentInfo {
 // The 13 agents, in the registry's order.
 const std::vector<AgentInfo>& agent_registry();
 
+// The .gitignore entries init manages: the agent folders in 3.1.1's order, then
+// the runtime entries.
+const std::vector<std::string>& managed_gitignore_entries();
+
 // An --ai value: split on "," and ";", trimmed, lower-cased, duplicates dropped (first
 // kept). Unknown keys, or none, are Error(Exit::usage) listing the valid keys.
 std::vector<const AgentInfo*> parse_agent_selection(std::string_view value);

@@ -93,6 +93,9 @@ struct LanesManifest {
 // or either glob fnmatch-ing the other's prefix.
 bool globs_overlap(std::string_view a, std::string_view b);
 
+// A glob without its trailing /**, /*, ** or * (3.1.1's prefix for overlap checks).
+std::string_view glob_prefix(std::string_view glob);
+
 // The surfaces (api, app-shell, …) whose keywords occur in the lower-cased body, sorted.
 std::vector<std::string> infer_surfaces(std::string_view body);
 

@@ -48,6 +48,9 @@ void append_utf8(std::string& out, char32_t c);
 // quote escaped, non-printable characters as \xhh, \uhhhh or \Uhhhhhhhh.
 std::string python_repr(std::string_view utf8);
 
+// Python's repr() of a list of str: ['a', 'b'].
+std::string python_list_repr(const std::vector<std::string>& items);
+
 // A Python `re` pattern for RE2: \s and \d become Python's Unicode classes (str.isspace()
 // code points, category Nd); everything else is kept. (\b needs handling by the caller.)
 std::string python_regex(std::string_view pattern);
