@@ -27,6 +27,14 @@ std::vector<std::string> corpus_files(const std::string& name) {
     return texts;
 }
 
+std::size_t total_size(const std::vector<std::string>& texts) {
+    std::size_t bytes = 0;
+    for (const std::string& t : texts) {
+        bytes += t.size();
+    }
+    return bytes;
+}
+
 std::string synthetic(int wps) {
     std::string t = "# Work Packages\n\nPreamble.\n\n";
     for (int i = 1; i <= wps; ++i) {
@@ -46,10 +54,7 @@ std::string synthetic(int wps) {
 
 void BM_CorpusDependencyMaps(benchmark::State& state) {
     const std::vector<std::string> texts = corpus_files("tasks.md");
-    std::size_t bytes = 0;
-    for (const std::string& t : texts) {
-        bytes += t.size();
-    }
+    const std::size_t bytes = total_size(texts);
     for (auto _ : state) {
         for (const std::string& t : texts) {
             benchmark::DoNotOptimize(kitty::parse_dependencies(kitty::normalize_newlines(t)));
@@ -62,10 +67,7 @@ BENCHMARK(BM_CorpusDependencyMaps)->Unit(benchmark::kMillisecond);
 
 void BM_CorpusFullAnalysis(benchmark::State& state) {
     const std::vector<std::string> texts = corpus_files("tasks.md");
-    std::size_t bytes = 0;
-    for (const std::string& t : texts) {
-        bytes += t.size();
-    }
+    const std::size_t bytes = total_size(texts);
     for (auto _ : state) {
         for (const std::string& t : texts) {
             benchmark::DoNotOptimize(kitty::analyse_tasks_md(kitty::normalize_newlines(t), "t"));
