@@ -10,24 +10,6 @@
 
 namespace kitty {
 
-Json Finding::to_json() const {
-    Json j = {{"severity", severity}, {"code", code}, {"message", message}};
-    j["path"] = path.empty() ? Json(nullptr) : Json(path);
-    j["line"] = line > 0 ? Json(line) : Json(nullptr);
-    return j;
-}
-
-Json error_document(const Error& error) {
-    Json doc = {{"error", error.what()}, {"code", error.code()}, {"hint", error.hint()}};
-    if (!error.path().empty()) {
-        doc["path"] = error.path().string();
-    }
-    if (error.line() > 0) {
-        doc["line"] = error.line();
-    }
-    return doc;
-}
-
 Tool::Tool(std::string name, std::string description)
     : name_(std::move(name)), app_(std::move(description), name_) {
     app_.set_version_flag("--version", name_ + " " + std::string(version) + " (kitty; spec-kitty " +

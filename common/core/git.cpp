@@ -2,137 +2,196 @@
 
 #include <algorithm>
 #include <memory>
+#include <string_view>
 
 #include <git2.h>
+
+#include "kitty/error.hpp"
+#include "kitty/shared_library.hpp"
+
+namespace fs = std::filesystem;
 
 namespace kitty {
 namespace {
 
+// Every libgit2 function kitty calls, resolved once from the library loaded on first use.
+#define KITTY_GIT_FUNCTIONS(X)                                                                     \
+    X(git_libgit2_init)                                                                            \
+    X(git_error_last)                                                                              \
+    X(git_repository_open_ext)                                                                     \
+    X(git_repository_free)                                                                         \
+    X(git_repository_workdir)                                                                      \
+    X(git_repository_commondir)                                                                    \
+    X(git_repository_index)                                                                        \
+    X(git_reference_lookup)                                                                        \
+    X(git_reference_free)                                                                          \
+    X(git_reference_type)                                                                          \
+    X(git_reference_symbolic_target)                                                               \
+    X(git_reference_name_to_id)                                                                    \
+    X(git_revparse_single)                                                                         \
+    X(git_object_peel)                                                                             \
+    X(git_object_free)                                                                             \
+    X(git_object_id)                                                                               \
+    X(git_commit_lookup)                                                                           \
+    X(git_commit_free)                                                                             \
+    X(git_commit_time)                                                                             \
+    X(git_commit_time_offset)                                                                      \
+    X(git_commit_create)                                                                           \
+    X(git_tag_list_match)                                                                          \
+    X(git_strarray_dispose)                                                                        \
+    X(git_merge_base)                                                                              \
+    X(git_revwalk_new)                                                                             \
+    X(git_revwalk_free)                                                                            \
+    X(git_revwalk_push)                                                                            \
+    X(git_revwalk_hide)                                                                            \
+    X(git_revwalk_next)                                                                            \
+    X(git_branch_create)                                                                           \
+    X(git_branch_lookup)                                                                           \
+    X(git_branch_delete)                                                                           \
+    X(git_worktree_list)                                                                           \
+    X(git_worktree_lookup)                                                                         \
+    X(git_worktree_free)                                                                           \
+    X(git_worktree_add)                                                                            \
+    X(git_worktree_add_options_init)                                                               \
+    X(git_worktree_path)                                                                           \
+    X(git_worktree_validate)                                                                       \
+    X(git_worktree_prune)                                                                          \
+    X(git_worktree_prune_options_init)                                                             \
+    X(git_index_free)                                                                              \
+    X(git_index_add_bypath)                                                                        \
+    X(git_index_remove_bypath)                                                                     \
+    X(git_index_write)                                                                             \
+    X(git_index_write_tree)                                                                        \
+    X(git_tree_lookup)                                                                             \
+    X(git_tree_free)                                                                               \
+    X(git_signature_default)                                                                       \
+    X(git_signature_free)                                                                          \
+    X(git_oid_tostr_s)
+
 struct LibGit2 {
-    LibGit2() { git_libgit2_init(); }
-    ~LibGit2() { git_libgit2_shutdown(); }
+#define KITTY_GIT_MEMBER(name) decltype(&::name) name;
+    KITTY_GIT_FUNCTIONS(KITTY_GIT_MEMBER)
+#undef KITTY_GIT_MEMBER
 };
 
-using Repository = std::unique_ptr<git_repository, decltype(&git_repository_free)>;
-using Reference = std::unique_ptr<git_reference, decltype(&git_reference_free)>;
+const LibGit2& lg() {
+    static const LibGit2 api = [] {
+        static const SharedLibrary library(KITTY_LIBGIT2_SONAME, "libgit2-" KITTY_LIBGIT2_ABI);
+        LibGit2 loaded{};
+#define KITTY_GIT_LOAD(name) loaded.name = library.function<decltype(&::name)>(#name);
+        KITTY_GIT_FUNCTIONS(KITTY_GIT_LOAD)
+#undef KITTY_GIT_LOAD
+        loaded.git_libgit2_init();
+        return loaded;
+    }();
+    return api;
+}
 
-Repository open_repository(const std::filesystem::path& dir) {
-    static LibGit2 library;
-    git_repository* repo = nullptr;
-    if (git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) != 0) {
-        repo = nullptr;
+template <typename T, auto Free> struct Freer {
+    void operator()(T* p) const { (lg().*Free)(p); }
+};
+using ReferencePtr =
+    std::unique_ptr<git_reference, Freer<git_reference, &LibGit2::git_reference_free>>;
+using ObjectPtr = std::unique_ptr<git_object, Freer<git_object, &LibGit2::git_object_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Freer<git_commit, &LibGit2::git_commit_free>>;
+using WalkPtr = std::unique_ptr<git_revwalk, Freer<git_revwalk, &LibGit2::git_revwalk_free>>;
+using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::git_worktree_free>>;
+using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
+using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
+using SignaturePtr =
+    std::unique_ptr<git_signature, Freer<git_signature, &LibGit2::git_signature_free>>;
+
+struct StrArray {
+    git_strarray value{};
+    ~StrArray() { lg().git_strarray_dispose(&value); }
+};
+
+std::string last_error() {
+    const git_error* e = lg().git_error_last();
+    return e != nullptr && e->message != nullptr ? e->message : "unknown libgit2 error";
+}
+
+// Turns a failed libgit2 call into an Error naming what was attempted.
+void check(int rc, Exit exit, const std::string& code, const std::string& what) {
+    if (rc < 0) {
+        throw Error(exit, code, what + ": " + last_error());
     }
-    return Repository(repo, &git_repository_free);
+}
+
+std::string hex(const git_oid* id) {
+    return lg().git_oid_tostr_s(id);
+}
+
+std::optional<git_oid> peel_to_commit(git_repository* repo, const std::string& revision) {
+    git_object* raw = nullptr;
+    if (lg().git_revparse_single(&raw, repo, revision.c_str()) != 0) {
+        return std::nullopt;
+    }
+    const ObjectPtr object(raw);
+    git_object* peeled = nullptr;
+    if (lg().git_object_peel(&peeled, object.get(), GIT_OBJECT_COMMIT) != 0) {
+        return std::nullopt;
+    }
+    const ObjectPtr commit(peeled);
+    return *lg().git_object_id(commit.get());
 }
 
 } // namespace
 
-std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path& dir) {
-    Repository repo = open_repository(dir);
-    if (!repo || git_repository_workdir(repo.get()) == nullptr) {
+std::optional<Repository> Repository::discover(const fs::path& dir) {
+    git_repository* repo = nullptr;
+    if (lg().git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) != 0) {
         return std::nullopt;
     }
-    return std::filesystem::path(git_repository_workdir(repo.get())).lexically_normal();
+    return Repository(repo);
 }
 
-std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
-                                             const std::string& pattern, bool commit_times) {
-    Repository repo = open_repository(dir);
-    if (!repo) {
-        return std::nullopt;
+Repository Repository::open(const fs::path& dir) {
+    if (auto repo = discover(dir)) {
+        return std::move(*repo);
     }
-    git_strarray names{};
-    if (git_tag_list_match(&names, pattern.c_str(), repo.get()) != 0) {
-        return std::nullopt;
-    }
-    std::vector<GitTag> tags;
-    for (std::size_t i = 0; i < names.count; ++i) {
-        GitTag tag{names.strings[i], 0};
-        git_object* target = nullptr;
-        if (commit_times &&
-            git_revparse_single(&target, repo.get(), ("refs/tags/" + tag.name).c_str()) == 0) {
-            git_object* peeled = nullptr;
-            if (git_object_peel(&peeled, target, GIT_OBJECT_COMMIT) == 0) {
-                tag.commit_time = git_commit_time(reinterpret_cast<git_commit*>(peeled));
-                git_object_free(peeled);
-            }
-            git_object_free(target);
-        }
-        tags.push_back(std::move(tag));
-    }
-    git_strarray_dispose(&names);
-    std::sort(tags.begin(), tags.end(),
-              [](const GitTag& a, const GitTag& b) { return a.name < b.name; });
-    return tags;
+    throw Error(Exit::input, "NOT_A_GIT_REPOSITORY", "not in a git repository: " + dir.string(),
+                "run inside the project's git checkout (git init makes one)")
+        .at(dir);
 }
 
-std::optional<BranchProgress> commits_since_default_branch(const std::filesystem::path& dir) {
-    Repository repo = open_repository(dir);
-    if (!repo) {
-        return std::nullopt;
-    }
-    git_repository* r = repo.get();
-    // The default branch: origin/HEAD's target, else the first of main, master, develop.
-    std::string branch;
-    git_reference* origin_head = nullptr;
-    if (git_reference_lookup(&origin_head, r, "refs/remotes/origin/HEAD") == 0) {
-        if (git_reference_type(origin_head) == GIT_REFERENCE_SYMBOLIC) {
-            const std::string target = git_reference_symbolic_target(origin_head);
-            branch = target.substr(target.rfind('/') + 1);
-        }
-        git_reference_free(origin_head);
-    }
-    git_oid base_tip, head;
-    bool found = false;
-    for (const std::string& candidate : branch.empty()
-                                            ? std::vector<std::string>{"main", "master", "develop"}
-                                            : std::vector<std::string>{branch}) {
-        if (git_reference_name_to_id(&base_tip, r, ("refs/heads/" + candidate).c_str()) == 0) {
-            found = true;
-            break;
-        }
-    }
-    if (!found || git_reference_name_to_id(&head, r, "HEAD") != 0) {
-        return std::nullopt;
-    }
-    git_oid base;
-    if (git_merge_base(&base, r, &head, &base_tip) != 0) {
-        return std::nullopt;
-    }
-    git_revwalk* walk = nullptr;
-    if (git_revwalk_new(&walk, r) != 0) {
-        return std::nullopt;
-    }
-    std::unique_ptr<git_revwalk, decltype(&git_revwalk_free)> owned_walk(walk, &git_revwalk_free);
-    git_revwalk_push(walk, &head);
-    git_revwalk_hide(walk, &base);
-    BranchProgress progress;
-    for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
-        ++progress.commits_ahead;
-    }
-    git_commit* commit = nullptr;
-    if (git_commit_lookup(&commit, r, &head) == 0) {
-        progress.last_commit_time = git_commit_time(commit);
-        progress.offset_minutes = git_commit_time_offset(commit);
-        git_commit_free(commit);
-    }
-    return progress;
+Repository::Repository(Repository&& other) noexcept : repo_(other.repo_) {
+    other.repo_ = nullptr;
 }
 
-std::optional<std::string> current_branch(const std::filesystem::path& dir) {
-    Repository repo = open_repository(dir);
-    if (!repo) {
+Repository& Repository::operator=(Repository&& other) noexcept {
+    std::swap(repo_, other.repo_);
+    return *this;
+}
+
+Repository::~Repository() {
+    if (repo_ != nullptr) {
+        lg().git_repository_free(repo_);
+    }
+}
+
+std::optional<fs::path> Repository::work_dir() const {
+    const char* dir = lg().git_repository_workdir(repo_);
+    if (dir == nullptr) {
         return std::nullopt;
     }
+    return fs::path(dir).lexically_normal();
+}
+
+fs::path Repository::common_dir() const {
+    return fs::path(lg().git_repository_commondir(repo_)).lexically_normal();
+}
+
+std::optional<std::string> Repository::current_branch() const {
     git_reference* raw = nullptr;
-    if (git_reference_lookup(&raw, repo.get(), "HEAD") != 0) {
+    if (lg().git_reference_lookup(&raw, repo_, "HEAD") != 0) {
         return std::nullopt;
     }
-    Reference head(raw, &git_reference_free);
-    if (git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) {
+    const ReferencePtr head(raw);
+    if (lg().git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) {
         return std::nullopt;
     }
-    std::string target = git_reference_symbolic_target(head.get());
+    const std::string target = lg().git_reference_symbolic_target(head.get());
     constexpr std::string_view heads = "refs/heads/";
     if (!target.starts_with(heads)) {
         return std::nullopt;
@@ -140,13 +199,228 @@ std::optional<std::string> current_branch(const std::filesystem::path& dir) {
     return target.substr(heads.size());
 }
 
-std::optional<std::filesystem::path> git_common_dir(const std::filesystem::path& dir) {
-    Repository repo = open_repository(dir);
-    if (!repo) {
+std::optional<std::string> Repository::resolve_commit(const std::string& revision) const {
+    const auto id = peel_to_commit(repo_, revision);
+    return id ? std::optional(hex(&*id)) : std::nullopt;
+}
+
+bool Repository::branch_exists(const std::string& branch) const {
+    git_reference* raw = nullptr;
+    if (lg().git_branch_lookup(&raw, repo_, branch.c_str(), GIT_BRANCH_LOCAL) != 0) {
+        return false;
+    }
+    ReferencePtr{raw};
+    return true;
+}
+
+void Repository::create_branch(const std::string& branch, const std::string& revision) {
+    if (branch_exists(branch)) {
+        throw Error(Exit::conflict, "BRANCH_EXISTS", "branch " + branch + " already exists",
+                    "use the existing branch or delete it first");
+    }
+    const auto id = peel_to_commit(repo_, revision);
+    if (!id) {
+        throw Error(Exit::input, "UNKNOWN_REVISION",
+                    "cannot create branch " + branch + ": no commit named " + revision,
+                    "name an existing branch or commit");
+    }
+    git_commit* raw = nullptr;
+    check(lg().git_commit_lookup(&raw, repo_, &*id), Exit::input, "UNKNOWN_REVISION",
+          "cannot read commit " + revision);
+    const CommitPtr commit(raw);
+    git_reference* created = nullptr;
+    check(lg().git_branch_create(&created, repo_, branch.c_str(), commit.get(), 0), Exit::input,
+          "GIT_ERROR", "cannot create branch " + branch);
+    ReferencePtr{created};
+}
+
+void Repository::delete_branch(const std::string& branch) {
+    git_reference* raw = nullptr;
+    check(lg().git_branch_lookup(&raw, repo_, branch.c_str(), GIT_BRANCH_LOCAL), Exit::input,
+          "BRANCH_NOT_FOUND", "no branch " + branch);
+    const ReferencePtr ref(raw);
+    check(lg().git_branch_delete(ref.get()), Exit::conflict, "GIT_ERROR",
+          "cannot delete branch " + branch);
+}
+
+std::vector<Worktree> Repository::worktrees() const {
+    StrArray names;
+    check(lg().git_worktree_list(&names.value, repo_), Exit::input, "GIT_ERROR",
+          "cannot list worktrees");
+    std::vector<Worktree> out;
+    for (std::size_t i = 0; i < names.value.count; ++i) {
+        git_worktree* raw = nullptr;
+        if (lg().git_worktree_lookup(&raw, repo_, names.value.strings[i]) != 0) {
+            continue;
+        }
+        const WorktreePtr wt(raw);
+        out.push_back({names.value.strings[i], fs::path(lg().git_worktree_path(wt.get())),
+                       lg().git_worktree_validate(wt.get()) == 0});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const Worktree& a, const Worktree& b) { return a.name < b.name; });
+    return out;
+}
+
+void Repository::add_worktree(const std::string& name, const fs::path& path,
+                              const std::string& branch) {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(path, ec))) {
+        throw Error(Exit::conflict, "WORKTREE_PATH_EXISTS",
+                    "cannot add worktree " + name + ": " + path.string() + " already exists",
+                    "remove it or reuse the existing worktree")
+            .at(path);
+    }
+    git_reference* raw = nullptr;
+    check(lg().git_branch_lookup(&raw, repo_, branch.c_str(), GIT_BRANCH_LOCAL), Exit::input,
+          "BRANCH_NOT_FOUND", "cannot add worktree " + name + ": no branch " + branch);
+    const ReferencePtr ref(raw);
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+        throw system_error(Exit::input, "cannot create directory", path.parent_path(), ec.value());
+    }
+    git_worktree_add_options options;
+    lg().git_worktree_add_options_init(&options, GIT_WORKTREE_ADD_OPTIONS_VERSION);
+    options.ref = ref.get();
+    git_worktree* added = nullptr;
+    check(lg().git_worktree_add(&added, repo_, name.c_str(), path.c_str(), &options),
+          Exit::conflict, "GIT_ERROR", "cannot add worktree " + name + " at " + path.string());
+    WorktreePtr{added};
+}
+
+void Repository::remove_worktree(const std::string& name) {
+    git_worktree* raw = nullptr;
+    check(lg().git_worktree_lookup(&raw, repo_, name.c_str()), Exit::input, "WORKTREE_NOT_FOUND",
+          "no worktree " + name);
+    const WorktreePtr wt(raw);
+    git_worktree_prune_options options;
+    lg().git_worktree_prune_options_init(&options, GIT_WORKTREE_PRUNE_OPTIONS_VERSION);
+    options.flags = GIT_WORKTREE_PRUNE_VALID | GIT_WORKTREE_PRUNE_WORKING_TREE;
+    check(lg().git_worktree_prune(wt.get(), &options), Exit::conflict, "GIT_ERROR",
+          "cannot remove worktree " + name);
+}
+
+std::string Repository::commit_paths(const std::vector<fs::path>& paths,
+                                     const std::string& message) {
+    git_signature* raw_sig = nullptr;
+    if (lg().git_signature_default(&raw_sig, repo_) != 0) {
+        throw Error(Exit::input, "GIT_IDENTITY_MISSING",
+                    "git has no identity to commit with: " + last_error(),
+                    "set one: git config user.name 'Your Name' && git config user.email "
+                    "you@example.com");
+    }
+    const SignaturePtr signature(raw_sig);
+    const auto root = work_dir();
+    if (!root) {
+        throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
+    }
+    git_index* raw_index = nullptr;
+    check(lg().git_repository_index(&raw_index, repo_), Exit::input, "GIT_ERROR",
+          "cannot open the index");
+    const IndexPtr index(raw_index);
+    for (const fs::path& rel : paths) {
+        std::error_code ec;
+        const bool present = fs::exists(fs::symlink_status(*root / rel, ec));
+        const int rc = present ? lg().git_index_add_bypath(index.get(), rel.c_str())
+                               : lg().git_index_remove_bypath(index.get(), rel.c_str());
+        check(rc, Exit::input, "GIT_ERROR", "cannot stage " + rel.string());
+    }
+    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
+    git_oid tree_id;
+    check(lg().git_index_write_tree(&tree_id, index.get()), Exit::input, "GIT_ERROR",
+          "cannot write the tree");
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the tree");
+    const TreePtr tree(raw_tree);
+    CommitPtr parent;
+    if (const auto head = peel_to_commit(repo_, "HEAD")) {
+        git_commit* raw_parent = nullptr;
+        check(lg().git_commit_lookup(&raw_parent, repo_, &*head), Exit::input, "GIT_ERROR",
+              "cannot read HEAD");
+        parent.reset(raw_parent);
+    }
+    const git_commit* parents[] = {parent.get()};
+    git_oid commit_id;
+    check(lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(),
+                                 nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents),
+          Exit::conflict, "GIT_ERROR", "cannot commit");
+    return hex(&commit_id);
+}
+
+CommitTime Repository::commit_time(const std::string& revision) const {
+    const auto id = peel_to_commit(repo_, revision);
+    git_commit* raw = nullptr;
+    if (!id || lg().git_commit_lookup(&raw, repo_, &*id) != 0) {
+        throw Error(Exit::input, "UNKNOWN_REVISION", "no commit named " + revision);
+    }
+    const CommitPtr commit(raw);
+    return {lg().git_commit_time(commit.get()), lg().git_commit_time_offset(commit.get())};
+}
+
+std::vector<GitTag> Repository::tags(const std::string& pattern, bool commit_times) const {
+    StrArray names;
+    check(lg().git_tag_list_match(&names.value, pattern.c_str(), repo_), Exit::input, "GIT_ERROR",
+          "cannot list tags");
+    std::vector<GitTag> tags;
+    for (std::size_t i = 0; i < names.value.count; ++i) {
+        GitTag tag{names.value.strings[i], 0};
+        if (commit_times) {
+            if (const auto id = peel_to_commit(repo_, "refs/tags/" + tag.name)) {
+                git_commit* raw = nullptr;
+                if (lg().git_commit_lookup(&raw, repo_, &*id) == 0) {
+                    const CommitPtr commit(raw);
+                    tag.commit_time = lg().git_commit_time(commit.get());
+                }
+            }
+        }
+        tags.push_back(std::move(tag));
+    }
+    std::sort(tags.begin(), tags.end(),
+              [](const GitTag& a, const GitTag& b) { return a.name < b.name; });
+    return tags;
+}
+
+std::optional<BranchProgress> Repository::progress_since_default_branch() const {
+    // The default branch: origin/HEAD's target, else the first of main, master, develop.
+    std::vector<std::string> candidates{"main", "master", "develop"};
+    git_reference* raw = nullptr;
+    if (lg().git_reference_lookup(&raw, repo_, "refs/remotes/origin/HEAD") == 0) {
+        const ReferencePtr origin_head(raw);
+        if (lg().git_reference_type(origin_head.get()) == GIT_REFERENCE_SYMBOLIC) {
+            const std::string target = lg().git_reference_symbolic_target(origin_head.get());
+            candidates = {target.substr(target.rfind('/') + 1)};
+        }
+    }
+    std::optional<git_oid> base_tip;
+    for (const std::string& candidate : candidates) {
+        git_oid id;
+        if (lg().git_reference_name_to_id(&id, repo_, ("refs/heads/" + candidate).c_str()) == 0) {
+            base_tip = id;
+            break;
+        }
+    }
+    git_oid head;
+    if (!base_tip || lg().git_reference_name_to_id(&head, repo_, "HEAD") != 0) {
         return std::nullopt;
     }
-    std::filesystem::path common = git_repository_commondir(repo.get());
-    return common.lexically_normal();
+    git_oid base;
+    if (lg().git_merge_base(&base, repo_, &head, &*base_tip) != 0) {
+        return std::nullopt;
+    }
+    git_revwalk* raw_walk = nullptr;
+    if (lg().git_revwalk_new(&raw_walk, repo_) != 0) {
+        return std::nullopt;
+    }
+    const WalkPtr walk(raw_walk);
+    lg().git_revwalk_push(walk.get(), &head);
+    lg().git_revwalk_hide(walk.get(), &base);
+    BranchProgress progress;
+    for (git_oid id; lg().git_revwalk_next(&id, walk.get()) == 0;) {
+        ++progress.commits_ahead;
+    }
+    progress.last_commit = commit_time("HEAD");
+    return progress;
 }
 
 } // namespace kitty

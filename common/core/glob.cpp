@@ -184,4 +184,13 @@ std::string_view glob_literal_head(std::string_view pattern) {
     return pattern.substr(0, pattern.find_first_of("*?["));
 }
 
+std::string_view glob_prefix(std::string_view glob) {
+    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
+        if (glob.ends_with(suffix)) {
+            return glob.substr(0, glob.size() - suffix.size());
+        }
+    }
+    return glob;
+}
+
 } // namespace kitty

@@ -230,15 +230,6 @@ std::optional<ExecutionMode> parse_execution_mode(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view glob_prefix(std::string_view glob) {
-    for (const std::string_view suffix : {"/**", "/*", "**", "*"}) {
-        if (glob.ends_with(suffix)) {
-            return glob.substr(0, glob.size() - suffix.size());
-        }
-    }
-    return glob;
-}
-
 bool globs_overlap(std::string_view a, std::string_view b) {
     if (a == b) {
         return true;

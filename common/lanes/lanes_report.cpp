@@ -55,8 +55,8 @@ LaneSource resolve_source(const ComputeLanesRequest& request) {
         in.target_branch = *request.target_branch;
     } else if (!source.names_target_branch) {
         // finalize-tasks lanes against the branch checked out in the main repository.
-        const fs::path repo = source.mission_dir.value_or(request.start_dir);
-        in.target_branch = current_branch(repo).value_or("main");
+        const auto repo = Repository::discover(source.mission_dir.value_or(request.start_dir));
+        in.target_branch = repo ? repo->current_branch().value_or("main") : "main";
     }
     if (request.computed_at) {
         UtcTime parsed;

@@ -152,7 +152,8 @@ CreatedMission create_mission(const CreateRequest& request) {
                     "run from the project's main checkout");
     }
     const fs::path root = find_project_root(request.start_dir);
-    const std::optional<std::string> branch = current_branch(root);
+    const auto repo = Repository::discover(root);
+    const std::optional<std::string> branch = repo ? repo->current_branch() : std::nullopt;
     const std::string target = request.target_branch && !request.target_branch->empty()
                                    ? *request.target_branch
                                    : branch.value_or("main");

@@ -139,8 +139,8 @@ bool is_worktree_context(const fs::path& dir) {
 }
 
 fs::path project_lock_dir(const fs::path& project_root) {
-    if (auto common = git_common_dir(project_root)) {
-        return *common / "spec-kitty-locks";
+    if (const auto repo = Repository::discover(project_root)) {
+        return repo->common_dir() / "spec-kitty-locks";
     }
     return project_root / ".kittify" / "locks";
 }

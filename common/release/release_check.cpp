@@ -181,7 +181,8 @@ Check run_validation(const ReleaseCheckRequest& request) {
         return c;
     }
 
-    const auto root = work_tree_root(c.pyproject.parent_path());
+    const auto repo = Repository::discover(c.pyproject.parent_path());
+    const auto root = repo ? repo->work_dir() : std::nullopt;
     if (!root) {
         c.issues.push_back({"Unable to locate git repository root from " +
                                 c.pyproject.parent_path().string() + ".",
@@ -205,10 +206,8 @@ Check run_validation(const ReleaseCheckRequest& request) {
         }
     }
     if (root) {
-        if (const auto tags = list_tags(*root, request.tag_pattern, false)) {
-            check_progression(*tags, c.mode == ReleaseMode::tag ? c.tag : std::nullopt, c.version,
-                              c.issues);
-        }
+        check_progression(repo->tags(request.tag_pattern, false),
+                          c.mode == ReleaseMode::tag ? c.tag : std::nullopt, c.version, c.issues);
     }
     return c;
 }

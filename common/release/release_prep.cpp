@@ -116,9 +116,9 @@ struct LatestTag {
 // The latest release tag: of the v-tags naming a release version, the one whose commit is
 // newest (ties: the higher version).
 std::optional<LatestTag> latest_release_tag(const fs::path& repo) {
-    const auto tags = list_tags(repo, "v*", true);
+    const auto repository = Repository::discover(repo);
     std::optional<std::pair<LatestTag, ReleaseVersion>> best;
-    for (const GitTag& t : tags.value_or(std::vector<GitTag>{})) {
+    for (const GitTag& t : repository ? repository->tags("v*", true) : std::vector<GitTag>{}) {
         const auto v = parse_release_version(std::string_view(t.name).substr(1));
         if (!v) {
             continue;

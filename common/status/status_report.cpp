@@ -10,7 +10,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
-#include "kitty/finalize.hpp"
+#include "kitty/ownership.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
 #include "kitty/mission_meta.hpp"
@@ -245,17 +245,18 @@ Outcome status_report_command(const StatusRequest& request) {
             // In an existing worktree: the age of the last commit since the default
             // branch; none since is a WP just started.
             if (exists && stale["status"] == "fresh") {
-                if (const auto p = commits_since_default_branch(*ws.worktree);
+                const auto repo = Repository::discover(*ws.worktree);
+                if (const auto p = repo ? repo->progress_since_default_branch() : std::nullopt;
                     p && p->commits_ahead > 0) {
                     const UtcTime now = now_utc();
-                    const double minutes = (static_cast<double>(now.seconds - p->last_commit_time) +
+                    const double minutes = (static_cast<double>(now.seconds - p->last_commit.seconds) +
                                             now.microseconds / 1e6) /
                                            60.0;
                     const double rounded = std::stod(python_round1(minutes));
                     stale["status"] = minutes > request.stale_threshold_minutes ? "stale" : "fresh";
                     stale["minutes_since_commit"] = rounded;
                     stale["last_commit_time"] =
-                        python_isoformat({p->last_commit_time, 0}, p->offset_minutes);
+                        python_isoformat({p->last_commit.seconds, 0}, p->last_commit.offset_minutes);
                 }
             }
             wp["stale"] = stale;

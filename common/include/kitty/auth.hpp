@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 #include "kitty/clock.hpp"
 
 namespace kitty {

@@ -11,40 +11,11 @@
 #include <CLI/CLI.hpp>
 
 #include "kitty/error.hpp"
-#include "kitty/json.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 
-enum class Format { json, text };
 enum class ColorMode { auto_, always, never };
-
-// A problem found in input: reported inside the result and, one line each, on stderr.
-struct Finding {
-    std::string severity; // "error" or "warning"
-    std::string code;
-    std::string message;
-    std::string path;
-    int line = 0;
-    std::string stderr_line = {}; // printed as is instead of "path:line: severity: message"
-
-    Json to_json() const;
-};
-
-// What a command produced: the JSON document, its rendering for people, and the exit code.
-struct Outcome {
-    Json document;
-    std::string text; // ends with a newline unless empty
-    Exit exit = Exit::ok;
-    std::vector<Finding> findings; // echoed to stderr; the document carries them itself
-    PyJsonStyle json_style = {};   // how the document is printed (lanes.json: indent 2)
-
-    static Outcome success(Json document, std::string text) {
-        return Outcome{std::move(document), std::move(text), Exit::ok, {}, {}};
-    }
-};
-
-// The failure document {"error", "code", "hint", "path", "line"} (path/line when known).
-Json error_document(const Error& error);
 
 class Tool {
 public:

@@ -1,4 +1,5 @@
-// Read-only facts about a git repository, through libgit2 (kitty never runs git).
+// A git repository through libgit2 (kitty never runs git). libgit2 is loaded on first use,
+// so a command that never opens a repository never pays for loading it.
 #pragma once
 
 #include <cstdint>
@@ -7,39 +8,91 @@
 #include <string>
 #include <vector>
 
+struct git_repository;
+
 namespace kitty {
-
-// The branch HEAD names in the repository containing `dir` (also for an unborn branch),
-// or nullopt when `dir` is not in a repository or HEAD is detached.
-std::optional<std::string> current_branch(const std::filesystem::path& dir);
-
-// The repository's common git directory (shared by all its worktrees), or nullopt when
-// `dir` is not in a repository.
-std::optional<std::filesystem::path> git_common_dir(const std::filesystem::path& dir);
-
-// The top directory of the work tree containing `dir`, or nullopt outside a repository
-// (or in a bare one).
-std::optional<std::filesystem::path> work_tree_root(const std::filesystem::path& dir);
 
 struct GitTag {
     std::string name;
     std::int64_t commit_time = 0; // of the commit it points to, when asked for
 };
 
-// The tags matching a git glob (`*` also matches "/"), sorted by name byte-wise, or nullopt
-// outside a repository. Looking up each tag's commit time costs an object read per tag.
-std::optional<std::vector<GitTag>> list_tags(const std::filesystem::path& dir,
-                                             const std::string& pattern, bool commit_times);
+struct CommitTime {
+    std::int64_t seconds = 0; // since the epoch
+    int offset_minutes = 0;   // the committer's time zone
+};
 
 struct BranchProgress {
     int commits_ahead = 0; // HEAD's commits since its merge base with the default branch
-    std::int64_t last_commit_time = 0; // HEAD's commit, seconds since the epoch
-    int offset_minutes = 0;            // that commit's time zone
+    CommitTime last_commit;
 };
 
-// What the work tree at `dir` has done since it left the default branch (origin/HEAD, else
-// main, master or develop); nullopt when there is no repository, no such branch or no
-// merge base.
-std::optional<BranchProgress> commits_since_default_branch(const std::filesystem::path& dir);
+struct Worktree {
+    std::string name;           // as in <common-dir>/worktrees/<name>
+    std::filesystem::path path; // its working directory
+    bool valid = false;         // the working directory and its metadata are intact
+};
+
+class Repository {
+public:
+    // The repository containing `dir` (searching upward), or nullopt outside git.
+    static std::optional<Repository> discover(const std::filesystem::path& dir);
+    // As discover, but no repository is Error(Exit::input, "NOT_A_GIT_REPOSITORY").
+    static Repository open(const std::filesystem::path& dir);
+
+    Repository(const Repository&) = delete;
+    Repository& operator=(const Repository&) = delete;
+    Repository(Repository&& other) noexcept;
+    Repository& operator=(Repository&& other) noexcept;
+    ~Repository();
+
+    // The top of the work tree, or nullopt for a bare repository.
+    std::optional<std::filesystem::path> work_dir() const;
+    // The git directory shared by all worktrees.
+    std::filesystem::path common_dir() const;
+
+    // The branch HEAD names (also an unborn one), or nullopt when HEAD is detached.
+    std::optional<std::string> current_branch() const;
+    // The commit a revision ("HEAD", a branch, a hex id) names, as a hex id; nullopt when it
+    // names none (an unborn branch, a missing ref).
+    std::optional<std::string> resolve_commit(const std::string& revision) const;
+    bool branch_exists(const std::string& branch) const;
+    // Creates `branch` at the commit `revision` names. An existing branch is
+    // Error(Exit::conflict, "BRANCH_EXISTS"); an unknown revision Error(Exit::input).
+    void create_branch(const std::string& branch, const std::string& revision);
+    // Deletes a local branch that is not checked out anywhere.
+    void delete_branch(const std::string& branch);
+
+    std::vector<Worktree> worktrees() const;
+    // Checks `branch` out in a new linked worktree `name` at `path` (its parent directories
+    // are created). An existing path or worktree name is Error(Exit::conflict).
+    void add_worktree(const std::string& name, const std::filesystem::path& path,
+                      const std::string& branch);
+    // Removes the linked worktree `name`: its working directory and its metadata.
+    void remove_worktree(const std::string& name);
+
+    // Stages `paths` (relative to the work tree; a path that no longer exists is removed
+    // from the index) and commits the index on HEAD with `message`, authored and committed
+    // by the identity git is configured with (user.name, user.email). Returns the new
+    // commit's id. No identity is Error(Exit::input, "GIT_IDENTITY_MISSING"), before
+    // anything is staged.
+    std::string commit_paths(const std::vector<std::filesystem::path>& paths,
+                             const std::string& message);
+
+    // The committer time of the commit `revision` names; Error(Exit::input) when none.
+    CommitTime commit_time(const std::string& revision) const;
+
+    // The tags matching a git glob (`*` also matches "/"), sorted by name byte-wise.
+    // Looking up each tag's commit time costs an object read per tag.
+    std::vector<GitTag> tags(const std::string& pattern, bool commit_times) const;
+
+    // What HEAD has done since it left the default branch (origin/HEAD, else main, master or
+    // develop); nullopt when there is no such branch or no merge base.
+    std::optional<BranchProgress> progress_since_default_branch() const;
+
+private:
+    explicit Repository(git_repository* repo) : repo_(repo) {}
+    git_repository* repo_;
+};
 
 } // namespace kitty

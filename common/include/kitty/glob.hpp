@@ -14,4 +14,7 @@ bool fnmatch(std::string_view name, std::string_view pattern);
 // matches starts with it.
 std::string_view glob_literal_head(std::string_view pattern);
 
+// A glob without its trailing /**, /*, ** or * (3.1.1's prefix for overlap checks).
+std::string_view glob_prefix(std::string_view glob);
+
 } // namespace kitty

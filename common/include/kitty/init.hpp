@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 #include "kitty/json.hpp"
 #include "kitty/lanes.hpp"
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 #include "kitty/json.hpp"
 #include "kitty/tasks_md.hpp"
 
@@ -92,9 +92,6 @@ struct LanesManifest {
 // _globs_overlap of 3.1.1: equal, one glob-stripped prefix a string prefix of the other,
 // or either glob fnmatch-ing the other's prefix.
 bool globs_overlap(std::string_view a, std::string_view b);
-
-// A glob without its trailing /**, /*, ** or * (3.1.1's prefix for overlap checks).
-std::string_view glob_prefix(std::string_view glob);
 
 // The surfaces (api, app-shell, …) whose keywords occur in the lower-cased body, sorted.
 std::vector<std::string> infer_surfaces(std::string_view body);

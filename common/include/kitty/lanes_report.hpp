@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 #include "kitty/json.hpp"
 
 namespace kitty {

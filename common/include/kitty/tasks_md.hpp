@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 #include "kitty/json.hpp"
 
 namespace kitty {

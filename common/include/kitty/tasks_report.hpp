@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "kitty/cli.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 

@@ -1,0 +1,127 @@
+#include "kitty/mission.hpp"
+
+#include "kitty/error.hpp"
+#include "kitty/project.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty {
+namespace {
+
+// `path` with every existing link resolved (the rest kept lexically).
+fs::path resolved(const fs::path& path) {
+    std::error_code ec;
+    fs::path out = fs::weakly_canonical(fs::absolute(path), ec);
+    return ec ? fs::absolute(path).lexically_normal() : out;
+}
+
+bool is_within(const fs::path& path, const fs::path& dir) {
+    const fs::path rel = path.lexically_relative(dir);
+    return !rel.empty() && *rel.begin() != "..";
+}
+
+Error outside_project(const fs::path& path, const fs::path& root, const std::string& why) {
+    return Error(Exit::input, "OUTSIDE_PROJECT",
+                 path.string() + " " + why + ", outside the project " + root.string(),
+                 "kitty never writes through links out of the project; replace the link with "
+                 "the directory or file itself")
+        .at(path);
+}
+
+} // namespace
+
+const std::string& checked_path_component(const std::string& name, const std::string& what) {
+    if (name.empty() || name == "." || name == ".." ||
+        name.find_first_of(std::string("/\0", 2)) != std::string::npos) {
+        throw Error(Exit::input, "UNSAFE_NAME",
+                    what + " '" + name + "' cannot be used as a file or directory name",
+                    "use a name without '/', NUL, or a bare '.'/'..'");
+    }
+    return name;
+}
+
+Mission::Mission(fs::path dir, std::optional<fs::path> root)
+    : dir_(std::move(dir)), slug_(dir_.filename().string()), root_(std::move(root)),
+      identity_(resolve_identity(dir_)) {}
+
+Mission::Mission(Mission&&) noexcept = default;
+Mission& Mission::operator=(Mission&&) noexcept = default;
+Mission::~Mission() = default;
+
+Mission Mission::at_directory(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        throw Error(Exit::input, "MISSION_NOT_FOUND", "no mission directory " + dir.string(),
+                    "pass an existing kitty-specs/<mission> directory or a mission selector")
+            .at(dir);
+    }
+    const fs::path real = resolved(dir);
+    return Mission(real, locate_project_root(real));
+}
+
+Mission Mission::open(const std::string& argument, const fs::path& start) {
+    if (argument.find('/') != std::string::npos) {
+        return at_directory(argument);
+    }
+    const fs::path root = find_project_root(start);
+    const MissionRef ref = resolve_mission(root, argument);
+    const fs::path real = resolved(ref.dir);
+    if (!is_within(real, resolved(root))) {
+        throw outside_project(ref.dir, root, "leads to " + real.string());
+    }
+    return Mission(real, root);
+}
+
+const fs::path& Mission::project_root() const {
+    if (!root_) {
+        throw Error(Exit::input, "NO_PROJECT",
+                    "the mission " + dir_.string() + " is not inside a kitty project",
+                    "work on missions inside a project (kitty-specs/ next to .kittify/), or "
+                    "create one with 'spec-kitty init'")
+            .at(dir_);
+    }
+    return *root_;
+}
+
+fs::path Mission::lock_dir() const {
+    const fs::path& root = project_root();
+    if (const Repository* repo = repository()) {
+        return repo->common_dir() / "spec-kitty-locks";
+    }
+    return writable(root / ".kittify" / "locks");
+}
+
+FileLock Mission::lock_status(std::chrono::milliseconds timeout) const {
+    return FileLock::acquire(lock_dir() / (slug_ + ".status.lock"), timeout);
+}
+
+fs::path Mission::worktree_path(const std::string& lane_id) const {
+    return project_root() / ".worktrees" /
+           (checked_path_component(slug_, "mission slug") + "-" +
+            checked_path_component(lane_id, "lane id"));
+}
+
+Repository* Mission::repository() const {
+    if (!repository_opened_) {
+        repository_opened_ = true;
+        if (auto repo = Repository::discover(root_.value_or(dir_))) {
+            repository_ = std::make_unique<Repository>(std::move(*repo));
+        }
+    }
+    return repository_.get();
+}
+
+const fs::path& Mission::writable(const fs::path& path) const {
+    const fs::path root = resolved(project_root());
+    const fs::path parent = resolved(fs::absolute(path).parent_path());
+    if (!is_within(parent, root) && parent != root) {
+        throw outside_project(path, root, "lies in " + parent.string());
+    }
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(path, ec))) {
+        throw outside_project(path, root, "is a symbolic link");
+    }
+    return path;
+}
+
+} // namespace kitty
