@@ -282,15 +282,12 @@ DependencyMap mission_dependency_graph(const fs::path& mission_dir) {
     return {};
 }
 
-LaneSource read_mission_lane_source(const fs::path& mission_dir) {
+LaneSource read_mission_lane_source(const Mission& mission) {
+    const fs::path& mission_dir = mission.dir();
     LaneSource out;
     out.mission_dir = mission_dir;
-    out.inputs.mission_slug = mission_name(mission_dir);
-    if (const auto meta = load_meta(mission_dir)) {
-        if (const auto it = meta->find("mission_id"); it != meta->end() && it->is_string()) {
-            out.inputs.mission_id = it->get<std::string>();
-        }
-    }
+    out.inputs.mission_slug = mission.slug();
+    out.inputs.mission_id = mission.identity().mission_id.value_or("");
     out.inputs.graph = mission_dependency_graph(mission_dir);
     add_wp_records(read_wp_records(mission_dir, out), out);
     return out;

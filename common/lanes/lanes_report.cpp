@@ -12,7 +12,7 @@
 #include "kitty/git.hpp"
 #include "kitty/lane_inputs.hpp"
 #include "kitty/lanes.hpp"
-#include "kitty/project.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -34,7 +34,13 @@ LaneSource read_source(const ComputeLanesRequest& request) {
     if (fs::is_regular_file(request.input, ec)) {
         return lane_source_from_json(read_json_file(request.input), request.input);
     }
-    return read_mission_lane_source(mission_dir_from_argument(request.input, request.start_dir));
+    return read_mission_lane_source(Mission::open(request.input, request.start_dir));
+}
+
+// Whether an input names a mission (a directory or a selector) rather than a document.
+bool names_mission(const std::string& input) {
+    std::error_code ec;
+    return input != "-" && !fs::is_regular_file(input, ec);
 }
 
 // The arguments, with the flags over what the source names over the defaults.
@@ -202,25 +208,10 @@ std::string source_path(const LaneSource& source, const ComputeLanesRequest& req
 }
 
 fs::path lanes_path_of(const std::string& input, const fs::path& start_dir) {
-    std::error_code ec;
-    if (fs::is_regular_file(input, ec)) {
+    if (!names_mission(input)) {
         return input;
     }
-    return mission_dir_from_argument(input, start_dir) / "lanes.json";
-}
-
-// The main checkout: the project root, or the directory holding kitty-specs/ when there
-// is no .kittify/.
-fs::path repository_root(const fs::path& mission_dir) {
-    if (auto root = locate_project_root(mission_dir)) {
-        return *root;
-    }
-    const fs::path dir = fs::absolute(mission_dir).lexically_normal();
-    const fs::path parent = (dir.has_filename() ? dir : dir.parent_path()).parent_path();
-    if (parent.filename() == "kitty-specs") {
-        return parent.parent_path();
-    }
-    return find_project_root(mission_dir);
+    return Mission::open(input, start_dir).lanes_json();
 }
 
 // Given the mission, every WP it lanes must be in a lane, and the lanes name no WP the
@@ -267,12 +258,15 @@ Outcome compute_lanes_command(const ComputeLanesRequest& request) {
         out.json_style = {.indent = 2};
         return out;
     }
-    if (!source.mission_dir) {
+    // A document's own mission_dir is never trusted as a place to write.
+    if (!names_mission(request.input)) {
         throw Error(Exit::usage, "NO_MISSION_DIR",
-                    "--write needs a mission directory, and " + request.input + " names none",
+                    "--write needs a mission directory or selector, and " + request.input +
+                        " is a document",
                     "pass the mission directory, or redirect the printed lanes.json yourself");
     }
-    const fs::path target = *source.mission_dir / "lanes.json";
+    const Mission mission = Mission::open(request.input, request.start_dir);
+    const fs::path target = mission.writable(mission.lanes_json());
     std::error_code ec;
     const bool existed = fs::exists(target, ec);
     const bool changed = !existed || read_file_bytes(target) != bytes;
@@ -345,8 +339,8 @@ Outcome resolve_lane_command(const std::string& mission, const std::string& wp_i
         throw Error(Exit::usage, "INVALID_WP_ID", "'" + wp_id + "' is not a work package id",
                     "work package ids look like WP01");
     }
-    const fs::path mission_dir = mission_dir_from_argument(mission, start_dir);
-    const fs::path path = mission_dir / "lanes.json";
+    const Mission opened = Mission::open(mission, start_dir);
+    const fs::path path = opened.lanes_json();
     const LanesFile file = read_lanes_file(path);
     const LanesManifest& m = file.manifest;
     const Lane* lane = m.lane_for_wp(wp_id);
@@ -356,10 +350,10 @@ Outcome resolve_lane_command(const std::string& mission, const std::string& wp_i
                         " --write) after adding the WP to tasks.md")
             .at(path);
     }
-    const fs::path root = repository_root(mission_dir);
     const fs::path workspace =
-        lane->is_planning() ? root : root / ".worktrees" / (m.mission_slug + "-" + lane->lane_id);
-    const std::string branch = lane_branch_name(m.mission_slug, *lane, m.target_branch);
+        lane->is_planning() ? opened.project_root() : opened.worktree_path(lane->lane_id);
+    const std::string branch = lane_branch_name(
+        checked_path_component(m.mission_slug, "lanes.json mission_slug"), *lane, m.target_branch);
     Outcome out = Outcome::success({{"wp_id", wp_id},
                                     {"lane_id", lane->lane_id},
                                     {"branch", branch},

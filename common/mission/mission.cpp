@@ -84,11 +84,7 @@ const fs::path& Mission::project_root() const {
 }
 
 fs::path Mission::lock_dir() const {
-    const fs::path& root = project_root();
-    if (const Repository* repo = repository()) {
-        return repo->common_dir() / "spec-kitty-locks";
-    }
-    return writable(root / ".kittify" / "locks");
+    return project_lock_dir(project_root());
 }
 
 FileLock Mission::lock_status(std::chrono::milliseconds timeout) const {
@@ -111,8 +107,12 @@ Repository* Mission::repository() const {
     return repository_.get();
 }
 
-const fs::path& Mission::writable(const fs::path& path) const {
-    const fs::path root = resolved(project_root());
+fs::path Mission::writable(const fs::path& path) const {
+    return writable_in_project(project_root(), path);
+}
+
+fs::path writable_in_project(const fs::path& project_root, const fs::path& path) {
+    const fs::path root = resolved(project_root);
     const fs::path parent = resolved(fs::absolute(path).parent_path());
     if (!is_within(parent, root) && parent != root) {
         throw outside_project(path, root, "lies in " + parent.string());

@@ -12,6 +12,7 @@
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
 #include "kitty/git.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
 #include "kitty/templates.hpp"
@@ -160,7 +161,7 @@ CreatedMission create_mission(const CreateRequest& request) {
 
     const FileLock lock =
         FileLock::acquire(project_lock_dir(root) / "mission-create.lock", create_lock_timeout);
-    const fs::path specs = root / "kitty-specs";
+    const fs::path specs = writable_in_project(root, root / "kitty-specs");
     make_dir(specs);
     const fs::path dir = make_mission_dir(specs, next_mission_number(root), request.slug);
     CreatedDirGuard guard(dir);
@@ -271,12 +272,10 @@ std::string CreatedMission::to_text() const {
            " (target for this mission)\n";
 }
 
-StampResult stamp_mission(const fs::path& mission_dir) {
-    const fs::path file = mission_dir / "meta.json";
-    const fs::path root = locate_project_root(mission_dir).value_or(mission_dir.parent_path());
-    const FileLock lock = FileLock::acquire(project_lock_dir(root) /
-                                                (mission_dir.filename().string() + ".status.lock"),
-                                            create_lock_timeout);
+StampResult stamp_mission(const Mission& mission) {
+    const fs::path& mission_dir = mission.dir();
+    const fs::path file = mission.writable(mission_dir / "meta.json");
+    const FileLock lock = mission.lock_status(create_lock_timeout);
 
     std::error_code ec;
     if (!fs::exists(file, ec)) {

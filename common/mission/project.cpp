@@ -5,6 +5,7 @@
 
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -142,7 +143,7 @@ fs::path project_lock_dir(const fs::path& project_root) {
     if (const auto repo = Repository::discover(project_root)) {
         return repo->common_dir() / "spec-kitty-locks";
     }
-    return project_root / ".kittify" / "locks";
+    return writable_in_project(project_root, project_root / ".kittify" / "locks");
 }
 
 std::vector<MissionRef> list_missions(const fs::path& project_root) {
@@ -153,15 +154,13 @@ std::vector<MissionRef> list_missions(const fs::path& project_root) {
         if (!entry.is_directory(ec)) {
             continue;
         }
-        MissionRef ref{entry.path(), entry.path().filename().string(), std::nullopt};
+        MissionRef ref{entry.path(), entry.path().filename().string(), std::nullopt, {}};
         try {
-            if (auto meta = load_meta(entry.path())) {
-                if (auto it = meta->find("mission_id"); it != meta->end() && it->is_string()) {
-                    ref.mission_id = it->get<std::string>();
-                }
-            }
+            const MissionIdentity id = resolve_identity(entry.path());
+            ref.mission_id = id.mission_id;
+            ref.mission_slug = id.mission_slug;
         } catch (const Error&) {
-            // A malformed meta.json only hides the mission's id from selectors.
+            // A malformed meta.json only hides the mission's id and slug from selectors.
         }
         out.push_back(std::move(ref));
     }
@@ -183,15 +182,7 @@ MissionRef resolve_mission(const fs::path& project_root, const std::string& sele
     }
     std::vector<MissionRef> matches;
     for (const auto& m : missions) {
-        bool hit = bare_slug(m.dir_name) == selector;
-        if (!hit) {
-            try {
-                const MissionIdentity id = resolve_identity(m.dir);
-                hit = id.mission_slug == selector;
-            } catch (const Error&) {
-            }
-        }
-        if (hit) {
+        if (bare_slug(m.dir_name) == selector || m.mission_slug == selector) {
             matches.push_back(m);
         }
     }
@@ -225,19 +216,6 @@ MissionRef resolve_mission(const fs::path& project_root, const std::string& sele
                 "mission selector '" + selector + "' matches " + std::to_string(matches.size()) +
                     " missions: " + list,
                 "use the numbered directory name or the mission_id");
-}
-
-fs::path mission_dir_from_argument(const std::string& argument, const fs::path& start) {
-    std::error_code ec;
-    if (argument.find('/') != std::string::npos || argument == "." || argument == "..") {
-        if (!fs::is_directory(argument, ec)) {
-            throw Error(Exit::input, "MISSION_NOT_FOUND", "no mission directory " + argument,
-                        "pass an existing kitty-specs/<mission> directory or a mission selector")
-                .at(argument);
-        }
-        return absolute_normal(argument);
-    }
-    return resolve_mission(find_project_root(start), argument).dir;
 }
 
 } // namespace kitty

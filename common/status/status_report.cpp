@@ -10,11 +10,11 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
-#include "kitty/ownership.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
-#include "kitty/project.hpp"
+#include "kitty/ownership.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -27,48 +27,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Mission {
-    fs::path dir;
-    fs::path root; // the project (main checkout)
-    std::string slug;
-    MissionIdentity identity;
-};
-
+// The mission a status command works on; it must have a tasks/ directory.
 Mission open_mission(const StatusRequest& request) {
-    Mission m;
-    m.dir = mission_dir_from_argument(request.mission, request.start_dir);
-    m.root = locate_project_root(m.dir).value_or(m.dir.parent_path().parent_path());
-    m.slug = m.dir.filename().string();
-    m.identity = resolve_identity(m.dir);
+    Mission m = Mission::open(request.mission, request.start_dir);
     std::error_code ec;
-    if (!fs::is_directory(m.dir / "tasks", ec)) {
+    if (!fs::is_directory(m.tasks_dir(), ec)) {
         throw Error(Exit::input, "NO_TASKS_DIR",
-                    "Tasks directory not found: " + (m.dir / "tasks").string(),
+                    "Tasks directory not found: " + m.tasks_dir().string(),
                     "run the tasks step first")
-            .at(m.dir / "tasks");
+            .at(m.tasks_dir());
     }
     return m;
 }
 
-fs::path events_path(const Mission& m) {
-    return m.dir / "status.events.jsonl";
-}
-
-// The per-mission status lock spec-kitty takes:
-// <git-common-dir>/spec-kitty-locks/<slug>.status.lock.
-FileLock status_lock(const Mission& m) {
-    return FileLock::acquire(project_lock_dir(m.root) / (m.slug + ".status.lock"),
-                             std::chrono::seconds(30));
-}
-
 void materialize(const Mission& m) {
-    const StatusSnapshot snapshot = reduce_status(read_status_events(events_path(m)));
-    std::string number = m.identity.mission_number;
+    const StatusSnapshot snapshot = reduce_status(read_status_events(m.events_log()));
+    std::string number = m.identity().mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
     }
-    const std::string text = serialize_status_json(snapshot, number, m.identity.mission_type);
-    const fs::path target = m.dir / "status.json";
+    const std::string text = serialize_status_json(snapshot, number, m.identity().mission_type);
+    const fs::path target = m.writable(m.status_json());
     std::error_code ec;
     if (fs::exists(target, ec) && read_file_bytes(target) == text) {
         return;
@@ -141,8 +120,10 @@ Workspace workspace_for(const Mission& m, const fs::path& file, const std::strin
     if (lane->is_planning()) {
         return {mode, "repo_root", {}, false};
     }
-    return {mode, "lane_workspace",
-            m.root / ".worktrees" / (lanes->manifest.mission_slug + "-" + lane->lane_id), false};
+    if (!m.root()) {
+        return {mode, "lane_workspace", {}, false};
+    }
+    return {mode, "lane_workspace", m.worktree_path(lane->lane_id), false};
 }
 
 bool auto_commit(const fs::path& root) {
@@ -182,7 +163,7 @@ Outcome status_report_command(const StatusRequest& request) {
     Outcome out;
     std::optional<StatusSnapshot> snapshot;
     try {
-        const auto events = read_status_events(events_path(m));
+        const auto events = read_status_events(m.events_log());
         if (!events.empty()) {
             snapshot = reduce_status(events);
         }
@@ -194,15 +175,15 @@ Outcome status_report_command(const StatusRequest& request) {
     }
     std::optional<LanesFile> lanes;
     std::error_code ec;
-    if (fs::exists(m.dir / "lanes.json", ec)) {
-        lanes = read_lanes_file(m.dir / "lanes.json");
+    if (fs::exists(m.lanes_json(), ec)) {
+        lanes = read_lanes_file(m.lanes_json());
     }
 
     Json wps = Json::array();
     Json by_lane = Json::object();
     std::map<std::string, std::vector<std::string>> columns;
     int stale_count = 0;
-    for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
+    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         const std::string content = read_file_bytes(file);
         const std::string front = frontmatter_text(content);
         const auto id = scalar(front, "work_package_id");
@@ -249,14 +230,15 @@ Outcome status_report_command(const StatusRequest& request) {
                 if (const auto p = repo ? repo->progress_since_default_branch() : std::nullopt;
                     p && p->commits_ahead > 0) {
                     const UtcTime now = now_utc();
-                    const double minutes = (static_cast<double>(now.seconds - p->last_commit.seconds) +
-                                            now.microseconds / 1e6) /
-                                           60.0;
+                    const double minutes =
+                        (static_cast<double>(now.seconds - p->last_commit.seconds) +
+                         now.microseconds / 1e6) /
+                        60.0;
                     const double rounded = std::stod(python_round1(minutes));
                     stale["status"] = minutes > request.stale_threshold_minutes ? "stale" : "fresh";
                     stale["minutes_since_commit"] = rounded;
-                    stale["last_commit_time"] =
-                        python_isoformat({p->last_commit.seconds, 0}, p->last_commit.offset_minutes);
+                    stale["last_commit_time"] = python_isoformat({p->last_commit.seconds, 0},
+                                                                 p->last_commit.offset_minutes);
                 }
             }
             wp["stale"] = stale;
@@ -270,10 +252,10 @@ Outcome status_report_command(const StatusRequest& request) {
     }
 
     Json doc = {
-        {"mission_slug", m.identity.mission_slug},
-        {"mission_number", m.identity.mission_number},
-        {"mission_type", m.identity.mission_type},
-        {"mission_id", m.identity.mission_id ? Json(*m.identity.mission_id) : Json(nullptr)},
+        {"mission_slug", m.identity().mission_slug},
+        {"mission_number", m.identity().mission_number},
+        {"mission_type", m.identity().mission_type},
+        {"mission_id", m.identity().mission_id ? Json(*m.identity().mission_id) : Json(nullptr)},
         {"total_wps", wps.size()},
         {"by_lane", by_lane},
         {"work_packages", wps}};
@@ -285,11 +267,11 @@ Outcome status_report_command(const StatusRequest& request) {
         doc["progress_percentage"] = 0;
     }
     doc["stale_wps"] = stale_count;
-    doc["auto_commit"] = auto_commit(m.root);
+    doc["auto_commit"] = !m.root() || auto_commit(*m.root());
 
     std::string text =
-        "Mission " + m.identity.mission_slug +
-        (m.identity.mission_id ? " (" + *m.identity.mission_id + ")" : std::string()) + "\n";
+        "Mission " + m.identity().mission_slug +
+        (m.identity().mission_id ? " (" + *m.identity().mission_id + ")" : std::string()) + "\n";
     text += "Progress: " + percent + "% of " + std::to_string(wps.size()) + " work packages\n";
     for (const std::string_view lane : kStatusLanes) {
         const auto it = columns.find(std::string(lane));
@@ -302,21 +284,21 @@ Outcome status_report_command(const StatusRequest& request) {
         }
     }
     if (wps.empty()) {
-        text += "No work packages found in " + (m.dir / "tasks").string() + "\n";
+        text += "No work packages found in " + (m.tasks_dir()).string() + "\n";
     }
-    text += "Next: spec-kitty next --agent <your-name> --mission " + m.identity.mission_slug + "\n";
+    text +=
+        "Next: spec-kitty next --agent <your-name> --mission " + m.identity().mission_slug + "\n";
     out.document = std::move(doc);
     out.text = std::move(text);
     out.json_style = {.indent = 2};
     return out;
 }
 
-Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
-    const Mission m = open_mission(request);
-    const FileLock lock = status_lock(m);
-    const StatusSnapshot before = reduce_status(read_status_events(events_path(m)));
+std::vector<std::string> bootstrap_status(const Mission& m, const std::string& actor) {
+    const FileLock lock = m.lock_status();
+    const StatusSnapshot before = reduce_status(read_status_events(m.events_log()));
     std::vector<std::string> added;
-    for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
+    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         const auto id = wp_id_from_filename(file.filename().string());
         if (!id || before.work_packages.count(*id) ||
             std::find(added.begin(), added.end(), *id) != added.end()) {
@@ -329,17 +311,23 @@ Outcome status_bootstrap_command(const StatusRequest& request, const std::string
         e.force = true;
         e.from_lane = "planned";
         e.to_lane = "planned";
-        e.mission_slug = m.slug;
+        e.mission_slug = m.slug();
         e.reason = "canonical bootstrap";
         e.wp_id = *id;
-        append_status_event(events_path(m), e);
+        append_status_event(m.writable(m.events_log()), e);
         added.push_back(*id);
     }
     materialize(m);
+    return added;
+}
+
+Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
+    const Mission m = open_mission(request);
+    const std::vector<std::string> added = bootstrap_status(m, actor);
     std::string text = added.empty() ? "Every work package already has a status event.\n"
                                      : "Bootstrapped " + std::to_string(added.size()) +
                                            " work packages as planned.\n";
-    return Outcome::success({{"mission_slug", m.slug}, {"bootstrapped", added}}, text);
+    return Outcome::success({{"mission_slug", m.slug()}, {"bootstrapped", added}}, text);
 }
 
 Outcome status_move_command(const MoveRequest& request) {
@@ -358,15 +346,15 @@ Outcome status_move_command(const MoveRequest& request) {
         throw Error(Exit::usage, "FORCE_NEEDS_REASON", "Force transitions require actor and reason",
                     "pass --actor and --reason with --force");
     }
-    const FileLock lock = status_lock(m);
-    const StatusSnapshot snapshot = reduce_status(read_status_events(events_path(m)));
+    const FileLock lock = m.lock_status();
+    const StatusSnapshot snapshot = reduce_status(read_status_events(m.events_log()));
     bool known = snapshot.work_packages.count(request.wp_id) > 0;
-    for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
+    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         known = known || wp_id_from_filename(file.filename().string()) == request.wp_id;
     }
     if (!known) {
         throw Error(Exit::input, "UNKNOWN_WP",
-                    request.wp_id + " is not a work package of " + m.slug,
+                    request.wp_id + " is not a work package of " + m.slug(),
                     "check the id against tasks/WP*.md");
     }
     const auto cur = snapshot.work_packages.find(request.wp_id);
@@ -391,10 +379,10 @@ Outcome status_move_command(const MoveRequest& request) {
     e.force = request.force;
     e.from_lane = from;
     e.to_lane = *to;
-    e.mission_slug = m.slug;
+    e.mission_slug = m.slug();
     e.reason = request.reason;
     e.wp_id = request.wp_id;
-    append_status_event(events_path(m), e);
+    append_status_event(m.writable(m.events_log()), e);
     materialize(m);
     return Outcome::success({{"wp_id", e.wp_id},
                              {"from_lane", from},

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "kitty/error.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
-#include "kitty/project.hpp"
 #include "kitty/tasks_md.hpp"
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 struct Input {
     std::string bytes;
-    std::string source;                  // as findings name it
-    std::optional<fs::path> mission_dir; // set when the input is a mission
+    std::string source;             // as findings name it
+    std::optional<Mission> mission; // set when the input is a mission
 };
 
 Input read_input(const ParseTasksRequest& request) {
@@ -33,17 +33,14 @@ Input read_input(const ParseTasksRequest& request) {
     if (fs::is_regular_file(request.input, ec)) {
         return {read_file_bytes(request.input), request.input, {}};
     }
-    fs::path dir = request.input;
-    if (!fs::is_directory(dir, ec)) {
-        dir = mission_dir_from_argument(request.input, request.start_dir);
-    }
-    const fs::path tasks = dir / "tasks.md";
+    Mission mission = Mission::open(request.input, request.start_dir);
+    const fs::path tasks = mission.tasks_md();
     if (!fs::is_regular_file(tasks, ec)) {
-        throw Error(Exit::input, "NOT_FOUND", "no tasks.md in " + dir.string(),
+        throw Error(Exit::input, "NOT_FOUND", "no tasks.md in " + mission.dir().string(),
                     "run the tasks step first, or pass the tasks.md path")
             .at(tasks);
     }
-    return {read_file_bytes(tasks), tasks.string(), dir};
+    return {read_file_bytes(tasks), tasks.string(), std::move(mission)};
 }
 
 Json subtask_json(const Subtask& s) {
@@ -218,8 +215,8 @@ Outcome parse_tasks(const ParseTasksRequest& request) {
 
     TasksAnalysis analysis = analyse_tasks_md(text, input.source);
     std::vector<WpFile> files;
-    if (input.mission_dir) {
-        files = read_wp_files(*input.mission_dir);
+    if (input.mission) {
+        files = read_wp_files(input.mission->dir());
         check_wp_files(analysis, files, input.source, analysis.findings);
     }
     std::size_t errors = 0, warnings = 0;
@@ -232,11 +229,10 @@ Outcome parse_tasks(const ParseTasksRequest& request) {
 
     Json doc = Json::object();
     doc["source"] = input.source;
-    if (input.mission_dir) {
-        doc["mission_dir"] = input.mission_dir->string();
-        const auto meta = load_meta(*input.mission_dir);
-        const auto id = meta ? meta->find("mission_id") : Json::const_iterator{};
-        doc["mission_id"] = meta && id != meta->end() && id->is_string() ? *id : Json(nullptr);
+    if (input.mission) {
+        doc["mission_dir"] = input.mission->dir().string();
+        const auto& id = input.mission->identity().mission_id;
+        doc["mission_id"] = id ? Json(*id) : Json(nullptr);
     }
     const DependencyMap map = analysis.dependency_map();
     doc["dependencies"] = dependency_map_json(map);
@@ -244,7 +240,7 @@ Outcome parse_tasks(const ParseTasksRequest& request) {
     std::size_t edges = 0, subtasks = 0;
     for (const WpSection& wp : analysis.sections) {
         Json j = section_json(wp);
-        if (input.mission_dir) {
+        if (input.mission) {
             const auto it = std::find_if(files.begin(), files.end(),
                                          [&](const WpFile& f) { return f.wp_id == wp.id; });
             j["file"] = it == files.end() ? Json(nullptr) : Json(it->relative);
@@ -259,7 +255,7 @@ Outcome parse_tasks(const ParseTasksRequest& request) {
         refs[id] = list;
     }
     doc["requirement_refs"] = refs;
-    if (input.mission_dir) {
+    if (input.mission) {
         Json jf = Json::array();
         for (const WpFile& f : files) {
             jf.push_back(wp_file_json(f));

@@ -9,12 +9,12 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/dependency_graph.hpp"
-#include "kitty/ownership.hpp"
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
-#include "kitty/project.hpp"
+#include "kitty/ownership.hpp"
 #include "kitty/status.hpp"
 #include "kitty/tasks_md.hpp"
 #include "kitty/text.hpp"
@@ -72,13 +72,13 @@ Outcome failure(const std::string& code, const std::string& message, const std::
 } // namespace
 
 Outcome finalize_tasks_command(const FinalizeRequest& request) {
-    const fs::path dir = mission_dir_from_argument(request.mission, request.start_dir);
-    const fs::path root = locate_project_root(dir).value_or(dir.parent_path().parent_path());
-    const std::string slug = dir.filename().string();
-    const std::string target =
-        request.target_branch  ? *request.target_branch
-        : Repository::discover(root) ? Repository::discover(root)->current_branch().value_or("main")
-                                     : "main";
+    const Mission mission = Mission::open(request.mission, request.start_dir);
+    const fs::path& dir = mission.dir();
+    const std::string& slug = mission.slug();
+    const Repository* repo = mission.repository();
+    const std::string target = request.target_branch ? *request.target_branch
+                               : repo                ? repo->current_branch().value_or("main")
+                                                     : "main";
     std::error_code ec;
     if (!fs::is_directory(dir / "tasks", ec)) {
         return failure("NO_TASKS_DIR", "Tasks directory not found: " + (dir / "tasks").string(),
@@ -312,9 +312,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     lane_inputs.mission_slug = slug;
     lane_inputs.target_branch = target;
     lane_inputs.computed_at = python_isoformat(now_utc());
-    if (const auto meta = load_meta(dir)) {
-        lane_inputs.mission_id = meta->value("mission_id", "");
-    }
+    lane_inputs.mission_id = mission.identity().mission_id.value_or("");
     std::vector<std::string> ownership_errors;
     std::vector<std::pair<std::string, std::vector<std::string>>> owners;
     for (const WpPlan& plan : plans) {
@@ -434,21 +432,24 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     }
 
     // Every check passed: the WP files and lanes.json as one transaction, then the status
-    // log (append-only) and its snapshot.
+    // log (append-only) and its snapshot, whose places are checked before anything is written.
+    mission.writable(mission.events_log());
+    mission.writable(mission.status_json());
+    mission.lock_dir();
     {
         AtomicFileSet writes;
         for (const WpPlan& plan : plans) {
             if (!plan.changes.empty()) {
-                writes.stage(plan.path, serialize_wp_file(plan.after));
+                writes.stage(mission.writable(plan.path), serialize_wp_file(plan.after));
             }
         }
         if (lanes) {
-            writes.stage(dir / "lanes.json", serialize_lanes(*lanes));
+            writes.stage(mission.writable(mission.lanes_json()), serialize_lanes(*lanes));
         }
         writes.commit();
     }
     if (!to_seed.empty() || !fs::exists(dir / "status.json", ec)) {
-        status_bootstrap_command({dir.string(), request.start_dir}, "finalize-tasks");
+        bootstrap_status(mission, "finalize-tasks");
     }
     out.document = {{"result", "success"},
                     {"wp_count", plans.size()},

@@ -39,8 +39,10 @@ std::vector<Mission> missions() {
 
 // A private copy of the mission's inputs (without the committed lanes.json), so --write
 // has somewhere to write and "nothing written" can be checked.
+// A copy of the mission inside a project at `into` (kitty writes only inside a project).
 fs::path copy_mission(const Mission& m, const fs::path& into) {
-    const fs::path dir = into / m.record["id"].get<std::string>();
+    fs::create_directories(into / ".kittify");
+    const fs::path dir = into / "kitty-specs" / m.record["id"].get<std::string>();
     fs::create_directories(dir);
     for (const auto& e : fs::directory_iterator(m.dir)) {
         const std::string name = e.path().filename().string();

@@ -10,6 +10,7 @@
 
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/mission_create.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/ulid.hpp"
@@ -279,6 +280,27 @@ TEST(CreateMission, AFailedCreationLeavesNoDirectory) {
     EXPECT_TRUE(fs::is_empty(dir / "kitty-specs"));
 }
 
+// Stamps a mission of a project rooted at the mission's parent.
+static kitty::StampResult stamp(const fs::path& mission_dir) {
+    make_project(mission_dir.parent_path());
+    return kitty::stamp_mission(kitty::Mission::at_directory(mission_dir));
+}
+
+TEST(StampMission, AMissionOutsideAnyProjectIsNotWritten) {
+    TempDir dir;
+    write_fixture(dir / "home/user/m/meta.json", "{\"slug\": \"m\"}");
+    try {
+        kitty::stamp_mission(kitty::Mission::at_directory(dir / "home/user/m"));
+        FAIL();
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "NO_PROJECT");
+        EXPECT_EQ(e.exit(), kitty::Exit::input);
+    }
+    EXPECT_EQ(slurp(dir / "home/user/m/meta.json"), "{\"slug\": \"m\"}");
+    EXPECT_FALSE(fs::exists(dir / "home/.kittify"));
+    EXPECT_FALSE(fs::exists(dir / "home/user/.kittify"));
+}
+
 TEST(StampMission, CanonicalFileStaysCanonical) {
     TempDir dir;
     const Json meta = {{"created_at", "2026-04-07T16:43:59.260544+00:00"},
@@ -289,14 +311,14 @@ TEST(StampMission, CanonicalFileStaysCanonical) {
                        {"slug", "074-123-test-feature"},
                        {"target_branch", "main"}};
     write_fixture(dir / "074/meta.json", kitty::serialize_meta(meta));
-    const auto r = kitty::stamp_mission(dir / "074");
+    const auto r = stamp(dir / "074");
     EXPECT_TRUE(r.minted);
     Json expected = meta;
     expected["mission_id"] = r.mission_id;
     EXPECT_EQ(slurp(dir / "074/meta.json"), kitty::serialize_meta(expected));
     // A second stamp keeps the id and the bytes.
     const std::string before = slurp(dir / "074/meta.json");
-    const auto again = kitty::stamp_mission(dir / "074");
+    const auto again = stamp(dir / "074");
     EXPECT_FALSE(again.minted);
     EXPECT_EQ(again.mission_id, r.mission_id);
     EXPECT_EQ(slurp(dir / "074/meta.json"), before);
@@ -307,7 +329,7 @@ TEST(StampMission, HandWrittenFileKeepsEveryByteAndGainsALastMember) {
     const std::string original = "{\n    \"mission_slug\": \"079-post\",\n    \"owner\": \"r\",\n"
                                  "    \"github_meta_issue\": 566,\n    \"ratio\": 1.50\n}\n";
     write_fixture(dir / "079/meta.json", original);
-    const auto r = kitty::stamp_mission(dir / "079");
+    const auto r = stamp(dir / "079");
     ASSERT_TRUE(r.minted);
     EXPECT_EQ(slurp(dir / "079/meta.json"),
               "{\n    \"mission_slug\": \"079-post\",\n    \"owner\": \"r\",\n"
@@ -315,12 +337,12 @@ TEST(StampMission, HandWrittenFileKeepsEveryByteAndGainsALastMember) {
                   r.mission_id + "\"\n}\n");
 
     write_fixture(dir / "one/meta.json", "{\"slug\": \"x\"}");
-    const auto one = kitty::stamp_mission(dir / "one");
+    const auto one = stamp(dir / "one");
     EXPECT_EQ(slurp(dir / "one/meta.json"),
               "{\"slug\": \"x\", \"mission_id\": \"" + one.mission_id + "\"}");
 
     write_fixture(dir / "crlf/meta.json", "{\r\n  \"slug\": \"x\"\r\n}\r\n");
-    const auto crlf = kitty::stamp_mission(dir / "crlf");
+    const auto crlf = stamp(dir / "crlf");
     EXPECT_EQ(slurp(dir / "crlf/meta.json"),
               "{\r\n  \"slug\": \"x\",\r\n  \"mission_id\": \"" + crlf.mission_id + "\"\r\n}\r\n");
 }
@@ -328,14 +350,14 @@ TEST(StampMission, HandWrittenFileKeepsEveryByteAndGainsALastMember) {
 TEST(StampMission, RefusesBadInputWithoutWriting) {
     TempDir dir;
     fs::create_directories(dir / "none");
-    EXPECT_THROW(kitty::stamp_mission(dir / "none"), kitty::Error);
+    EXPECT_THROW(stamp(dir / "none"), kitty::Error);
     EXPECT_FALSE(fs::exists(dir / "none/meta.json"));
     write_fixture(dir / "bad/meta.json", "{\"slug\": ");
-    EXPECT_THROW(kitty::stamp_mission(dir / "bad"), kitty::Error);
+    EXPECT_THROW(stamp(dir / "bad"), kitty::Error);
     EXPECT_EQ(slurp(dir / "bad/meta.json"), "{\"slug\": ");
     write_fixture(dir / "empty-id/meta.json", "{\"mission_id\": \"\"}");
     try {
-        kitty::stamp_mission(dir / "empty-id");
+        stamp(dir / "empty-id");
         FAIL();
     } catch (const kitty::Error& e) {
         EXPECT_EQ(e.exit(), kitty::Exit::conflict);

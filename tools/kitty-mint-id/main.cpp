@@ -90,8 +90,7 @@ int main(int argc, char** argv) {
     stamp->add_option("--project", project_dir, "Resolve selectors from here (default: .)");
     stamp->final_callback([&] {
         action = [&] {
-            const auto result =
-                kitty::stamp_mission(kitty::mission_dir_from_argument(mission, project_dir));
+            const auto result = kitty::stamp_mission(kitty::Mission::open(mission, project_dir));
             return kitty::Outcome::success(result.to_json(), result.to_text());
         };
     });

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "kitty/result.hpp"
 #include "kitty/json.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/mission.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 
@@ -33,7 +34,7 @@ DependencyMap mission_dependency_graph(const std::filesystem::path& mission_dir)
 // without a WP in the graph (Error NO_WORK_PACKAGES) or without one manifest
 // (NO_OWNERSHIP_MANIFESTS), both exit 1. An execution_mode that is neither code_change nor
 // planning_artifact is Error(Exit::input, "INVALID_EXECUTION_MODE") at its file and line.
-LaneSource read_mission_lane_source(const std::filesystem::path& mission_dir);
+LaneSource read_mission_lane_source(const Mission& mission);
 
 // A JSON document: the stdin schema (compute_lanes' arguments, taken as given), or the
 // document `kitty-parse-tasks <mission-dir>` prints (read with the rules above). Anything

@@ -21,6 +21,13 @@ namespace kitty {
 // naming `what`.
 const std::string& checked_path_component(const std::string& name, const std::string& what);
 
+// The one guard for writes: `path` must lie inside the project at `project_root` once every
+// link in its directories is followed, and must not itself be a symbolic link (an append or
+// an in-place write would follow it). Returns `path` (a copy, so a temporary may be passed);
+// anything else is Error(Exit::input, "OUTSIDE_PROJECT").
+std::filesystem::path writable_in_project(const std::filesystem::path& project_root,
+                                          const std::filesystem::path& path);
+
 class Mission {
 public:
     // The mission a command-line argument names: anything containing "/" is a directory
@@ -65,11 +72,9 @@ public:
     // The project's git repository, opened on first use; nullptr outside git.
     Repository* repository() const;
 
-    // The one guard for writes: `path` must lie inside the project once every link in it is
-    // followed, and must not itself be a symbolic link (an append or an in-place write would
-    // follow it). Returns `path`; anything else is Error(Exit::input, "OUTSIDE_PROJECT") and
-    // a mission outside any project is Error(Exit::input, "NO_PROJECT").
-    const std::filesystem::path& writable(const std::filesystem::path& path) const;
+    // writable_in_project for this mission's project; a mission outside any project is
+    // Error(Exit::input, "NO_PROJECT").
+    std::filesystem::path writable(const std::filesystem::path& path) const;
 
 private:
     Mission(std::filesystem::path dir, std::optional<std::filesystem::path> root);

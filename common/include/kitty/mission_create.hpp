@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kitty/json.hpp"
+#include "kitty/mission.hpp"
 
 namespace kitty {
 
@@ -58,6 +59,6 @@ struct StampResult {
 // Gives the mission a mission_id when its meta.json has none; an existing id is never
 // changed. A canonical (3.1.1-format) file stays canonical; any other file keeps every
 // byte and gains the key as its last member.
-StampResult stamp_mission(const std::filesystem::path& mission_dir);
+StampResult stamp_mission(const Mission& mission);
 
 } // namespace kitty

@@ -30,6 +30,7 @@ struct MissionRef {
     std::filesystem::path dir;
     std::string dir_name;
     std::optional<std::string> mission_id;
+    std::string mission_slug; // meta.json's, empty when it cannot be read
 };
 
 // All mission directories under <root>/kitty-specs, sorted by name.
@@ -40,10 +41,5 @@ std::vector<MissionRef> list_missions(const std::filesystem::path& project_root)
 // characters (case-insensitive). No match is Error(Exit::input, "MISSION_NOT_FOUND");
 // several are Error(Exit::conflict, "AMBIGUOUS_MISSION") listing the candidates.
 MissionRef resolve_mission(const std::filesystem::path& project_root, const std::string& selector);
-
-// A mission named on a command line: an existing directory path is taken as it is;
-// anything else is a selector resolved in the project found from `start`.
-std::filesystem::path mission_dir_from_argument(const std::string& argument,
-                                                const std::filesystem::path& start);
 
 } // namespace kitty

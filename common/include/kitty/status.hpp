@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "kitty/result.hpp"
 #include "kitty/json.hpp"
+#include "kitty/mission.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 
@@ -100,6 +101,8 @@ struct StatusRequest {
 Outcome status_report_command(const StatusRequest& request);
 
 // A `planned` event for every WP file without one, then status.json; under the status lock.
+// Returns the WPs it seeded.
+std::vector<std::string> bootstrap_status(const Mission& mission, const std::string& actor);
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor);
 
 struct MoveRequest {
