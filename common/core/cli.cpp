@@ -4,11 +4,16 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <map>
 
 #include "kitty/version.hpp"
 
 namespace kitty {
+
+std::string read_stdin() {
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+}
 
 Tool::Tool(std::string name, std::string description)
     : name_(std::move(name)), app_(std::move(description), name_) {

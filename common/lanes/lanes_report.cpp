@@ -1,7 +1,5 @@
 #include "kitty/lanes_report.hpp"
 
-#include <iostream>
-#include <iterator>
 #include <set>
 
 #include <re2/re2.h>
@@ -26,9 +24,8 @@ constexpr std::size_t kListedPairs = 1000;
 
 LaneSource read_source(const ComputeLanesRequest& request) {
     if (request.input == "-") {
-        const std::string text(std::istreambuf_iterator<char>(std::cin), {});
-        require_utf8(text, "<stdin>");
-        return lane_source_from_json(parse_json(text, "<stdin>"), "<stdin>");
+        require_utf8(request.stdin_text, "<stdin>");
+        return lane_source_from_json(parse_json(request.stdin_text, "<stdin>"), "<stdin>");
     }
     std::error_code ec;
     if (fs::is_regular_file(request.input, ec)) {

@@ -1,8 +1,6 @@
 #include "kitty/tasks_report.hpp"
 
 #include <algorithm>
-#include <iostream>
-#include <iterator>
 #include <map>
 #include <set>
 
@@ -27,7 +25,7 @@ struct Input {
 
 Input read_input(const ParseTasksRequest& request) {
     if (request.input == "-") {
-        return {std::string(std::istreambuf_iterator<char>(std::cin), {}), "<stdin>", {}};
+        return {request.stdin_text, "<stdin>", {}};
     }
     std::error_code ec;
     if (fs::is_regular_file(request.input, ec)) {

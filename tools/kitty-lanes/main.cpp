@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
     c->callback([&] {
         action = [&] {
             compute.for_people = tool.format() == kitty::Format::text;
+            if (compute.input == "-") {
+                compute.stdin_text = kitty::read_stdin();
+            }
             return kitty::compute_lanes_command(compute);
         };
     });
@@ -54,7 +57,14 @@ int main(int argc, char** argv) {
         "explain", "Compute lanes and explain them: the merges with their rule and evidence, and "
                    "the WPs with no dependency between them that ended up in one lane");
     add_compute_options(*e, explain);
-    e->callback([&] { action = [&] { return kitty::explain_lanes_command(explain); }; });
+    e->callback([&] {
+        action = [&] {
+            if (explain.input == "-") {
+                explain.stdin_text = kitty::read_stdin();
+            }
+            return kitty::explain_lanes_command(explain);
+        };
+    });
 
     std::string mission, wp_id;
     CLI::App* r = app.add_subcommand(

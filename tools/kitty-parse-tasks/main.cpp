@@ -20,7 +20,12 @@ int main(int argc, char** argv) {
     app.add_flag("--deps-only", request.deps_only,
                  "Print only the 3.1.1 dependency map {\"WP01\": [], \"WP02\": [\"WP01\"]}");
     app.add_flag("--strict", request.strict, "Treat warnings as errors (exit 1)");
-    std::function<kitty::Outcome()> action = [&] { return kitty::parse_tasks(request); };
+    std::function<kitty::Outcome()> action = [&] {
+        if (request.input == "-") {
+            request.stdin_text = kitty::read_stdin();
+        }
+        return kitty::parse_tasks(request);
+    };
 
     kitty::FinalizeRequest finalize;
     CLI::App* f = app.add_subcommand(

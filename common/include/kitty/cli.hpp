@@ -17,6 +17,9 @@ namespace kitty {
 
 enum class ColorMode { auto_, always, never };
 
+// All of standard input, for a tool whose input document is "-".
+std::string read_stdin();
+
 class Tool {
 public:
     Tool(std::string name, std::string description);

@@ -13,6 +13,7 @@ namespace kitty {
 
 struct ComputeLanesRequest {
     std::string input = "-"; // a mission directory, a selector, a JSON file, or "-"
+    std::string stdin_text;  // the document when input is "-" (the tool reads stdin)
     std::optional<std::string> computed_at;
     std::optional<std::string> target_branch;
     std::optional<std::string> mission_slug;

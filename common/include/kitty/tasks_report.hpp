@@ -12,6 +12,7 @@ namespace kitty {
 
 struct ParseTasksRequest {
     std::string input = "-"; // a tasks.md, a mission directory, a mission selector, or "-"
+    std::string stdin_text;  // the document when input is "-" (the tool reads stdin)
     bool deps_only = false;  // print only the 3.1.1 dependency map
     bool strict = false;     // advisory findings become errors
     std::filesystem::path start_dir = "."; // where a selector's project search starts
