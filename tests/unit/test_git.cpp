@@ -7,10 +7,12 @@
 
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
+#include "expect_error.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
 using kitty::Exit;
+using kitty::test::expect_error;
 using kitty::Repository;
 using kitty::test::git_commit_all;
 using kitty::test::make_git_repo;
@@ -60,16 +62,6 @@ HeadFacts head_facts(const fs::path& dir) {
     git_repository_free(repo);
     git_libgit2_shutdown();
     return facts;
-}
-
-template <typename F> void expect_error(F&& f, Exit exit, const std::string& code) {
-    try {
-        f();
-        ADD_FAILURE() << "expected " << code;
-    } catch (const kitty::Error& e) {
-        EXPECT_EQ(e.exit(), exit) << e.what();
-        EXPECT_EQ(e.code(), code) << e.what();
-    }
 }
 
 // A repository on main with one commit holding README.md.

@@ -4,10 +4,12 @@
 
 #include "kitty/error.hpp"
 #include "kitty/mission.hpp"
+#include "expect_error.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
 using kitty::Exit;
+using kitty::test::expect_error;
 using kitty::Mission;
 using kitty::test::make_git_repo;
 using kitty::test::make_project;
@@ -15,16 +17,6 @@ using kitty::test::TempDir;
 using kitty::test::write_fixture;
 
 namespace {
-
-template <typename F> void expect_error(F&& f, Exit exit, const std::string& code) {
-    try {
-        f();
-        ADD_FAILURE() << "expected " << code;
-    } catch (const kitty::Error& e) {
-        EXPECT_EQ(e.exit(), exit) << e.what();
-        EXPECT_EQ(e.code(), code) << e.what();
-    }
-}
 
 void make_mission(const fs::path& dir, const std::string& meta = "{}") {
     write_fixture(dir / "meta.json", meta);
