@@ -52,6 +52,23 @@ BENCHMARK_CAPTURE(BM_ColdStart, spec_kitty_version, "spec-kitty", {"--version"})
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_mint_id_version, "kitty-mint-id", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+// Every other tool's --version: none of them may pay for libgit2 or libcurl up front.
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_init_version, "kitty-init", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_parse_tasks_version, "kitty-parse-tasks", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_status_version, "kitty-status", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_release_check_version, "kitty-release-check",
+                  {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_auth_refresh_version, "kitty-auth-refresh", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_mint_id_mint, "kitty-mint-id", {})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
