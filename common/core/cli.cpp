@@ -2,9 +2,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "kitty/version.hpp"
 
@@ -35,8 +39,8 @@ Tool::Tool(std::string name, std::string description)
     app_.fallthrough();
     app_.footer("Output: one JSON document on stdout (--format text for people); diagnostics on "
                 "stderr.\nExit status: 0 success, 1 check failed, 2 usage, 3 input not found or "
-                "malformed, 4 conflict,\n5 authentication, 70 internal error, 75 temporary "
-                "failure (e.g. lock timeout).");
+                "malformed, 4 conflict,\n5 authentication, 70 internal error, 74 output error "
+                "(stdout not written), 75 temporary\nfailure (e.g. lock timeout).");
     app_.require_subcommand(0, 1);
     const std::map<std::string, Format> formats{{"json", Format::json}, {"text", Format::text}};
     app_.add_option("--format", format_, "Output: json (one document, the default) or text")
@@ -80,9 +84,22 @@ void Tool::print_finding(const Finding& f) const {
     std::cerr << where << ": " << label << ": " << f.message << "\n";
 }
 
+int Tool::checked_stdout(int code) const {
+    std::cout.flush();
+    if (std::cout) {
+        return code;
+    }
+    // A full disk or a closed pipe: whoever reads the output would get a truncated or
+    // empty document, so this is no success (and no longer the command's own code).
+    const int err = errno;
+    std::cerr << name_ << ": error: cannot write the output to stdout"
+              << (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) << "\n";
+    return static_cast<int>(Exit::output);
+}
+
 int Tool::fail(const Error& error) const {
     if (format_ == Format::json) {
-        std::cout << dump_python(error_document(error)) << "\n" << std::flush;
+        std::cout << dump_python(error_document(error)) << "\n";
     }
     std::string label = "error";
     if (color_stderr()) {
@@ -92,7 +109,7 @@ int Tool::fail(const Error& error) const {
     if (!error.hint().empty()) {
         std::cerr << name_ << ": hint: " << error.hint() << "\n";
     }
-    return static_cast<int>(error.exit());
+    return checked_stdout(static_cast<int>(error.exit()));
 }
 
 int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
@@ -100,7 +117,7 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
         app_.parse(argc, argv);
     } catch (const CLI::Success& e) {
         // --help and --version: plain text on stdout, exit 0.
-        return app_.exit(e, std::cout, std::cerr);
+        return checked_stdout(app_.exit(e, std::cout, std::cerr));
     } catch (const CLI::ParseError& e) {
         return fail(Error(Exit::usage, "USAGE", e.what(), "run '" + name_ + " --help'"));
     }
@@ -111,12 +128,12 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
         } else {
             std::cout << outcome.text;
         }
-        std::cout.flush();
+        const int code = checked_stdout(static_cast<int>(outcome.exit));
         // After the result, so a terminal shows the report and then what is wrong with it.
         for (const auto& f : outcome.findings) {
             print_finding(f);
         }
-        return static_cast<int>(outcome.exit);
+        return code;
     } catch (const Error& e) {
         return fail(e);
     } catch (const std::exception& e) {

@@ -50,6 +50,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         ::dup2(options.stdin_tty ? tty_slave : in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
+        if (!options.stdout_file.empty()) {
+            const int fd = ::open(options.stdout_file.c_str(), O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || ::dup2(fd, 1) < 0) {
+                ::_exit(125);
+            }
+        }
         if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
             ::_exit(126);
         }

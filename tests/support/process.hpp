@@ -20,6 +20,7 @@ struct ProcessOptions {
     std::filesystem::path cwd;              // empty: inherit
     std::map<std::string, std::string> env; // set in the child (empty value: unset)
     bool stdin_tty = false;                 // stdin is a pseudo-terminal `input` is typed into
+    std::filesystem::path stdout_file = {}; // stdout goes to this file instead (out stays empty)
 };
 
 // Runs argv[0] (a path) with argv, capturing stdout and stderr.
