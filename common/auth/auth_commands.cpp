@@ -104,6 +104,15 @@ HttpResponse post_json(const std::string& url, const Json& body, const AuthOptio
     return response;
 }
 
+// A reply body as JSON; null when it is not JSON (has_token_pair then refuses it).
+Json reply_json(const std::string& body) {
+    try {
+        return parse_json(body, "the server's reply");
+    } catch (const Error&) {
+        return nullptr;
+    }
+}
+
 FileLock lock_store(const CredentialStore& store, const AuthOptions& options) {
     try {
         return FileLock::acquire(store.paths().lock, options.lock_timeout);
@@ -213,7 +222,7 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
                     "the server refused the refresh: HTTP " + std::to_string(r.status),
                     "retry, and log in again if it persists; the credentials were not changed");
     }
-    const Json body = Json::parse(r.body, nullptr, false);
+    const Json body = reply_json(r.body);
     if (!has_token_pair(body)) {
         throw Error(Exit::temporary, "INVALID_RESPONSE", "Invalid server response",
                     "retry later; the credentials were not changed");
@@ -319,7 +328,7 @@ Outcome auth_login_command(const AuthOptions& options, const std::optional<std::
         throw Error(Exit::temporary, "SERVER_ERROR", "Server error: " + std::to_string(r.status),
                     "retry later");
     }
-    const Json body = Json::parse(r.body, nullptr, false);
+    const Json body = reply_json(r.body);
     if (r.status != 200) {
         throw Error(Exit::auth, "LOGIN_REFUSED",
                     "the server refused the login: HTTP " + std::to_string(r.status), "");

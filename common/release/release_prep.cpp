@@ -99,9 +99,13 @@ std::vector<Json> read_events(const fs::path& file) {
     while (begin < text.size()) {
         std::size_t end = text.find('\n', begin);
         end = end == std::string::npos ? text.size() : end;
-        const Json e = Json::parse(text.substr(begin, end - begin), nullptr, false);
-        if (e.is_object()) {
-            events.push_back(e);
+        try {
+            Json e = parse_json(std::string_view(text).substr(begin, end - begin), file);
+            if (e.is_object()) {
+                events.push_back(std::move(e));
+            }
+        } catch (const Error&) {
+            // A line that is not JSON is no event, as in 3.1.1's reader.
         }
         begin = end + 1;
     }

@@ -321,3 +321,37 @@ TEST(LanesCli, UsageErrors) {
         EXPECT_NE(help.out.find(verb), std::string::npos) << verb;
     }
 }
+
+// D02-D04 on the lanes readers: untrusted JSON is exit 3 naming the problem, never an
+// internal error (70) or a crash (139).
+TEST(LanesCli, HostileJsonIsInputError) {
+    Project p;
+    // D03: a number out of range on stdin.
+    auto r = lanes({"compute", "-"}, {}, "1e999999");
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(document(r)["code"], "INVALID_JSON");
+
+    // D04: a kitty-parse-tasks document whose readable is not a boolean.
+    const auto parsed = run_process({kitty::test::tool_path("kitty-parse-tasks"), p.mission});
+    for (const Json& readable : {Json(nullptr), Json("yes"), Json(1)}) {
+        Json doc = Json::parse(parsed.out);
+        doc["wp_files"][0]["readable"] = readable;
+        r = lanes({"compute", "-"}, {}, doc.dump());
+        EXPECT_EQ(r.exit_code, 3) << readable.dump() << ": " << r.err;
+        EXPECT_EQ(document(r)["code"], "INVALID_LANES_INPUT");
+        EXPECT_NE(r.err.find("wp_files[0].readable must be true or false"), std::string::npos)
+            << r.err;
+    }
+
+    // D02: a lanes.json nested 100,000 deep, read by show and by kitty-status.
+    ASSERT_EQ(lanes({"compute", p.mission.string(), "--write"}).exit_code, 0);
+    std::string text = slurp(p.mission / "lanes.json");
+    text.insert(text.rfind('}'), ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));
+    write_fixture(p.mission / "lanes.json", text);
+    r = lanes({"show", p.mission.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(document(r)["code"], "INVALID_JSON");
+    EXPECT_NE(r.err.find("nested deeper than 512 levels"), std::string::npos) << r.err;
+    r = run_process({kitty::test::tool_path("kitty-status"), p.mission.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+}

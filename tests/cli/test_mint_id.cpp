@@ -220,3 +220,18 @@ TEST(MintIdCli, SixteenConcurrentCreatesGetDistinctNumbersAndIds) {
     EXPECT_EQ(*numbers.begin(), "001");
     EXPECT_EQ(*numbers.rbegin(), "016");
 }
+
+// D02: a meta.json nested 100,000 deep was a SIGSEGV in stamp. It is INVALID_JSON, exit 3,
+// and the file is left as it was.
+TEST(MintIdCli, DeeplyNestedMetaJsonIsInvalidJson) {
+    TempDir dir;
+    make_project(dir.path());
+    const fs::path meta = dir / "kitty-specs/001-demo/meta.json";
+    const std::string text = "{\"mission_slug\": \"001-demo\", \"x\": " + std::string(100000, '[') +
+                             std::string(100000, ']') + "}\n";
+    kitty::test::write_fixture(meta, text);
+    const auto r = mint({"stamp", meta.parent_path().string()}, dir.path());
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(one_document(r)["code"], "INVALID_JSON");
+    EXPECT_EQ(slurp(meta), text);
+}

@@ -173,3 +173,38 @@ TEST(StatusCli, StaleDetectionInAWorktree) {
     EXPECT_EQ(doc["work_packages"][0]["stale"]["status"], "fresh");
     EXPECT_EQ(doc["stale_wps"], 0);
 }
+
+// D02: an evidence value nested 100,000 deep crashed the recursive dump (SIGSEGV). It is an
+// unreadable line now: a warning for the report, exit 3 for a move, which appends nothing.
+TEST(StatusCli, DeeplyNestedEventIsAnUnreadableLine) {
+    Project p;
+    ASSERT_EQ(p.status({"bootstrap", "001-demo"}).exit_code, 0);
+    std::string log = slurp(p.mission / "status.events.jsonl");
+    std::string line = log.substr(0, log.find('\n'));
+    line.replace(line.find("\"evidence\": null"), 16,
+                 "\"evidence\": " + std::string(100000, '[') + std::string(100000, ']'));
+    log += line + "\n";
+    write_fixture(p.mission / "status.events.jsonl", log);
+    auto r = p.status({"001-demo"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("line 4"), std::string::npos) << r.err;
+    r = p.status({"move", "001-demo", "WP02", "--to", "claimed", "--actor", "a"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["code"], "INVALID_EVENT_LOG");
+    EXPECT_EQ(slurp(p.mission / "status.events.jsonl"), log);
+}
+
+// D03: a number out of range in one mission's meta.json was exit 70 for every selector of
+// the project. That meta.json only hides its own mission's id.
+TEST(StatusCli, OneBadMetaJsonLeavesOtherMissionsSelectable) {
+    Project p;
+    fs::copy(p.mission, p.root / "kitty-specs/002-other", fs::copy_options::recursive);
+    write_fixture(p.root / "kitty-specs/002-other/meta.json",
+                  "{\"mission_slug\": \"002-other\", \"x\": 1e400}\n");
+    const auto r = p.status({"demo"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["mission_slug"], "001-demo");
+    const auto bad = p.status({"other"});
+    EXPECT_EQ(bad.exit_code, 3) << bad.err;
+    EXPECT_EQ(Json::parse(bad.out)["code"], "INVALID_JSON");
+}
