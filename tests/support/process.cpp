@@ -175,6 +175,19 @@ std::string slurp(const fs::path& path) {
     return buf.str();
 }
 
+std::string yaml_alias_bomb() {
+    std::string text = "work_package_id: WP01\ntitle: T\na0: &a0 [x,x,x,x,x,x,x,x,x]\n";
+    for (int i = 1; i <= 9; ++i) {
+        const std::string prev = "*a" + std::to_string(i - 1);
+        text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int j = 0; j < 8; ++j) {
+            text += prev + ",";
+        }
+        text += prev + "]\n";
+    }
+    return text;
+}
+
 void make_project(const fs::path& root) {
     fs::create_directories(root / ".kittify");
 }

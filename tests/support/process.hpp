@@ -50,6 +50,10 @@ private:
 void write_fixture(const std::filesystem::path& path, const std::string& content);
 std::string slurp(const std::filesystem::path& path);
 
+// YAML for a WP frontmatter whose anchors and aliases stand for 9^10 nodes (a "billion
+// laughs" document, adversarial finding D01), without the --- delimiters.
+std::string yaml_alias_bomb();
+
 // A directory holding .kittify/, i.e. a minimal kitty project.
 void make_project(const std::filesystem::path& root);
 
