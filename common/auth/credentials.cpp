@@ -69,14 +69,6 @@ std::string string_at(const toml::table& doc, const char* table, const char* key
     return "";
 }
 
-int two_digits(std::string_view s, std::size_t at) {
-    if (at + 2 > s.size() || !std::isdigit(static_cast<unsigned char>(s[at])) ||
-        !std::isdigit(static_cast<unsigned char>(s[at + 1]))) {
-        return -1;
-    }
-    return (s[at] - '0') * 10 + (s[at + 1] - '0');
-}
-
 } // namespace
 
 AuthPaths AuthPaths::from_home() {
@@ -90,102 +82,9 @@ AuthPaths AuthPaths::from_home() {
 }
 
 std::optional<UtcTime> parse_expiry(std::string_view text) {
-    std::string s(text);
-    if (s.ends_with("Z")) {
-        s = s.substr(0, s.size() - 1) + "+00:00";
-    }
-    // Date: YYYY-MM-DD or YYYYMMDD.
-    int y = 0, mo = 0, d = 0;
-    std::size_t pos = 0;
-    const auto digits = [&](std::size_t at, std::size_t n) {
-        int v = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) {
-                return -1;
-            }
-            v = v * 10 + (s[i] - '0');
-        }
-        return v;
-    };
-    if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
-        y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
-        pos = 10;
-    } else if (s.size() >= 8) {
-        y = digits(0, 4), mo = digits(4, 2), d = digits(6, 2);
-        pos = 8;
-    } else {
-        return std::nullopt;
-    }
-    if (y < 0 || mo < 0 || d < 0) {
-        return std::nullopt;
-    }
-    int h = 0, mi = 0, sec = 0, micro = 0, offset = 0;
-    if (pos < s.size()) {
-        if (s[pos] != 'T' && s[pos] != ' ') {
-            return std::nullopt;
-        }
-        ++pos;
-        const bool extended = pos + 2 < s.size() && s[pos + 2] == ':';
-        h = two_digits(s, pos);
-        pos += 2;
-        if (h < 0) {
-            return std::nullopt;
-        }
-        for (int* field : {&mi, &sec}) {
-            if (pos < s.size() &&
-                (extended ? s[pos] == ':' : std::isdigit(static_cast<unsigned char>(s[pos])))) {
-                pos += extended ? 1 : 0;
-                *field = two_digits(s, pos);
-                if (*field < 0) {
-                    return std::nullopt;
-                }
-                pos += 2;
-            }
-        }
-        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-            ++pos;
-            std::string frac;
-            while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-                frac += s[pos++];
-            }
-            if (frac.empty()) {
-                return std::nullopt;
-            }
-            frac = frac.substr(0, 6);
-            frac.append(6 - frac.size(), '0');
-            micro = std::stoi(frac);
-        }
-        if (pos < s.size()) {
-            const int sign = s[pos] == '+' ? 1 : s[pos] == '-' ? -1 : 0;
-            if (sign == 0) {
-                return std::nullopt;
-            }
-            ++pos;
-            const int oh = two_digits(s, pos);
-            pos += 2;
-            int om = 0;
-            if (pos < s.size() && s[pos] == ':') {
-                ++pos;
-            }
-            if (pos < s.size()) {
-                om = two_digits(s, pos);
-                pos += 2;
-            }
-            if (oh < 0 || om < 0 || oh > 23 || om > 59 || pos != s.size()) {
-                return std::nullopt;
-            }
-            offset = sign * (oh * 60 + om);
-        }
-    }
-    using namespace std::chrono;
-    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                             day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
-        return std::nullopt;
-    }
-    const auto total =
-        sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} - minutes{offset};
-    return UtcTime{duration_cast<seconds>(total).count(), micro};
+    UtcTime at;
+    return parse_iso_timestamp(text, at, IsoForms::python) ? std::optional<UtcTime>(at)
+                                                           : std::nullopt;
 }
 
 std::string expiry_after(UtcTime now, std::int64_t seconds) {

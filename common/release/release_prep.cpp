@@ -77,7 +77,7 @@ Acceptance acceptance(const std::vector<Json>& events, const std::string& wp_id,
         Acceptance a{lane == "approved" || lane == "done", std::nullopt};
         UtcTime t;
         if (a.accepted && (*last).contains("at") && (*last)["at"].is_string() &&
-            parse_iso_timestamp((*last)["at"], t)) {
+            parse_iso_timestamp((*last)["at"].get<std::string>(), t)) {
             a.at = t.seconds;
         }
         return a;

@@ -355,3 +355,17 @@ TEST(LanesCli, HostileJsonIsInputError) {
     r = run_process({kitty::test::tool_path("kitty-status"), p.mission.string()});
     EXPECT_EQ(r.exit_code, 3) << r.err;
 }
+
+// §2.6: "2026-+1-+1T+0:+0:+0Z" passed the old sscanf parser and was written into lanes.json.
+TEST(LanesCli, ComputedAtMustBeAStrictTimestamp) {
+    Project p;
+    for (const char* bad : {"2026-+1-+1T+0:+0:+0Z", "2026-01-01T00:00:00", "2026-1-1T0:0:0Z"}) {
+        const auto r = lanes({"compute", p.mission.string(), "--computed-at", bad});
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_EQ(document(r)["code"], "INVALID_TIMESTAMP") << bad;
+    }
+    const auto r =
+        lanes({"compute", p.mission.string(), "--computed-at", "2026-01-01T00:00:00.5+01:00"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(document(r)["computed_at"], "2026-01-01T00:00:00.5+01:00");
+}
