@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -88,6 +90,15 @@ std::optional<UtcTime> parse_expiry(std::string_view text) {
 }
 
 std::string expiry_after(UtcTime now, std::int64_t seconds) {
+    // Python's datetime overflows outside years 1-9999 and so does 3.1.1's login; an expiry
+    // nobody could read back would end the session silently.
+    constexpr std::int64_t kMinUnixSeconds = -62135596800; // 0001-01-01T00:00:00Z
+    if (seconds > kMaxUnixSeconds - now.seconds || seconds < kMinUnixSeconds - now.seconds) {
+        throw Error(Exit::temporary, "INVALID_RESPONSE",
+                    "Invalid server response: a token lifetime of " + std::to_string(seconds) +
+                        " seconds ends outside the years 1-9999",
+                    "retry later; the credentials were not changed");
+    }
     return python_isoformat({now.seconds + seconds, now.microseconds});
 }
 
@@ -108,11 +119,18 @@ std::int64_t token_lifetime(const Json& response, const char* key, const char* a
     if (v.is_boolean()) {
         return 1;
     }
+    // Values beyond int64 saturate; expiry_after refuses them like any absurd lifetime.
+    constexpr std::int64_t kLargest = std::numeric_limits<std::int64_t>::max();
+    if (v.is_number_unsigned()) {
+        return static_cast<std::int64_t>(
+            std::min<std::uint64_t>(v.get<std::uint64_t>(), static_cast<std::uint64_t>(kLargest)));
+    }
     if (v.is_number_integer()) {
         return v.get<std::int64_t>();
     }
     if (v.is_number_float()) {
-        return static_cast<std::int64_t>(v.get<double>());
+        const double d = v.get<double>(); // finite: parse_json refuses the rest
+        return d >= 9.2e18 ? kLargest : d <= -9.2e18 ? -kLargest : static_cast<std::int64_t>(d);
     }
     if (v.is_string()) {
         // int("900"): surrounding whitespace, a sign and "_" between digits.
@@ -129,10 +147,10 @@ std::int64_t token_lifetime(const Json& response, const char* key, const char* a
                 std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
                 continue;
             }
-            if (!std::isdigit(static_cast<unsigned char>(s[i])) || out > 1'000'000'000'000LL) {
+            if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
                 return fallback;
             }
-            out = out * 10 + (s[i] - '0');
+            out = out > (kLargest - 9) / 10 ? kLargest : out * 10 + (s[i] - '0');
             digit_before = true;
         }
         return !digit_before ? fallback : negative ? -out : out;

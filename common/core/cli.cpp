@@ -32,6 +32,24 @@ Json error_document(const Error& error) {
     return doc;
 }
 
+CLI::Validator finite_range(double min, double max) {
+    std::ostringstream description;
+    description << "FLOAT in [" << min << " - " << max << "]";
+    return CLI::Validator(
+        [min, max](std::string& input) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(input, value) || !std::isfinite(value) || value < min ||
+                value > max) {
+                std::ostringstream out;
+                out << "Value " << input << " not a finite number in [" << min << " - " << max
+                    << "]";
+                return out.str();
+            }
+            return {};
+        },
+        description.str());
+}
+
 Tool::Tool(std::string name, std::string description)
     : name_(std::move(name)), app_(std::move(description), name_) {
     app_.set_version_flag("--version", name_ + " " + std::string(version) + " (kitty; spec-kitty " +

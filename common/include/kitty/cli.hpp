@@ -46,6 +46,10 @@ struct Outcome {
 // The failure document {"error", "code", "hint", "path", "line"} (path/line when known).
 Json error_document(const Error& error);
 
+// CLI::Range(min, max) for a number that must also be finite: nan compares false with
+// everything, so CLI::Range lets it (and any later overflow of a conversion) through.
+CLI::Validator finite_range(double min, double max);
+
 class Tool {
 public:
     Tool(std::string name, std::string description);
