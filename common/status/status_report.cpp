@@ -61,8 +61,15 @@ FileLock status_lock(const Mission& m) {
                              std::chrono::seconds(30));
 }
 
-void materialize(const Mission& m) {
-    const StatusSnapshot snapshot = reduce_status(read_status_events(events_path(m)));
+// Appends `added` to the event log of `events` and brings status.json up to date. The new
+// status.json is written and synced beside the old one before the first append, so a full
+// disk fails the command with nothing appended. Once the events are in the log, which is
+// the record, a status.json that cannot be put in place is a warning: the command did
+// happen, and the next one that writes status.json catches up.
+std::vector<Finding> record_events(const Mission& m, std::vector<StatusEvent> events,
+                                   const std::vector<StatusEvent>& added) {
+    events.insert(events.end(), added.begin(), added.end());
+    const StatusSnapshot snapshot = reduce_status(events);
     std::string number = m.identity.mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
@@ -70,10 +77,26 @@ void materialize(const Mission& m) {
     const std::string text = serialize_status_json(snapshot, number, m.identity.mission_type);
     const fs::path target = m.dir / "status.json";
     std::error_code ec;
-    if (fs::exists(target, ec) && read_file_bytes(target) == text) {
-        return;
+    std::optional<PendingFile> pending;
+    if (!fs::exists(target, ec) || read_file_bytes(target) != text) {
+        pending.emplace(target, text);
     }
-    write_file_atomic(target, text);
+    for (const StatusEvent& e : added) {
+        append_status_event(events_path(m), e);
+    }
+    std::vector<Finding> findings;
+    try {
+        if (pending) {
+            pending->replace();
+        }
+    } catch (const Error& e) {
+        findings.push_back({"warning", "STATUS_JSON_NOT_UPDATED",
+                            std::string(e.what()) + "; the event log has the change, and the "
+                                                    "next status write brings status.json up "
+                                                    "to date",
+                            target.string(), 0});
+    }
+    return findings;
 }
 
 // split_frontmatter + extract_scalar of 3.1.1's status report (regex reads, not YAML).
@@ -313,8 +336,10 @@ Outcome status_report_command(const StatusRequest& request) {
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
     const Mission m = open_mission(request);
     const FileLock lock = status_lock(m);
-    const StatusSnapshot before = reduce_status(read_status_events(events_path(m)));
+    const std::vector<StatusEvent> events = read_status_events(events_path(m));
+    const StatusSnapshot before = reduce_status(events);
     std::vector<std::string> added;
+    std::vector<StatusEvent> seeds;
     for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
         const auto id = wp_id_from_filename(file.filename().string());
         if (!id || before.work_packages.count(*id) ||
@@ -331,14 +356,16 @@ Outcome status_bootstrap_command(const StatusRequest& request, const std::string
         e.mission_slug = m.slug;
         e.reason = "canonical bootstrap";
         e.wp_id = *id;
-        append_status_event(events_path(m), e);
+        seeds.push_back(std::move(e));
         added.push_back(*id);
     }
-    materialize(m);
+    std::vector<Finding> findings = record_events(m, events, seeds);
     std::string text = added.empty() ? "Every work package already has a status event.\n"
                                      : "Bootstrapped " + std::to_string(added.size()) +
                                            " work packages as planned.\n";
-    return Outcome::success({{"mission_slug", m.slug}, {"bootstrapped", added}}, text);
+    Outcome out = Outcome::success({{"mission_slug", m.slug}, {"bootstrapped", added}}, text);
+    out.findings = std::move(findings);
+    return out;
 }
 
 Outcome status_move_command(const MoveRequest& request) {
@@ -358,7 +385,8 @@ Outcome status_move_command(const MoveRequest& request) {
                     "pass --actor and --reason with --force");
     }
     const FileLock lock = status_lock(m);
-    const StatusSnapshot snapshot = reduce_status(read_status_events(events_path(m)));
+    const std::vector<StatusEvent> events = read_status_events(events_path(m));
+    const StatusSnapshot snapshot = reduce_status(events);
     bool known = snapshot.work_packages.count(request.wp_id) > 0;
     for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
         known = known || wp_id_from_filename(file.filename().string()) == request.wp_id;
@@ -393,14 +421,14 @@ Outcome status_move_command(const MoveRequest& request) {
     e.mission_slug = m.slug;
     e.reason = request.reason;
     e.wp_id = request.wp_id;
-    append_status_event(events_path(m), e);
-    materialize(m);
-    return Outcome::success({{"wp_id", e.wp_id},
-                             {"from_lane", from},
-                             {"to_lane", *to},
-                             {"event_id", e.event_id},
-                             {"at", e.at}},
-                            e.wp_id + ": " + from + " -> " + *to + "\n");
+    Outcome out = Outcome::success({{"wp_id", e.wp_id},
+                                    {"from_lane", from},
+                                    {"to_lane", *to},
+                                    {"event_id", e.event_id},
+                                    {"at", e.at}},
+                                   e.wp_id + ": " + from + " -> " + *to + "\n");
+    out.findings = record_events(m, events, {e});
+    return out;
 }
 
 } // namespace kitty
