@@ -369,3 +369,40 @@ TEST(LanesCli, ComputedAtMustBeAStrictTimestamp) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(document(r)["computed_at"], "2026-01-01T00:00:00.5+01:00");
 }
+
+// D12: the lost pairs were all materialised (10,000 WPs sharing src/** are 50 million
+// pairs, 8.6 GB). Counting no longer keeps them; what is shown stays the same.
+TEST(LanesCli, ExplainCountsPairsItDoesNotList) {
+    Json graph = Json::object(), manifests = Json::object();
+    for (int i = 1; i <= 60; ++i) {
+        const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
+        graph[id] = i == 60 ? Json({"WP59"}) : Json::array();
+        manifests[id] = {{"execution_mode", "code_change"}, {"owned_files", {"src/**"}}};
+    }
+    const Json input = {{"mission_slug", "s"},
+                        {"target_branch", "main"},
+                        {"dependency_graph", graph},
+                        {"ownership_manifests", manifests}};
+    const auto r = lanes({"explain", "-"}, {}, input.dump());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Json doc = document(r);
+    // 60 WPs in one lane: C(60, 2) = 1770 pairs, less WP59/WP60, which depend.
+    EXPECT_EQ(doc["parallelism_lost_total"], 1769);
+    ASSERT_EQ(doc["parallelism_lost"].size(), 1000u);
+    EXPECT_EQ(doc["parallelism_lost"][0],
+              Json({{"lane_id", "lane-a"}, {"wp_a", "WP01"}, {"wp_b", "WP02"}}));
+    EXPECT_EQ(doc["parallelism_lost"][999],
+              Json({{"lane_id", "lane-a"}, {"wp_a", "WP21"}, {"wp_b", "WP31"}}));
+    EXPECT_NE(r.err.find("lane-a: 1769 pairs of WPs with no dependency between them in one lane, "
+                         "run one after the other (WP01/WP02, WP01/WP03, WP01/WP04, WP01/WP05, "
+                         "WP01/WP06, …)"),
+              std::string::npos)
+        << r.err;
+    const auto text = lanes({"explain", "-", "--format", "text"}, {}, input.dump());
+    EXPECT_NE(text.out.find("  parallelism lost: WP01 and WP11 do not depend on each other but "
+                            "run one after the other\n  parallelism lost: 1759 more pairs\n"),
+              std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("1 lane, "), std::string::npos);
+    EXPECT_NE(text.out.find("1769 pairs of independent WPs sharing a lane"), std::string::npos);
+}
