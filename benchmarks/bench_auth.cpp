@@ -1,6 +1,7 @@
 // What kitty adds to a token refresh: an uncontended refresh through the library (lock,
 // read, POST, rotate, atomic save with fsync) against a bare libcurl POST to the same
-// loopback server. Budget for the difference: under 5 ms.
+// loopback server. Budget for the difference: under 5 ms. And how soon the total timeout
+// ends an exchange with a slow server.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "fake_saas.hpp"
 #include "kitty/auth.hpp"
+#include "kitty/error.hpp"
 
 namespace {
 
@@ -74,6 +76,31 @@ void BM_BareCurlPost(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_BareCurlPost)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The total timeout bounds the whole exchange: against a server that answers after 1.5 s,
+// a refresh with a 0.5 s timeout fails (exit 75) after about 0.5 s. Budget: under 1.4 s
+// (moved here from tests/cli/test_auth.cpp, which only checks the outcome).
+void BM_RefreshTimeoutAgainstASlowServer(benchmark::State& state) {
+    Fixture& f = fixture();
+    kitty::AuthOptions options;
+    options.http_timeout = std::chrono::milliseconds(500);
+    f.saas.delay_ms = 1500;
+    for (auto _ : state) {
+        try {
+            kitty::auth_refresh_command(options, true);
+            state.SkipWithError("the slow server was waited for");
+        } catch (const kitty::Error& e) {
+            if (e.exit() != kitty::Exit::temporary) {
+                state.SkipWithError(e.what());
+            }
+        }
+    }
+    f.saas.delay_ms = 0;
+}
+BENCHMARK(BM_RefreshTimeoutAgainstASlowServer)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 } // namespace
 

@@ -1,11 +1,16 @@
 // compute_lanes on synthetic missions of 10 to 10,000 WPs (random dependencies to earlier
 // WPs, globs over a module tree so some write scopes overlap, 5% planning artifacts), and
-// lanes.json serialisation. Budget (ARCHITECTURE.md): 10,000 WPs under 0.5 s.
+// lanes.json serialisation, and explain's parallelism count. Budget (ARCHITECTURE.md):
+// 10,000 WPs under 0.5 s.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <random>
 
 #include <benchmark/benchmark.h>
 
 #include "kitty/lanes.hpp"
+#include "kitty/lanes_report.hpp"
 
 namespace {
 
@@ -87,6 +92,38 @@ void BM_ComputeLanesAllOverlap(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_ComputeLanesAllOverlap)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// D12's input: n WPs that all own src/**, so one lane and n(n-1)/2 lost pairs (50 million
+// at 10,000). Explain counts them all and keeps the 1,000 it lists; it used to hold every
+// pair (73 s and 8.6 GB at 10,000).
+void BM_ExplainAllOverlap(benchmark::State& state) {
+    kitty::Json graph = kitty::Json::object(), manifests = kitty::Json::object();
+    for (int i = 1; i <= state.range(0); ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "WP%05d", i);
+        graph[id] = kitty::Json::array();
+        manifests[id] = {{"execution_mode", "code_change"}, {"owned_files", {"src/**"}}};
+    }
+    char tmpl[] = "/tmp/kitty-bench-explain-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    const std::string input = kitty::dump_python({{"mission_slug", "s"},
+                                                  {"target_branch", "main"},
+                                                  {"computed_at", "2026-01-01T00:00:00+00:00"},
+                                                  {"dependency_graph", graph},
+                                                  {"ownership_manifests", manifests}});
+    if (fd < 0 || ::write(fd, input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+        state.SkipWithError("cannot write the input file");
+        return;
+    }
+    ::close(fd);
+    kitty::ComputeLanesRequest request;
+    request.input = tmpl;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(kitty::explain_lanes_command(request));
+    }
+    ::unlink(tmpl);
+}
+BENCHMARK(BM_ExplainAllOverlap)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_SerializeLanes(benchmark::State& state) {
     const kitty::LanesManifest m = kitty::compute_lanes(synthetic_mission(1000));

@@ -1,6 +1,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -32,22 +34,49 @@ std::string without_trailing_slash(std::string url) {
     return url;
 }
 
-// HTTPS only; plain http just for loopback hosts (tests, local development).
-void require_secure(const std::string& url) {
-    if (url.starts_with("https://")) {
-        return;
+using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+
+// `url` parsed by libcurl, which then connects to exactly what was checked: HTTPS, or plain
+// http for a loopback host only (tests, local development), and never a user name or
+// password, which would make the text before the '@' look like the host.
+UrlHandle secure_url(const std::string& url) {
+    UrlHandle h(curl_url(), &curl_url_cleanup);
+    if (!h) {
+        throw Error(Exit::internal, "CURL_INIT", "libcurl could not allocate a URL handle");
     }
-    for (const char* loopback : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
-        const std::string prefix = loopback;
-        if (url.starts_with(prefix) && (url.size() == prefix.size() || url[prefix.size()] == ':' ||
-                                        url[prefix.size()] == '/')) {
-            return;
+    const auto part = [&](CURLUPart which) -> std::optional<std::string> {
+        char* value = nullptr;
+        if (curl_url_get(h.get(), which, &value, 0) != CURLUE_OK || value == nullptr) {
+            return std::nullopt;
         }
+        std::string out(value);
+        curl_free(value);
+        return out;
+    };
+    const std::string hint = "set [sync] server_url in ~/.spec-kitty/config.toml to an https:// "
+                             "URL and log in again";
+    if (curl_url_set(h.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+        throw Error(Exit::auth, "INSECURE_SERVER", "the server URL " + url + " is not a URL", hint);
+    }
+    if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD) || part(CURLUPART_OPTIONS)) {
+        throw Error(Exit::auth, "INSECURE_SERVER",
+                    "the server URL has a user name or password before an '@'; kitty sends "
+                    "tokens only to a plain host",
+                    hint);
+    }
+    const auto lowered = [](std::string text) {
+        std::transform(text.begin(), text.end(), text.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        return text;
+    };
+    const std::string scheme = lowered(part(CURLUPART_SCHEME).value_or(""));
+    const std::string host = lowered(part(CURLUPART_HOST).value_or(""));
+    if (scheme == "https" ||
+        (scheme == "http" && (host == "127.0.0.1" || host == "localhost" || host == "[::1]"))) {
+        return h;
     }
     throw Error(Exit::auth, "INSECURE_SERVER",
-                "Authentication requires an HTTPS server URL (got " + url + ")",
-                "set [sync] server_url in ~/.spec-kitty/config.toml to an https:// URL and log in "
-                "again");
+                "Authentication requires an HTTPS server URL (got " + url + ")", hint);
 }
 
 // One POST of a JSON body, with TLS verification always on and one total timeout. A
@@ -64,7 +93,8 @@ HttpResponse post_json(const std::string& url, const Json& body, const AuthOptio
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
         curl_slist_append(nullptr, "Content-Type: application/json"), &curl_slist_free_all);
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    const UrlHandle checked = secure_url(url);
+    curl_easy_setopt(c, CURLOPT_CURLU, checked.get());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
@@ -102,6 +132,15 @@ HttpResponse post_json(const std::string& url, const Json& body, const AuthOptio
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
+}
+
+// A reply body as JSON; null when it is not JSON (has_token_pair then refuses it).
+Json reply_json(const std::string& body) {
+    try {
+        return parse_json(body, "the server's reply");
+    } catch (const Error&) {
+        return nullptr;
+    }
 }
 
 FileLock lock_store(const CredentialStore& store, const AuthOptions& options) {
@@ -190,7 +229,6 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
                         "server_url back to " +
                         stored);
     }
-    require_secure(stored);
     const std::string sent = current->refresh;
     const HttpResponse r =
         post_json(stored + "/api/v1/token/refresh/", Json{{"refresh", sent}}, options);
@@ -213,7 +251,7 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
                     "the server refused the refresh: HTTP " + std::to_string(r.status),
                     "retry, and log in again if it persists; the credentials were not changed");
     }
-    const Json body = Json::parse(r.body, nullptr, false);
+    const Json body = reply_json(r.body);
     if (!has_token_pair(body)) {
         throw Error(Exit::temporary, "INVALID_RESPONSE", "Invalid server response",
                     "retry later; the credentials were not changed");
@@ -308,7 +346,6 @@ Outcome auth_login_command(const AuthOptions& options, const std::optional<std::
                     "pass --username and give the password on stdin or at the prompt");
     }
     const std::string server = without_trailing_slash(store.configured_server());
-    require_secure(server);
     const HttpResponse r = post_json(server + "/api/v1/token/",
                                      Json{{"username", user}, {"password", password}}, options);
     if (r.status == 401) {
@@ -319,7 +356,7 @@ Outcome auth_login_command(const AuthOptions& options, const std::optional<std::
         throw Error(Exit::temporary, "SERVER_ERROR", "Server error: " + std::to_string(r.status),
                     "retry later");
     }
-    const Json body = Json::parse(r.body, nullptr, false);
+    const Json body = reply_json(r.body);
     if (r.status != 200) {
         throw Error(Exit::auth, "LOGIN_REFUSED",
                     "the server refused the login: HTTP " + std::to_string(r.status), "");

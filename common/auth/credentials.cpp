@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 #include <toml++/toml.h>
@@ -69,14 +71,6 @@ std::string string_at(const toml::table& doc, const char* table, const char* key
     return "";
 }
 
-int two_digits(std::string_view s, std::size_t at) {
-    if (at + 2 > s.size() || !std::isdigit(static_cast<unsigned char>(s[at])) ||
-        !std::isdigit(static_cast<unsigned char>(s[at + 1]))) {
-        return -1;
-    }
-    return (s[at] - '0') * 10 + (s[at + 1] - '0');
-}
-
 } // namespace
 
 AuthPaths AuthPaths::from_home() {
@@ -90,105 +84,21 @@ AuthPaths AuthPaths::from_home() {
 }
 
 std::optional<UtcTime> parse_expiry(std::string_view text) {
-    std::string s(text);
-    if (s.ends_with("Z")) {
-        s = s.substr(0, s.size() - 1) + "+00:00";
-    }
-    // Date: YYYY-MM-DD or YYYYMMDD.
-    int y = 0, mo = 0, d = 0;
-    std::size_t pos = 0;
-    const auto digits = [&](std::size_t at, std::size_t n) {
-        int v = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) {
-                return -1;
-            }
-            v = v * 10 + (s[i] - '0');
-        }
-        return v;
-    };
-    if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
-        y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
-        pos = 10;
-    } else if (s.size() >= 8) {
-        y = digits(0, 4), mo = digits(4, 2), d = digits(6, 2);
-        pos = 8;
-    } else {
-        return std::nullopt;
-    }
-    if (y < 0 || mo < 0 || d < 0) {
-        return std::nullopt;
-    }
-    int h = 0, mi = 0, sec = 0, micro = 0, offset = 0;
-    if (pos < s.size()) {
-        if (s[pos] != 'T' && s[pos] != ' ') {
-            return std::nullopt;
-        }
-        ++pos;
-        const bool extended = pos + 2 < s.size() && s[pos + 2] == ':';
-        h = two_digits(s, pos);
-        pos += 2;
-        if (h < 0) {
-            return std::nullopt;
-        }
-        for (int* field : {&mi, &sec}) {
-            if (pos < s.size() &&
-                (extended ? s[pos] == ':' : std::isdigit(static_cast<unsigned char>(s[pos])))) {
-                pos += extended ? 1 : 0;
-                *field = two_digits(s, pos);
-                if (*field < 0) {
-                    return std::nullopt;
-                }
-                pos += 2;
-            }
-        }
-        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-            ++pos;
-            std::string frac;
-            while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-                frac += s[pos++];
-            }
-            if (frac.empty()) {
-                return std::nullopt;
-            }
-            frac = frac.substr(0, 6);
-            frac.append(6 - frac.size(), '0');
-            micro = std::stoi(frac);
-        }
-        if (pos < s.size()) {
-            const int sign = s[pos] == '+' ? 1 : s[pos] == '-' ? -1 : 0;
-            if (sign == 0) {
-                return std::nullopt;
-            }
-            ++pos;
-            const int oh = two_digits(s, pos);
-            pos += 2;
-            int om = 0;
-            if (pos < s.size() && s[pos] == ':') {
-                ++pos;
-            }
-            if (pos < s.size()) {
-                om = two_digits(s, pos);
-                pos += 2;
-            }
-            if (oh < 0 || om < 0 || oh > 23 || om > 59 || pos != s.size()) {
-                return std::nullopt;
-            }
-            offset = sign * (oh * 60 + om);
-        }
-    }
-    using namespace std::chrono;
-    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
-                             day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
-        return std::nullopt;
-    }
-    const auto total =
-        sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} - minutes{offset};
-    return UtcTime{duration_cast<seconds>(total).count(), micro};
+    UtcTime at;
+    return parse_iso_timestamp(text, at, IsoForms::python) ? std::optional<UtcTime>(at)
+                                                           : std::nullopt;
 }
 
 std::string expiry_after(UtcTime now, std::int64_t seconds) {
+    // Python's datetime overflows outside years 1-9999 and so does 3.1.1's login; an expiry
+    // nobody could read back would end the session silently.
+    constexpr std::int64_t kMinUnixSeconds = -62135596800; // 0001-01-01T00:00:00Z
+    if (seconds > kMaxUnixSeconds - now.seconds || seconds < kMinUnixSeconds - now.seconds) {
+        throw Error(Exit::temporary, "INVALID_RESPONSE",
+                    "Invalid server response: a token lifetime of " + std::to_string(seconds) +
+                        " seconds ends outside the years 1-9999",
+                    "retry later; the credentials were not changed");
+    }
     return python_isoformat({now.seconds + seconds, now.microseconds});
 }
 
@@ -209,11 +119,18 @@ std::int64_t token_lifetime(const Json& response, const char* key, const char* a
     if (v.is_boolean()) {
         return 1;
     }
+    // Values beyond int64 saturate; expiry_after refuses them like any absurd lifetime.
+    constexpr std::int64_t kLargest = std::numeric_limits<std::int64_t>::max();
+    if (v.is_number_unsigned()) {
+        return static_cast<std::int64_t>(
+            std::min<std::uint64_t>(v.get<std::uint64_t>(), static_cast<std::uint64_t>(kLargest)));
+    }
     if (v.is_number_integer()) {
         return v.get<std::int64_t>();
     }
     if (v.is_number_float()) {
-        return static_cast<std::int64_t>(v.get<double>());
+        const double d = v.get<double>(); // finite: parse_json refuses the rest
+        return d >= 9.2e18 ? kLargest : d <= -9.2e18 ? -kLargest : static_cast<std::int64_t>(d);
     }
     if (v.is_string()) {
         // int("900"): surrounding whitespace, a sign and "_" between digits.
@@ -230,10 +147,10 @@ std::int64_t token_lifetime(const Json& response, const char* key, const char* a
                 std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
                 continue;
             }
-            if (!std::isdigit(static_cast<unsigned char>(s[i])) || out > 1'000'000'000'000LL) {
+            if (!std::isdigit(static_cast<unsigned char>(s[i]))) {
                 return fallback;
             }
-            out = out * 10 + (s[i] - '0');
+            out = out > (kLargest - 9) / 10 ? kLargest : out * 10 + (s[i] - '0');
             digit_before = true;
         }
         return !digit_before ? fallback : negative ? -out : out;

@@ -119,14 +119,31 @@ std::filesystem::path parent_of(const std::filesystem::path& target) {
 
 } // namespace
 
+PendingFile::PendingFile(std::filesystem::path target, std::string_view bytes,
+                         std::optional<mode_t> mode)
+    : target_(std::move(target)) {
+    TempFile tmp = write_temp(target_, bytes, mode, true);
+    temp_ = tmp.path();
+    tmp.committed();
+}
+
+PendingFile::~PendingFile() {
+    if (!temp_.empty()) {
+        ::unlink(temp_.c_str());
+    }
+}
+
+void PendingFile::replace() {
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) {
+        throw system_error(Exit::input, "cannot replace", target_, errno);
+    }
+    temp_.clear();
+    fsync_directory(parent_of(target_));
+}
+
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode) {
-    TempFile tmp = write_temp(target, bytes, mode, true);
-    if (::rename(tmp.path().c_str(), target.c_str()) != 0) {
-        throw system_error(Exit::input, "cannot replace", target, errno);
-    }
-    tmp.committed();
-    fsync_directory(parent_of(target));
+    PendingFile(target, bytes, mode).replace();
 }
 
 AtomicFileSet::~AtomicFileSet() {

@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <sstream>
 
 #include "kitty/version.hpp"
 
@@ -15,6 +19,24 @@ std::string read_stdin() {
     return std::string(std::istreambuf_iterator<char>(std::cin), {});
 }
 
+CLI::Validator finite_range(double min, double max) {
+    std::ostringstream description;
+    description << "FLOAT in [" << min << " - " << max << "]";
+    return CLI::Validator(
+        [min, max](std::string& input) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(input, value) || !std::isfinite(value) || value < min ||
+                value > max) {
+                std::ostringstream out;
+                out << "Value " << input << " not a finite number in [" << min << " - " << max
+                    << "]";
+                return out.str();
+            }
+            return {};
+        },
+        description.str());
+}
+
 Tool::Tool(std::string name, std::string description)
     : name_(std::move(name)), app_(std::move(description), name_) {
     app_.set_version_flag("--version", name_ + " " + std::string(version) + " (kitty; spec-kitty " +
@@ -22,8 +44,8 @@ Tool::Tool(std::string name, std::string description)
     app_.fallthrough();
     app_.footer("Output: one JSON document on stdout (--format text for people); diagnostics on "
                 "stderr.\nExit status: 0 success, 1 check failed, 2 usage, 3 input not found or "
-                "malformed, 4 conflict,\n5 authentication, 70 internal error, 75 temporary "
-                "failure (e.g. lock timeout).");
+                "malformed, 4 conflict,\n5 authentication, 70 internal error, 74 output error "
+                "(stdout not written), 75 temporary\nfailure (e.g. lock timeout).");
     app_.require_subcommand(0, 1);
     const std::map<std::string, Format> formats{{"json", Format::json}, {"text", Format::text}};
     app_.add_option("--format", format_, "Output: json (one document, the default) or text")
@@ -67,9 +89,22 @@ void Tool::print_finding(const Finding& f) const {
     std::cerr << where << ": " << label << ": " << f.message << "\n";
 }
 
+int Tool::checked_stdout(int code) const {
+    std::cout.flush();
+    if (std::cout) {
+        return code;
+    }
+    // A full disk or a closed pipe: whoever reads the output would get a truncated or
+    // empty document, so this is no success (and no longer the command's own code).
+    const int err = errno;
+    std::cerr << name_ << ": error: cannot write the output to stdout"
+              << (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) << "\n";
+    return static_cast<int>(Exit::output);
+}
+
 int Tool::fail(const Error& error) const {
     if (format_ == Format::json) {
-        std::cout << dump_python(error_document(error)) << "\n" << std::flush;
+        std::cout << dump_python(error_document(error)) << "\n";
     }
     std::string label = "error";
     if (color_stderr()) {
@@ -79,7 +114,7 @@ int Tool::fail(const Error& error) const {
     if (!error.hint().empty()) {
         std::cerr << name_ << ": hint: " << error.hint() << "\n";
     }
-    return static_cast<int>(error.exit());
+    return checked_stdout(static_cast<int>(error.exit()));
 }
 
 int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
@@ -87,7 +122,7 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
         app_.parse(argc, argv);
     } catch (const CLI::Success& e) {
         // --help and --version: plain text on stdout, exit 0.
-        return app_.exit(e, std::cout, std::cerr);
+        return checked_stdout(app_.exit(e, std::cout, std::cerr));
     } catch (const CLI::ParseError& e) {
         return fail(Error(Exit::usage, "USAGE", e.what(), "run '" + name_ + " --help'"));
     }
@@ -98,12 +133,12 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
         } else {
             std::cout << outcome.text;
         }
-        std::cout.flush();
+        const int code = checked_stdout(static_cast<int>(outcome.exit));
         // After the result, so a terminal shows the report and then what is wrong with it.
         for (const auto& f : outcome.findings) {
             print_finding(f);
         }
-        return static_cast<int>(outcome.exit);
+        return code;
     } catch (const Error& e) {
         return fail(e);
     } catch (const std::exception& e) {

@@ -55,9 +55,10 @@ UtcTime now_utc() {
         std::int64_t value = 0;
         const char* end = sde + std::char_traits<char>::length(sde);
         auto [ptr, ec] = std::from_chars(sde, end, value);
-        if (ec != std::errc() || ptr != end || value < 0) {
+        if (ec != std::errc() || ptr != end || value < 0 || value > kMaxUnixSeconds) {
             throw Error(Exit::usage, "BAD_SOURCE_DATE_EPOCH",
-                        std::string("SOURCE_DATE_EPOCH is not a non-negative integer: '") + sde +
+                        std::string("SOURCE_DATE_EPOCH is not an integer from 0 to ") +
+                            std::to_string(kMaxUnixSeconds) + " (9999-12-31T23:59:59Z): '" + sde +
                             "'",
                         "set it to seconds since the Unix epoch, or unset it");
         }
@@ -92,49 +93,104 @@ std::string iso_millis_z(std::uint64_t unix_ms) {
     return date_time(static_cast<std::int64_t>(unix_ms / 1000)) + frac + "Z";
 }
 
-bool parse_iso_timestamp(const std::string& text, UtcTime& out) {
-    int y = 0;
-    unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
-    int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &s,
-                    &consumed) != 6 ||
-        consumed != 19) {
+bool parse_iso_timestamp(std::string_view text, UtcTime& out, IsoForms forms) {
+    const bool python = forms == IsoForms::python;
+    std::size_t pos = 0;
+    const auto is_digit = [&](std::size_t at) {
+        return at < text.size() && text[at] >= '0' && text[at] <= '9';
+    };
+    // `n` digits at pos (and past them), or -1.
+    const auto digits = [&](std::size_t n) {
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i, ++pos) {
+            if (!is_digit(pos)) {
+                return -1;
+            }
+            v = v * 10 + (text[pos] - '0');
+        }
+        return v;
+    };
+    const auto take = [&](char c) {
+        const bool there = pos < text.size() && text[pos] == c;
+        pos += there ? 1 : 0;
+        return there;
+    };
+
+    const int y = digits(4);
+    const bool extended_date = take('-');
+    const int mo = extended_date || python ? digits(2) : -1;
+    const int d = !extended_date || take('-') ? digits(2) : -1;
+    if (y < 1 || mo < 0 || d < 0) {
         return false;
     }
-    std::string rest = text.substr(19);
-    int micro = 0;
-    if (!rest.empty() && rest[0] == '.') {
-        std::size_t i = 1;
-        std::string digits;
-        while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') {
-            digits += rest[i++];
-        }
-        if (digits.empty() || digits.size() > 6) {
+    int h = 0, mi = 0, sec = 0, micro = 0, offset = 0;
+    if (pos == text.size()) {
+        if (!python) {
             return false;
         }
-        digits.append(6 - digits.size(), '0');
-        micro = std::stoi(digits);
-        rest = rest.substr(i);
+    } else {
+        if (!take('T') && !(python && take(' '))) {
+            return false;
+        }
+        h = digits(2);
+        const bool extended_time = pos < text.size() && text[pos] == ':';
+        for (int* field : {&mi, &sec}) {
+            if (extended_time ? take(':') : python && is_digit(pos)) {
+                *field = digits(2);
+            } else if (!python) {
+                return false;
+            }
+        }
+        if (h < 0 || mi < 0 || sec < 0) {
+            return false;
+        }
+        if (take('.') || (python && take(','))) {
+            std::size_t n = 0;
+            for (; is_digit(pos); ++pos, ++n) {
+                if (n < 6) {
+                    micro = micro * 10 + (text[pos] - '0');
+                }
+            }
+            if (n == 0 || (n > 6 && !python)) {
+                return false;
+            }
+            for (; n < 6; ++n) {
+                micro *= 10;
+            }
+        }
+        if (pos == text.size()) {
+            if (!python) {
+                return false; // a naive time: the python form reads it as UTC
+            }
+        } else if (!take('Z')) {
+            const int sign = take('+') ? 1 : take('-') ? -1 : 0;
+            const int oh = digits(2);
+            int om = 0;
+            if (take(':')) {
+                om = digits(2);
+            } else if (!python) {
+                return false;
+            } else if (pos < text.size()) {
+                om = digits(2);
+            }
+            if (sign == 0 || oh < 0 || om < 0 || oh > 23 || om > 59) {
+                return false;
+            }
+            offset = sign * (oh * 60 + om);
+        }
     }
-    int offset_minutes = 0;
-    if (rest != "Z") {
-        unsigned oh = 0, om = 0;
-        int used = 0;
-        if (rest.size() != 6 || (rest[0] != '+' && rest[0] != '-') ||
-            std::sscanf(rest.c_str() + 1, "%2u:%2u%n", &oh, &om, &used) != 2 || used != 5 ||
-            oh > 23 || om > 59) {
-            return false;
-        }
-        offset_minutes = (rest[0] == '-' ? -1 : 1) * static_cast<int>(oh * 60 + om);
+    if (pos != text.size()) {
+        return false;
     }
     using namespace std::chrono;
-    const year_month_day ymd{year{y}, month{mo}, day{d}};
-    if (!ymd.ok() || h > 23 || mi > 59 || s > 59) {
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                             day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) {
         return false;
     }
-    const auto secs = sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} -
-                      minutes{offset_minutes};
-    out = UtcTime{duration_cast<seconds>(secs).count(), micro};
+    const auto total =
+        sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} - minutes{offset};
+    out = UtcTime{duration_cast<seconds>(total).count(), micro};
     return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -216,26 +217,160 @@ std::string dump_python(const Json& value, PyJsonStyle style) {
     return out;
 }
 
+namespace {
+
+// The offset of the first '[' or '{' that nests deeper than kMaxJsonDepth, if any.
+std::optional<std::size_t> too_deep_at(std::string_view text) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxJsonDepth) {
+                return i;
+            }
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+// nlohmann's DOM builder, keeping where the first error is: a number out of range is an
+// out_of_range exception, which carries no position when nlohmann throws it itself.
+class DomBuilder : public nlohmann::detail::json_sax_dom_parser<Json> {
+public:
+    explicit DomBuilder(Json& result) : json_sax_dom_parser(result, false) {}
+
+    template <class Exception>
+    bool parse_error(std::size_t position, const std::string& /*token*/, const Exception& e) {
+        error_at = position;
+        const std::string what = e.what();
+        // "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error …"
+        const auto colon = what.find(": ");
+        const auto bracket = what.find("] ");
+        error = colon != std::string::npos     ? what.substr(colon + 2)
+                : bracket != std::string::npos ? what.substr(bracket + 2)
+                                               : what;
+        return false;
+    }
+
+    std::size_t error_at = 0;
+    std::string error;
+};
+
+} // namespace
+
 Json parse_json(std::string_view text, const std::filesystem::path& source) {
-    try {
-        return Json::parse(text.begin(), text.end());
-    } catch (const Json::parse_error& e) {
-        // nlohmann reports a byte offset; people want a line.
-        const auto offset = std::min<std::size_t>(e.byte, text.size());
+    const auto fail = [&](std::size_t offset, const std::string& detail) {
+        // People want a line, not a byte offset.
+        offset = std::min(offset, text.size());
         const int line = 1 + static_cast<int>(std::count(
                                  text.begin(), text.begin() + static_cast<long>(offset), '\n'));
-        const std::string what = e.what();
-        const auto colon = what.find(": ");
-        const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
         throw Error(Exit::input, "INVALID_JSON",
                     source.string() + ":" + std::to_string(line) + ": invalid JSON: " + detail,
-                    "fix the JSON syntax at that line")
+                    "fix the JSON at that line")
             .at(source, line);
+    };
+    if (const auto deep = too_deep_at(text)) {
+        fail(*deep, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     }
+    Json result;
+    DomBuilder builder(result);
+    if (!Json::sax_parse(text.begin(), text.end(), &builder)) {
+        fail(builder.error_at, builder.error);
+    }
+    return result;
 }
 
 Json read_json_file(const std::filesystem::path& path) {
     return parse_json(read_text_file(path, Bom::keep), path);
+}
+
+JsonInput::JsonInput(std::filesystem::path source, std::string code, std::string hint,
+                     std::optional<std::string> lead)
+    : source_(std::move(source)), code_(std::move(code)), hint_(std::move(hint)),
+      lead_(lead.value_or(source_.string() + ": ")) {}
+
+void JsonInput::fail(const std::string& what) const {
+    throw Error(Exit::input, code_, lead_ + what, hint_).at(source_);
+}
+
+const Json& JsonInput::object(const Json& value, const std::string& what) const {
+    if (!value.is_object()) {
+        fail(what + " must be an object");
+    }
+    return value;
+}
+
+const Json& JsonInput::array(const Json& value, const std::string& what) const {
+    if (!value.is_array()) {
+        fail(what + " must be a list");
+    }
+    return value;
+}
+
+const std::string& JsonInput::text(const Json& value, const std::string& what) const {
+    if (!value.is_string()) {
+        fail(what + " must be a string");
+    }
+    return value.get_ref<const std::string&>();
+}
+
+bool JsonInput::boolean(const Json& value, const std::string& what) const {
+    if (!value.is_boolean()) {
+        fail(what + " must be true or false");
+    }
+    return value.get<bool>();
+}
+
+int JsonInput::integer(const Json& value, const std::string& what) const {
+    const bool in_range =
+        (value.is_number_unsigned() &&
+         value.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT_MAX)) ||
+        (value.is_number_integer() && !value.is_number_unsigned() &&
+         value.get<std::int64_t>() >= INT_MIN && value.get<std::int64_t>() <= INT_MAX);
+    if (!in_range) {
+        fail(what + " must be an integer");
+    }
+    return static_cast<int>(value.get<std::int64_t>());
+}
+
+std::vector<std::string> JsonInput::strings(const Json& value, const std::string& what) const {
+    if (!value.is_array()) {
+        fail(what + " must be a list of strings");
+    }
+    std::vector<std::string> out;
+    out.reserve(value.size());
+    for (const Json& item : value) {
+        if (!item.is_string()) {
+            fail(what + " must be a list of strings");
+        }
+        out.push_back(item.get<std::string>());
+    }
+    return out;
+}
+
+const Json* JsonInput::member(const Json& object, const std::string& key) {
+    const auto it = object.find(key);
+    return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+const Json& JsonInput::required(const Json& object, const std::string& key,
+                                const std::string& where) const {
+    const auto it = object.find(key);
+    if (it == object.end()) {
+        fail(where + " has no \"" + key + "\"");
+    }
+    return *it;
 }
 
 } // namespace kitty

@@ -50,6 +50,32 @@ bool resolves_to_non_string(std::string_view text) {
 
 constexpr int max_depth = 256;
 
+// yaml-cpp shares an aliased node; the tree built here copies it at every alias, so a few
+// hundred bytes of anchors and aliases can stand for billions of nodes (a "billion laughs"
+// document). Conversion counts one per node and one per scalar byte and gives up past
+// four times the document's size plus 64 KiB: a document without aliases never comes
+// near that (each node takes at least a byte of text, and a scalar is never longer than
+// its text), one that reuses a few anchors stays within it.
+class ExpansionBudget {
+public:
+    explicit ExpansionBudget(std::size_t document_size)
+        : limit_(4 * document_size + 65536), left_(limit_) {}
+
+    void spend(std::size_t amount, int line) {
+        if (amount > left_) {
+            throw YamlError{"its aliases expand to more than " + std::to_string(limit_) +
+                                " nodes and characters (at most 4 per byte of the document "
+                                "plus 65536)",
+                            line};
+        }
+        left_ -= amount;
+    }
+
+private:
+    std::size_t limit_;
+    std::size_t left_;
+};
+
 // yaml-cpp 0.7 decodes the escapes \N, \_ and \x80-\xFF of double-quoted scalars to a
 // single byte instead of the code point's UTF-8. The document was valid UTF-8, so every
 // byte that does not start a valid sequence is such a code point (U+0080-U+00FF).
@@ -71,19 +97,21 @@ std::string decoded_scalar(std::string text) {
     return out;
 }
 
-YamlNode convert(const YAML::Node& node, int depth) {
+YamlNode convert(const YAML::Node& node, int depth, ExpansionBudget& budget) {
     if (depth > max_depth) {
         throw YamlError{"nesting deeper than " + std::to_string(max_depth) + " levels",
                         node.Mark().line + 1};
     }
     YamlNode out;
     out.line = node.Mark().is_null() ? 0 : node.Mark().line + 1;
+    budget.spend(1, out.line);
     switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
         out.kind = YamlNode::Kind::null;
         return out;
     case YAML::NodeType::Scalar: {
+        budget.spend(node.Scalar().size(), out.line);
         out.text = decoded_scalar(node.Scalar());
         const std::string& tag = node.Tag();
         if (tag == "?") {
@@ -111,7 +139,7 @@ YamlNode convert(const YAML::Node& node, int depth) {
     case YAML::NodeType::Sequence:
         out.kind = YamlNode::Kind::sequence;
         for (const YAML::Node& item : node) {
-            out.items.push_back(convert(item, depth + 1));
+            out.items.push_back(convert(item, depth + 1, budget));
         }
         return out;
     case YAML::NodeType::Map: {
@@ -126,7 +154,8 @@ YamlNode convert(const YAML::Node& node, int depth) {
             if (!seen.insert(key).second) {
                 throw YamlError{"duplicate key \"" + key + "\"", key_line};
             }
-            out.entries.push_back({key, convert(pair.second, depth + 1)});
+            budget.spend(1 + pair.first.Scalar().size(), key_line);
+            out.entries.push_back({key, convert(pair.second, depth + 1, budget)});
             out.key_lines.push_back(key_line);
         }
         return out;
@@ -437,7 +466,8 @@ YamlNode::Kind resolve_plain_scalar(std::string_view text) {
 
 YamlNode parse_yaml(const std::string& text) {
     try {
-        return convert(YAML::Load(text), 0);
+        ExpansionBudget budget(text.size());
+        return convert(YAML::Load(text), 0, budget);
     } catch (const YAML::Exception& e) {
         throw YamlError{e.msg, e.mark.is_null() ? 0 : e.mark.line + 1};
     }

@@ -416,14 +416,24 @@ Outcome init_project(const InitRequest& request) {
         Json files = Json::array();
         std::string text = p.root.string() + " is already initialized for " + agent_list(*agents) +
                            "; nothing was changed\n";
-        if (const auto bytes = read_if_exists(p.root / ".kittify/manifest.json")) {
-            const Json manifest = parse_json(*bytes, p.root / ".kittify/manifest.json");
-            for (const Json& f : manifest.value("files", Json::array())) {
-                const std::string rel = f.value("path", "");
+        const fs::path manifest_path = p.root / ".kittify/manifest.json";
+        if (const auto bytes = read_if_exists(manifest_path)) {
+            const JsonInput in(manifest_path, "INVALID_MANIFEST",
+                               "restore .kittify/manifest.json, or remove it to skip the "
+                               "per-file report");
+            const Json manifest = parse_json(*bytes, manifest_path);
+            const Json* listed = JsonInput::member(in.object(manifest, "the manifest"), "files");
+            const Json& entries = listed == nullptr ? Json::array() : in.array(*listed, "files");
+            for (std::size_t i = 0; i < entries.size(); ++i) {
+                const std::string where = "files[" + std::to_string(i) + "]";
+                const Json& f = in.object(entries[i], where);
+                const std::string rel = in.text(in.required(f, "path", where), where + ".path");
+                const Json* sha = JsonInput::member(f, "sha256");
+                const std::string recorded = sha == nullptr ? "" : in.text(*sha, where + ".sha256");
                 const auto now = read_if_exists(p.root / rel);
-                const std::string state = !now                                        ? "missing"
-                                          : sha256_hex(*now) == f.value("sha256", "") ? "unchanged"
-                                                                                      : "edited";
+                const std::string state = !now                           ? "missing"
+                                          : sha256_hex(*now) == recorded ? "unchanged"
+                                                                         : "edited";
                 files.push_back({{"path", rel}, {"state", state}});
                 if (state != "unchanged") {
                     text += "  " + state + ": " + rel + "\n";

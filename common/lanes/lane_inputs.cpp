@@ -124,142 +124,110 @@ std::vector<WpRecord> read_wp_records(const fs::path& mission_dir, LaneSource& o
     return records;
 }
 
-[[noreturn]] void bad_document(const std::string& source, const std::string& what) {
-    throw Error(Exit::input, "INVALID_LANES_INPUT", source + ": " + what,
-                "pass a mission directory, the output of `kitty-parse-tasks <mission-dir>`, or "
-                "a document in the schema of docs/tools/kitty-lanes.md")
-        .at(source);
+JsonInput lanes_input(const std::string& source) {
+    return JsonInput(source, "INVALID_LANES_INPUT",
+                     "pass a mission directory, the output of `kitty-parse-tasks <mission-dir>`, "
+                     "or a document in the schema of docs/tools/kitty-lanes.md");
 }
 
-std::vector<std::string> string_list(const Json& v, const std::string& source,
-                                     const std::string& what) {
-    if (!v.is_array()) {
-        bad_document(source, what + " must be a list of strings");
-    }
-    std::vector<std::string> out;
-    for (const Json& item : v) {
-        if (!item.is_string()) {
-            bad_document(source, what + " must be a list of strings");
-        }
-        out.push_back(item.get<std::string>());
-    }
-    return out;
+// A string member; "" when absent or null.
+std::string string_member(const JsonInput& in, const Json& doc, const std::string& key) {
+    const Json* v = JsonInput::member(doc, key);
+    return v == nullptr ? std::string() : in.text(*v, key);
 }
 
-const Json* member(const Json& doc, const char* key) {
-    const auto it = doc.find(key);
-    return it == doc.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string string_member(const Json& doc, const char* key, const std::string& source) {
-    const Json* v = member(doc, key);
-    if (v == nullptr) {
-        return "";
-    }
-    if (!v->is_string()) {
-        bad_document(source, std::string(key) + " must be a string");
-    }
-    return v->get<std::string>();
-}
-
-DependencyMap graph_from_json(const Json& v, const std::string& source, const char* key) {
+DependencyMap graph_from_json(const JsonInput& in, const Json& doc, const std::string& key) {
+    const Json& v = in.required(doc, key, "the document");
     if (!v.is_object()) {
-        bad_document(source, std::string(key) + " must be an object of WP id lists");
+        in.fail(key + " must be an object of WP id lists");
     }
     DependencyMap graph;
     for (const auto& [wp, deps] : v.items()) {
-        graph.emplace_back(wp, string_list(deps, source, std::string(key) + "." + wp));
+        graph.emplace_back(wp, in.strings(deps, key + "." + wp));
     }
     return graph;
 }
 
 // The stdin schema: compute_lanes' arguments as they are.
 LaneSource from_native(const Json& doc, const std::string& source) {
+    const JsonInput in = lanes_input(source);
     LaneSource out;
-    out.inputs.graph = graph_from_json(doc["dependency_graph"], source, "dependency_graph");
-    if (const Json* manifests = member(doc, "ownership_manifests")) {
-        if (!manifests->is_object()) {
-            bad_document(source, "ownership_manifests must be an object");
-        }
-        for (const auto& [wp, m] : manifests->items()) {
+    out.inputs.graph = graph_from_json(in, doc, "dependency_graph");
+    if (const Json* manifests = JsonInput::member(doc, "ownership_manifests")) {
+        for (const auto& [wp, m] : in.object(*manifests, "ownership_manifests").items()) {
             const std::string where = "ownership_manifests." + wp;
-            if (!m.is_object() || !member(m, "execution_mode") ||
-                !m["execution_mode"].is_string()) {
-                bad_document(source, where + " needs an execution_mode string");
+            const Json* mode_text = JsonInput::member(m, "execution_mode");
+            if (!m.is_object() || mode_text == nullptr || !mode_text->is_string()) {
+                in.fail(where + " needs an execution_mode string");
             }
-            const auto mode = parse_execution_mode(m["execution_mode"].get<std::string>());
+            const auto mode = parse_execution_mode(mode_text->get<std::string>());
             if (!mode) {
-                throw invalid_execution_mode(wp, m["execution_mode"].get<std::string>()).at(source);
+                throw invalid_execution_mode(wp, mode_text->get<std::string>()).at(source);
             }
             OwnershipManifest manifest{*mode, {}};
-            if (const Json* files = member(m, "owned_files")) {
+            if (const Json* files = JsonInput::member(m, "owned_files")) {
                 manifest.owned_files = files->is_string()
                                            ? std::vector<std::string>{files->get<std::string>()}
-                                           : string_list(*files, source, where + ".owned_files");
+                                           : in.strings(*files, where + ".owned_files");
             }
             out.inputs.manifests[wp] = std::move(manifest);
         }
     }
-    if (const Json* bodies = member(doc, "wp_bodies")) {
-        if (!bodies->is_object()) {
-            bad_document(source, "wp_bodies must be an object of strings");
-        }
-        for (const auto& [wp, body] : bodies->items()) {
-            if (!body.is_string()) {
-                bad_document(source, "wp_bodies." + wp + " must be a string");
-            }
-            out.inputs.bodies[wp] = body.get<std::string>();
+    if (const Json* bodies = JsonInput::member(doc, "wp_bodies")) {
+        for (const auto& [wp, body] : in.object(*bodies, "wp_bodies").items()) {
+            out.inputs.bodies[wp] = in.text(body, "wp_bodies." + wp);
         }
     }
-    out.inputs.mission_slug = string_member(doc, "mission_slug", source);
-    out.inputs.mission_id = string_member(doc, "mission_id", source);
-    out.inputs.target_branch = string_member(doc, "target_branch", source);
-    out.names_target_branch = member(doc, "target_branch") != nullptr;
-    out.inputs.computed_at = string_member(doc, "computed_at", source);
-    out.names_computed_at = member(doc, "computed_at") != nullptr;
+    out.inputs.mission_slug = string_member(in, doc, "mission_slug");
+    out.inputs.mission_id = string_member(in, doc, "mission_id");
+    out.inputs.target_branch = string_member(in, doc, "target_branch");
+    out.names_target_branch = JsonInput::member(doc, "target_branch") != nullptr;
+    out.inputs.computed_at = string_member(in, doc, "computed_at");
+    out.names_computed_at = JsonInput::member(doc, "computed_at") != nullptr;
     return out;
 }
 
 // A kitty-parse-tasks mission document: its dependency map, and its wp_files read as the
 // mission directory itself would be.
 LaneSource from_parse_tasks(const Json& doc, const std::string& source) {
+    const JsonInput in = lanes_input(source);
     if (!doc.contains("wp_files")) {
-        bad_document(source, "this kitty-parse-tasks document has no wp_files: run "
-                             "kitty-parse-tasks on the mission directory, not on its tasks.md");
+        in.fail("this kitty-parse-tasks document has no wp_files: run kitty-parse-tasks on the "
+                "mission directory, not on its tasks.md");
     }
     LaneSource out;
-    out.inputs.graph = graph_from_json(doc["dependencies"], source, "dependencies");
-    const std::string dir = string_member(doc, "mission_dir", source);
+    out.inputs.graph = graph_from_json(in, doc, "dependencies");
+    const std::string dir = string_member(in, doc, "mission_dir");
     if (!dir.empty()) {
         out.mission_dir = fs::path(dir);
         out.inputs.mission_slug = mission_name(dir);
     }
-    out.inputs.mission_id = string_member(doc, "mission_id", source);
-    if (!doc["wp_files"].is_array()) {
-        bad_document(source, "wp_files must be a list");
-    }
+    out.inputs.mission_id = string_member(in, doc, "mission_id");
+    const Json& files = in.array(in.required(doc, "wp_files", "the document"), "wp_files");
     std::vector<WpRecord> records;
-    for (const Json& f : doc["wp_files"]) {
-        if (!f.is_object()) {
-            bad_document(source, "wp_files holds objects");
-        }
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const std::string where = "wp_files[" + std::to_string(i) + "]";
+        const Json& f = in.object(files[i], where);
         WpRecord r;
-        r.wp_id = string_member(f, "wp_id", source);
-        r.file = string_member(f, "file", source);
+        r.wp_id = string_member(in, f, "wp_id");
+        r.file = string_member(in, f, "file");
         r.path = out.mission_dir ? *out.mission_dir / r.file : fs::path(r.file);
-        r.readable = f.value("readable", false);
+        const auto readable = f.find("readable");
+        r.readable = readable != f.end() && in.boolean(*readable, where + ".readable");
         if (!r.readable) {
             out.findings.push_back({"warning", "WP_FILE_SKIPPED",
                                     r.file + " cannot be read by spec-kitty 3.1.1; skipped",
                                     r.path.string(), 0});
-        } else if (const Json* fm = member(f, "frontmatter"); fm != nullptr && fm->is_object()) {
-            if (const Json* mode = member(*fm, "execution_mode"); mode && mode->is_string()) {
+        } else if (const Json* fm = JsonInput::member(f, "frontmatter");
+                   fm != nullptr && fm->is_object()) {
+            if (const Json* mode = JsonInput::member(*fm, "execution_mode");
+                mode && mode->is_string()) {
                 r.execution_mode = mode->get<std::string>();
             }
-            if (const Json* files = member(*fm, "owned_files")) {
-                r.owned_files = string_list(*files, source, r.file + " owned_files");
+            if (const Json* owned = JsonInput::member(*fm, "owned_files")) {
+                r.owned_files = in.strings(*owned, r.file + " owned_files");
             }
-            if (const Json* body = member(f, "body"); body && body->is_string()) {
+            if (const Json* body = JsonInput::member(f, "body"); body && body->is_string()) {
                 r.body = body->get<std::string>();
             }
         }
@@ -294,8 +262,9 @@ LaneSource read_mission_lane_source(const Mission& mission) {
 }
 
 LaneSource lane_source_from_json(const Json& doc, const std::string& source) {
+    const JsonInput in = lanes_input(source);
     if (!doc.is_object()) {
-        bad_document(source, "expected a JSON object");
+        in.fail("expected a JSON object");
     }
     if (doc.contains("dependency_graph")) {
         return from_native(doc, source);
@@ -303,12 +272,12 @@ LaneSource lane_source_from_json(const Json& doc, const std::string& source) {
     if (doc.contains("dependencies") && doc.contains("work_packages")) {
         return from_parse_tasks(doc, source);
     }
-    bad_document(source, doc.empty() || doc.begin()->is_array()
-                             ? "this looks like a bare dependency map (kitty-parse-tasks "
-                               "--deps-only); lanes also need each WP's ownership, so pipe "
-                               "kitty-parse-tasks without --deps-only"
-                             : "no dependency_graph (stdin schema) and no dependencies + "
-                               "work_packages (kitty-parse-tasks document)");
+    in.fail(doc.empty() || doc.begin()->is_array()
+                ? "this looks like a bare dependency map (kitty-parse-tasks "
+                  "--deps-only); lanes also need each WP's ownership, so pipe "
+                  "kitty-parse-tasks without --deps-only"
+                : "no dependency_graph (stdin schema) and no dependencies + "
+                  "work_packages (kitty-parse-tasks document)");
 }
 
 } // namespace kitty

@@ -10,67 +10,6 @@ namespace kitty {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-class FileReader {
-public:
-    explicit FileReader(const fs::path& path) : path_(path) {}
-
-    [[noreturn]] void fail(const std::string& what) const {
-        throw Error(Exit::input, "INVALID_LANES_JSON",
-                    path_.string() + " is corrupt or malformed: " + what,
-                    "recompute it with `kitty-lanes compute <mission> --write`")
-            .at(path_);
-    }
-
-    const Json& required(const Json& obj, const std::string& key, const std::string& where) const {
-        const auto it = obj.find(key);
-        if (it == obj.end()) {
-            fail(where + " has no \"" + key + "\"");
-        }
-        return *it;
-    }
-
-    std::string text(const Json& v, const std::string& what) const {
-        if (!v.is_string()) {
-            fail(what + " must be a string");
-        }
-        return v.get<std::string>();
-    }
-
-    std::vector<std::string> strings(const Json& obj, const std::string& key,
-                                     const std::string& where) const {
-        const auto it = obj.find(key);
-        if (it == obj.end()) {
-            return {};
-        }
-        if (!it->is_array()) {
-            fail(where + "." + key + " must be a list of strings");
-        }
-        std::vector<std::string> out;
-        for (const Json& item : *it) {
-            out.push_back(text(item, where + "." + key + " items"));
-        }
-        return out;
-    }
-
-    int integer(const Json& obj, const std::string& key, const std::string& where) const {
-        const auto it = obj.find(key);
-        if (it == obj.end()) {
-            return 0;
-        }
-        if (!it->is_number_integer()) {
-            fail(where + "." + key + " must be an integer");
-        }
-        return it->get<int>();
-    }
-
-private:
-    fs::path path_;
-};
-
-} // namespace
-
 LanesFile read_lanes_file(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
@@ -83,19 +22,27 @@ LanesFile read_lanes_file(const fs::path& path) {
 }
 
 LanesFile parse_lanes_file(const std::string& bytes, const fs::path& path) {
-    const FileReader r(path);
+    const JsonInput r(path, "INVALID_LANES_JSON",
+                      "recompute it with `kitty-lanes compute <mission> --write`",
+                      path.string() + " is corrupt or malformed: ");
     require_utf8(bytes, path);
     const Json doc = parse_json(bytes, path);
     if (!doc.is_object()) {
         r.fail("the document is not an object");
     }
+    // Optional members: absent is empty (or 0), present must have the right type.
+    const auto strings = [&](const Json& obj, const std::string& key, const std::string& where) {
+        const auto it = obj.find(key);
+        return it == obj.end() ? std::vector<std::string>() : r.strings(*it, where + "." + key);
+    };
+    const auto integer = [&](const Json& obj, const std::string& key, const std::string& where) {
+        const auto it = obj.find(key);
+        return it == obj.end() ? 0 : r.integer(*it, where + "." + key);
+    };
     LanesFile out;
     std::vector<std::string> differences;
     LanesManifest& m = out.manifest;
-    m.version = r.integer(doc, "version", "lanes.json");
-    if (!doc.contains("version")) {
-        r.fail("lanes.json has no \"version\"");
-    }
+    m.version = r.integer(r.required(doc, "version", "lanes.json"), "lanes.json.version");
     if (doc.contains("mission_slug")) {
         m.mission_slug = r.text(doc["mission_slug"], "mission_slug");
     } else if (doc.contains("feature_slug")) {
@@ -108,45 +55,37 @@ LanesFile parse_lanes_file(const std::string& bytes, const fs::path& path) {
     } else {
         r.fail("lanes.json has no \"mission_slug\"");
     }
-    const auto id = doc.find("mission_id");
-    m.mission_id = id == doc.end() || id->is_null() ? m.mission_slug : r.text(*id, "mission_id");
+    const Json* id = JsonInput::member(doc, "mission_id");
+    m.mission_id = id == nullptr ? m.mission_slug : r.text(*id, "mission_id");
     m.mission_branch = r.text(r.required(doc, "mission_branch", "lanes.json"), "mission_branch");
     m.target_branch = r.text(r.required(doc, "target_branch", "lanes.json"), "target_branch");
     m.computed_at = r.text(r.required(doc, "computed_at", "lanes.json"), "computed_at");
     m.computed_from = r.text(r.required(doc, "computed_from", "lanes.json"), "computed_from");
-    const Json& lanes = r.required(doc, "lanes", "lanes.json");
-    if (!lanes.is_array()) {
-        r.fail("lanes must be a list");
-    }
+    const Json& lanes = r.array(r.required(doc, "lanes", "lanes.json"), "lanes");
     for (std::size_t i = 0; i < lanes.size(); ++i) {
         const std::string where = "lanes[" + std::to_string(i) + "]";
-        if (!lanes[i].is_object()) {
-            r.fail(where + " must be an object");
-        }
+        const Json& entry = r.object(lanes[i], where);
         Lane lane;
-        lane.lane_id = r.text(r.required(lanes[i], "lane_id", where), where + ".lane_id");
-        r.required(lanes[i], "wp_ids", where);
-        lane.wp_ids = r.strings(lanes[i], "wp_ids", where);
-        lane.write_scope = r.strings(lanes[i], "write_scope", where);
-        lane.predicted_surfaces = r.strings(lanes[i], "predicted_surfaces", where);
-        lane.depends_on_lanes = r.strings(lanes[i], "depends_on_lanes", where);
-        lane.parallel_group = r.integer(lanes[i], "parallel_group", where);
+        lane.lane_id = r.text(r.required(entry, "lane_id", where), where + ".lane_id");
+        lane.wp_ids = r.strings(r.required(entry, "wp_ids", where), where + ".wp_ids");
+        lane.write_scope = strings(entry, "write_scope", where);
+        lane.predicted_surfaces = strings(entry, "predicted_surfaces", where);
+        lane.depends_on_lanes = strings(entry, "depends_on_lanes", where);
+        lane.parallel_group = integer(entry, "parallel_group", where);
         m.lanes.push_back(std::move(lane));
     }
     if (doc.contains("planning_artifact_wps")) {
-        out.recorded_planning_artifact_wps = r.strings(doc, "planning_artifact_wps", "lanes.json");
+        out.recorded_planning_artifact_wps = strings(doc, "planning_artifact_wps", "lanes.json");
     } else {
         differences.push_back("no planning_artifact_wps");
     }
     if (const auto report = doc.find("collapse_report");
         report != doc.end() && report->is_object()) {
         m.independent_wps_collapsed =
-            r.integer(*report, "independent_wps_collapsed", "collapse_report");
+            integer(*report, "independent_wps_collapsed", "collapse_report");
         const auto events = report->find("events");
         for (const Json& e : events != report->end() && events->is_array() ? *events : Json()) {
-            if (!e.is_object()) {
-                r.fail("collapse_report.events holds objects");
-            }
+            r.object(e, "each of collapse_report.events");
             m.events.push_back({r.text(e.value("wp_a", Json()), "event wp_a"),
                                 r.text(e.value("wp_b", Json()), "event wp_b"),
                                 r.text(e.value("rule", Json()), "event rule"),

@@ -96,25 +96,109 @@ struct LostPair {
     std::string wp_b;
 };
 
-std::vector<LostPair> lost_parallelism(const LanesManifest& m, const DependencyMap& graph) {
-    const DependencyReach reach(graph);
-    std::vector<LostPair> out;
+// Pairs of one lane shown to people; the findings show the first 5 of them.
+constexpr std::size_t kShownPerLane = 10;
+
+struct LaneLoss {
+    std::size_t total = 0;
+    std::vector<LostPair> first; // at most kShownPerLane
+};
+
+// Every lost pair counted, but only those shown kept: 10,000 WPs in one lane are 50
+// million pairs.
+struct LostParallelism {
+    std::map<std::string, LaneLoss> lanes; // by lane id; code lanes only
+    std::vector<LostPair> listed;          // the first kListedPairs, in lane order
+    std::size_t total = 0;
+};
+
+LostParallelism lost_parallelism(const LanesManifest& m, const DependencyMap& graph) {
+    // The graph by index, in both directions; an id that is only a dependency, or only in
+    // a lane, is a node without edges.
+    std::map<std::string, std::size_t> index;
+    std::vector<std::vector<std::size_t>> deps, dependents;
+    const auto node = [&](const std::string& wp) {
+        const auto [it, fresh] = index.emplace(wp, deps.size());
+        if (fresh) {
+            deps.emplace_back();
+            dependents.emplace_back();
+        }
+        return it->second;
+    };
+    for (const auto& [wp, wp_deps] : graph) {
+        const std::size_t from = node(wp);
+        for (const std::string& dep : wp_deps) {
+            const std::size_t to = node(dep);
+            deps[from].push_back(to);
+            dependents[to].push_back(from);
+        }
+    }
+    for (const Lane& lane : m.lanes) {
+        for (const std::string& wp : lane.wp_ids) {
+            node(wp);
+        }
+    }
+    constexpr std::size_t none = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> seen(deps.size(), 0);        // == round: reached from the WP
+    std::vector<std::size_t> position(deps.size(), none); // in the current lane
+    std::vector<std::size_t> stack;
+    std::size_t round = 0;
+
+    LostParallelism out;
     for (const Lane& lane : m.lanes) {
         if (lane.is_planning()) {
             continue;
         }
         std::vector<std::string> ids = lane.wp_ids;
         std::sort(ids.begin(), ids.end());
-        std::map<std::string, std::set<std::string>> deps;
-        for (const std::string& wp : ids) {
-            deps[wp] = reach.transitive_dependencies(wp);
-        }
+        std::vector<std::size_t> members;
         for (std::size_t i = 0; i < ids.size(); ++i) {
-            for (std::size_t j = i + 1; j < ids.size(); ++j) {
-                if (!deps[ids[i]].count(ids[j]) && !deps[ids[j]].count(ids[i])) {
-                    out.push_back({lane.lane_id, ids[i], ids[j]});
+            members.push_back(index.at(ids[i]));
+            position[members.back()] = i;
+        }
+        LaneLoss& loss = out.lanes[lane.lane_id];
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            // Everything WP i depends on and everything depending on it, counting the
+            // later members of the lane among them: the rest of those are independent.
+            ++round;
+            std::size_t related = 0;
+            for (const auto* edges : {&deps, &dependents}) {
+                stack.assign(1, members[i]);
+                while (!stack.empty()) {
+                    const std::size_t at = stack.back();
+                    stack.pop_back();
+                    for (const std::size_t next : (*edges)[at]) {
+                        if (seen[next] != round) {
+                            seen[next] = round;
+                            related += position[next] != none && position[next] > i ? 1 : 0;
+                            stack.push_back(next);
+                        }
+                    }
                 }
             }
+            const std::size_t independent = members.size() - 1 - i - related;
+            loss.total += independent;
+            out.total += independent;
+            std::size_t found = 0;
+            for (std::size_t j = i + 1;
+                 j < members.size() && found < independent &&
+                 (loss.first.size() < kShownPerLane || out.listed.size() < kListedPairs);
+                 ++j) {
+                if (seen[members[j]] == round) {
+                    continue;
+                }
+                ++found;
+                const LostPair pair{lane.lane_id, ids[i], ids[j]};
+                if (loss.first.size() < kShownPerLane) {
+                    loss.first.push_back(pair);
+                }
+                if (out.listed.size() < kListedPairs) {
+                    out.listed.push_back(pair);
+                }
+            }
+        }
+        for (const std::size_t member : members) {
+            position[member] = none;
         }
     }
     return out;
@@ -131,7 +215,7 @@ std::string lane_heading(const LanesManifest& m, const Lane& lane) {
 
 // The lanes for people: each lane, its WPs in execution order and write scope, then the
 // merges that formed it and the parallel work it lost.
-std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lost) {
+std::string render_lanes(const LanesManifest& m, const LostParallelism* lost) {
     std::string out = "mission " + m.mission_slug + ", target branch " + m.target_branch + "\n";
     for (const Lane& lane : m.lanes) {
         out += lane_heading(m, lane) + "\n";
@@ -145,20 +229,16 @@ std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lo
                        "\n";
             }
         }
-        if (lost != nullptr) {
-            std::size_t shown = 0, total = 0;
-            for (const LostPair& p : *lost) {
-                if (p.lane_id != lane.lane_id) {
-                    continue;
-                }
-                if (++total <= 10) {
-                    out += "  parallelism lost: " + p.wp_a + " and " + p.wp_b +
-                           " do not depend on each other but run one after the other\n";
-                    ++shown;
-                }
+        if (lost != nullptr && lost->lanes.count(lane.lane_id) > 0) {
+            const LaneLoss& loss = lost->lanes.at(lane.lane_id);
+            for (const LostPair& p : loss.first) {
+                out += "  parallelism lost: " + p.wp_a + " and " + p.wp_b +
+                       " do not depend on each other but run one after the other\n";
             }
-            if (total > shown) {
-                out += "  parallelism lost: " + count_of(total - shown, "more pair") + "\n";
+            if (loss.total > loss.first.size()) {
+                out +=
+                    "  parallelism lost: " + count_of(loss.total - loss.first.size(), "more pair") +
+                    "\n";
             }
         }
     }
@@ -167,31 +247,29 @@ std::string render_lanes(const LanesManifest& m, const std::vector<LostPair>* lo
     }
     out += count_of(m.lanes.size(), "lane") + ", " + count_of(m.events.size(), "merge");
     if (lost != nullptr) {
-        out += ", " + count_of(lost->size(), "pair") + " of independent WPs sharing a lane";
+        out += ", " + count_of(lost->total, "pair") + " of independent WPs sharing a lane";
     }
     return out + "\n";
 }
 
-std::vector<Finding> lost_findings(const LanesManifest& m, const std::vector<LostPair>& lost,
+std::vector<Finding> lost_findings(const LanesManifest& m, const LostParallelism& lost,
                                    const std::string& path) {
     std::vector<Finding> out;
     for (const Lane& lane : m.lanes) {
-        std::vector<std::string> pairs;
-        for (const LostPair& p : lost) {
-            if (p.lane_id == lane.lane_id) {
-                pairs.push_back(p.wp_a + "/" + p.wp_b);
-            }
-        }
-        if (pairs.empty()) {
+        const auto loss = lost.lanes.find(lane.lane_id);
+        if (loss == lost.lanes.end() || loss->second.total == 0) {
             continue;
         }
-        const std::size_t total = pairs.size();
-        if (pairs.size() > 5) {
-            pairs.resize(5);
-            pairs.push_back("…");
+        std::vector<std::string> pairs;
+        for (const LostPair& p : loss->second.first) {
+            if (pairs.size() == 5) {
+                pairs.push_back("…");
+                break;
+            }
+            pairs.push_back(p.wp_a + "/" + p.wp_b);
         }
         out.push_back({"warning", "PARALLELISM_LOST",
-                       lane.lane_id + ": " + count_of(total, "pair") +
+                       lane.lane_id + ": " + count_of(loss->second.total, "pair") +
                            " of WPs with no dependency between them in one lane, run one "
                            "after the other (" +
                            joined(pairs) + ")",
@@ -247,7 +325,7 @@ Outcome compute_lanes_command(const ComputeLanesRequest& request) {
     Outcome out;
     out.findings = std::move(source.findings);
     if (request.for_people) {
-        const std::vector<LostPair> lost = lost_parallelism(manifest, source.inputs.graph);
+        const LostParallelism lost = lost_parallelism(manifest, source.inputs.graph);
         out.text = render_lanes(manifest, &lost);
     }
     if (!request.write) {
@@ -285,7 +363,7 @@ Outcome compute_lanes_command(const ComputeLanesRequest& request) {
 Outcome explain_lanes_command(const ComputeLanesRequest& request) {
     LaneSource source = resolve_source(request);
     const LanesManifest manifest = compute_lanes(source.inputs);
-    const std::vector<LostPair> lost = lost_parallelism(manifest, source.inputs.graph);
+    const LostParallelism lost = lost_parallelism(manifest, source.inputs.graph);
     Outcome out;
     out.findings = std::move(source.findings);
     for (Finding& f : lost_findings(manifest, lost, source_path(source, request))) {
@@ -310,9 +388,8 @@ Outcome explain_lanes_command(const ComputeLanesRequest& request) {
                           {"evidence", e.evidence}});
     }
     Json pairs = Json::array();
-    for (std::size_t i = 0; i < lost.size() && i < kListedPairs; ++i) {
-        pairs.push_back(
-            {{"lane_id", lost[i].lane_id}, {"wp_a", lost[i].wp_a}, {"wp_b", lost[i].wp_b}});
+    for (const LostPair& p : lost.listed) {
+        pairs.push_back({{"lane_id", p.lane_id}, {"wp_a", p.wp_a}, {"wp_b", p.wp_b}});
     }
     Json findings = Json::array();
     for (const Finding& f : out.findings) {
@@ -323,7 +400,7 @@ Outcome explain_lanes_command(const ComputeLanesRequest& request) {
                     {"lanes", lanes},
                     {"merges", merges},
                     {"parallelism_lost", pairs},
-                    {"parallelism_lost_total", lost.size()},
+                    {"parallelism_lost_total", lost.total},
                     {"findings", findings}};
     out.text = render_lanes(manifest, &lost);
     return out;

@@ -77,7 +77,7 @@ Acceptance acceptance(const std::vector<Json>& events, const std::string& wp_id,
         Acceptance a{lane == "approved" || lane == "done", std::nullopt};
         UtcTime t;
         if (a.accepted && (*last).contains("at") && (*last)["at"].is_string() &&
-            parse_iso_timestamp((*last)["at"], t)) {
+            parse_iso_timestamp((*last)["at"].get<std::string>(), t)) {
             a.at = t.seconds;
         }
         return a;
@@ -99,9 +99,13 @@ std::vector<Json> read_events(const fs::path& file) {
     while (begin < text.size()) {
         std::size_t end = text.find('\n', begin);
         end = end == std::string::npos ? text.size() : end;
-        const Json e = Json::parse(text.substr(begin, end - begin), nullptr, false);
-        if (e.is_object()) {
-            events.push_back(e);
+        try {
+            Json e = parse_json(std::string_view(text).substr(begin, end - begin), file);
+            if (e.is_object()) {
+                events.push_back(std::move(e));
+            }
+        } catch (const Error&) {
+            // A line that is not JSON is no event, as in 3.1.1's reader.
         }
         begin = end + 1;
     }

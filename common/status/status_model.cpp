@@ -89,11 +89,12 @@ std::string StatusEvent::line() const {
 
 namespace {
 
-// A top-level value of an event line. Nested objects and arrays keep their JSON text.
+// A top-level value of an event line.
 struct FieldValue {
     enum class Kind { string, boolean, null, number, json } kind = Kind::null;
     std::string text; // string value, number text, or JSON text
     bool flag = false;
+    Json value = nullptr; // numbers, objects and arrays
 };
 
 // An event line has about 13 fields: a flat list searched in order beats a map here.
@@ -202,8 +203,9 @@ bool scan_string(std::string_view s, std::size_t& i, std::string& out) {
     return false;
 }
 
-// The fields of a flat JSON object line without building a DOM (event lines are flat
-// but for evidence); nullopt for anything else, which the full parser then reads.
+// The fields of a flat JSON object line of strings, booleans and nulls without building a
+// DOM (event lines are that but for evidence); nullopt for anything else, which the full
+// parser then reads, so numbers and nested values get its validation and depth limit.
 std::optional<Fields> scan_flat_object(std::string_view s) {
     Fields fields;
     fields.items.reserve(16);
@@ -245,14 +247,8 @@ std::optional<Fields> scan_flat_object(std::string_view s) {
             i += v.flag ? 4 : 5;
         } else if (s.substr(i, 4) == "null") {
             i += 4;
-        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
-            v.kind = FieldValue::Kind::number;
-            while (i < s.size() &&
-                   std::string_view("+-.eE0123456789").find(s[i]) != std::string_view::npos) {
-                v.text += s[i++];
-            }
         } else {
-            return std::nullopt; // a nested value
+            return std::nullopt; // a number or a nested value
         }
         fields.items.emplace_back(std::move(key), std::move(v));
         skip_space(s, i);
@@ -269,10 +265,9 @@ std::optional<Fields> scan_flat_object(std::string_view s) {
     }
 }
 
-// The same fields through the full parser; nullopt for invalid JSON or a non-object.
-std::optional<Fields> parse_object(std::string_view line) {
-    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+// The same fields of a document from the full parser; nullopt for a non-object.
+std::optional<Fields> object_fields(const Json& j) {
+    if (!j.is_object()) {
         return std::nullopt;
     }
     Fields fields;
@@ -282,10 +277,9 @@ std::optional<Fields> parse_object(std::string_view line) {
             v = {FieldValue::Kind::string, value.get<std::string>(), false};
         } else if (value.is_boolean()) {
             v = {FieldValue::Kind::boolean, "", value.get<bool>()};
-        } else if (value.is_number()) {
-            v = {FieldValue::Kind::number, value.dump(), false};
         } else if (!value.is_null()) {
-            v = {FieldValue::Kind::json, value.dump(), false};
+            v = {value.is_number() ? FieldValue::Kind::number : FieldValue::Kind::json,
+                 dump_python(value), false, value};
         }
         fields.items.emplace_back(key, std::move(v));
     }
@@ -320,10 +314,15 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
         };
         auto fields = scan_flat_object(line);
         if (!fields) {
-            fields = parse_object(line);
+            Json doc;
+            try {
+                doc = parse_json(line, path);
+            } catch (const Error&) {
+                fail("Invalid JSON");
+            }
+            fields = object_fields(doc);
             if (!fields) {
-                const bool json = !nlohmann::json::parse(line, nullptr, false).is_discarded();
-                fail(json ? "Invalid event structure" : "Invalid JSON");
+                fail("Invalid event structure");
             }
         }
         for (const char* key : {"event_id", "wp_id", "from_lane", "to_lane", "at", "actor", "force",
@@ -367,11 +366,9 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
                                           std::pair{"policy_metadata", &e.policy_metadata}}) {
             if (const FieldValue* found = fields->find(key)) {
                 const FieldValue& v = *found;
-                *target = v.kind == FieldValue::Kind::json      ? Json::parse(v.text)
-                          : v.kind == FieldValue::Kind::string  ? Json(v.text)
+                *target = v.kind == FieldValue::Kind::string    ? Json(v.text)
                           : v.kind == FieldValue::Kind::boolean ? Json(v.flag)
-                          : v.kind == FieldValue::Kind::number  ? Json::parse(v.text)
-                                                                : Json(nullptr);
+                                                                : v.value;
             }
         }
         events.push_back(std::move(e));

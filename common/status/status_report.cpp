@@ -10,11 +10,11 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
+#include "kitty/ownership.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
-#include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
-#include "kitty/ownership.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -40,8 +40,15 @@ Mission open_mission(const StatusRequest& request) {
     return m;
 }
 
-void materialize(const Mission& m) {
-    const StatusSnapshot snapshot = reduce_status(read_status_events(m.events_log()));
+// Appends `added` to the event log of `events` and brings status.json up to date. The new
+// status.json is written and synced beside the old one before the first append, so a full
+// disk fails the command with nothing appended. Once the events are in the log, which is
+// the record, a status.json that cannot be put in place is a warning: the command did
+// happen, and the next one that writes status.json catches up.
+std::vector<Finding> record_events(const Mission& m, std::vector<StatusEvent> events,
+                                   const std::vector<StatusEvent>& added) {
+    events.insert(events.end(), added.begin(), added.end());
+    const StatusSnapshot snapshot = reduce_status(events);
     std::string number = m.identity().mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
@@ -49,10 +56,27 @@ void materialize(const Mission& m) {
     const std::string text = serialize_status_json(snapshot, number, m.identity().mission_type);
     const fs::path target = m.writable(m.status_json());
     std::error_code ec;
-    if (fs::exists(target, ec) && read_file_bytes(target) == text) {
-        return;
+    std::optional<PendingFile> pending;
+    if (!fs::exists(target, ec) || read_file_bytes(target) != text) {
+        pending.emplace(target, text);
     }
-    write_file_atomic(target, text);
+    const fs::path log = m.writable(m.events_log());
+    for (const StatusEvent& e : added) {
+        append_status_event(log, e);
+    }
+    std::vector<Finding> findings;
+    try {
+        if (pending) {
+            pending->replace();
+        }
+    } catch (const Error& e) {
+        findings.push_back({"warning", "STATUS_JSON_NOT_UPDATED",
+                            std::string(e.what()) + "; the event log has the change, and the "
+                                                    "next status write brings status.json up "
+                                                    "to date",
+                            target.string(), 0});
+    }
+    return findings;
 }
 
 // split_frontmatter + extract_scalar of 3.1.1's status report (regex reads, not YAML).
@@ -230,15 +254,14 @@ Outcome status_report_command(const StatusRequest& request) {
                 if (const auto p = repo ? repo->progress_since_default_branch() : std::nullopt;
                     p && p->commits_ahead > 0) {
                     const UtcTime now = now_utc();
-                    const double minutes =
-                        (static_cast<double>(now.seconds - p->last_commit.seconds) +
-                         now.microseconds / 1e6) /
-                        60.0;
+                    const double minutes = (static_cast<double>(now.seconds - p->last_commit.seconds) +
+                                            now.microseconds / 1e6) /
+                                           60.0;
                     const double rounded = std::stod(python_round1(minutes));
                     stale["status"] = minutes > request.stale_threshold_minutes ? "stale" : "fresh";
                     stale["minutes_since_commit"] = rounded;
-                    stale["last_commit_time"] = python_isoformat({p->last_commit.seconds, 0},
-                                                                 p->last_commit.offset_minutes);
+                    stale["last_commit_time"] =
+                        python_isoformat({p->last_commit.seconds, 0}, p->last_commit.offset_minutes);
                 }
             }
             wp["stale"] = stale;
@@ -286,18 +309,19 @@ Outcome status_report_command(const StatusRequest& request) {
     if (wps.empty()) {
         text += "No work packages found in " + (m.tasks_dir()).string() + "\n";
     }
-    text +=
-        "Next: spec-kitty next --agent <your-name> --mission " + m.identity().mission_slug + "\n";
+    text += "Next: spec-kitty next --agent <your-name> --mission " + m.identity().mission_slug + "\n";
     out.document = std::move(doc);
     out.text = std::move(text);
     out.json_style = {.indent = 2};
     return out;
 }
 
-std::vector<std::string> bootstrap_status(const Mission& m, const std::string& actor) {
+Bootstrapped bootstrap_status(const Mission& m, const std::string& actor) {
     const FileLock lock = m.lock_status();
-    const StatusSnapshot before = reduce_status(read_status_events(m.events_log()));
+    const std::vector<StatusEvent> events = read_status_events(m.events_log());
+    const StatusSnapshot before = reduce_status(events);
     std::vector<std::string> added;
+    std::vector<StatusEvent> seeds;
     for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         const auto id = wp_id_from_filename(file.filename().string());
         if (!id || before.work_packages.count(*id) ||
@@ -314,20 +338,22 @@ std::vector<std::string> bootstrap_status(const Mission& m, const std::string& a
         e.mission_slug = m.slug();
         e.reason = "canonical bootstrap";
         e.wp_id = *id;
-        append_status_event(m.writable(m.events_log()), e);
+        seeds.push_back(std::move(e));
         added.push_back(*id);
     }
-    materialize(m);
-    return added;
+    std::vector<Finding> findings = record_events(m, events, seeds);
+    return {std::move(added), std::move(findings)};
 }
 
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
     const Mission m = open_mission(request);
-    const std::vector<std::string> added = bootstrap_status(m, actor);
+    auto [added, findings] = bootstrap_status(m, actor);
     std::string text = added.empty() ? "Every work package already has a status event.\n"
                                      : "Bootstrapped " + std::to_string(added.size()) +
                                            " work packages as planned.\n";
-    return Outcome::success({{"mission_slug", m.slug()}, {"bootstrapped", added}}, text);
+    Outcome out = Outcome::success({{"mission_slug", m.slug()}, {"bootstrapped", added}}, text);
+    out.findings = std::move(findings);
+    return out;
 }
 
 Outcome status_move_command(const MoveRequest& request) {
@@ -347,7 +373,8 @@ Outcome status_move_command(const MoveRequest& request) {
                     "pass --actor and --reason with --force");
     }
     const FileLock lock = m.lock_status();
-    const StatusSnapshot snapshot = reduce_status(read_status_events(m.events_log()));
+    const std::vector<StatusEvent> events = read_status_events(m.events_log());
+    const StatusSnapshot snapshot = reduce_status(events);
     bool known = snapshot.work_packages.count(request.wp_id) > 0;
     for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         known = known || wp_id_from_filename(file.filename().string()) == request.wp_id;
@@ -382,14 +409,14 @@ Outcome status_move_command(const MoveRequest& request) {
     e.mission_slug = m.slug();
     e.reason = request.reason;
     e.wp_id = request.wp_id;
-    append_status_event(m.writable(m.events_log()), e);
-    materialize(m);
-    return Outcome::success({{"wp_id", e.wp_id},
-                             {"from_lane", from},
-                             {"to_lane", *to},
-                             {"event_id", e.event_id},
-                             {"at", e.at}},
-                            e.wp_id + ": " + from + " -> " + *to + "\n");
+    Outcome out = Outcome::success({{"wp_id", e.wp_id},
+                                    {"from_lane", from},
+                                    {"to_lane", *to},
+                                    {"event_id", e.event_id},
+                                    {"at", e.at}},
+                                   e.wp_id + ": " + from + " -> " + *to + "\n");
+    out.findings = record_events(m, events, {e});
+    return out;
 }
 
 } // namespace kitty

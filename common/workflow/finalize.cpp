@@ -449,7 +449,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         writes.commit();
     }
     if (!to_seed.empty() || !fs::exists(dir / "status.json", ec)) {
-        bootstrap_status(mission, "finalize-tasks");
+        for (Finding& f : bootstrap_status(mission, "finalize-tasks").findings) {
+            out.findings.push_back(std::move(f));
+        }
     }
     out.document = {{"result", "success"},
                     {"wp_count", plans.size()},

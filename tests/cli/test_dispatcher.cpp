@@ -146,3 +146,54 @@ TEST(Dispatcher, AuthAndReleaseVerbs) {
         EXPECT_NE(help.out.find(verb), std::string::npos) << verb;
     }
 }
+
+// §2.4: output that never reached stdout was success (`kitty-mint-id > /dev/full` exited
+// 0). Every binary checks stdout after flushing: exit 74 with a message on stderr, for a
+// result, an error document and --version alike.
+TEST(Dispatcher, EveryToolFailsWhenStdoutCannotBeWritten) {
+    if (!fs::exists("/dev/full")) {
+        GTEST_SKIP() << "no /dev/full";
+    }
+    TempDir home;
+    const std::string tasks = "## WP01 One\n\nDependencies: None\n";
+    const std::string lanes_input =
+        R"({"mission_slug": "s", "dependency_graph": {"WP01": []}, "ownership_manifests": )"
+        R"({"WP01": {"execution_mode": "code_change", "owned_files": ["src/**"]}}})";
+    struct Run {
+        std::vector<std::string> args;
+        std::string input;
+        int exit_code; // with a writable stdout
+    };
+    const std::vector<Run> runs{
+        {{"kitty-mint-id"}, "", 0},
+        {{"kitty-mint-id", "decode", "nope"}, "", 3},
+        {{"kitty-init", "--list-agents"}, "", 0},
+        {{"kitty-parse-tasks", "-"}, tasks, 0},
+        {{"kitty-lanes", "compute", "-"}, lanes_input, 0},
+        {{"kitty-status", "/nonexistent/kitty-specs/001-x"}, "", 3},
+        {{"kitty-auth-refresh", "status"}, "", 0},
+        {{"kitty-release-check", "--help"}, "", 0},
+        {{"spec-kitty", "--version"}, "", 0},
+    };
+    std::vector<std::string> tools{"kitty-mint-id",       "kitty-init",   "kitty-parse-tasks",
+                                   "kitty-lanes",         "kitty-status", "kitty-auth-refresh",
+                                   "kitty-release-check", "spec-kitty"};
+    std::vector<Run> all = runs;
+    for (const std::string& tool : tools) {
+        all.push_back({{tool, "--version"}, "", 0});
+    }
+    for (Run run : all) {
+        const std::string label = run.args[0] + " " + (run.args.size() > 1 ? run.args[1] : "");
+        run.args[0] = kitty::test::tool_path(run.args[0]);
+        const ProcessResult ok =
+            run_process(run.args, {run.input, home.path(), {{"HOME", home.path().string()}}});
+        EXPECT_EQ(ok.exit_code, run.exit_code) << label << ": " << ok.err;
+        EXPECT_FALSE(ok.out.empty()) << label;
+        kitty::test::ProcessOptions full{run.input, home.path(), {{"HOME", home.path().string()}}};
+        full.stdout_file = "/dev/full";
+        const ProcessResult r = run_process(run.args, full);
+        EXPECT_EQ(r.exit_code, 74) << label << ": " << r.err;
+        EXPECT_NE(r.err.find("cannot write the output to stdout"), std::string::npos)
+            << label << ": " << r.err;
+    }
+}

@@ -405,3 +405,27 @@ TEST(InitCli, DispatcherRunsInit) {
     EXPECT_NE(r.out.find("Next steps:"), std::string::npos);
     EXPECT_TRUE(fs::exists(s.tmp / "demo/.kittify/config.yaml"));
 }
+
+// D04: a re-run read .kittify/manifest.json with nlohmann's value()/get(), so a file of the
+// wrong shape was a type_error, exit 70. It is exit 3 naming the value, and nothing changes.
+TEST(InitCli, MalformedManifestIsInputError) {
+    Sandbox s;
+    ASSERT_EQ(s.init({"demo", "--ai", "codex"}, s.tmp.path()).exit_code, 0);
+    const fs::path p = s.tmp / "demo";
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {R"({"files": [1]})", "files[0] must be an object"},
+        {R"({"files": 5})", "files must be a list"},
+        {"[]", "the manifest must be an object"},
+        {R"({"files": [{"path": 5}]})", "files[0].path must be a string"},
+        {R"({"files": [{"path": "a", "sha256": false}]})", "files[0].sha256 must be a string"},
+        {R"({"files": [], "x": 1e400})", "number overflow"},
+    };
+    for (const auto& [manifest, message] : cases) {
+        write_fixture(p / ".kittify/manifest.json", manifest + "\n");
+        const auto before = snapshot(p);
+        const auto r = s.init({"demo", "--ai", "codex"}, s.tmp.path());
+        EXPECT_EQ(r.exit_code, 3) << manifest << ": " << r.err;
+        EXPECT_NE(r.err.find(message), std::string::npos) << manifest << ": " << r.err;
+        EXPECT_EQ(snapshot(p), before);
+    }
+}

@@ -321,3 +321,88 @@ TEST(LanesCli, UsageErrors) {
         EXPECT_NE(help.out.find(verb), std::string::npos) << verb;
     }
 }
+
+// D02-D04 on the lanes readers: untrusted JSON is exit 3 naming the problem, never an
+// internal error (70) or a crash (139).
+TEST(LanesCli, HostileJsonIsInputError) {
+    Project p;
+    // D03: a number out of range on stdin.
+    auto r = lanes({"compute", "-"}, {}, "1e999999");
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(document(r)["code"], "INVALID_JSON");
+
+    // D04: a kitty-parse-tasks document whose readable is not a boolean.
+    const auto parsed = run_process({kitty::test::tool_path("kitty-parse-tasks"), p.mission});
+    for (const Json& readable : {Json(nullptr), Json("yes"), Json(1)}) {
+        Json doc = Json::parse(parsed.out);
+        doc["wp_files"][0]["readable"] = readable;
+        r = lanes({"compute", "-"}, {}, doc.dump());
+        EXPECT_EQ(r.exit_code, 3) << readable.dump() << ": " << r.err;
+        EXPECT_EQ(document(r)["code"], "INVALID_LANES_INPUT");
+        EXPECT_NE(r.err.find("wp_files[0].readable must be true or false"), std::string::npos)
+            << r.err;
+    }
+
+    // D02: a lanes.json nested 100,000 deep, read by show and by kitty-status.
+    ASSERT_EQ(lanes({"compute", p.mission.string(), "--write"}).exit_code, 0);
+    std::string text = slurp(p.mission / "lanes.json");
+    text.insert(text.rfind('}'), ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));
+    write_fixture(p.mission / "lanes.json", text);
+    r = lanes({"show", p.mission.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(document(r)["code"], "INVALID_JSON");
+    EXPECT_NE(r.err.find("nested deeper than 512 levels"), std::string::npos) << r.err;
+    r = run_process({kitty::test::tool_path("kitty-status"), p.mission.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+// §2.6: "2026-+1-+1T+0:+0:+0Z" passed the old sscanf parser and was written into lanes.json.
+TEST(LanesCli, ComputedAtMustBeAStrictTimestamp) {
+    Project p;
+    for (const char* bad : {"2026-+1-+1T+0:+0:+0Z", "2026-01-01T00:00:00", "2026-1-1T0:0:0Z"}) {
+        const auto r = lanes({"compute", p.mission.string(), "--computed-at", bad});
+        EXPECT_EQ(r.exit_code, 2) << bad;
+        EXPECT_EQ(document(r)["code"], "INVALID_TIMESTAMP") << bad;
+    }
+    const auto r =
+        lanes({"compute", p.mission.string(), "--computed-at", "2026-01-01T00:00:00.5+01:00"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(document(r)["computed_at"], "2026-01-01T00:00:00.5+01:00");
+}
+
+// D12: the lost pairs were all materialised (10,000 WPs sharing src/** are 50 million
+// pairs, 8.6 GB). Counting no longer keeps them; what is shown stays the same.
+TEST(LanesCli, ExplainCountsPairsItDoesNotList) {
+    Json graph = Json::object(), manifests = Json::object();
+    for (int i = 1; i <= 60; ++i) {
+        const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
+        graph[id] = i == 60 ? Json({"WP59"}) : Json::array();
+        manifests[id] = {{"execution_mode", "code_change"}, {"owned_files", {"src/**"}}};
+    }
+    const Json input = {{"mission_slug", "s"},
+                        {"target_branch", "main"},
+                        {"dependency_graph", graph},
+                        {"ownership_manifests", manifests}};
+    const auto r = lanes({"explain", "-"}, {}, input.dump());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Json doc = document(r);
+    // 60 WPs in one lane: C(60, 2) = 1770 pairs, less WP59/WP60, which depend.
+    EXPECT_EQ(doc["parallelism_lost_total"], 1769);
+    ASSERT_EQ(doc["parallelism_lost"].size(), 1000u);
+    EXPECT_EQ(doc["parallelism_lost"][0],
+              Json({{"lane_id", "lane-a"}, {"wp_a", "WP01"}, {"wp_b", "WP02"}}));
+    EXPECT_EQ(doc["parallelism_lost"][999],
+              Json({{"lane_id", "lane-a"}, {"wp_a", "WP21"}, {"wp_b", "WP31"}}));
+    EXPECT_NE(r.err.find("lane-a: 1769 pairs of WPs with no dependency between them in one lane, "
+                         "run one after the other (WP01/WP02, WP01/WP03, WP01/WP04, WP01/WP05, "
+                         "WP01/WP06, …)"),
+              std::string::npos)
+        << r.err;
+    const auto text = lanes({"explain", "-", "--format", "text"}, {}, input.dump());
+    EXPECT_NE(text.out.find("  parallelism lost: WP01 and WP11 do not depend on each other but "
+                            "run one after the other\n  parallelism lost: 1759 more pairs\n"),
+              std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("1 lane, "), std::string::npos);
+    EXPECT_NE(text.out.find("1769 pairs of independent WPs sharing a lane"), std::string::npos);
+}

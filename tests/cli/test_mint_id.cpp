@@ -220,3 +220,34 @@ TEST(MintIdCli, SixteenConcurrentCreatesGetDistinctNumbersAndIds) {
     EXPECT_EQ(*numbers.begin(), "001");
     EXPECT_EQ(*numbers.rbegin(), "016");
 }
+
+// D02: a meta.json nested 100,000 deep was a SIGSEGV in stamp. It is INVALID_JSON, exit 3,
+// and the file is left as it was.
+TEST(MintIdCli, DeeplyNestedMetaJsonIsInvalidJson) {
+    TempDir dir;
+    make_project(dir.path());
+    const fs::path meta = dir / "kitty-specs/001-demo/meta.json";
+    const std::string text = "{\"mission_slug\": \"001-demo\", \"x\": " + std::string(100000, '[') +
+                             std::string(100000, ']') + "}\n";
+    kitty::test::write_fixture(meta, text);
+    const auto r = mint({"stamp", meta.parent_path().string()}, dir.path());
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(one_document(r)["code"], "INVALID_JSON");
+    EXPECT_EQ(slurp(meta), text);
+}
+
+// D14: SOURCE_DATE_EPOCH=9223372036854775807 was accepted and meta.json got a year nobody
+// can read. Past 9999-12-31T23:59:59Z it is a usage error and nothing is created.
+TEST(MintIdCli, SourceDateEpochPastYear9999IsUsage) {
+    TempDir dir;
+    make_project(dir.path());
+    const auto r =
+        mint({"create", "sde"}, dir.path(), {{"SOURCE_DATE_EPOCH", "9223372036854775807"}});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(one_document(r)["code"], "BAD_SOURCE_DATE_EPOCH");
+    EXPECT_FALSE(fs::exists(dir / "kitty-specs/001-sde"));
+    const auto last = mint({"create", "sde"}, dir.path(), {{"SOURCE_DATE_EPOCH", "253402300799"}});
+    ASSERT_EQ(last.exit_code, 0) << last.err;
+    EXPECT_EQ(kitty::read_json_file(dir / "kitty-specs/001-sde/meta.json")["created_at"],
+              "9999-12-31T23:59:59+00:00");
+}

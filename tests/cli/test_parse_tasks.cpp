@@ -174,3 +174,20 @@ TEST(ParseTasksCli, TenMegabytes) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(Json::parse(r.out).size(), 90U);
 }
+
+// D01: 600 bytes of YAML anchors and aliases in a WP file stand for 9^10 nodes; converting
+// them grew the process to 24 GB. The expansion budget makes the file unreadable, with a
+// warning, and the rest of the mission is parsed as usual.
+TEST(ParseTasksCli, YamlAliasBombIsAnUnreadableWpFile) {
+    TempDir dir;
+    make_mission(dir.path(), "[WP01]");
+    write_fixture(dir / "tasks/WP01-setup.md",
+                  "---\n" + kitty::test::yaml_alias_bomb() + "---\nbody\n");
+    const auto r = parse_tasks({dir.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("WP01-setup.md"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("aliases expand to more than"), std::string::npos) << r.err;
+    const Json doc = document(r);
+    EXPECT_EQ(doc["wp_files"][0]["readable"], false);
+    EXPECT_EQ(doc["wp_files"][1]["readable"], true);
+}

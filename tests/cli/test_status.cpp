@@ -1,5 +1,12 @@
 // kitty-status as users run it: bootstrap, moves and the report on a real project, and
 // concurrent moves from real processes under the shared status lock.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include <git2.h>
@@ -19,6 +26,33 @@ using kitty::test::write_fixture;
 
 namespace {
 
+// Mission 001-demo with `wps` WPs in the project at `root`.
+void write_mission(const fs::path& root, int wps) {
+    const fs::path mission = root / "kitty-specs/001-demo";
+    write_fixture(mission / "meta.json",
+                  "{\"mission_number\": \"001\", \"mission_slug\": \"001-demo\", \"slug\": "
+                  "\"001-demo\", \"mission_type\": \"software-dev\", \"mission_id\": "
+                  "\"01KN2371WVZGM3C5Y7Y3AV5G6W\"}\n");
+    std::string tasks = "# Tasks\n";
+    for (int i = 1; i <= wps; ++i) {
+        tasks += "\n## Work Package " + std::string(i < 10 ? "WP0" : "WP") + std::to_string(i) +
+                 ": Task\n";
+    }
+    write_fixture(mission / "tasks.md", tasks);
+    for (int i = 1; i <= wps; ++i) {
+        const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
+        write_fixture(mission / "tasks" / (id + "-x.md"),
+                      "---\nwork_package_id: " + id + "\ntitle: Task " + id +
+                          "\nexecution_mode: code_change\nowned_files:\n- src/" + id +
+                          "/**\n---\n");
+    }
+}
+
+ProcessResult run_status(std::vector<std::string> args, const fs::path& cwd) {
+    args.insert(args.begin(), kitty::test::tool_path("kitty-status"));
+    return run_process(args, {"", cwd, {}});
+}
+
 struct Project {
     TempDir tmp;
     fs::path root = tmp.path();
@@ -27,28 +61,11 @@ struct Project {
     explicit Project(int wps = 3) {
         kitty::test::make_project(root);
         kitty::test::make_git_repo(root);
-        write_fixture(mission / "meta.json",
-                      "{\"mission_number\": \"001\", \"mission_slug\": \"001-demo\", \"slug\": "
-                      "\"001-demo\", \"mission_type\": \"software-dev\", \"mission_id\": "
-                      "\"01KN2371WVZGM3C5Y7Y3AV5G6W\"}\n");
-        std::string tasks = "# Tasks\n";
-        for (int i = 1; i <= wps; ++i) {
-            tasks += "\n## Work Package " + std::string(i < 10 ? "WP0" : "WP") + std::to_string(i) +
-                     ": Task\n";
-        }
-        write_fixture(mission / "tasks.md", tasks);
-        for (int i = 1; i <= wps; ++i) {
-            const std::string id = (i < 10 ? "WP0" : "WP") + std::to_string(i);
-            write_fixture(mission / "tasks" / (id + "-x.md"),
-                          "---\nwork_package_id: " + id + "\ntitle: Task " + id +
-                              "\nexecution_mode: code_change\nowned_files:\n- src/" + id +
-                              "/**\n---\n");
-        }
+        write_mission(root, wps);
     }
 
     ProcessResult status(std::vector<std::string> args) const {
-        args.insert(args.begin(), kitty::test::tool_path("kitty-status"));
-        return run_process(args, {"", root, {}});
+        return run_status(std::move(args), root);
     }
 };
 
@@ -172,4 +189,89 @@ TEST(StatusCli, StaleDetectionInAWorktree) {
     doc = Json::parse(p.status({"001-demo", "--stale-threshold", "1e12"}).out);
     EXPECT_EQ(doc["work_packages"][0]["stale"]["status"], "fresh");
     EXPECT_EQ(doc["stale_wps"], 0);
+}
+
+// D02: an evidence value nested 100,000 deep crashed the recursive dump (SIGSEGV). It is an
+// unreadable line now: a warning for the report, exit 3 for a move, which appends nothing.
+TEST(StatusCli, DeeplyNestedEventIsAnUnreadableLine) {
+    Project p;
+    ASSERT_EQ(p.status({"bootstrap", "001-demo"}).exit_code, 0);
+    std::string log = slurp(p.mission / "status.events.jsonl");
+    std::string line = log.substr(0, log.find('\n'));
+    line.replace(line.find("\"evidence\": null"), 16,
+                 "\"evidence\": " + std::string(100000, '[') + std::string(100000, ']'));
+    log += line + "\n";
+    write_fixture(p.mission / "status.events.jsonl", log);
+    auto r = p.status({"001-demo"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("line 4"), std::string::npos) << r.err;
+    r = p.status({"move", "001-demo", "WP02", "--to", "claimed", "--actor", "a"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["code"], "INVALID_EVENT_LOG");
+    EXPECT_EQ(slurp(p.mission / "status.events.jsonl"), log);
+}
+
+// D03: a number out of range in one mission's meta.json was exit 70 for every selector of
+// the project. That meta.json only hides its own mission's id.
+TEST(StatusCli, OneBadMetaJsonLeavesOtherMissionsSelectable) {
+    Project p;
+    fs::copy(p.mission, p.root / "kitty-specs/002-other", fs::copy_options::recursive);
+    write_fixture(p.root / "kitty-specs/002-other/meta.json",
+                  "{\"mission_slug\": \"002-other\", \"x\": 1e400}\n");
+    const auto r = p.status({"demo"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Json::parse(r.out)["mission_slug"], "001-demo");
+    const auto bad = p.status({"other"});
+    EXPECT_EQ(bad.exit_code, 3) << bad.err;
+    EXPECT_EQ(Json::parse(bad.out)["code"], "INVALID_JSON");
+}
+
+// D11: on a full disk the event was appended, then status.json failed: exit 3 although
+// the move had happened, and a retry appended it twice. status.json is now written before
+// the append, so the failure leaves the log as it was. Needs root for a small tmpfs.
+TEST(StatusCli, FullDiskFailsTheMoveBeforeTheAppend) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to mount a small tmpfs";
+    }
+    TempDir tmp;
+    const fs::path disk = tmp / "disk";
+    fs::create_directories(disk);
+    if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=256k") != 0) {
+        GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno);
+    }
+    struct Unmount {
+        fs::path dir;
+        ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+    } unmount{disk};
+    const fs::path root = disk / "p";
+    const fs::path mission = root / "kitty-specs/001-demo";
+    kitty::test::make_project(root);
+    write_mission(root, 2);
+    ASSERT_EQ(run_status({"bootstrap", "001-demo"}, root).exit_code, 0);
+    const std::string log = slurp(mission / "status.events.jsonl");
+    const std::string snapshot = slurp(mission / "status.json");
+
+    {
+        // Every free block taken; the log's last block still has room for a line.
+        const int fd = ::open((disk / "fill").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT_GE(fd, 0);
+        const std::string block(4096, 'x');
+        while (::write(fd, block.data(), block.size()) > 0) {
+        }
+        while (::write(fd, "x", 1) > 0) {
+        }
+        ::close(fd);
+    }
+    auto r = run_status({"move", "001-demo", "WP01", "--to", "claimed", "--actor", "a"}, root);
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(slurp(mission / "status.events.jsonl"), log) << "the failed move was appended";
+    EXPECT_EQ(slurp(mission / "status.json"), snapshot);
+
+    fs::remove(disk / "fill");
+    r = run_status({"move", "001-demo", "WP01", "--to", "claimed", "--actor", "a"}, root);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string after = slurp(mission / "status.events.jsonl");
+    EXPECT_EQ(std::count(after.begin(), after.end(), '\n'), 3);
+    EXPECT_EQ(Json::parse(slurp(mission / "status.json"))["work_packages"]["WP01"]["lane"],
+              "claimed");
 }

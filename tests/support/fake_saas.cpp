@@ -47,13 +47,16 @@ FakeSaas::FakeSaas(const TestCertificate* certificate) : impl_(std::make_unique<
             std::lock_guard lock(impl_->mutex);
             impl_->current_refresh = refresh;
         }
-        res.set_content(nlohmann::json{{"access", "a" + std::to_string(n)},
-                                       {"refresh", refresh},
-                                       {"access_lifetime", 900},
-                                       {"refresh_lifetime", 604800},
-                                       {"team_slug", "team"}}
-                            .dump(),
-                        "application/json");
+        nlohmann::json reply{{"access", "a" + std::to_string(n)},
+                             {"refresh", refresh},
+                             {"access_lifetime", 900},
+                             {"refresh_lifetime", 604800},
+                             {"team_slug", "team"}};
+        if (absurd_lifetimes) {
+            reply["access_lifetime"] = 9223372036854775807LL;
+            reply["refresh_lifetime"] = 1e300;
+        }
+        res.set_content(reply.dump(), "application/json");
     };
     s.Post("/api/v1/token/", [this, issue](const httplib::Request& req, httplib::Response& res) {
         ++login_requests;

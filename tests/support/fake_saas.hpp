@@ -40,6 +40,7 @@ public:
     std::atomic<int> delay_ms{0};      // before answering a refresh
     std::atomic<int> forced_status{0}; // answer refreshes with this status (0: normal)
     std::atomic<bool> malformed{false};
+    std::atomic<bool> absurd_lifetimes{false}; // lifetimes no datetime can hold
 
 private:
     struct Impl;

@@ -50,6 +50,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
         ::dup2(options.stdin_tty ? tty_slave : in_pipe[0], 0);
         ::dup2(out_pipe[1], 1);
         ::dup2(err_pipe[1], 2);
+        if (!options.stdout_file.empty()) {
+            const int fd = ::open(options.stdout_file.c_str(), O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || ::dup2(fd, 1) < 0) {
+                ::_exit(125);
+            }
+        }
         if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
             ::_exit(126);
         }
@@ -167,6 +173,19 @@ std::string slurp(const fs::path& path) {
     std::ostringstream buf;
     buf << in.rdbuf();
     return buf.str();
+}
+
+std::string yaml_alias_bomb() {
+    std::string text = "work_package_id: WP01\ntitle: T\na0: &a0 [x,x,x,x,x,x,x,x,x]\n";
+    for (int i = 1; i <= 9; ++i) {
+        const std::string prev = "*a" + std::to_string(i - 1);
+        text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int j = 0; j < 8; ++j) {
+            text += prev + ",";
+        }
+        text += prev + "]\n";
+    }
+    return text;
 }
 
 void make_project(const fs::path& root) {

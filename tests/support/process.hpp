@@ -20,6 +20,7 @@ struct ProcessOptions {
     std::filesystem::path cwd;              // empty: inherit
     std::map<std::string, std::string> env; // set in the child (empty value: unset)
     bool stdin_tty = false;                 // stdin is a pseudo-terminal `input` is typed into
+    std::filesystem::path stdout_file = {}; // stdout goes to this file instead (out stays empty)
 };
 
 // Runs argv[0] (a path) with argv, capturing stdout and stderr.
@@ -48,6 +49,10 @@ private:
 // Writes a file, creating parent directories (test fixtures; not atomic on purpose).
 void write_fixture(const std::filesystem::path& path, const std::string& content);
 std::string slurp(const std::filesystem::path& path);
+
+// YAML for a WP frontmatter whose anchors and aliases stand for 9^10 nodes (a "billion
+// laughs" document, adversarial finding D01), without the --- delimiters.
+std::string yaml_alias_bomb();
 
 // A directory holding .kittify/, i.e. a minimal kitty project.
 void make_project(const std::filesystem::path& root);

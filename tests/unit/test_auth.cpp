@@ -139,3 +139,31 @@ TEST(TokenLifetime, CoercesAsPythonInt) {
     EXPECT_EQ(life(R"({"access_lifetime": [1]})"), 900);
     EXPECT_EQ(life(R"({"access_lifetime": null, "expires_in": "45"})"), 45);
 }
+
+// D10: a server lifetime was added unchecked (signed overflow, and a double like 1e300
+// cast to int64), writing expiries such as "-19742-12-19T…" that end the session. Python
+// overflows outside years 1-9999 too; kitty refuses the reply before anything is saved.
+TEST(TokenLifetime, AbsurdLifetimesAreAMalformedReply) {
+    using kitty::Json;
+    const kitty::UtcTime now{1775735141, 0};
+    EXPECT_EQ(kitty::expiry_after(now, 900), "2026-04-09T12:00:41+00:00");
+    EXPECT_EQ(kitty::expiry_after({0, 0}, 253402300799), "9999-12-31T23:59:59+00:00");
+    EXPECT_EQ(kitty::expiry_after({0, 0}, -62135596800), "0001-01-01T00:00:00+00:00");
+    const auto life = [](const char* json) {
+        return kitty::token_lifetime(Json::parse(json), "access_lifetime", "expires_in", 900);
+    };
+    for (const std::int64_t seconds :
+         {life(R"({"access_lifetime": 9223372036854775807})"),
+          life(R"({"access_lifetime": 18446744073709551615})"),
+          life(R"({"access_lifetime": 1e300})"), life(R"({"access_lifetime": -1e300})"),
+          life(R"({"access_lifetime": "99999999999999999999"})"),
+          life(R"({"access_lifetime": 300000000000})")}) {
+        try {
+            kitty::expiry_after(now, seconds);
+            ADD_FAILURE() << seconds << " s accepted";
+        } catch (const kitty::Error& e) {
+            EXPECT_EQ(e.exit(), kitty::Exit::temporary);
+            EXPECT_EQ(e.code(), "INVALID_RESPONSE");
+        }
+    }
+}

@@ -64,3 +64,51 @@ TEST(Clock, PythonLocalIsoformatFollowsTz) {
     ::unsetenv("TZ");
     ::tzset();
 }
+
+// §2.6: sscanf's %2u took "+1" and " 1" for digits, so "2026-+1-+1T+0:+0:+0Z" was a
+// timestamp and went into lanes.json. Every field is digits only and range-checked.
+TEST(Clock, TimestampFieldsAreDigitsOnly) {
+    UtcTime t;
+    for (const char* bad :
+         {"2026-+1-+1T+0:+0:+0Z", "2026- 1- 1T 0: 0: 0Z", "+026-04-09T07:43:40Z",
+          "2026-04-09T07:43:40.+5Z", "2026-04-09T07:43:40.1234567Z", "2026-04-09T24:00:00Z",
+          "2026-04-09T07:60:00Z", "2026-04-09T07:43:60Z", "2026-13-09T07:43:40Z",
+          "0000-01-01T00:00:00Z", "2026-04-09T07:43:40+24:00", "2026-04-09T07:43:40+01:-1",
+          "2026-04-09T07:43:40Z ", "2026-04-09T07:43:40", "2026-04-09", "20260409T074340Z", ""}) {
+        EXPECT_FALSE(kitty::parse_iso_timestamp(bad, t)) << bad;
+    }
+    ASSERT_TRUE(kitty::parse_iso_timestamp("2024-02-29T23:59:59.999999-12:30", t));
+    EXPECT_EQ(kitty::python_isoformat(t), "2024-03-01T12:29:59.999999+00:00");
+}
+
+// The same reader with Python's fromisoformat forms (credential expiries) is no laxer
+// about the digits.
+TEST(Clock, PythonFormsAreDigitsOnlyToo) {
+    UtcTime t;
+    ASSERT_TRUE(kitty::parse_iso_timestamp("20990101T000000", t, kitty::IsoForms::python));
+    EXPECT_EQ(t.seconds, 4070908800);
+    ASSERT_TRUE(kitty::parse_iso_timestamp("2099-01-01 05:30+0530", t, kitty::IsoForms::python));
+    EXPECT_EQ(t.seconds, 4070908800);
+    for (const char* bad : {"2099-+1-01", "2099-01-01T+0:00", "2099-01-01T00:00:00+5:30",
+                            "2099-01-01T00:00:00+05:", "2099-0101"}) {
+        EXPECT_FALSE(kitty::parse_iso_timestamp(bad, t, kitty::IsoForms::python)) << bad;
+    }
+}
+
+// D14: 9223372036854775807 was accepted and written as a year nobody can read. The bound
+// is the last second of year 9999.
+TEST(Clock, SourceDateEpochStopsAtYear9999) {
+    ::setenv("SOURCE_DATE_EPOCH", "253402300799", 1);
+    EXPECT_EQ(kitty::python_isoformat(kitty::now_utc()), "9999-12-31T23:59:59+00:00");
+    for (const char* bad : {"253402300800", "9223372036854775807"}) {
+        ::setenv("SOURCE_DATE_EPOCH", bad, 1);
+        try {
+            kitty::now_utc();
+            ADD_FAILURE() << "accepted SOURCE_DATE_EPOCH=" << bad;
+        } catch (const kitty::Error& e) {
+            EXPECT_EQ(e.exit(), kitty::Exit::usage);
+            EXPECT_EQ(e.code(), "BAD_SOURCE_DATE_EPOCH");
+        }
+    }
+    ::unsetenv("SOURCE_DATE_EPOCH");
+}

@@ -108,3 +108,88 @@ TEST(ParseJson, KeepsKeyOrderAndNumberKinds) {
     const Json j = kitty::parse_json(R"({"z": 1, "a": 0.0, "m": 79})", "x");
     EXPECT_EQ(dump_python(j), R"({"z": 1, "a": 0.0, "m": 79})");
 }
+
+namespace {
+
+// The Error parse_json throws for `text`, or a failure when it throws none.
+kitty::Error parse_error(const std::string& text) {
+    try {
+        kitty::parse_json(text, "doc.json");
+    } catch (const kitty::Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "accepted: " << text.substr(0, 80);
+    return kitty::Error(kitty::Exit::ok, "", "");
+}
+
+} // namespace
+
+// D02: nlohmann parses any depth, but its dump (and dump_python) recurse; a 100,000-deep
+// value was a stack overflow. Parsing stops at kMaxJsonDepth.
+TEST(ParseJson, NestingDeeperThanTheLimitIsInvalidJson) {
+    const int limit = kitty::kMaxJsonDepth;
+    const auto nested = [](int depth) {
+        return "{\"a\": 1,\n\"x\": " + std::string(static_cast<std::size_t>(depth - 1), '[') +
+               std::string(static_cast<std::size_t>(depth - 1), ']') + "}";
+    };
+    EXPECT_EQ(kitty::parse_json(nested(limit), "doc.json")["a"], 1);
+    const kitty::Error e = parse_error(nested(limit + 1));
+    EXPECT_EQ(e.exit(), kitty::Exit::input);
+    EXPECT_EQ(e.code(), "INVALID_JSON");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_NE(std::string(e.what()).find("nested deeper than 512"), std::string::npos) << e.what();
+    EXPECT_EQ(parse_error(std::string(100000, '[') + std::string(100000, ']')).code(),
+              "INVALID_JSON");
+    // Brackets inside strings are text, not nesting.
+    const Json text = kitty::parse_json("[\"" + std::string(1000, '[') + "\\\"\"]", "doc.json");
+    EXPECT_EQ(text[0].get<std::string>().size(), 1001u);
+}
+
+// D03: a number out of double's range was nlohmann's out_of_range, exit 70.
+TEST(ParseJson, NumbersOutOfRangeAreInvalidJsonWithTheirLine) {
+    for (const std::string& number :
+         {std::string("1e400"), std::string("-1e999999"), std::string(10000, '7')}) {
+        const kitty::Error e = parse_error("{\n\"mission_slug\": \"s\",\n\"x\": " + number + "}");
+        EXPECT_EQ(e.exit(), kitty::Exit::input) << number.substr(0, 10);
+        EXPECT_EQ(e.code(), "INVALID_JSON");
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(kitty::parse_json("[1e308, 18446744073709551615]", "doc.json").size(), 2u);
+}
+
+// D04: wrong types are exit 3 naming the value, never nlohmann's type_error.
+TEST(JsonInput, WrongTypesNameTheValue) {
+    const kitty::JsonInput in("in.json", "BAD_INPUT", "fix it");
+    const Json doc = kitty::parse_json(
+        R"({"s": "x", "b": true, "i": 7, "big": 3000000000, "l": ["a", 1], "n": null})", "in.json");
+    EXPECT_EQ(in.text(doc["s"], "s"), "x");
+    EXPECT_TRUE(in.boolean(doc["b"], "b"));
+    EXPECT_EQ(in.integer(doc["i"], "i"), 7);
+    EXPECT_EQ(kitty::JsonInput::member(doc, "n"), nullptr);
+    EXPECT_EQ(kitty::JsonInput::member(doc, "absent"), nullptr);
+    EXPECT_EQ(kitty::JsonInput::member(Json::array(), "s"), nullptr);
+    const auto message = [&](const auto& read) {
+        try {
+            read();
+        } catch (const kitty::Error& e) {
+            EXPECT_EQ(e.exit(), kitty::Exit::input);
+            EXPECT_EQ(e.code(), "BAD_INPUT");
+            EXPECT_EQ(e.path(), "in.json");
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(message([&] { in.boolean(doc["s"], "wp_files[0].readable"); }),
+              "in.json: wp_files[0].readable must be true or false");
+    EXPECT_EQ(message([&] { in.text(doc["i"], "path"); }), "in.json: path must be a string");
+    EXPECT_EQ(message([&] { in.integer(doc["big"], "version"); }),
+              "in.json: version must be an integer");
+    EXPECT_EQ(message([&] { in.strings(doc["l"], "files"); }),
+              "in.json: files must be a list of strings");
+    EXPECT_EQ(message([&] { in.object(doc["l"], "the manifest"); }),
+              "in.json: the manifest must be an object");
+    EXPECT_EQ(message([&] { in.array(doc["n"], "files"); }), "in.json: files must be a list");
+    EXPECT_EQ(message([&] { in.required(doc, "version", "lanes.json"); }),
+              "in.json: lanes.json has no \"version\"");
+}

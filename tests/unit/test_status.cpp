@@ -145,3 +145,44 @@ TEST(StatusLog, ReadErrorsNameTheLine) {
         "false, \"execution_mode\": \"worktree\", \"feature_slug\": \"old\"}\n");
     EXPECT_EQ(kitty::read_status_events(dir / "status.events.jsonl").at(0).mission_slug, "old");
 }
+
+// §2.3 and D02: the line scanner took any run of "+-.eE0-9" for a number, so "force": 1-2
+// was read as true while "evidence": 1-2 reached nlohmann's parse_error (exit 70); a deeply
+// nested evidence value crashed the recursive dump. All are INVALID_EVENT_LOG, exit 3,
+// naming the line.
+TEST(StatusLog, MalformedNumbersAndDeepValuesNameTheLine) {
+    kitty::test::TempDir dir;
+    const std::string good = event("e1", "WP01", "planned", "planned", "t").line();
+    std::string line = good;
+    line.pop_back();
+    const auto with = [&](const std::string& key, const std::string& value) {
+        std::string text = line;
+        const std::string needle = "\"" + key + "\": ";
+        const auto at = text.find(needle) + needle.size();
+        const auto end = text.find_first_of(",}", at);
+        return text.replace(at, end - at, value);
+    };
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"force", "1-2"},
+             {"evidence", "1-2"},
+             {"force", "1e400"},
+             {"evidence", std::string(10000, '9')},
+             {"evidence", std::string(100000, '[') + std::string(100000, ']')}}) {
+        kitty::test::write_fixture(dir / "status.events.jsonl", good + with(key, value) + "\n");
+        try {
+            kitty::read_status_events(dir / "status.events.jsonl");
+            ADD_FAILURE() << key << ": " << value.substr(0, 10) << " accepted";
+        } catch (const kitty::Error& e) {
+            EXPECT_EQ(e.exit(), kitty::Exit::input);
+            EXPECT_EQ(e.code(), "INVALID_EVENT_LOG");
+            EXPECT_EQ(e.line(), 2);
+        }
+    }
+    kitty::test::write_fixture(dir / "status.events.jsonl",
+                               with("evidence", "{\"tests\": [1, 2.5]}") + "\n" +
+                                   with("force", "1") + "\n");
+    const auto events = kitty::read_status_events(dir / "status.events.jsonl");
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(kitty::dump_python(events[0].evidence), "{\"tests\": [1, 2.5]}");
+    EXPECT_TRUE(events[1].force);
+}

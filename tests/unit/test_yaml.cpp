@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kitty/yaml.hpp"
+#include "process.hpp"
 
 using kitty::YamlNode;
 using Kind = YamlNode::Kind;
@@ -113,4 +114,26 @@ TEST(Yaml, LatinOneEscapesAreUtf8) {
     ASSERT_EQ(doc.entries.size(), 2u);
     EXPECT_EQ(doc.entries[0].second.text, "a\u0085 b\u00a0c\u00e9");
     EXPECT_EQ(doc.entries[1].first, "k\u00e9");
+}
+
+// D01: the tree copies an aliased node at every alias; without a budget this document
+// grew to 24 GB. It is an error naming the budget, and an ordinary use of anchors is not.
+TEST(YamlReader, AliasExpansionIsBounded) {
+    try {
+        kitty::parse_yaml(kitty::test::yaml_alias_bomb());
+        FAIL() << "the alias bomb was expanded";
+    } catch (const kitty::YamlError& e) {
+        EXPECT_NE(e.message.find("aliases expand to more than"), std::string::npos) << e.message;
+    }
+    // A big scalar repeated by aliases counts by its length too.
+    std::string repeated = "a: &a " + std::string(100000, 'x') + "\nb: [";
+    for (int i = 0; i < 50; ++i) {
+        repeated += "*a, ";
+    }
+    EXPECT_THROW(kitty::parse_yaml(repeated + "*a]\n"), kitty::YamlError);
+
+    const kitty::YamlNode doc =
+        kitty::parse_yaml("base: &base [src/a/**, src/b/**]\nowned_files: *base\nalso: *base\n");
+    ASSERT_EQ(doc.entries.size(), 3u);
+    EXPECT_EQ(doc.entries[2].second.items.size(), 2u);
 }

@@ -21,12 +21,12 @@ int main(int argc, char** argv) {
     app.add_option("--lock-timeout", lock_seconds,
                    "Seconds to wait for the credentials lock before giving up with exit 75")
         ->default_str("10")
-        ->check(CLI::Range(0.0, 3600.0));
+        ->check(kitty::finite_range(0.0, 3600.0));
     double http_seconds = 8;
     app.add_option("--timeout", http_seconds,
                    "Seconds the whole HTTP exchange may take (kept below the lock timeout)")
         ->default_str("8")
-        ->check(CLI::Range(0.1, 60.0));
+        ->check(kitty::finite_range(0.1, 60.0));
     bool force = false;
     std::function<kitty::Outcome()> action = [&] {
         return kitty::auth_refresh_command(options, force);

@@ -284,7 +284,15 @@ complete -c spec-kitty -l json -d 'Print one JSON document'
 
 int main(int argc, char** argv) {
     try {
-        return dispatch(Args(argv + 1, argv + argc));
+        // Only the dispatcher's own output gets here; a tool it runs replaces the process.
+        const int code = dispatch(Args(argv + 1, argv + argc));
+        std::cout.flush();
+        if (!std::cout) {
+            std::cerr << "spec-kitty: error: cannot write the output to stdout: "
+                      << std::strerror(errno) << "\n";
+            return static_cast<int>(kitty::Exit::output);
+        }
+        return code;
     } catch (const std::exception& e) {
         std::cerr << "spec-kitty: internal error (a bug in kitty): " << e.what() << "\n";
         return static_cast<int>(kitty::Exit::internal);

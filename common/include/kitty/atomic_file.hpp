@@ -18,6 +18,25 @@ namespace kitty {
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode = std::nullopt);
 
+// write_file_atomic in two steps, for a caller that must know the new content is on disk
+// before it does something else: the constructor writes and fsyncs the temporary file
+// (so a full disk fails here), replace() renames it over the target and syncs the
+// directory. Destroyed before replace(), it removes the temporary file.
+class PendingFile {
+public:
+    PendingFile(std::filesystem::path target, std::string_view bytes,
+                std::optional<mode_t> mode = std::nullopt);
+    PendingFile(const PendingFile&) = delete;
+    PendingFile& operator=(const PendingFile&) = delete;
+    ~PendingFile();
+
+    void replace();
+
+private:
+    std::filesystem::path target_;
+    std::string temp_; // empty once renamed
+};
+
 // Several files written as one change. stage() writes each new content to a temporary file
 // beside its target, creating missing directories; commit() makes them durable with one
 // syncfs, renames each over its target and syncs each directory. Until commit, any failure

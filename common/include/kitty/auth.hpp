@@ -32,7 +32,9 @@ inline constexpr std::chrono::milliseconds kCredentialLockTimeout{10'000};
 // "+00:00"; naive means UTC), or nullopt.
 std::optional<UtcTime> parse_expiry(std::string_view text);
 
-// now + seconds, as isoformat() of an aware UTC datetime.
+// now + seconds, as isoformat() of an aware UTC datetime. A lifetime that ends outside
+// the years 1-9999 (where Python's datetime overflows) is Error(Exit::temporary,
+// "INVALID_RESPONSE"), so the credentials are left as they were.
 std::string expiry_after(UtcTime now, std::int64_t seconds);
 
 // _coerce_lifetime: Python int(value) of a JSON value, else `fallback`; falsy values (absent,

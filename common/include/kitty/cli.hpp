@@ -20,6 +20,10 @@ enum class ColorMode { auto_, always, never };
 // All of standard input, for a tool whose input document is "-".
 std::string read_stdin();
 
+// CLI::Range(min, max) for a number that must also be finite: nan compares false with
+// everything, so CLI::Range lets it (and any later overflow of a conversion) through.
+CLI::Validator finite_range(double min, double max);
+
 class Tool {
 public:
     Tool(std::string name, std::string description);
@@ -31,10 +35,13 @@ public:
     // Parses argv, runs `action` (usually chosen by a subcommand callback), prints its
     // Outcome, and returns the process exit code. Usage errors give exit 2, an Error its
     // own code, and any other exception exit 70 with "internal error" — never a crash.
+    // Output that cannot be written to stdout is exit 74 whatever the command's code.
     int run(int argc, char** argv, const std::function<Outcome()>& action);
 
 private:
     int fail(const Error& error) const;
+    // `code`, or Exit::output when stdout could not be written (reported on stderr).
+    int checked_stdout(int code) const;
     void print_finding(const Finding& finding) const;
 
     std::string name_;

@@ -16,6 +16,7 @@ enum class Exit : int {
     conflict = 4,
     auth = 5,
     internal = 70,
+    output = 74, // sysexits EX_IOERR: stdout could not be written
     temporary = 75,
 };
 

@@ -101,8 +101,11 @@ struct StatusRequest {
 Outcome status_report_command(const StatusRequest& request);
 
 // A `planned` event for every WP file without one, then status.json; under the status lock.
-// Returns the WPs it seeded.
-std::vector<std::string> bootstrap_status(const Mission& mission, const std::string& actor);
+struct Bootstrapped {
+    std::vector<std::string> wp_ids; // the WPs seeded
+    std::vector<Finding> findings;   // status.json not updated after the events were written
+};
+Bootstrapped bootstrap_status(const Mission& mission, const std::string& actor);
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor);
 
 struct MoveRequest {
