@@ -260,6 +260,14 @@ public:
         error = colon != std::string::npos     ? what.substr(colon + 2)
                 : bracket != std::string::npos ? what.substr(bracket + 2)
                                                : what;
+        // The message quotes the token, which can be a 10,000-digit number.
+        if (error.size() > 200) {
+            std::size_t cut = 200;
+            while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0) == 0x80) {
+                --cut; // not inside a UTF-8 sequence
+            }
+            error = error.substr(0, cut) + "…";
+        }
         return false;
     }
 

@@ -278,8 +278,10 @@ std::optional<Fields> object_fields(const Json& j) {
         } else if (value.is_boolean()) {
             v = {FieldValue::Kind::boolean, "", value.get<bool>()};
         } else if (!value.is_null()) {
+            // Nested objects with their keys sorted (nlohmann::json's std::map), as the line
+            // writer's sort_keys writes them, so an event reads back the same.
             v = {value.is_number() ? FieldValue::Kind::number : FieldValue::Kind::json,
-                 dump_python(value), false, value};
+                 dump_python(value), false, Json(nlohmann::json(value))};
         }
         fields.items.emplace_back(key, std::move(v));
     }

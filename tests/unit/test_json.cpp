@@ -154,6 +154,7 @@ TEST(ParseJson, NumbersOutOfRangeAreInvalidJsonWithTheirLine) {
         EXPECT_EQ(e.code(), "INVALID_JSON");
         EXPECT_EQ(e.line(), 3);
         EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+        EXPECT_LT(std::string(e.what()).size(), 300u) << "the message quotes a cut token";
     }
     EXPECT_EQ(kitty::parse_json("[1e308, 18446744073709551615]", "doc.json").size(), 2u);
 }
