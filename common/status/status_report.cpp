@@ -15,6 +15,7 @@
 #include "kitty/lanes.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -87,10 +88,10 @@ std::string frontmatter_text(std::string text) {
 }
 
 std::optional<std::string> scalar(const std::string& front, const std::string& key) {
-    static std::map<std::string, std::unique_ptr<RE2>> cache; // one compile per key
+    static std::map<std::string, std::unique_ptr<Regex>> cache; // one compile per key
     auto& slot = cache[key];
     if (!slot) {
-        slot = std::make_unique<RE2>(
+        slot = std::make_unique<Regex>(
             python_regex("(?m)^(" + key + R"(:\s*)(".*?"|'.*?'|[^#\n]*)(.*)$)"));
     }
     const RE2& re = *slot;

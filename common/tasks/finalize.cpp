@@ -14,6 +14,7 @@
 #include "kitty/lanes.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/status.hpp"
 #include "kitty/tasks_md.hpp"
 #include "kitty/text.hpp"
@@ -47,8 +48,8 @@ bool has_key_line(const std::string& raw, const char* key) {
     const std::size_t second = raw.find("---", 3);
     const std::string part =
         raw.substr(3, second == std::string::npos ? std::string::npos : second - 3);
-    static const RE2 dependencies(python_regex(R"((?m)^\s*dependencies\s*:)"));
-    static const RE2 requirement_refs(python_regex(R"((?m)^\s*requirement_refs\s*:)"));
+    static const Regex dependencies(python_regex(R"((?m)^\s*dependencies\s*:)"));
+    static const Regex requirement_refs(python_regex(R"((?m)^\s*requirement_refs\s*:)"));
     return RE2::PartialMatch(part, std::string_view(key) == "dependencies" ? dependencies
                                                                            : requirement_refs);
 }
@@ -78,15 +79,15 @@ Outcome failure(const std::string& code, const std::string& message, const std::
 } // namespace
 
 std::string infer_execution_mode(const std::string& text) {
-    static const RE2 planning(
+    static const Regex planning(
         R"(\bkitty-specs/|\bspec\.md\b|\bplan\.md\b|\btasks\.md\b|\bdata-model\.md\b|\bquickstart\.md\b)");
-    static const RE2 code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
+    static const Regex code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
     return RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code) ? "planning_artifact"
                                                                                : "code_change";
 }
 
 InferredOwnership infer_ownership(const std::string& text, const std::string& slug) {
-    static const RE2 path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
+    static const Regex path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
     InferredOwnership o;
     o.execution_mode = infer_execution_mode(text);
     const bool is_planning = o.execution_mode == "planning_artifact";

@@ -7,48 +7,40 @@
 #include <re2/re2.h>
 
 #include "kitty/dependency_graph.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
 
 namespace {
 
-RE2::Options quiet_options() {
-    RE2::Options options;
-    options.set_log_errors(false);
-    return options;
-}
-
 // The compiled patterns, built once.
 struct Patterns {
     // _WP_SECTION_HEADER without its trailing (?:\b|:), which is checked by hand
     // (Python's \b is Unicode-aware; the ':' alternative can never be reached).
-    RE2 header{python_regex(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))"),
-               quiet_options()};
-    RE2 any_h2{"(?m)^## ", quiet_options()};
-    RE2 depends_on{python_regex(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))"),
-                   quiet_options()};
-    RE2 deps_colon{python_regex(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))"), quiet_options()};
-    RE2 deps_heading{python_regex(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)"),
-                     quiet_options()};
-    RE2 bullet_wp{python_regex(R"(^\s*[-*]\s*(WP\d{2}))"), quiet_options()};
-    RE2 wp_id{python_regex(R"(WP\d{2})"), quiet_options()};
-    RE2 word_char{R"([\p{L}\p{N}_])", quiet_options()};
+    Regex header{python_regex(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))")};
+    Regex any_h2{"(?m)^## "};
+    Regex depends_on{python_regex(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))")};
+    Regex deps_colon{python_regex(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))")};
+    Regex deps_heading{python_regex(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)")};
+    Regex bullet_wp{python_regex(R"(^\s*[-*]\s*(WP\d{2}))")};
+    Regex wp_id{python_regex(R"(WP\d{2})")};
+    Regex word_char{R"([\p{L}\p{N}_])"};
 
     // mission.py's requirement-refs parse runs on RE2 itself: ASCII classes.
-    RE2 refs_header{R"((?m)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2})(?:\b|:))", quiet_options()};
-    RE2 refs_line{R"((?i)\*?\*?Requirements?\s*(?:Refs)?\*?\*?\s*:\s*(.+))", quiet_options()};
-    RE2 requirement_id{R"((?i)\b((?:FR|NFR|C)-\d+)\b)", quiet_options()};
+    Regex refs_header{R"((?m)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2})(?:\b|:))"};
+    Regex refs_line{R"((?i)\*?\*?Requirements?\s*(?:Refs)?\*?\*?\s*:\s*(.+))"};
+    Regex requirement_id{R"((?i)\b((?:FR|NFR|C)-\d+)\b)"};
 
     // kitty's own: subtask rows and the phrasings 3.1.1 ignores.
-    RE2 subtask{R"(^\s*[-*]\s*\[([ xX])\]\s*(T\d+)\b\s*(\[P\])?\s*(.*?)\s*$)", quiet_options()};
-    RE2 depends_punct{R"((?i)\**\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))", quiet_options()};
-    RE2 any_case_id{R"((?i)\b(wp\d{2})\b)", quiet_options()};
-    RE2 conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))", quiet_options()};
-    RE2 header_like{R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)",
-                    quiet_options()};
-    RE2 mentions_depend{"(?i)depend", quiet_options()};
-    RE2 prompt_link{R"((?i)prompt|tasks/WP\d{2})", quiet_options()};
+    Regex subtask{R"(^\s*[-*]\s*\[([ xX])\]\s*(T\d+)\b\s*(\[P\])?\s*(.*?)\s*$)"};
+    Regex depends_punct{R"((?i)\**\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))"};
+    Regex any_case_id{R"((?i)\b(wp\d{2})\b)"};
+    Regex conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))"};
+    Regex header_like{
+        R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)"};
+    Regex mentions_depend{"(?i)depend"};
+    Regex prompt_link{R"((?i)prompt|tasks/WP\d{2})"};
 };
 
 const Patterns& patterns() {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "kitty/dependency_graph.hpp"
+#include "kitty/finalize.hpp"
 #include "kitty/json.hpp"
 #include "kitty/tasks_md.hpp"
 
@@ -201,4 +202,20 @@ TEST(TasksAnalysis, Findings) {
     EXPECT_EQ(cycle.findings[0].severity, "error");
     EXPECT_EQ(cycle.findings[0].line, 2);
     EXPECT_NE(cycle.findings[0].message.find("WP01 → WP02 → WP03 → WP01"), std::string::npos);
+}
+
+// infer_ownership of 3.1.1 (spec/parse-tasks.md §3.5) finds the paths in a WP's text:
+// sorted, directories as dir/**, a path under a kept directory dropped, and the surface the
+// common leading segments. (The path pattern once failed to compile, so every WP fell back
+// to src/**: mission v311-057.)
+TEST(InferOwnership, ExtractsPathsFromTheText) {
+    const auto o = kitty::infer_ownership(
+        "---\ntitle: x\n---\nEdit `src/specify_cli/cli/commands/init.py` and the files in "
+        "src/specify_cli/upgrade/migrations/ (src/specify_cli/upgrade/migrations/m_1.py).\n",
+        "057-x");
+    EXPECT_EQ(o.execution_mode, "code_change");
+    EXPECT_EQ(o.owned_files, (std::vector<std::string>{"src/specify_cli/cli/commands/init.py",
+                                                       "src/specify_cli/upgrade/migrations/**"}));
+    EXPECT_EQ(o.authoritative_surface, "src/specify_cli/");
+    EXPECT_FALSE(o.warning);
 }
