@@ -25,6 +25,11 @@ Json error_document(const Error& error) {
     if (error.line() > 0) {
         doc["line"] = error.line();
     }
+    if (error.details() != nullptr) {
+        for (const auto& [key, value] : error.details()->items()) {
+            doc[key] = value;
+        }
+    }
     return doc;
 }
 
@@ -89,6 +94,9 @@ int Tool::fail(const Error& error) const {
         label = "\033[31merror\033[0m";
     }
     std::cerr << name_ << ": " << label << ": " << error.what() << "\n";
+    for (const std::string& note : error.notes()) {
+        std::cerr << name_ << ":   " << note << "\n";
+    }
     if (!error.hint().empty()) {
         std::cerr << name_ << ": hint: " << error.hint() << "\n";
     }

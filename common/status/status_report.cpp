@@ -311,15 +311,17 @@ Outcome status_report_command(const StatusRequest& request) {
     return out;
 }
 
-Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
-    const Mission m = open_mission(request);
-    const FileLock lock = status_lock(m);
+namespace {
+
+// Appends a `planned` event for each of `wp_ids` without a status yet; the caller holds the
+// status lock.
+std::vector<std::string> append_planned(const Mission& m, const std::vector<std::string>& wp_ids,
+                                        const std::string& actor) {
     const StatusSnapshot before = reduce_status(read_status_events(events_path(m)));
     std::vector<std::string> added;
-    for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
-        const auto id = wp_id_from_filename(file.filename().string());
-        if (!id || before.work_packages.count(*id) ||
-            std::find(added.begin(), added.end(), *id) != added.end()) {
+    for (const std::string& id : wp_ids) {
+        if (before.work_packages.count(id) ||
+            std::find(added.begin(), added.end(), id) != added.end()) {
             continue;
         }
         StatusEvent e;
@@ -331,15 +333,42 @@ Outcome status_bootstrap_command(const StatusRequest& request, const std::string
         e.to_lane = "planned";
         e.mission_slug = m.slug;
         e.reason = "canonical bootstrap";
-        e.wp_id = *id;
+        e.wp_id = id;
         append_status_event(events_path(m), e);
-        added.push_back(*id);
+        added.push_back(id);
     }
+    return added;
+}
+
+} // namespace
+
+Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
+    const Mission m = open_mission(request);
+    const FileLock lock = status_lock(m);
+    std::vector<std::string> ids;
+    for (const fs::path& file : list_wp_files(m.dir / "tasks")) {
+        if (const auto id = wp_id_from_filename(file.filename().string())) {
+            ids.push_back(*id);
+        }
+    }
+    const std::vector<std::string> added = append_planned(m, ids, actor);
     materialize(m);
     std::string text = added.empty() ? "Every work package already has a status event.\n"
                                      : "Bootstrapped " + std::to_string(added.size()) +
                                            " work packages as planned.\n";
     return Outcome::success({{"mission_slug", m.slug}, {"bootstrapped", added}}, text);
+}
+
+std::vector<std::string> seed_planned(const StatusRequest& request,
+                                      const std::vector<std::string>& wp_ids,
+                                      const std::string& actor) {
+    const Mission m = open_mission(request);
+    const FileLock lock = status_lock(m);
+    std::vector<std::string> added = append_planned(m, wp_ids, actor);
+    if (!added.empty()) {
+        materialize(m);
+    }
+    return added;
 }
 
 Outcome status_move_command(const MoveRequest& request) {

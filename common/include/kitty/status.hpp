@@ -102,6 +102,13 @@ Outcome status_report_command(const StatusRequest& request);
 // A `planned` event for every WP file without one, then status.json; under the status lock.
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor);
 
+// finalize-tasks' bootstrap (3.1.1's bootstrap_canonical_state): a `planned` event for each
+// of `wp_ids` that has none, then status.json, under the status lock; nothing is written
+// when every one already has an event. Returns the WPs seeded.
+std::vector<std::string> seed_planned(const StatusRequest& request,
+                                      const std::vector<std::string>& wp_ids,
+                                      const std::string& actor);
+
 struct MoveRequest {
     StatusRequest mission;
     std::string wp_id;
