@@ -1,5 +1,6 @@
 // The tasks.md parser and the WP frontmatter reader: the whole corpus in one process
-// (budget: under 100 ms), synthetic 30- and 2,000-WP files (linear scaling, ns/byte).
+// (budget: under 100 ms), synthetic 30- and 2,000-WP files (linear scaling, ns/byte), and
+// a 1 MB tasks.md on one line (D13: line length must cost linear time too).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -88,6 +89,25 @@ void BM_SyntheticAnalysis(benchmark::State& state) {
         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_SyntheticAnalysis)->Arg(30)->Arg(2000)->Unit(benchmark::kMicrosecond);
+
+// One WP whose section is a single 1 MB line of "Depends on WPnn é " (98 distinct ids, so
+// 98 column lookups far into the line, and a dependency phrase every 19 bytes).
+void BM_LongSingleLine(benchmark::State& state) {
+    std::string text = "## WP01 a\n";
+    for (int i = 0; text.size() < (1U << 20); ++i) {
+        const int n = 2 + i % 98;
+        text += "Depends on WP" + std::string(n < 10 ? "0" : "") + std::to_string(n) + " \u00e9 ";
+    }
+    text += "\n";
+    for (int n = 2; n < 100; ++n) {
+        text += "## WP" + std::string(n < 10 ? "0" : "") + std::to_string(n) + "\n";
+    }
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(kitty::analyse_tasks_md(text, "t"));
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_LongSingleLine)->Unit(benchmark::kMillisecond);
 
 void BM_CorpusFrontmatterRead(benchmark::State& state) {
     const std::vector<std::string> texts = corpus_files("WP");

@@ -111,6 +111,9 @@ int Tool::fail(const Error& error) const {
         label = "\033[31merror\033[0m";
     }
     std::cerr << name_ << ": " << label << ": " << error.what() << "\n";
+    for (const std::string& note : error.notes()) {
+        std::cerr << name_ << ":   " << note << "\n";
+    }
     if (!error.hint().empty()) {
         std::cerr << name_ << ": hint: " << error.hint() << "\n";
     }

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
 namespace kitty {
 
 Error::Error(Exit exit, std::string code, const std::string& message, std::string hint)
@@ -10,6 +12,12 @@ Error::Error(Exit exit, std::string code, const std::string& message, std::strin
 Error& Error::at(std::filesystem::path path, int line) {
     path_ = std::move(path);
     line_ = line;
+    return *this;
+}
+
+Error& Error::with(const nlohmann::ordered_json& details, std::vector<std::string> notes) {
+    details_ = std::make_shared<const nlohmann::ordered_json>(details);
+    notes_ = std::move(notes);
     return *this;
 }
 

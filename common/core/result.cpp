@@ -17,6 +17,11 @@ Json error_document(const Error& error) {
     if (error.line() > 0) {
         doc["line"] = error.line();
     }
+    if (error.details() != nullptr) {
+        for (const auto& [key, value] : error.details()->items()) {
+            doc[key] = value;
+        }
+    }
     return doc;
 }
 

@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include "kitty/error.hpp"
+#include "kitty/regex.hpp"
 
 namespace kitty {
 
@@ -213,7 +214,7 @@ bool is_py_printable(char32_t c, std::string_view encoded) {
     if (c < 0x80) {
         return c >= 0x20 && c < 0x7F;
     }
-    static const RE2 printable(R"([\p{L}\p{M}\p{N}\p{P}\p{S}])");
+    static const Regex printable(R"([\p{L}\p{M}\p{N}\p{P}\p{S}])");
     return RE2::FullMatch(re2::StringPiece(encoded.data(), encoded.size()), printable);
 }
 
@@ -264,31 +265,63 @@ std::string python_list_repr(const std::vector<std::string>& items) {
 
 namespace {
 
-// \s = exactly the code points Python's str.isspace() accepts.
-constexpr std::string_view kPySpace = "[\\t\\n\\x0B\\f\\r\\x1C-\\x1F \\x{85}\\x{A0}\\x{1680}"
+// \s = exactly the code points Python's str.isspace() accepts, as the members of a class.
+constexpr std::string_view kPySpace = "\\t\\n\\x0B\\f\\r\\x1C-\\x1F \\x{85}\\x{A0}\\x{1680}"
                                       "\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}"
-                                      "\\x{205F}\\x{3000}]";
+                                      "\\x{205F}\\x{3000}";
+
+// A bad pattern is reported by the Error Regex throws, not by RE2's own log line.
+RE2::Options quiet(RE2::Options options) {
+    options.set_log_errors(false);
+    return options;
+}
 
 } // namespace
 
 std::string python_regex(std::string_view pattern) {
     std::string out;
+    bool in_class = false;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == '\\' && i + 1 < pattern.size()) {
-            const char next = pattern[i + 1];
+        const char c = pattern[i];
+        if (c == '\\' && i + 1 < pattern.size()) {
+            const char next = pattern[++i];
             if (next == 's') {
-                out += kPySpace;
+                // Inside [...] the members go in as they are: RE2 has no nested classes.
+                out += in_class ? std::string(kPySpace) : "[" + std::string(kPySpace) + "]";
             } else if (next == 'd') {
                 out += "\\p{Nd}";
             } else {
-                out += pattern.substr(i, 2);
+                out += c;
+                out += next;
             }
-            ++i;
             continue;
         }
-        out += pattern[i];
+        out += c;
+        if (!in_class && c == '[') {
+            in_class = true;
+            // A ']' right after '[' or '[^' is a member, in Python as in RE2.
+            if (i + 1 < pattern.size() && pattern[i + 1] == '^') {
+                out += pattern[++i];
+            }
+            if (i + 1 < pattern.size() && pattern[i + 1] == ']') {
+                out += pattern[++i];
+            }
+        } else if (in_class && c == ']') {
+            in_class = false;
+        }
     }
     return out;
+}
+
+Regex::Regex(const std::string& pattern) : Regex(pattern, RE2::Options()) {}
+
+Regex::Regex(const std::string& pattern, RE2::Options options) : RE2(pattern, quiet(options)) {
+    if (!ok()) {
+        throw Error(Exit::internal, "BAD_PATTERN",
+                    "internal error (a bug in kitty): the regular expression " +
+                        python_repr(pattern) + " does not compile: " + error(),
+                    "please report it with the command that triggered it");
+    }
 }
 
 std::vector<std::string_view> python_splitlines(std::string_view text) {

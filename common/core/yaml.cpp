@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -15,19 +16,19 @@ namespace {
 // ruamel's VersionedResolver for YAML 1.2, one pattern per implicit tag. A pattern is
 // tried only when the scalar's first character is one the tag lists, as ruamel does.
 struct Resolver {
-    RE2 boolean{"^(?:true|True|TRUE|false|False|FALSE)$"};
-    RE2 floating{"^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-                 "|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-                 "|[-+]?\\.[0-9_]+(?:[eE][-+][0-9]+)?"
-                 "|[-+]?\\.(?:inf|Inf|INF)"
-                 "|\\.(?:nan|NaN|NAN))$"};
-    RE2 integer{"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"};
-    RE2 null{"^(?:~|null|Null|NULL|)$"};
-    RE2 timestamp{"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-                  "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-                  "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
-                  ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
-                  "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"};
+    Regex boolean{"^(?:true|True|TRUE|false|False|FALSE)$"};
+    Regex floating{"^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                   "|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                   "|[-+]?\\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                   "|[-+]?\\.(?:inf|Inf|INF)"
+                   "|\\.(?:nan|NaN|NAN))$"};
+    Regex integer{"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"};
+    Regex null{"^(?:~|null|Null|NULL|)$"};
+    Regex timestamp{"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+                    "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+                    "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
+                    ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
+                    "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"};
 };
 
 const Resolver& resolver() {

@@ -230,6 +230,14 @@ std::optional<ExecutionMode> parse_execution_mode(std::string_view text) {
     return std::nullopt;
 }
 
+Error invalid_execution_mode(const std::string& wp, const std::string& value) {
+    return Error(Exit::input, "INVALID_EXECUTION_MODE",
+                 wp + ": execution_mode " + python_repr(value) +
+                     " is neither 'code_change' nor 'planning_artifact'",
+                 "use code_change for a WP that changes code, planning_artifact for one that "
+                 "only writes planning documents");
+}
+
 bool globs_overlap(std::string_view a, std::string_view b) {
     if (a == b) {
         return true;
@@ -495,19 +503,27 @@ Json lanes_json(const LanesManifest& m) {
                 {"computed_from", m.computed_from},
                 {"planning_artifact_wps", m.planning_artifact_wps()}};
     if (!m.events.empty()) {
-        Json events = Json::array();
-        Json by_rule = Json::object();
-        for (const CollapseEvent& e : m.events) {
-            events.push_back(
-                {{"wp_a", e.wp_a}, {"wp_b", e.wp_b}, {"rule", e.rule}, {"evidence", e.evidence}});
-            by_rule[e.rule] = by_rule.value(e.rule, 0) + 1;
-        }
-        doc["collapse_report"] = {{"events", events},
-                                  {"total_merges", m.events.size()},
-                                  {"independent_wps_collapsed", m.independent_wps_collapsed},
-                                  {"by_rule", by_rule}};
+        doc["collapse_report"] = collapse_report_json(m);
     }
     return doc;
+}
+
+Json collapse_report_json(const LanesManifest& m) {
+    if (std::all_of(m.lanes.begin(), m.lanes.end(),
+                    [](const Lane& l) { return l.is_planning(); })) {
+        return nullptr;
+    }
+    Json events = Json::array();
+    Json by_rule = Json::object();
+    for (const CollapseEvent& e : m.events) {
+        events.push_back(
+            {{"wp_a", e.wp_a}, {"wp_b", e.wp_b}, {"rule", e.rule}, {"evidence", e.evidence}});
+        by_rule[e.rule] = by_rule.value(e.rule, 0) + 1;
+    }
+    return {{"events", events},
+            {"total_merges", m.events.size()},
+            {"independent_wps_collapsed", m.independent_wps_collapsed},
+            {"by_rule", by_rule}};
 }
 
 std::string serialize_lanes(const LanesManifest& manifest) {

@@ -27,14 +27,6 @@ struct WpRecord {
     std::optional<std::string> body;
 };
 
-Error invalid_execution_mode(const std::string& wp, const std::string& value) {
-    return Error(Exit::input, "INVALID_EXECUTION_MODE",
-                 wp + ": execution_mode " + python_repr(value) +
-                     " is neither 'code_change' nor 'planning_artifact'",
-                 "use code_change for a WP that changes code, planning_artifact for one that "
-                 "only writes planning documents");
-}
-
 std::string mission_name(const fs::path& dir) {
     const fs::path normal = fs::absolute(dir).lexically_normal();
     return (normal.has_filename() ? normal : normal.parent_path()).filename().string();

@@ -11,6 +11,7 @@
 #include "kitty/lane_inputs.hpp"
 #include "kitty/lanes.hpp"
 #include "kitty/mission.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -408,7 +409,7 @@ Outcome explain_lanes_command(const ComputeLanesRequest& request) {
 
 Outcome resolve_lane_command(const std::string& mission, const std::string& wp_id,
                              const fs::path& start_dir) {
-    static const RE2 wp_pattern(R"(WP\d{2,})");
+    static const Regex wp_pattern(R"(WP\d{2,})");
     if (!RE2::FullMatch(wp_id, wp_pattern)) {
         throw Error(Exit::usage, "INVALID_WP_ID", "'" + wp_id + "' is not a work package id",
                     "work package ids look like WP01");

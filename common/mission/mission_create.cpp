@@ -15,6 +15,7 @@
 #include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/project.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/templates.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -114,7 +115,7 @@ std::string branch_summary(const Json& current, const std::string& target) {
 } // namespace
 
 void validate_slug(const std::string& slug) {
-    static const RE2 kebab("[a-z0-9]+(-[a-z0-9]+)*");
+    static const Regex kebab("[a-z0-9]+(-[a-z0-9]+)*");
     if (slug.size() > max_slug_length) {
         throw Error(Exit::usage, "INVALID_SLUG",
                     "mission slug is " + std::to_string(slug.size()) +

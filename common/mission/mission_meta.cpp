@@ -124,7 +124,15 @@ MissionIdentity resolve_identity(const fs::path& mission_dir) {
     if (id.mission_type.empty()) {
         id.mission_type = "software-dev";
     }
-    if (auto it = meta.find("mission_id"); it != meta.end() && it->is_string()) {
+    if (auto it = meta.find("mission_id"); it != meta.end() && !it->is_null()) {
+        if (!it->is_string()) {
+            const fs::path file = mission_dir / "meta.json";
+            throw Error(Exit::conflict, "BAD_MISSION_ID",
+                        file.string() + " has a mission_id that is not a string (" +
+                            dump_python(*it) + ")",
+                        "fix the mission_id by hand: kitty never changes an existing id")
+                .at(file);
+        }
         id.mission_id = it->get<std::string>();
     }
     return id;

@@ -8,6 +8,7 @@
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
 #include "kitty/json.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/release.hpp"
 #include "kitty/text.hpp"
 
@@ -26,7 +27,7 @@ std::optional<std::string> frontmatter_field(const std::string& content, const c
     const std::size_t close = content.find("\n---", 3);
     const std::size_t end = close != std::string::npos ? close : content.size() - 1;
     const std::string block = end > 3 ? content.substr(3, end - 3) : "";
-    const RE2 re(python_regex(std::string(R"((?m)^\s*)") + key + R"(\s*:\s*(.+)$)"));
+    const Regex re(python_regex(std::string(R"((?m)^\s*)") + key + R"(\s*:\s*(.+)$)"));
     std::string value;
     if (!RE2::PartialMatch(block, re, &value)) {
         return std::nullopt;

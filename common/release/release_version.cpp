@@ -2,6 +2,7 @@
 #include <re2/re2.h>
 
 #include "kitty/error.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/release.hpp"
 #include "kitty/text.hpp"
 
@@ -11,13 +12,13 @@ namespace {
 
 // RELEASE_VERSION_RE. Its numbers become integers, so \d stays ASCII here.
 const RE2& release_version_re() {
-    static const RE2 re(R"((?i)^([0-9]+)\.([0-9]+)\.([0-9]+)(?:(a|b|rc|alpha|beta)([0-9]*))?$)");
+    static const Regex re(R"((?i)^([0-9]+)\.([0-9]+)\.([0-9]+)(?:(a|b|rc|alpha|beta)([0-9]*))?$)");
     return re;
 }
 
 // CHANGELOG_HEADING_RE, matched from the start of the line (re.match).
 const RE2& heading_re() {
-    static const RE2 re(python_regex(
+    static const Regex re(python_regex(
         R"((?i)^##\s*(?:\[\s*)?(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+|(?:alpha|beta)\d*)?)(?:\s*\]|)(?:\s*-.*)?$)"));
     return re;
 }
@@ -115,8 +116,8 @@ std::string extract_changelog_section(std::string_view changelog, std::string_vi
 }
 
 std::string propose_version(std::string_view current, std::string_view channel) {
-    static const RE2 pre(R"(^([0-9]+\.[0-9]+\.[0-9]+)(a|b)([0-9]+)$)");
-    static const RE2 stable(R"(^([0-9]+)\.([0-9]+)\.([0-9]+)$)");
+    static const Regex pre(R"(^([0-9]+\.[0-9]+\.[0-9]+)(a|b)([0-9]+)$)");
+    static const Regex stable(R"(^([0-9]+)\.([0-9]+)\.([0-9]+)$)");
     const re2::StringPiece text(current.data(), current.size());
     std::string base, stage, n, major, minor, patch;
     if (RE2::FullMatch(text, pre, &base, &stage, &n)) {

@@ -10,11 +10,12 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
-#include "kitty/ownership.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
-#include "kitty/mission_meta.hpp"
 #include "kitty/mission.hpp"
+#include "kitty/mission_meta.hpp"
+#include "kitty/ownership.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
@@ -90,10 +91,10 @@ std::string frontmatter_text(std::string text) {
 }
 
 std::optional<std::string> scalar(const std::string& front, const std::string& key) {
-    static std::map<std::string, std::unique_ptr<RE2>> cache; // one compile per key
+    static std::map<std::string, std::unique_ptr<Regex>> cache; // one compile per key
     auto& slot = cache[key];
     if (!slot) {
-        slot = std::make_unique<RE2>(
+        slot = std::make_unique<Regex>(
             python_regex("(?m)^(" + key + R"(:\s*)(".*?"|'.*?'|[^#\n]*)(.*)$)"));
     }
     const RE2& re = *slot;
@@ -254,14 +255,15 @@ Outcome status_report_command(const StatusRequest& request) {
                 if (const auto p = repo ? repo->progress_since_default_branch() : std::nullopt;
                     p && p->commits_ahead > 0) {
                     const UtcTime now = now_utc();
-                    const double minutes = (static_cast<double>(now.seconds - p->last_commit.seconds) +
-                                            now.microseconds / 1e6) /
-                                           60.0;
+                    const double minutes =
+                        (static_cast<double>(now.seconds - p->last_commit.seconds) +
+                         now.microseconds / 1e6) /
+                        60.0;
                     const double rounded = std::stod(python_round1(minutes));
                     stale["status"] = minutes > request.stale_threshold_minutes ? "stale" : "fresh";
                     stale["minutes_since_commit"] = rounded;
-                    stale["last_commit_time"] =
-                        python_isoformat({p->last_commit.seconds, 0}, p->last_commit.offset_minutes);
+                    stale["last_commit_time"] = python_isoformat({p->last_commit.seconds, 0},
+                                                                 p->last_commit.offset_minutes);
                 }
             }
             wp["stale"] = stale;
@@ -309,23 +311,24 @@ Outcome status_report_command(const StatusRequest& request) {
     if (wps.empty()) {
         text += "No work packages found in " + (m.tasks_dir()).string() + "\n";
     }
-    text += "Next: spec-kitty next --agent <your-name> --mission " + m.identity().mission_slug + "\n";
+    text +=
+        "Next: spec-kitty next --agent <your-name> --mission " + m.identity().mission_slug + "\n";
     out.document = std::move(doc);
     out.text = std::move(text);
     out.json_style = {.indent = 2};
     return out;
 }
 
-Bootstrapped bootstrap_status(const Mission& m, const std::string& actor) {
+Bootstrapped bootstrap_status(const Mission& m, const std::vector<std::string>& wp_ids,
+                              const std::string& actor) {
     const FileLock lock = m.lock_status();
     const std::vector<StatusEvent> events = read_status_events(m.events_log());
     const StatusSnapshot before = reduce_status(events);
     std::vector<std::string> added;
     std::vector<StatusEvent> seeds;
-    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
-        const auto id = wp_id_from_filename(file.filename().string());
-        if (!id || before.work_packages.count(*id) ||
-            std::find(added.begin(), added.end(), *id) != added.end()) {
+    for (const std::string& id : wp_ids) {
+        if (before.work_packages.count(id) ||
+            std::find(added.begin(), added.end(), id) != added.end()) {
             continue;
         }
         StatusEvent e;
@@ -337,9 +340,9 @@ Bootstrapped bootstrap_status(const Mission& m, const std::string& actor) {
         e.to_lane = "planned";
         e.mission_slug = m.slug();
         e.reason = "canonical bootstrap";
-        e.wp_id = *id;
+        e.wp_id = id;
         seeds.push_back(std::move(e));
-        added.push_back(*id);
+        added.push_back(id);
     }
     std::vector<Finding> findings = record_events(m, events, seeds);
     return {std::move(added), std::move(findings)};
@@ -347,7 +350,13 @@ Bootstrapped bootstrap_status(const Mission& m, const std::string& actor) {
 
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor) {
     const Mission m = open_mission(request);
-    auto [added, findings] = bootstrap_status(m, actor);
+    std::vector<std::string> ids;
+    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
+        if (const auto id = wp_id_from_filename(file.filename().string())) {
+            ids.push_back(*id);
+        }
+    }
+    auto [added, findings] = bootstrap_status(m, ids, actor);
     std::string text = added.empty() ? "Every work package already has a status event.\n"
                                      : "Bootstrapped " + std::to_string(added.size()) +
                                            " work packages as planned.\n";

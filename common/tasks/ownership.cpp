@@ -2,9 +2,8 @@
 
 #include <set>
 
-#include <re2/re2.h>
-
 #include "kitty/glob.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -20,15 +19,15 @@ std::string rstrip_slash(std::string s) {
 } // namespace
 
 std::string infer_execution_mode(const std::string& text) {
-    static const RE2 planning(
+    static const Regex planning(
         R"(\bkitty-specs/|\bspec\.md\b|\bplan\.md\b|\btasks\.md\b|\bdata-model\.md\b|\bquickstart\.md\b)");
-    static const RE2 code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
+    static const Regex code(R"(\bsrc/|\btests?/|\.py\b|\.ts\b|\.js\b)");
     return RE2::PartialMatch(text, planning) && !RE2::PartialMatch(text, code) ? "planning_artifact"
                                                                                : "code_change";
 }
 
 InferredOwnership infer_ownership(const std::string& text, const std::string& slug) {
-    static const RE2 path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
+    static const Regex path(python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
     InferredOwnership o;
     o.execution_mode = infer_execution_mode(text);
     const bool is_planning = o.execution_mode == "planning_artifact";

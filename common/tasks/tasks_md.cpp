@@ -7,48 +7,40 @@
 #include <re2/re2.h>
 
 #include "kitty/dependency_graph.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
 
 namespace {
 
-RE2::Options quiet_options() {
-    RE2::Options options;
-    options.set_log_errors(false);
-    return options;
-}
-
 // The compiled patterns, built once.
 struct Patterns {
     // _WP_SECTION_HEADER without its trailing (?:\b|:), which is checked by hand
     // (Python's \b is Unicode-aware; the ':' alternative can never be reached).
-    RE2 header{python_regex(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))"),
-               quiet_options()};
-    RE2 any_h2{"(?m)^## ", quiet_options()};
-    RE2 depends_on{python_regex(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))"),
-                   quiet_options()};
-    RE2 deps_colon{python_regex(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))"), quiet_options()};
-    RE2 deps_heading{python_regex(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)"),
-                     quiet_options()};
-    RE2 bullet_wp{python_regex(R"(^\s*[-*]\s*(WP\d{2}))"), quiet_options()};
-    RE2 wp_id{python_regex(R"(WP\d{2})"), quiet_options()};
-    RE2 word_char{R"([\p{L}\p{N}_])", quiet_options()};
+    Regex header{python_regex(R"((?m)^(?:##\s+(?:Work Package\s+)?|###\s+)(WP\d{2}))")};
+    Regex any_h2{"(?m)^## "};
+    Regex depends_on{python_regex(R"((?i)Depends?\s+on\s+(WP\d{2}(?:\s*,\s*WP\d{2})*))")};
+    Regex deps_colon{python_regex(R"((?i)\*?\*?Dependencies\*?\*?\s*:\s*(.+))")};
+    Regex deps_heading{python_regex(R"((?im)^#{1,4}\s*\*?\*?Dependencies\*?\*?\s*$)")};
+    Regex bullet_wp{python_regex(R"(^\s*[-*]\s*(WP\d{2}))")};
+    Regex wp_id{python_regex(R"(WP\d{2})")};
+    Regex word_char{R"([\p{L}\p{N}_])"};
 
     // mission.py's requirement-refs parse runs on RE2 itself: ASCII classes.
-    RE2 refs_header{R"((?m)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2})(?:\b|:))", quiet_options()};
-    RE2 refs_line{R"((?i)\*?\*?Requirements?\s*(?:Refs)?\*?\*?\s*:\s*(.+))", quiet_options()};
-    RE2 requirement_id{R"((?i)\b((?:FR|NFR|C)-\d+)\b)", quiet_options()};
+    Regex refs_header{R"((?m)^#{2,4}\s+(?:Work Package\s+)?(WP\d{2})(?:\b|:))"};
+    Regex refs_line{R"((?i)\*?\*?Requirements?\s*(?:Refs)?\*?\*?\s*:\s*(.+))"};
+    Regex requirement_id{R"((?i)\b((?:FR|NFR|C)-\d+)\b)"};
 
     // kitty's own: subtask rows and the phrasings 3.1.1 ignores.
-    RE2 subtask{R"(^\s*[-*]\s*\[([ xX])\]\s*(T\d+)\b\s*(\[P\])?\s*(.*?)\s*$)", quiet_options()};
-    RE2 depends_punct{R"((?i)\**\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))", quiet_options()};
-    RE2 any_case_id{R"((?i)\b(wp\d{2})\b)", quiet_options()};
-    RE2 conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))", quiet_options()};
-    RE2 header_like{R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)",
-                    quiet_options()};
-    RE2 mentions_depend{"(?i)depend", quiet_options()};
-    RE2 prompt_link{R"((?i)prompt|tasks/WP\d{2})", quiet_options()};
+    Regex subtask{R"(^\s*[-*]\s*\[([ xX])\]\s*(T\d+)\b\s*(\[P\])?\s*(.*?)\s*$)"};
+    Regex depends_punct{R"((?i)\**\bdepends?(?:\s+on)?(?:\s*\*+\s*:?|\s*:))"};
+    Regex any_case_id{R"((?i)\b(wp\d{2})\b)"};
+    Regex conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))"};
+    Regex header_like{
+        R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)"};
+    Regex mentions_depend{"(?i)depend"};
+    Regex prompt_link{R"((?i)prompt|tasks/WP\d{2})"};
 };
 
 const Patterns& patterns() {
@@ -141,7 +133,9 @@ std::size_t final_section_end(std::string_view text, std::size_t from) {
     return text.size();
 }
 
-// Line starts, for offset → (line, column).
+// Line starts, for offset → (line, column). Columns count code points; a checkpoint every
+// kStride bytes of a line keeps each lookup short, so a long line costs linear time, not
+// a walk from its start per match.
 class LineIndex {
 public:
     explicit LineIndex(std::string_view text) : text_(text) {
@@ -149,6 +143,18 @@ public:
         for (std::size_t i = 0; i < text.size(); ++i) {
             if (text[i] == '\n') {
                 starts_.push_back(i + 1);
+            }
+        }
+        for (std::size_t l = 0; l < starts_.size(); ++l) {
+            const std::size_t end = l + 1 < starts_.size() ? starts_[l + 1] : text.size();
+            int column = 1;
+            std::size_t mark = starts_[l] + kStride;
+            for (std::size_t pos = starts_[l]; pos < end; ++column) {
+                if (pos >= mark) {
+                    checkpoints_.push_back({pos, column});
+                    mark = pos + kStride;
+                }
+                next_code_point(text_, pos);
             }
         }
     }
@@ -160,25 +166,43 @@ public:
 
     TextPosition position(std::size_t offset) const {
         const int l = line(offset);
+        std::size_t pos = starts_[static_cast<std::size_t>(l - 1)];
         int column = 1;
-        for (std::size_t pos = starts_[static_cast<std::size_t>(l - 1)]; pos < offset;) {
+        // The last checkpoint at or before `offset`, if it lies on this line.
+        auto cp = std::upper_bound(
+            checkpoints_.begin(), checkpoints_.end(), offset,
+            [](std::size_t value, const Checkpoint& c) { return value < c.offset; });
+        if (cp != checkpoints_.begin() && std::prev(cp)->offset >= pos) {
+            pos = std::prev(cp)->offset;
+            column = std::prev(cp)->column;
+        }
+        while (pos < offset) {
             next_code_point(text_, pos);
             ++column;
         }
         return {l, column};
     }
 
+    // The offset where the line holding `offset` ends (its '\n', or the end of the text).
+    std::size_t line_end(std::size_t offset) const {
+        const auto l = static_cast<std::size_t>(line(offset));
+        return l < starts_.size() ? starts_[l] - 1 : text_.size();
+    }
+
     std::string_view line_text(int l) const {
         const std::size_t begin = starts_[static_cast<std::size_t>(l - 1)];
-        const std::size_t end = static_cast<std::size_t>(l) < starts_.size()
-                                    ? starts_[static_cast<std::size_t>(l)] - 1
-                                    : text_.size();
-        return text_.substr(begin, end - begin);
+        return text_.substr(begin, line_end(begin) - begin);
     }
 
 private:
+    static constexpr std::size_t kStride = 1024;
+    struct Checkpoint {
+        std::size_t offset; // a code point boundary of the walk from its line start
+        int column;
+    };
     std::string_view text_;
     std::vector<std::size_t> starts_;
+    std::vector<Checkpoint> checkpoints_; // ascending offsets
 };
 
 struct Occurrence {
@@ -436,11 +460,10 @@ public:
         while (pos < section.size() &&
                p.depends_on.Match(section, pos, section.size(), RE2::UNANCHORED, g, 2)) {
             pos = static_cast<std::size_t>(g[0].data() - section.data()) + g[0].size();
-            Piece after(section.data() + pos, section.size() - pos);
-            const std::size_t eol = after.find('\n');
-            if (eol != Piece::npos) {
-                after = Piece(after.data(), eol);
-            }
+            // The rest of the line, found through the index: a search per match would make
+            // a long line quadratic.
+            const std::size_t eol = std::min(lines_.line_end(begin + pos), end);
+            const Piece after(text_.data() + begin + pos, eol - (begin + pos));
             Piece c[2];
             if (p.conjunction.Match(after, 0, after.size(), RE2::ANCHOR_START, c, 2)) {
                 const std::string id(c[1].data(), c[1].size());

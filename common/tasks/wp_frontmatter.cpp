@@ -10,6 +10,7 @@
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -217,12 +218,12 @@ private:
 };
 
 const RE2& wp_id_pattern() {
-    static const RE2 re("^WP\\p{Nd}{2,}\\n?$");
+    static const Regex re("^WP\\p{Nd}{2,}\\n?$");
     return re;
 }
 
 const RE2& base_commit_pattern() {
-    static const RE2 re("^[0-9a-f]{7,40}\\n?$");
+    static const Regex re("^[0-9a-f]{7,40}\\n?$");
     return re;
 }
 
@@ -556,7 +557,7 @@ void write_wp_file(const fs::path& path, const WpFrontmatter& frontmatter) {
 }
 
 std::optional<std::string> wp_id_from_filename(std::string_view name) {
-    static const RE2 re("^(WP[0-9]{2})(?:[-_.]|$)");
+    static const Regex re("^(WP[0-9]{2})(?:[-_.]|$)");
     std::string id;
     if (RE2::PartialMatch(re2::StringPiece(name.data(), name.size()), re, &id)) {
         return id;

@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include "kitty/error.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 #include "kitty/yaml.hpp"
 
@@ -29,7 +30,7 @@ public:
     }
 
     std::string id_like(const YamlNode& node, const std::string& field, int line) const {
-        static const RE2 wp_id(R"(WP\d{2})");
+        static const Regex wp_id(R"(WP\d{2})");
         if (node.kind != Kind::string) {
             fail(field + " must be a string", node.line > 0 ? node.line : line);
         }

@@ -15,6 +15,7 @@
 #include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/ownership.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/status.hpp"
 #include "kitty/tasks_md.hpp"
 #include "kitty/text.hpp"
@@ -33,6 +34,17 @@ std::string branch_strategy(const std::string& target) {
            ". Completed changes must merge back into " + target + ".";
 }
 
+// Whether an existing branch_strategy says that planning happened on `target` ("… on T.")
+// and that changes merge back into it ("… into T."), whoever worded it: such a value is
+// kept, so a project worked by kitty and spec-kitty does not churn.
+bool names_branches(const std::optional<std::string>& value, const std::string& target) {
+    static const Regex planning(R"(\bon (\S+?)[.;,]?(?:\s|$))");
+    static const Regex merge(R"(\binto (\S+?)[.;,]?(?:\s|$))");
+    std::string planned, merged;
+    return value && RE2::PartialMatch(*value, planning, &planned) &&
+           RE2::PartialMatch(*value, merge, &merged) && planned == target && merged == target;
+}
+
 // Whether the raw frontmatter (the text between the first two "---") has `key:` on a line.
 bool has_key_line(const std::string& raw, const char* key) {
     if (!raw.starts_with("---")) {
@@ -41,8 +53,8 @@ bool has_key_line(const std::string& raw, const char* key) {
     const std::size_t second = raw.find("---", 3);
     const std::string part =
         raw.substr(3, second == std::string::npos ? std::string::npos : second - 3);
-    static const RE2 dependencies(python_regex(R"((?m)^\s*dependencies\s*:)"));
-    static const RE2 requirement_refs(python_regex(R"((?m)^\s*requirement_refs\s*:)"));
+    static const Regex dependencies(python_regex(R"((?m)^\s*dependencies\s*:)"));
+    static const Regex requirement_refs(python_regex(R"((?m)^\s*requirement_refs\s*:)"));
     return RE2::PartialMatch(part, std::string_view(key) == "dependencies" ? dependencies
                                                                            : requirement_refs);
 }
@@ -56,17 +68,11 @@ struct WpPlan {
     bool preserved = false;
 };
 
-Outcome failure(const std::string& code, const std::string& message, const std::string& hint,
-                Json details = Json::object()) {
-    Json doc = {{"error", message}, {"code", code}, {"hint", hint}};
-    for (auto& [k, v] : details.items()) {
-        doc[k] = v;
-    }
-    Outcome out;
-    out.document = std::move(doc);
-    out.text = "Error: " + message + "\n" + (hint.empty() ? "" : "Hint: " + hint + "\n");
-    out.exit = Exit::check_failed;
-    return out;
+// A failed check: exit 1, reported like every other error (document on stdout, message
+// and `notes` on stderr), with 3.1.1's detail keys in the document.
+Error check_failed(const std::string& code, const std::string& message, const std::string& hint,
+                   const Json& details = Json::object(), std::vector<std::string> notes = {}) {
+    return Error(Exit::check_failed, code, message, hint).with(details, std::move(notes));
 }
 
 } // namespace
@@ -81,12 +87,15 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
                                                      : "main";
     std::error_code ec;
     if (!fs::is_directory(dir / "tasks", ec)) {
-        return failure("NO_TASKS_DIR", "Tasks directory not found: " + (dir / "tasks").string(),
-                       "write the WP files under tasks/ first");
+        throw Error(Exit::input, "NO_TASKS_DIR",
+                    "Tasks directory not found: " + (dir / "tasks").string(),
+                    "write the WP files under tasks/ first")
+            .at(dir / "tasks");
     }
     if (!fs::is_regular_file(dir / "spec.md", ec)) {
-        return failure("NO_SPEC", "spec.md not found: " + (dir / "spec.md").string(),
-                       "write the specification first (/spec-kitty.specify)");
+        throw Error(Exit::input, "NO_SPEC", "spec.md not found: " + (dir / "spec.md").string(),
+                    "write the specification first (/spec-kitty.specify)")
+            .at(dir / "spec.md");
     }
     const std::vector<std::string> spec_ids =
         extract_requirement_ids(read_text_file(dir / "spec.md", Bom::keep));
@@ -144,11 +153,15 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         refs[*id] = wp_refs;
         plans.push_back(std::move(plan));
     }
+    // Only the WPs with a file are mapped; a tasks.md section without one still reports
+    // its refs in requirement_refs_parsed, as 3.1.1 does.
+    std::set<std::string> file_ids;
     for (const auto& [id, list] : refs) {
         refs_parsed[id] = list;
+        file_ids.insert(id);
     }
     for (const auto& [wp, list] : tasks_refs) {
-        if (refs[wp].empty() && !list.empty()) {
+        if (!list.empty() && (!refs.count(wp) || refs[wp].empty())) {
             refs[wp] = list;
             refs_parsed[wp] = list;
         }
@@ -161,8 +174,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
             for (const auto& c : cycles) {
                 text += (text.size() > 1 ? ", " : "") + python_list_repr(c);
             }
-            return failure("DEPENDENCY_CYCLE", "Circular dependencies detected: " + text + "]",
-                           "remove one dependency of each cycle in tasks.md", {{"cycles", cycles}});
+            throw check_failed("DEPENDENCY_CYCLE", "Circular dependencies detected: " + text + "]",
+                               "remove one dependency of each cycle in tasks.md",
+                               {{"cycles", cycles}});
         }
         std::set<std::string> keys;
         for (const auto& [wp, deps] : graph) {
@@ -176,10 +190,11 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
                 }
             }
             if (!errors.empty()) {
-                return failure("INVALID_DEPENDENCIES",
-                               "Invalid dependencies for " + wp + ": " + python_list_repr(errors),
-                               "give every referenced WP its own section in tasks.md",
-                               {{"wp_id", wp}, {"errors", errors}});
+                throw check_failed("INVALID_DEPENDENCIES",
+                                   "Invalid dependencies for " + wp + ": " +
+                                       python_list_repr(errors),
+                                   "give every referenced WP its own section in tasks.md",
+                                   {{"wp_id", wp}, {"errors", errors}});
             }
         }
     }
@@ -188,8 +203,11 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     std::vector<std::string> missing;
     Json unknown = Json::object();
     std::set<std::string> mapped;
-    for (const auto& [wp, list] : refs) {
+    std::vector<std::string> mapping_notes;
+    for (const std::string& wp : file_ids) {
+        const std::vector<std::string>& list = refs[wp];
         if (list.empty()) {
+            mapping_notes.push_back(wp + " has no requirement_refs");
             missing.push_back(wp);
             continue;
         }
@@ -202,6 +220,8 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         std::sort(bad.begin(), bad.end());
         if (!bad.empty()) {
             unknown[wp] = bad;
+            mapping_notes.push_back(
+                wp + " refers to requirements spec.md does not define: " + python_list_repr(bad));
         } else {
             mapped.insert(list.begin(), list.end());
         }
@@ -210,16 +230,19 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     for (const std::string& id : all_ids) {
         if (id.starts_with("FR-") && !mapped.count(id)) {
             unmapped.push_back(id);
+            mapping_notes.push_back(id + " is not mapped to any WP");
         }
     }
     if (!missing.empty() || !unknown.empty() || !unmapped.empty()) {
-        return failure("REQUIREMENT_MAPPING", "Requirement mapping validation failed",
-                       "give every WP requirement_refs that exist in spec.md and cover every FR",
-                       {{"missing_requirement_refs_wps", missing},
-                        {"unknown_requirement_refs", unknown},
-                        {"unmapped_functional_requirements", unmapped},
-                        {"dependencies_parsed", dependency_map_json(graph)},
-                        {"requirement_refs_parsed", refs_parsed}});
+        throw check_failed(
+            "REQUIREMENT_MAPPING", "Requirement mapping validation failed",
+            "give every WP requirement_refs that exist in spec.md and cover every FR",
+            {{"missing_requirement_refs_wps", missing},
+             {"unknown_requirement_refs", unknown},
+             {"unmapped_functional_requirements", unmapped},
+             {"dependencies_parsed", dependency_map_json(graph)},
+             {"requirement_refs_parsed", refs_parsed}},
+            std::move(mapping_notes));
     }
 
     // Disagree-loud: a non-empty frontmatter list and a non-empty parsed list must agree.
@@ -249,9 +272,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         for (const std::string& c : conflicts) {
             message += "\n" + c;
         }
-        return failure("DEPENDENCY_DISAGREEMENT", message,
-                       "make tasks.md and the WP frontmatter name the same dependencies",
-                       {{"dependency_conflicts", conflicts}});
+        throw check_failed("DEPENDENCY_DISAGREEMENT", message,
+                           "make tasks.md and the WP frontmatter name the same dependencies",
+                           {{"dependency_conflicts", conflicts}});
     }
 
     // The frontmatter each WP will have.
@@ -275,7 +298,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
                 plan.changes[key] = target;
             }
         }
-        if (plan.before.string_field("branch_strategy") != branch_strategy(target)) {
+        if (!names_branches(plan.before.string_field("branch_strategy"), target)) {
             plan.after.set_string("branch_strategy", branch_strategy(target));
             plan.changes["branch_strategy"] = branch_strategy(target);
         }
@@ -313,7 +336,8 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     lane_inputs.target_branch = target;
     lane_inputs.computed_at = python_isoformat(now_utc());
     lane_inputs.mission_id = mission.identity().mission_id.value_or("");
-    std::vector<std::string> ownership_errors;
+    // validate_all of 3.1.1: every overlap first, then each WP's surface.
+    std::vector<std::string> ownership_errors, surface_errors;
     std::vector<std::pair<std::string, std::vector<std::string>>> owners;
     for (const WpPlan& plan : plans) {
         const auto mode = plan.after.string_field("execution_mode");
@@ -324,10 +348,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         }
         const auto parsed_mode = parse_execution_mode(*mode);
         if (!parsed_mode) {
-            return failure("INVALID_EXECUTION_MODE",
-                           plan.wp_id + ": execution_mode " + python_repr(*mode) +
-                               " is neither 'code_change' nor 'planning_artifact'",
-                           "use code_change or planning_artifact");
+            const auto line = plan.before.key_lines.find("execution_mode");
+            throw invalid_execution_mode(plan.wp_id, *mode)
+                .at(plan.path, line == plan.before.key_lines.end() ? 0 : line->second);
         }
         lane_inputs.manifests[plan.wp_id] = {*parsed_mode, owned};
         for (const auto& [other, globs] : owners) {
@@ -344,48 +367,52 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         owners.emplace_back(plan.wp_id, owned);
         const std::string surface = plan.after.string_field("authoritative_surface").value_or("");
         if (surface.empty()) {
-            ownership_errors.push_back(plan.wp_id + ": authoritative_surface is empty.");
+            surface_errors.push_back(plan.wp_id + ": authoritative_surface is empty.");
         } else if (std::none_of(owned.begin(), owned.end(),
                                 [&](const std::string& g) { return g.starts_with(surface); })) {
-            ownership_errors.push_back(
+            surface_errors.push_back(
                 plan.wp_id + ": authoritative_surface " + python_repr(surface) +
                 " is not a prefix of any owned_files entry: " + python_list_repr(owned));
         }
     }
+    ownership_errors.insert(ownership_errors.end(), surface_errors.begin(), surface_errors.end());
     if (!ownership_errors.empty()) {
-        return failure("OWNERSHIP", "Ownership validation failed",
-                       "give each WP its own owned_files and an authoritative_surface that "
-                       "prefixes one of them",
-                       {{"ownership_errors", ownership_errors}});
+        throw check_failed("OWNERSHIP", "Ownership validation failed",
+                           "give each WP its own owned_files and an authoritative_surface that "
+                           "prefixes one of them",
+                           {{"ownership_errors", ownership_errors}}, ownership_errors);
     }
 
     // Lanes, still before any write.
     std::optional<LanesManifest> lanes;
     if (!lane_inputs.manifests.empty() && !graph.empty()) {
-        try {
-            lanes = compute_lanes(lane_inputs);
-        } catch (const Error& e) {
-            return failure(e.code(), e.what(), e.hint());
-        }
+        lanes = compute_lanes(lane_inputs);
     }
-    Json lanes_doc = {{"computed", lanes.has_value()}};
+    // 3.1.1's lanes summary; without lanes, --validate-only says only {"computed": false}.
+    Json lanes_doc = {{"computed", false},
+                      {"count", 0},
+                      {"lane_ids", Json::array()},
+                      {"planning_artifact_wps", Json::array()},
+                      {"collapse_report", nullptr}};
     if (lanes) {
         std::vector<std::string> ids;
         for (const Lane& l : lanes->lanes) {
             ids.push_back(l.lane_id);
         }
-        const Json full = lanes_json(*lanes);
         lanes_doc = {{"computed", true},
                      {"count", lanes->lanes.size()},
                      {"lane_ids", ids},
                      {"planning_artifact_wps", lanes->planning_artifact_wps()},
-                     {"collapse_report", full.value("collapse_report", Json(nullptr))}};
+                     {"collapse_report", collapse_report_json(*lanes)}};
     }
     const StatusSnapshot status = reduce_status(read_status_events(dir / "status.events.jsonl"));
+    // The bootstrap of 3.1.1 seeds the readable WP files, by their work_package_id.
     std::vector<std::string> to_seed;
     for (const WpPlan& plan : plans) {
-        if (!status.work_packages.count(plan.wp_id)) {
-            to_seed.push_back(plan.wp_id);
+        const std::string id = plan.before.work_package_id();
+        if (!status.work_packages.count(id) &&
+            std::find(to_seed.begin(), to_seed.end(), id) == to_seed.end()) {
+            to_seed.push_back(id);
         }
     }
     const Json bootstrap = {{"total_wps", plans.size()},
@@ -421,7 +448,9 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
             {"unchanged", unchanged},
             {"updated_wp_count", updated},
             {"ownership_warnings", ownership_warnings},
-            {"validation", {{"bootstrap_preview", bootstrap}, {"lanes_preview", lanes_doc}}},
+            {"validation",
+             {{"bootstrap_preview", bootstrap},
+              {"lanes_preview", lanes ? lanes_doc : Json{{"computed", false}}}}},
             {"message", "All validations passed. Run without --validate-only to write."}};
         out.text = "Validation passed for " + slug + ": " + std::to_string(updated) +
                    " WP files would change, " + std::to_string(to_seed.size()) +
@@ -448,8 +477,8 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         }
         writes.commit();
     }
-    if (!to_seed.empty() || !fs::exists(dir / "status.json", ec)) {
-        for (Finding& f : bootstrap_status(mission, "finalize-tasks").findings) {
+    if (!to_seed.empty()) {
+        for (Finding& f : bootstrap_status(mission, to_seed, "finalize-tasks").findings) {
             out.findings.push_back(std::move(f));
         }
     }

@@ -4,6 +4,7 @@
 
 #include "kitty/dependency_graph.hpp"
 #include "kitty/json.hpp"
+#include "kitty/ownership.hpp"
 #include "kitty/tasks_md.hpp"
 
 using kitty::DependencyMap;
@@ -201,4 +202,47 @@ TEST(TasksAnalysis, Findings) {
     EXPECT_EQ(cycle.findings[0].severity, "error");
     EXPECT_EQ(cycle.findings[0].line, 2);
     EXPECT_NE(cycle.findings[0].message.find("WP01 → WP02 → WP03 → WP01"), std::string::npos);
+}
+
+// Columns count code points from the line start, also far into a long line (D13: each
+// lookup used to walk from the line start, quadratic in the line's length).
+TEST(TasksAnalysis, ColumnsOnALongLine) {
+    std::string line;
+    for (int i = 0; i < 3000; ++i) {
+        line += "\u00e9";
+    }
+    line += " Depends on WP02";
+    for (int i = 0; i < 2000; ++i) {
+        line += " \u00fc";
+    }
+    line += " Dependencies: WP03, WP04";
+    const auto a = kitty::analyse_tasks_md(
+        "# Tasks\n\n## WP01 One\n\n" + line + "\n\n## WP02\n\n## WP03\n\n## WP04\n", "tasks.md");
+    ASSERT_EQ(a.sections.size(), 4U);
+    const auto& deps = a.sections[0].dependencies;
+    ASSERT_EQ(deps.size(), 3U);
+    EXPECT_EQ(deps[0].id, "WP02");
+    EXPECT_EQ(deps[0].at.line, 5);
+    EXPECT_EQ(deps[0].at.column, 3013);
+    EXPECT_EQ(deps[1].id, "WP03");
+    EXPECT_EQ(deps[1].at.column, 7032);
+    EXPECT_EQ(deps[2].id, "WP04");
+    EXPECT_EQ(deps[2].at.line, 5);
+    EXPECT_EQ(deps[2].at.column, 7038);
+}
+
+// infer_ownership of 3.1.1 (spec/parse-tasks.md §3.5) finds the paths in a WP's text:
+// sorted, directories as dir/**, a path under a kept directory dropped, and the surface the
+// common leading segments. (The path pattern once failed to compile, so every WP fell back
+// to src/**: mission v311-057.)
+TEST(InferOwnership, ExtractsPathsFromTheText) {
+    const auto o = kitty::infer_ownership(
+        "---\ntitle: x\n---\nEdit `src/specify_cli/cli/commands/init.py` and the files in "
+        "src/specify_cli/upgrade/migrations/ (src/specify_cli/upgrade/migrations/m_1.py).\n",
+        "057-x");
+    EXPECT_EQ(o.execution_mode, "code_change");
+    EXPECT_EQ(o.owned_files, (std::vector<std::string>{"src/specify_cli/cli/commands/init.py",
+                                                       "src/specify_cli/upgrade/migrations/**"}));
+    EXPECT_EQ(o.authoritative_surface, "src/specify_cli/");
+    EXPECT_FALSE(o.warning);
 }

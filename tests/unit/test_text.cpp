@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "kitty/error.hpp"
+#include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 #include "process.hpp"
 
@@ -79,4 +80,40 @@ TEST(PyStrip, StripsUnicodeWhitespace) {
     EXPECT_EQ(kitty::py_strip("\u200bx"), "\u200bx"); // ZERO WIDTH SPACE is not isspace()
     EXPECT_EQ(kitty::py_strip(" \x1c"), "");
     EXPECT_EQ(kitty::py_strip(""), "");
+}
+
+// Python's \s and \d inside a character class: the ownership path pattern of 3.1.1's
+// infer_ownership, whose [^\s...] once became a nested class RE2 rejects.
+TEST(PythonRegex, ClassEscapesExpandInsideACharacterClass) {
+    const kitty::Regex path(
+        kitty::python_regex(R"(((?:src|tests?|kitty-specs|docs)/[^\s`'")\]>]+))"));
+    std::string token;
+    EXPECT_TRUE(RE2::PartialMatch("see `src/specify_cli/cli/init.py` now", path, &token));
+    EXPECT_EQ(token, "src/specify_cli/cli/init.py");
+    // U+3000 is Python whitespace, so it ends the token as a space does.
+    EXPECT_TRUE(RE2::PartialMatch("docs/a.md\u3000docs/b.md", path, &token));
+    EXPECT_EQ(token, "docs/a.md");
+    EXPECT_TRUE(RE2::PartialMatch("tests/x]y", path, &token));
+    EXPECT_EQ(token, "tests/x");
+
+    // \d in a class is category Nd (here ARABIC-INDIC DIGIT ONE), a ']' first is a member.
+    const kitty::Regex digits(kitty::python_regex(R"(^[\d]+$)"));
+    EXPECT_TRUE(RE2::FullMatch("12\u0661", digits));
+    const kitty::Regex bracket(kitty::python_regex(R"(^[]\s]+$)"));
+    EXPECT_TRUE(RE2::FullMatch("] ]", bracket));
+    EXPECT_FALSE(RE2::FullMatch("]x", bracket));
+    // Outside a class \s is still a class of its own.
+    const kitty::Regex spaced(kitty::python_regex(R"(^a\s+b$)"));
+    EXPECT_TRUE(RE2::FullMatch("a \u2028\tb", spaced));
+}
+
+TEST(Regex, ABadPatternIsAnInternalErrorNamingIt) {
+    try {
+        const kitty::Regex bad("[[:nope:]");
+        FAIL() << "no error";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), kitty::Exit::internal);
+        EXPECT_EQ(e.code(), "BAD_PATTERN");
+        EXPECT_NE(std::string(e.what()).find("'[[:nope:]'"), std::string::npos) << e.what();
+    }
 }

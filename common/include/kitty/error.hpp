@@ -2,8 +2,12 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace kitty {
 
@@ -28,11 +32,18 @@ public:
 
     Error& at(std::filesystem::path path, int line = 0);
 
+    // What the message sums up: members the error document carries after its own keys
+    // (e.g. finalize's `ownership_errors`), and the lines printed under the message on
+    // stderr.
+    Error& with(const nlohmann::ordered_json& details, std::vector<std::string> notes = {});
+
     Exit exit() const { return exit_; }
     const std::string& code() const { return code_; }
     const std::string& hint() const { return hint_; }
     const std::filesystem::path& path() const { return path_; }
     int line() const { return line_; }
+    const nlohmann::ordered_json* details() const { return details_.get(); }
+    const std::vector<std::string>& notes() const { return notes_; }
 
 private:
     Exit exit_;
@@ -40,6 +51,8 @@ private:
     std::string hint_;
     std::filesystem::path path_;
     int line_ = 0;
+    std::shared_ptr<const nlohmann::ordered_json> details_; // shared: exceptions are copied
+    std::vector<std::string> notes_;
 };
 
 // The error for a failed system call on `path`, with strerror(errno) in the message.

@@ -21,7 +21,10 @@ struct FinalizeRequest {
 
 // Checks everything (tasks/, spec.md, graph, requirement mapping, disagree-loud,
 // ownership, lanes), then writes the WP frontmatter and lanes.json as one transaction and
-// bootstraps the status log. Any failure: exit 1 and every file as it was. No commits.
+// bootstraps the status log. Every failure is a thrown Error and leaves every file as it
+// was: Exit::check_failed with 3.1.1's detail keys for a failed check, Exit::input for a
+// missing tasks/ or spec.md or an unknown execution_mode, Exit::conflict for a non-string
+// mission_id. No commits.
 Outcome finalize_tasks_command(const FinalizeRequest& request);
 
 } // namespace kitty

@@ -12,8 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "kitty/result.hpp"
+#include "kitty/error.hpp"
 #include "kitty/json.hpp"
+#include "kitty/result.hpp"
 #include "kitty/tasks_md.hpp"
 
 namespace kitty {
@@ -22,6 +23,10 @@ enum class ExecutionMode { code_change, planning_artifact };
 
 // The two values 3.1.1 accepts (case-sensitive), else nullopt.
 std::optional<ExecutionMode> parse_execution_mode(std::string_view text);
+
+// The one error for any other value: Error(Exit::input, "INVALID_EXECUTION_MODE") naming
+// the WP and the value (the caller adds the file and line).
+Error invalid_execution_mode(const std::string& wp, const std::string& value);
 
 // What compute reads of a WP's ownership: its mode and its globs, in declared order.
 struct OwnershipManifest {
@@ -103,6 +108,11 @@ LanesManifest compute_lanes(const LaneInputs& inputs);
 
 // The lanes.json object, keys in 3.1.1's order.
 Json lanes_json(const LanesManifest& manifest);
+
+// 3.1.1's CollapseReport.to_dict(): {events, total_merges, independent_wps_collapsed,
+// by_rule}, also when there are no events (lanes.json leaves it out then; finalize's
+// report does not); null without a code lane, where compute_lanes makes no report.
+Json collapse_report_json(const LanesManifest& manifest);
 
 // The exact bytes 3.1.1 writes: json.dumps(indent=2) (ASCII-escaped) and a newline.
 std::string serialize_lanes(const LanesManifest& manifest);

@@ -37,6 +37,9 @@ struct MissionIdentity {
     std::optional<std::string> mission_id;
 };
 
+// The identity of `mission_dir`. A mission_id that is absent or null is none (3.1.1 reads
+// it that way); any other value that is not a string is Error(Exit::conflict,
+// "BAD_MISSION_ID") naming meta.json.
 MissionIdentity resolve_identity(const std::filesystem::path& mission_dir);
 
 } // namespace kitty

@@ -100,12 +100,16 @@ struct StatusRequest {
 // The `spec-kitty agent tasks status` report (JSON keys of 3.1.1 plus mission_id).
 Outcome status_report_command(const StatusRequest& request);
 
-// A `planned` event for every WP file without one, then status.json; under the status lock.
+// finalize-tasks' bootstrap (3.1.1's bootstrap_canonical_state): a `planned` event for each
+// of `wp_ids` that has none, then status.json, under the status lock.
 struct Bootstrapped {
     std::vector<std::string> wp_ids; // the WPs seeded
     std::vector<Finding> findings;   // status.json not updated after the events were written
 };
-Bootstrapped bootstrap_status(const Mission& mission, const std::string& actor);
+Bootstrapped bootstrap_status(const Mission& mission, const std::vector<std::string>& wp_ids,
+                              const std::string& actor);
+
+// bootstrap_status for every WP file of the mission.
 Outcome status_bootstrap_command(const StatusRequest& request, const std::string& actor);
 
 struct MoveRequest {

@@ -52,7 +52,8 @@ std::string python_repr(std::string_view utf8);
 std::string python_list_repr(const std::vector<std::string>& items);
 
 // A Python `re` pattern for RE2: \s and \d become Python's Unicode classes (str.isspace()
-// code points, category Nd); everything else is kept. (\b needs handling by the caller.)
+// code points, category Nd), inside a [...] class too; everything else is kept. (\b needs
+// handling by the caller.)
 std::string python_regex(std::string_view pattern);
 
 // Python's str.splitlines() on valid UTF-8: \n, \r\n, \r, \v, \f, \x1c-\x1e, U+0085,
