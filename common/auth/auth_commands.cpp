@@ -13,6 +13,7 @@
 #include "kitty/error.hpp"
 #include "kitty/file_lock.hpp"
 #include "kitty/json.hpp"
+#include "kitty/shared_library.hpp"
 #include "kitty/text.hpp"
 
 namespace kitty {
@@ -34,28 +35,76 @@ std::string without_trailing_slash(std::string url) {
     return url;
 }
 
-using UrlHandle = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+// libcurl is loaded the first time a command talks to the server, so `--version`, `status`
+// and `token` never pay the dynamic loader for its TLS and protocol libraries. Members drop
+// the curl_ prefix: curl.h defines type-checking macros under some of the real names.
+#define KITTY_CURL_FUNCTIONS(X)                                                                    \
+    X(global_init)                                                                                 \
+    X(easy_init)                                                                                   \
+    X(easy_cleanup)                                                                                \
+    X(easy_setopt)                                                                                 \
+    X(easy_perform)                                                                                \
+    X(easy_getinfo)                                                                                \
+    X(easy_strerror)                                                                               \
+    X(slist_append)                                                                                \
+    X(slist_free_all)                                                                              \
+    X(url)                                                                                         \
+    X(url_cleanup)                                                                                 \
+    X(url_get)                                                                                     \
+    X(url_set)                                                                                     \
+    X(free)
+
+struct LibCurl {
+#define KITTY_CURL_MEMBER(name) decltype(&::curl_##name) name;
+    KITTY_CURL_FUNCTIONS(KITTY_CURL_MEMBER)
+#undef KITTY_CURL_MEMBER
+};
+
+const LibCurl& lc() {
+    static const LibCurl api = [] {
+        static const SharedLibrary library(KITTY_LIBCURL_SONAME, "libcurl4");
+        LibCurl loaded{};
+#define KITTY_CURL_LOAD(name)                                                                      \
+    loaded.name = library.function<decltype(&::curl_##name)>("curl_" #name);
+        KITTY_CURL_FUNCTIONS(KITTY_CURL_LOAD)
+#undef KITTY_CURL_LOAD
+        return loaded;
+    }();
+    return api;
+}
+
+struct UrlCleanup {
+    void operator()(CURLU* h) const { lc().url_cleanup(h); }
+};
+struct EasyCleanup {
+    void operator()(CURL* c) const { lc().easy_cleanup(c); }
+};
+struct SlistCleanup {
+    void operator()(curl_slist* l) const { lc().slist_free_all(l); }
+};
+
+using UrlHandle = std::unique_ptr<CURLU, UrlCleanup>;
 
 // `url` parsed by libcurl, which then connects to exactly what was checked: HTTPS, or plain
 // http for a loopback host only (tests, local development), and never a user name or
 // password, which would make the text before the '@' look like the host.
 UrlHandle secure_url(const std::string& url) {
-    UrlHandle h(curl_url(), &curl_url_cleanup);
+    UrlHandle h(lc().url());
     if (!h) {
         throw Error(Exit::internal, "CURL_INIT", "libcurl could not allocate a URL handle");
     }
     const auto part = [&](CURLUPart which) -> std::optional<std::string> {
         char* value = nullptr;
-        if (curl_url_get(h.get(), which, &value, 0) != CURLUE_OK || value == nullptr) {
+        if (lc().url_get(h.get(), which, &value, 0) != CURLUE_OK || value == nullptr) {
             return std::nullopt;
         }
         std::string out(value);
-        curl_free(value);
+        lc().free(value);
         return out;
     };
     const std::string hint = "set [sync] server_url in ~/.spec-kitty/config.toml to an https:// "
                              "URL and log in again";
-    if (curl_url_set(h.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    if (lc().url_set(h.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
         throw Error(Exit::auth, "INSECURE_SERVER", "the server URL " + url + " is not a URL", hint);
     }
     if (part(CURLUPART_USER) || part(CURLUPART_PASSWORD) || part(CURLUPART_OPTIONS)) {
@@ -82,31 +131,30 @@ UrlHandle secure_url(const std::string& url) {
 // One POST of a JSON body, with TLS verification always on and one total timeout. A
 // transport failure is Error(Exit::temporary); the body never appears in messages.
 HttpResponse post_json(const std::string& url, const Json& body, const AuthOptions& options) {
-    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
-        initialised ? curl_easy_init() : nullptr, &curl_easy_cleanup);
+    static const bool initialised = lc().global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    std::unique_ptr<CURL, EasyCleanup> curl(initialised ? lc().easy_init() : nullptr);
     if (!curl) {
         throw Error(Exit::internal, "CURL_INIT", "libcurl could not be initialised");
     }
     const std::string payload = body.dump();
     HttpResponse response;
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(
-        curl_slist_append(nullptr, "Content-Type: application/json"), &curl_slist_free_all);
+    std::unique_ptr<curl_slist, SlistCleanup> headers(
+        lc().slist_append(nullptr, "Content-Type: application/json"));
     CURL* c = curl.get();
     const UrlHandle checked = secure_url(url);
-    curl_easy_setopt(c, CURLOPT_CURLU, checked.get());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.http_timeout.count()));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+    lc().easy_setopt(c, CURLOPT_CURLU, checked.get());
+    lc().easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc().easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    lc().easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
+    lc().easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+    lc().easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.http_timeout.count()));
+    lc().easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(std::min<std::int64_t>(options.http_timeout.count(), 5000)));
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "kitty-auth-refresh");
+    lc().easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    lc().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc().easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    lc().easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    lc().easy_setopt(c, CURLOPT_USERAGENT, "kitty-auth-refresh");
     std::optional<std::string> cacert = options.cacert;
     if (!cacert) {
         if (const char* env = std::getenv("SPEC_KITTY_CA_BUNDLE"); env != nullptr && *env != '\0') {
@@ -115,22 +163,22 @@ HttpResponse post_json(const std::string& url, const Json& body, const AuthOptio
     }
     if (cacert) {
         // The extra CA file, and the system's CA directory beside it.
-        curl_easy_setopt(c, CURLOPT_CAINFO, cacert->c_str());
-        curl_easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
+        lc().easy_setopt(c, CURLOPT_CAINFO, cacert->c_str());
+        lc().easy_setopt(c, CURLOPT_CAPATH, "/etc/ssl/certs");
     }
-    curl_easy_setopt(
+    lc().easy_setopt(
         c, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* out) {
             static_cast<std::string*>(out)->append(data, size * n);
             return size * n;
         });
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-    const CURLcode rc = curl_easy_perform(c);
+    lc().easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+    const CURLcode rc = lc().easy_perform(c);
     if (rc != CURLE_OK) {
         throw Error(Exit::temporary, "NETWORK_ERROR",
-                    "Cannot reach server " + url + ": " + curl_easy_strerror(rc),
+                    "Cannot reach server " + url + ": " + lc().easy_strerror(rc),
                     "check the connection and retry; the credentials were not changed");
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    lc().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
     return response;
 }
 
