@@ -1,5 +1,7 @@
 #include "kitty/lane_inputs.hpp"
 
+#include "kitty/dependency_graph.hpp"
+
 #include <set>
 
 #include "kitty/error.hpp"
@@ -231,24 +233,13 @@ LaneSource from_parse_tasks(const Json& doc, const std::string& source) {
 
 } // namespace
 
-DependencyMap mission_dependency_graph(const fs::path& mission_dir) {
-    std::error_code ec;
-    if (const auto wps = load_wps_manifest(mission_dir)) {
-        return wps_dependency_map(*wps);
-    }
-    if (fs::is_regular_file(mission_dir / "tasks.md", ec)) {
-        return parse_dependencies(read_text_file(mission_dir / "tasks.md", Bom::keep));
-    }
-    return {};
-}
-
 LaneSource read_mission_lane_source(const Mission& mission) {
     const fs::path& mission_dir = mission.dir();
     LaneSource out;
     out.mission_dir = mission_dir;
     out.inputs.mission_slug = mission.slug();
     out.inputs.mission_id = mission.identity().mission_id.value_or("");
-    out.inputs.graph = mission_dependency_graph(mission_dir);
+    out.inputs.graph = mission_dependency_graph(mission).graph;
     add_wp_records(read_wp_records(mission_dir, out), out);
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
+#include "kitty/dependency_graph.hpp"
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lane_inputs.hpp"
@@ -283,19 +284,12 @@ std::string source_path(const LaneSource& source, const ComputeLanesRequest& req
     return source.mission_dir ? source.mission_dir->string() : request.input;
 }
 
-fs::path lanes_path_of(const std::string& input, const fs::path& start_dir) {
-    if (!names_mission(input)) {
-        return input;
-    }
-    return Mission::open(input, start_dir).lanes_json();
-}
-
 // Given the mission, every WP it lanes must be in a lane, and the lanes name no WP the
 // mission no longer has.
-void check_against_mission(const LanesFile& file, const fs::path& mission_dir, const fs::path& path,
+void check_against_mission(const LanesFile& file, const Mission& mission, const fs::path& path,
                            std::vector<Finding>& findings) {
     std::set<std::string> graph_ids;
-    for (const auto& [wp, deps] : mission_dependency_graph(mission_dir)) {
+    for (const auto& [wp, deps] : mission_dependency_graph(mission).graph) {
         graph_ids.insert(wp);
         if (file.manifest.lane_for_wp(wp) == nullptr) {
             findings.push_back({"error", "WP_NOT_IN_LANE",
@@ -441,11 +435,12 @@ Outcome resolve_lane_command(const std::string& mission, const std::string& wp_i
 }
 
 Outcome show_lanes_command(const std::string& input, const fs::path& start_dir) {
-    const fs::path path = lanes_path_of(input, start_dir);
+    const std::optional<Mission> mission =
+        names_mission(input) ? std::optional(Mission::open(input, start_dir)) : std::nullopt;
+    const fs::path path = mission ? mission->lanes_json() : fs::path(input);
     LanesFile file = read_lanes_file(path);
-    std::error_code ec;
-    if (!fs::is_regular_file(input, ec)) {
-        check_against_mission(file, path.parent_path(), path, file.findings);
+    if (mission) {
+        check_against_mission(file, *mission, path, file.findings);
     }
     bool ok = true;
     Json findings = Json::array();

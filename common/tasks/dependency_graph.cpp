@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "kitty/text.hpp"
+#include "kitty/wps_manifest.hpp"
+
 namespace kitty {
 
 namespace {
@@ -79,6 +82,19 @@ private:
 
 std::vector<std::vector<std::string>> detect_cycles(const DependencyMap& graph) {
     return CycleSearch(graph).run();
+}
+
+MissionGraph mission_dependency_graph(const Mission& mission) {
+    if (const auto wps = load_wps_manifest(mission.dir())) {
+        return {wps_dependency_map(*wps), true, std::nullopt};
+    }
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(mission.tasks_md(), ec)) {
+        std::string text = read_text_file(mission.tasks_md(), Bom::keep);
+        DependencyMap graph = parse_dependencies(text);
+        return {std::move(graph), false, std::move(text)};
+    }
+    return {};
 }
 
 } // namespace kitty

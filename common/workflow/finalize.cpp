@@ -101,16 +101,12 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         extract_requirement_ids(read_text_file(dir / "spec.md", Bom::keep));
     const std::set<std::string> all_ids(spec_ids.begin(), spec_ids.end());
 
-    // The graph: wps.yaml, else tasks.md.
-    const auto wps = load_wps_manifest(dir);
-    DependencyMap graph;
+    MissionGraph mission_graph = mission_dependency_graph(mission);
+    const DependencyMap graph = std::move(mission_graph.graph);
     std::vector<std::pair<std::string, std::vector<std::string>>> tasks_refs;
-    if (wps) {
-        graph = wps_dependency_map(*wps);
-    } else if (fs::is_regular_file(dir / "tasks.md", ec)) {
-        const std::string tasks = read_text_file(dir / "tasks.md", Bom::keep);
-        graph = parse_dependencies(tasks);
-        tasks_refs = analyse_tasks_md(tasks, (dir / "tasks.md").string()).requirement_refs;
+    if (mission_graph.tasks_md) {
+        tasks_refs =
+            analyse_tasks_md(*mission_graph.tasks_md, mission.tasks_md().string()).requirement_refs;
     }
     const auto parsed_for = [&](const std::string& wp) {
         for (const auto& [id, deps] : graph) {
@@ -284,7 +280,7 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
         plan.after = plan.before;
         const std::vector<std::string> f = plan.before.dependencies();
         std::vector<std::string> deps = parsed_for(plan.wp_id);
-        if (!f.empty() && deps.empty() && !wps) {
+        if (!f.empty() && deps.empty() && !mission_graph.from_wps_yaml) {
             deps = f;
             plan.preserved = true;
         }

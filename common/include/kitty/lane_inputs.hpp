@@ -23,10 +23,6 @@ struct LaneSource {
     std::vector<Finding> findings; // WP files skipped, and why
 };
 
-// The graph finalize-tasks lanes: wps.yaml's when there is one, else the tasks.md
-// dependency map, else empty.
-DependencyMap mission_dependency_graph(const std::filesystem::path& mission_dir);
-
 // The finalize-tasks lanes step: the graph from wps.yaml, else from tasks.md; WP files
 // sorted by name, a file 3.1.1 cannot read skipped with a warning; a manifest for each
 // readable WP whose frontmatter has both execution_mode and owned_files; mission_id from
