@@ -106,6 +106,9 @@ std::string mission_number_from_slug(const std::string& slug) {
 MissionIdentity resolve_identity(const fs::path& mission_dir) {
     const Json meta = load_meta(mission_dir).value_or(Json::object());
     MissionIdentity id;
+    if (const auto it = meta.find("friendly_name"); it != meta.end() && it->is_string()) {
+        id.friendly_name = it->get<std::string>();
+    }
     id.mission_slug = stripped_field(meta, "mission_slug");
     if (id.mission_slug.empty()) {
         id.mission_slug = stripped_field(meta, "slug");

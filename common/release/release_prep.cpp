@@ -8,9 +8,13 @@
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
 #include "kitty/json.hpp"
+#include "kitty/mission_meta.hpp"
+#include "kitty/project.hpp"
 #include "kitty/regex.hpp"
 #include "kitty/release.hpp"
+#include "kitty/status.hpp"
 #include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
 
 namespace kitty {
 
@@ -89,30 +93,6 @@ Acceptance acceptance(const std::vector<Json>& events, const std::string& wp_id,
     return {status == "done" || status == "accepted" || status == "merged", std::nullopt};
 }
 
-std::vector<Json> read_events(const fs::path& file) {
-    std::vector<Json> events;
-    std::error_code ec;
-    if (!fs::is_regular_file(file, ec)) {
-        return events;
-    }
-    const std::string text = read_file_bytes(file);
-    std::size_t begin = 0;
-    while (begin < text.size()) {
-        std::size_t end = text.find('\n', begin);
-        end = end == std::string::npos ? text.size() : end;
-        try {
-            Json e = parse_json(std::string_view(text).substr(begin, end - begin), file);
-            if (e.is_object()) {
-                events.push_back(std::move(e));
-            }
-        } catch (const Error&) {
-            // A line that is not JSON is no event, as in 3.1.1's reader.
-        }
-        begin = end + 1;
-    }
-    return events;
-}
-
 struct LatestTag {
     std::string name;
     std::int64_t commit_time;
@@ -148,30 +128,10 @@ struct MissionEntry {
 std::vector<MissionEntry> accepted_missions(const fs::path& repo,
                                             const std::optional<LatestTag>& since) {
     std::vector<MissionEntry> out;
-    const fs::path specs = repo / "kitty-specs";
-    std::error_code ec;
-    if (!fs::is_directory(specs, ec)) {
-        return out;
-    }
-    std::vector<fs::path> dirs;
-    for (const auto& e : fs::directory_iterator(specs, ec)) {
-        if (e.is_directory()) {
-            dirs.push_back(e.path());
-        }
-    }
-    std::sort(dirs.begin(), dirs.end());
-    for (const fs::path& dir : dirs) {
-        const std::vector<Json> events = read_events(dir / "status.events.jsonl");
-        std::vector<fs::path> files;
-        for (const auto& e : fs::directory_iterator(dir / "tasks", ec)) {
-            const std::string name = e.path().filename().string();
-            if (e.is_regular_file() && name.starts_with("WP") && name.ends_with(".md")) {
-                files.push_back(e.path());
-            }
-        }
-        std::sort(files.begin(), files.end());
-        MissionEntry m{dir.filename().string(), "", {}};
-        for (const fs::path& f : files) {
+    for (const MissionRef& ref : list_missions(repo)) {
+        const std::vector<Json> events = read_event_objects(ref.dir / "status.events.jsonl");
+        MissionEntry m{ref.dir_name, "", {}};
+        for (const fs::path& f : list_wp_files(ref.dir / "tasks")) {
             const std::string content = read_file_bytes(f);
             const std::string stem = f.stem().string();
             const std::string id = frontmatter_field(content, "work_package_id").value_or(stem);
@@ -185,16 +145,11 @@ std::vector<MissionEntry> accepted_missions(const fs::path& repo,
         if (m.wps.empty()) {
             continue;
         }
-        Json meta = Json::object();
         try {
-            const Json parsed = read_json_file(dir / "meta.json");
-            if (parsed.is_object()) {
-                meta = parsed;
-            }
+            m.display = resolve_identity(ref.dir).friendly_name;
         } catch (const Error&) {
+            // 3.1.1 shows the slug for a mission whose meta.json it cannot read.
         }
-        const auto name = meta.find("friendly_name");
-        m.display = name != meta.end() && name->is_string() ? name->get<std::string>() : "";
         if (m.display.empty()) {
             m.display = m.slug;
         }

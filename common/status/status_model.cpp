@@ -485,4 +485,28 @@ std::string python_round1(double value) {
     return buf;
 }
 
+std::vector<Json> read_event_objects(const fs::path& file) {
+    std::vector<Json> events;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        return events;
+    }
+    const std::string text = read_file_bytes(file);
+    std::size_t begin = 0;
+    while (begin < text.size()) {
+        std::size_t end = text.find('\n', begin);
+        end = end == std::string::npos ? text.size() : end;
+        try {
+            Json e = parse_json(std::string_view(text).substr(begin, end - begin), file);
+            if (e.is_object()) {
+                events.push_back(std::move(e));
+            }
+        } catch (const Error&) {
+            // A line that is not JSON is no event, as in 3.1.1's reader.
+        }
+        begin = end + 1;
+    }
+    return events;
+}
+
 } // namespace kitty

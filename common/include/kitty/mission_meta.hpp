@@ -35,6 +35,7 @@ struct MissionIdentity {
     std::string mission_number;
     std::string mission_type;
     std::optional<std::string> mission_id;
+    std::string friendly_name; // as written; empty when absent or not a string
 };
 
 // The identity of `mission_dir`. A mission_id that is absent or null is none (3.1.1 reads

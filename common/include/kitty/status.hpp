@@ -57,6 +57,10 @@ struct StatusEvent {
 // rejects is Error(Exit::input, "INVALID_EVENT_LOG") naming the file and line.
 std::vector<StatusEvent> read_status_events(const std::filesystem::path& path);
 
+// The lines of `path` that are JSON objects, as 3.1.1's release prep reads the log: any
+// other line is skipped, not an error. None when the file does not exist.
+std::vector<Json> read_event_objects(const std::filesystem::path& path);
+
 // Appends one line (O_APPEND, fsync), creating the file and its directory.
 void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
 
