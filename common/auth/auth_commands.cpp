@@ -1,10 +1,7 @@
-#include <termios.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <iostream>
+
 #include <memory>
 
 #include <curl/curl.h>
@@ -317,25 +314,6 @@ RefreshResult refresh_transaction(const AuthOptions& options, bool force) {
     return {"refreshed", next};
 }
 
-std::string read_password() {
-    const bool tty = ::isatty(STDIN_FILENO) == 1;
-    termios saved{};
-    if (tty) {
-        std::cerr << "Password: " << std::flush;
-        ::tcgetattr(STDIN_FILENO, &saved);
-        termios quiet = saved;
-        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-    }
-    std::string password;
-    std::getline(std::cin, password);
-    if (tty) {
-        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-        std::cerr << "\n";
-    }
-    return password;
-}
-
 } // namespace
 
 Outcome auth_refresh_command(const AuthOptions& options, bool force) {
@@ -378,17 +356,15 @@ Outcome auth_status_command(const AuthOptions& options) {
     return Outcome::success(doc, text);
 }
 
-Outcome auth_login_command(const AuthOptions& options, const std::optional<std::string>& username) {
+Outcome auth_login_command(const AuthOptions& options, const std::optional<std::string>& username,
+                           const Prompt& ask) {
     CredentialStore store(AuthPaths::from_home());
     std::string user = username.value_or("");
     if (user.empty()) {
-        if (::isatty(STDIN_FILENO) == 1) {
-            std::cerr << "Username: " << std::flush;
-        }
-        std::getline(std::cin, user);
+        user = ask("Username: ", true).value_or("");
     }
     user = std::string(py_strip(user));
-    const std::string password = read_password();
+    const std::string password = ask("Password: ", false).value_or("");
     if (user.empty() || password.empty()) {
         throw Error(Exit::usage, "MISSING_CREDENTIALS", "a username and a password are required",
                     "pass --username and give the password on stdin or at the prompt");

@@ -1,5 +1,6 @@
 #include "kitty/cli.hpp"
 
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,6 +36,30 @@ CLI::Validator finite_range(double min, double max) {
             return {};
         },
         description.str());
+}
+
+bool stdin_is_terminal() {
+    return ::isatty(STDIN_FILENO) == 1;
+}
+
+std::optional<std::string> ask_terminal(const std::string& prompt, bool echo) {
+    const bool tty = stdin_is_terminal();
+    termios saved{};
+    if (tty) {
+        std::cerr << prompt << std::flush;
+        if (!echo && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+            termios quiet = saved;
+            quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+            ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+        }
+    }
+    std::string line;
+    const bool got = static_cast<bool>(std::getline(std::cin, line));
+    if (tty && !echo) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        std::cerr << "\n";
+    }
+    return got ? std::optional(line) : std::nullopt;
 }
 
 Tool::Tool(std::string name, std::string description)

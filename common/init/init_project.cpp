@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 #include <set>
+#include <sstream>
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
@@ -300,19 +300,21 @@ bool env_truthy(const char* name) {
     return s == "1" || s == "true" || s == "yes" || s == "y" || s == "on";
 }
 
-// The picker: the registry numbered on stderr, one line of numbers or keys from stdin.
-std::string pick_agents() {
+// The picker: the registry numbered, one line of numbers or keys as the answer.
+std::string pick_agents(const Prompt& ask) {
     const auto& agents = agent_registry();
-    std::cerr << "Choose your AI agent(s): numbers or keys, separated by commas\n";
+    std::ostringstream menu;
+    menu << "Choose your AI agent(s): numbers or keys, separated by commas\n";
     for (std::size_t i = 0; i < agents.size(); ++i) {
-        std::cerr << "  " << (i < 9 ? " " : "") << i + 1 << ". " << agents[i].key << " ("
-                  << agents[i].name << ")\n";
+        menu << "  " << (i < 9 ? " " : "") << i + 1 << ". " << agents[i].key << " ("
+             << agents[i].name << ")\n";
     }
-    std::cerr << "> " << std::flush;
-    std::string line;
-    if (!std::getline(std::cin, line)) {
+    menu << "> ";
+    const std::optional<std::string> answer = ask(menu.str(), true);
+    if (!answer) {
         throw Error(Exit::usage, "MISSING_AI", "no agent chosen", "pass --ai <key>[,<key>…]");
     }
+    std::string line = *answer;
     std::string keys;
     std::string token;
     line += ',';
@@ -454,14 +456,13 @@ Outcome init_project(const InitRequest& request) {
 
     std::string ai = request.ai.value_or("");
     if (!request.ai) {
-        const bool interactive = !request.non_interactive &&
-                                 !env_truthy("SPEC_KITTY_NON_INTERACTIVE") &&
-                                 ::isatty(STDIN_FILENO) == 1;
+        const bool interactive =
+            !request.non_interactive && !env_truthy("SPEC_KITTY_NON_INTERACTIVE") && request.ask;
         if (!interactive) {
             throw Error(Exit::usage, "MISSING_AI", "--ai is required when not run interactively",
                         "pass --ai <key>[,<key>…]; kitty-init --list-agents shows the keys");
         }
-        ai = pick_agents();
+        ai = pick_agents(request.ask);
     }
     const std::vector<const AgentInfo*> agents = parse_agent_selection(ai);
 

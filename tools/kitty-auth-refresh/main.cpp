@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
         "login", "Log in to the configured server: the password is read from stdin (without "
                  "echo on a terminal), never from the command line");
     login->add_option("--username,-u", username, "The account (asked for when missing)");
-    login->callback([&] { action = [&] { return kitty::auth_login_command(options, username); }; });
+    login->callback([&] {
+        action = [&] { return kitty::auth_login_command(options, username, kitty::ask_terminal); };
+    });
 
     app.add_subcommand("logout", "Clear the session (other tables in the file are kept)")
         ->callback([&] { action = [&] { return kitty::auth_logout_command(options); }; });

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
                  "Never prompt; --ai is then required");
     app.add_flag("--dry-run", request.dry_run, "Print every file init would write; write nothing");
     app.add_flag("--list-agents", list, "List the agent keys with their command directories");
+    if (kitty::stdin_is_terminal()) {
+        request.ask = kitty::ask_terminal;
+    }
     return tool.run(argc, argv,
                     [&] { return list ? kitty::list_agents() : kitty::init_project(request); });
 }

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "kitty/result.hpp"
 #include "kitty/clock.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 
@@ -100,7 +100,8 @@ Outcome auth_token_command(const AuthOptions& options);
 Outcome auth_status_command(const AuthOptions& options);
 
 // POST /api/v1/token/ with the password read from stdin (a no-echo prompt on a terminal).
-Outcome auth_login_command(const AuthOptions& options, const std::optional<std::string>& username);
+Outcome auth_login_command(const AuthOptions& options, const std::optional<std::string>& username,
+                           const Prompt& ask);
 
 // Clears the session under the lock.
 Outcome auth_logout_command(const AuthOptions& options);

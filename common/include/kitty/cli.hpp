@@ -20,6 +20,13 @@ enum class ColorMode { auto_, always, never };
 // All of standard input, for a tool whose input document is "-".
 std::string read_stdin();
 
+// Whether standard input is a terminal (a person can be asked).
+bool stdin_is_terminal();
+
+// The Prompt of the tools: the prompt on stderr when stdin is a terminal, echo off while a
+// secret is typed, one line from stdin.
+std::optional<std::string> ask_terminal(const std::string& prompt, bool echo);
+
 // CLI::Range(min, max) for a number that must also be finite: nan compares false with
 // everything, so CLI::Range lets it (and any later overflow of a conversion) through.
 CLI::Validator finite_range(double min, double max);

@@ -59,6 +59,7 @@ struct InitRequest {
     bool non_interactive = false;          // never prompt (also SPEC_KITTY_NON_INTERACTIVE)
     bool dry_run = false;                  // print the plan, write nothing
     std::filesystem::path start_dir = "."; // what "." means
+    Prompt ask;                            // set when a person can pick agents (a terminal)
 };
 
 // Runs init: a fresh project, "already initialized" (same agents: nothing written), or a

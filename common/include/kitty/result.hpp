@@ -3,6 +3,8 @@
 // the tools include the command-line layer (kitty/cli.hpp).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,11 @@
 namespace kitty {
 
 enum class Format { json, text };
+
+// Asks the person at the terminal: the tool shows `prompt` on stderr (only on a terminal)
+// and returns the line read from stdin, typed without echo when `echo` is false; nullopt at
+// end of input. Domain code asks through one of these and never reads stdin itself.
+using Prompt = std::function<std::optional<std::string>(const std::string& prompt, bool echo)>;
 
 // A problem found in input: reported inside the result and, one line each, on stderr.
 struct Finding {
