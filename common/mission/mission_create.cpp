@@ -290,11 +290,7 @@ StampResult stamp_mission(const Mission& mission) {
     StampResult result{file, {}, false};
     if (auto it = meta.find("mission_id"); it != meta.end()) {
         if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-            throw Error(Exit::conflict, "BAD_MISSION_ID",
-                        file.string() + " has a mission_id that is not a non-empty string (" +
-                            dump_python(*it) + "); kitty never changes an existing id",
-                        "fix the mission_id by hand")
-                .at(file);
+            throw bad_mission_id(file, *it);
         }
         result.mission_id = it->get<std::string>();
         return result;

@@ -129,16 +129,19 @@ MissionIdentity resolve_identity(const fs::path& mission_dir) {
     }
     if (auto it = meta.find("mission_id"); it != meta.end() && !it->is_null()) {
         if (!it->is_string()) {
-            const fs::path file = mission_dir / "meta.json";
-            throw Error(Exit::conflict, "BAD_MISSION_ID",
-                        file.string() + " has a mission_id that is not a string (" +
-                            dump_python(*it) + ")",
-                        "fix the mission_id by hand: kitty never changes an existing id")
-                .at(file);
+            throw bad_mission_id(mission_dir / "meta.json", *it);
         }
         id.mission_id = it->get<std::string>();
     }
     return id;
+}
+
+Error bad_mission_id(const fs::path& file, const Json& value) {
+    return Error(Exit::conflict, "BAD_MISSION_ID",
+                 file.string() + " has a mission_id that is not a non-empty string (" +
+                     dump_python(value) + ")",
+                 "fix the mission_id by hand: kitty never changes an existing id")
+        .at(file);
 }
 
 } // namespace kitty

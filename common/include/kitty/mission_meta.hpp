@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "kitty/error.hpp"
 #include "kitty/json.hpp"
 
 namespace kitty {
@@ -42,5 +43,8 @@ struct MissionIdentity {
 // it that way); any other value that is not a string is Error(Exit::conflict,
 // "BAD_MISSION_ID") naming meta.json.
 MissionIdentity resolve_identity(const std::filesystem::path& mission_dir);
+
+// The BAD_MISSION_ID error (exit 4) for a meta.json `file` whose mission_id is `value`.
+Error bad_mission_id(const std::filesystem::path& file, const Json& value);
 
 } // namespace kitty
