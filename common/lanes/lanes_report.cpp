@@ -211,7 +211,7 @@ std::string lane_heading(const LanesManifest& m, const Lane& lane) {
         return lane.lane_id + "  (planning artifacts: main checkout, branch " + m.target_branch +
                ")";
     }
-    return lane.lane_id + "  (worktree .worktrees/" + m.mission_slug + "-" + lane.lane_id +
+    return lane.lane_id + "  (worktree .worktrees/" + worktree_name(m.mission_slug, lane.lane_id) +
            ", branch " + lane_branch_name(m.mission_slug, lane, m.target_branch) + ")";
 }
 

@@ -91,10 +91,13 @@ FileLock Mission::lock_status(std::chrono::milliseconds timeout) const {
     return FileLock::acquire(lock_dir() / (slug_ + ".status.lock"), timeout);
 }
 
+std::string worktree_name(const std::string& mission_slug, const std::string& lane_id) {
+    return checked_path_component(mission_slug, "mission slug") + "-" +
+           checked_path_component(lane_id, "lane id");
+}
+
 fs::path Mission::worktree_path(const std::string& lane_id) const {
-    return project_root() / ".worktrees" /
-           (checked_path_component(slug_, "mission slug") + "-" +
-            checked_path_component(lane_id, "lane id"));
+    return project_root() / ".worktrees" / worktree_name(slug_, lane_id);
 }
 
 Repository* Mission::repository() const {
