@@ -43,6 +43,7 @@ test-asan: bootstrap
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false $(ASAN_BUILD)
 	meson compile -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		meson test -C $(ASAN_BUILD) --print-errorlogs
 
 fuzz: bootstrap
