@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
                    "explains it");
     add_compute_options(*c, compute);
     c->add_flag("--write", compute.write,
-                "Atomically replace <mission>/lanes.json instead of printing it");
+                "Atomically replace <mission>/lanes.json instead of printing it (INPUT must name "
+                "a mission inside a project, not a document)");
     c->callback([&] {
         action = [&] {
             compute.for_people = tool.format() == kitty::Format::text;
