@@ -122,7 +122,10 @@ fs::path writable_in_project(const fs::path& project_root, const fs::path& path)
     }
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(path, ec))) {
-        throw outside_project(path, root, "is a symbolic link");
+        throw Error(Exit::input, "OUTSIDE_PROJECT",
+                    path.string() + " is a symbolic link; kitty writes files, not through links",
+                    "replace the link with the file itself")
+            .at(path);
     }
     return path;
 }
