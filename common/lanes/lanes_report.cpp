@@ -29,17 +29,10 @@ LaneSource read_source(const ComputeLanesRequest& request) {
         require_utf8(request.stdin_text, "<stdin>");
         return lane_source_from_json(parse_json(request.stdin_text, "<stdin>"), "<stdin>");
     }
-    std::error_code ec;
-    if (fs::is_regular_file(request.input, ec)) {
+    if (!names_mission(request.input)) {
         return lane_source_from_json(read_json_file(request.input), request.input);
     }
     return read_mission_lane_source(Mission::open(request.input, request.start_dir));
-}
-
-// Whether an input names a mission (a directory or a selector) rather than a document.
-bool names_mission(const std::string& input) {
-    std::error_code ec;
-    return input != "-" && !fs::is_regular_file(input, ec);
 }
 
 // The arguments, with the flags over what the source names over the defaults.

@@ -40,6 +40,11 @@ const std::string& checked_path_component(const std::string& name, const std::st
     return name;
 }
 
+bool names_mission(const std::string& input) {
+    std::error_code ec;
+    return input != "-" && !fs::is_regular_file(input, ec);
+}
+
 Mission::Mission(fs::path dir, std::optional<fs::path> root)
     : dir_(std::move(dir)), slug_(dir_.filename().string()), root_(std::move(root)),
       identity_(resolve_identity(dir_)) {}

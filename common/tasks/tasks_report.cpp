@@ -24,13 +24,11 @@ struct Input {
 };
 
 Input read_input(const ParseTasksRequest& request) {
-    if (request.input == "-") {
-        return {request.stdin_text, "<stdin>", {}};
+    if (!names_mission(request.input)) {
+        return request.input == "-" ? Input{request.stdin_text, "<stdin>", {}}
+                                    : Input{read_file_bytes(request.input), request.input, {}};
     }
     std::error_code ec;
-    if (fs::is_regular_file(request.input, ec)) {
-        return {read_file_bytes(request.input), request.input, {}};
-    }
     Mission mission = Mission::open(request.input, request.start_dir);
     const fs::path tasks = mission.tasks_md();
     if (!fs::is_regular_file(tasks, ec)) {

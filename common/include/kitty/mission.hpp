@@ -32,6 +32,10 @@ std::filesystem::path writable_in_project(const std::filesystem::path& project_r
 // checked by checked_path_component.
 std::string worktree_name(const std::string& mission_slug, const std::string& lane_id);
 
+// Whether a command-line input names a mission (a directory or a selector) rather than a
+// document: "-" (stdin) and existing regular files are documents.
+bool names_mission(const std::string& input);
+
 class Mission {
 public:
     // The mission a command-line argument names: anything containing "/" is a directory
