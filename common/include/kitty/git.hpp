@@ -79,6 +79,32 @@ public:
     std::string commit_paths(const std::vector<std::filesystem::path>& paths,
                              const std::string& message);
 
+    // The paths that differ from HEAD in this repository's index or working tree, untracked
+    // files included and ignored ones not, relative to the work tree, sorted and unique
+    // (what `git status --porcelain` lists). `prefix` ("kitty-specs/001-x/") keeps only the
+    // paths under it; empty keeps all.
+    std::vector<std::string> changed_paths(const std::string& prefix = "") const;
+    // The paths whose index entry differs from HEAD (staged changes), sorted.
+    std::vector<std::string> staged_paths() const;
+
+    // The best common ancestor of two revisions, nullopt when they share none or either
+    // names no commit.
+    std::optional<std::string> merge_base(const std::string& a, const std::string& b) const;
+    // Whether the commit `ancestor` names is `descendant` or one of its ancestors.
+    bool is_ancestor(const std::string& ancestor, const std::string& descendant) const;
+    // The number of commits reachable from `to` and not from `from` (git rev-list --count
+    // from..to); Error(Exit::input, "UNKNOWN_REVISION") when either names no commit.
+    int count_commits(const std::string& from, const std::string& to) const;
+
+    // Combines the commits `revisions` name, in order, into one commit without moving any
+    // ref or touching a work tree: a revision already contained in the running result is
+    // skipped, one that contains it is fast-forwarded to, any other is merged into it with a
+    // two-parent commit with `message` (the configured identity, GIT_IDENTITY_MISSING
+    // otherwise). Returns the final commit id. A content conflict is
+    // Error(Exit::conflict, "MERGE_CONFLICT") whose details list the conflicting paths.
+    std::string combine_commits(const std::vector<std::string>& revisions,
+                                const std::string& message);
+
     // The committer time of the commit `revision` names; Error(Exit::input) when none.
     CommitTime commit_time(const std::string& revision) const;
 
