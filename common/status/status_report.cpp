@@ -41,13 +41,14 @@ Mission open_mission(const StatusRequest& request) {
     return m;
 }
 
-// Appends `added` to the event log of `events` and brings status.json up to date. The new
-// status.json is written and synced beside the old one before the first append, so a full
-// disk fails the command with nothing appended. Once the events are in the log, which is
-// the record, a status.json that cannot be put in place is a warning: the command did
+} // namespace
+
+// The new status.json is written and synced beside the old one before the first append, so
+// a full disk fails the command with nothing appended. Once the events are in the log, which
+// is the record, a status.json that cannot be put in place is a warning: the command did
 // happen, and the next one that writes status.json catches up.
-std::vector<Finding> record_events(const Mission& m, std::vector<StatusEvent> events,
-                                   const std::vector<StatusEvent>& added) {
+std::vector<Finding> record_status_events(const Mission& m, std::vector<StatusEvent> events,
+                                          const std::vector<StatusEvent>& added) {
     events.insert(events.end(), added.begin(), added.end());
     const StatusSnapshot snapshot = reduce_status(events);
     std::string number = m.identity().mission_number;
@@ -79,6 +80,8 @@ std::vector<Finding> record_events(const Mission& m, std::vector<StatusEvent> ev
     }
     return findings;
 }
+
+namespace {
 
 // split_frontmatter + extract_scalar of 3.1.1's status report (regex reads, not YAML).
 std::string frontmatter_text(std::string text) {
@@ -151,7 +154,9 @@ Workspace workspace_for(const Mission& m, const fs::path& file, const std::strin
     return {mode, "lane_workspace", m.worktree_path(lane->lane_id), false};
 }
 
-bool auto_commit(const fs::path& root) {
+} // namespace
+
+bool project_auto_commit(const fs::path& root) {
     const fs::path config = root / ".kittify/config.yaml";
     std::error_code ec;
     if (!fs::exists(config, ec)) {
@@ -181,7 +186,6 @@ bool auto_commit(const fs::path& root) {
     }
 }
 
-} // namespace
 
 Outcome status_report_command(const StatusRequest& request) {
     const Mission m = open_mission(request);
@@ -292,7 +296,7 @@ Outcome status_report_command(const StatusRequest& request) {
         doc["progress_percentage"] = 0;
     }
     doc["stale_wps"] = stale_count;
-    doc["auto_commit"] = !m.root() || auto_commit(*m.root());
+    doc["auto_commit"] = !m.root() || project_auto_commit(*m.root());
 
     std::string text =
         "Mission " + m.identity().mission_slug +
@@ -344,7 +348,7 @@ Bootstrapped bootstrap_status(const Mission& m, const std::vector<std::string>& 
         seeds.push_back(std::move(e));
         added.push_back(id);
     }
-    std::vector<Finding> findings = record_events(m, events, seeds);
+    std::vector<Finding> findings = record_status_events(m, events, seeds);
     return {std::move(added), std::move(findings)};
 }
 
@@ -424,7 +428,7 @@ Outcome status_move_command(const MoveRequest& request) {
                                     {"event_id", e.event_id},
                                     {"at", e.at}},
                                    e.wp_id + ": " + from + " -> " + *to + "\n");
-    out.findings = record_events(m, events, {e});
+    out.findings = record_status_events(m, events, {e});
     return out;
 }
 

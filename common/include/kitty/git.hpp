@@ -71,6 +71,10 @@ public:
     // Removes the linked worktree `name`: its working directory and its metadata.
     void remove_worktree(const std::string& name);
 
+    // Checks that git has an identity to commit with (user.name and user.email);
+    // Error(Exit::input, "GIT_IDENTITY_MISSING") naming the settings otherwise.
+    void require_identity() const;
+
     // Stages `paths` (relative to the work tree; a path that no longer exists is removed
     // from the index) and commits the index on HEAD with `message`, authored and committed
     // by the identity git is configured with (user.name, user.email). Returns the new

@@ -95,6 +95,18 @@ double status_progress(const StatusSnapshot& snapshot);
 // Python's round(x, 1), as repr prints the result ("53.3", "30.0").
 std::string python_round1(double value);
 
+// Appends `added` to the log whose events are `existing` (read under the status lock the
+// caller holds) and brings status.json up to date. Nothing is appended when the new
+// status.json cannot be written beside the old one; once the events are in the log, a
+// status.json that cannot be put in place is a STATUS_JSON_NOT_UPDATED warning.
+std::vector<Finding> record_status_events(const Mission& mission, std::vector<StatusEvent> existing,
+                                          const std::vector<StatusEvent>& added);
+
+// Whether spec-kitty commits workflow changes itself: `auto_commit` in .kittify/config.yaml
+// (under `agents:` or `tools:`, else top level), true when unset. Bad YAML is
+// Error(Exit::input, "INVALID_YAML") naming the file.
+bool project_auto_commit(const std::filesystem::path& project_root);
+
 struct StatusRequest {
     std::string mission; // directory or selector
     std::filesystem::path start_dir = ".";

@@ -1,0 +1,684 @@
+#include "loop_model.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/clock.hpp"
+#include "kitty/error.hpp"
+#include "kitty/project.hpp"
+#include "kitty/regex.hpp"
+#include "kitty/templates.hpp"
+#include "kitty/text.hpp"
+#include "kitty/ulid.hpp"
+#include "kitty/wp_frontmatter.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty::loop {
+
+namespace model_detail {
+
+bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> lanes) {
+    return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
+}
+
+// The first path component of `dir` below <root>/.worktrees, or "".
+std::string worktree_dir_name(const fs::path& root, const fs::path& dir) {
+    std::error_code ec;
+    const fs::path base = fs::weakly_canonical(root / ".worktrees", ec);
+    const fs::path here = fs::weakly_canonical(fs::absolute(dir), ec);
+    const fs::path rel = here.lexically_relative(base);
+    if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") {
+        return "";
+    }
+    return rel.begin()->string();
+}
+
+// Whether every WP file of the mission is done (a mission without WP files is open).
+bool mission_done(const fs::path& dir) {
+    try {
+        const auto files = list_wp_files(dir / "tasks");
+        if (files.empty()) {
+            return false;
+        }
+        const StatusSnapshot snap = reduce_status(read_status_events(dir / "status.events.jsonl"));
+        for (const fs::path& f : files) {
+            const auto id = wp_id_from_filename(f.filename().string());
+            const auto it = id ? snap.work_packages.find(*id) : snap.work_packages.end();
+            if (it == snap.work_packages.end() || it->second.lane != "done") {
+                return false;
+            }
+        }
+        return true;
+    } catch (const Error&) {
+        return false; // unreadable: still a candidate, and the command will say why
+    }
+}
+
+} // namespace model_detail
+
+std::string LoopWp::holder() const {
+    if (!model_detail::in_lanes(lane, {"claimed", "in_progress", "in_review"})) {
+        return "";
+    }
+    static const std::set<std::string, std::less<>> generic = {
+        "", "implement-command", "user", "merge", "finalize-tasks", "kitty"};
+    return generic.count(actor) ? agent : actor;
+}
+
+LoopWp* LoopState::find(const std::string& wp_id) {
+    for (LoopWp& wp : wps) {
+        if (wp.id == wp_id) {
+            return &wp;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
+    std::vector<std::string> unmet;
+    for (const std::string& dep : wp.dependencies) {
+        const auto it = std::find_if(wps.begin(), wps.end(),
+                                     [&](const LoopWp& w) { return w.id == dep; });
+        if (it == wps.end() || !model_detail::in_lanes(it->lane, {"approved", "done"})) {
+            unmet.push_back(dep);
+        }
+    }
+    return unmet;
+}
+
+Mission open_loop_mission(const LoopTarget& target) {
+    if (!target.mission.empty()) {
+        Mission m = Mission::open(target.mission, target.start_dir);
+        m.project_root();
+        return m;
+    }
+    const fs::path root = find_project_root(target.start_dir);
+    const std::string worktree = model_detail::worktree_dir_name(root, target.start_dir);
+    const auto missions = list_missions(root);
+    if (!worktree.empty()) {
+        // The context file names the mission; without one, the longest "<slug>-" prefix.
+        const fs::path context = root / ".kittify/workspaces" / (worktree + ".json");
+        std::error_code ec;
+        if (fs::is_regular_file(context, ec)) {
+            const Json doc = read_json_file(context);
+            if (const Json* slug = JsonInput::member(doc, "mission_slug");
+                slug && slug->is_string()) {
+                return Mission::open(slug->get<std::string>(), root);
+            }
+        }
+        const MissionRef* best = nullptr;
+        for (const MissionRef& ref : missions) {
+            if (worktree.starts_with(ref.dir_name + "-") &&
+                (!best || ref.dir_name.size() > best->dir_name.size())) {
+                best = &ref;
+            }
+        }
+        if (best) {
+            return Mission::at_directory(best->dir);
+        }
+    }
+    std::vector<const MissionRef*> open;
+    for (const MissionRef& ref : missions) {
+        if (!model_detail::mission_done(ref.dir)) {
+            open.push_back(&ref);
+        }
+    }
+    if (open.size() == 1) {
+        return Mission::at_directory(open.front()->dir);
+    }
+    if (open.empty()) {
+        throw Error(Exit::input, "MISSION_NOT_FOUND",
+                    "no open mission in " + (root / "kitty-specs").string(),
+                    "create one (spec-kitty agent mission create <slug>) or pass --mission");
+    }
+    std::string names;
+    Json candidates = Json::array();
+    for (const MissionRef* ref : open) {
+        names += (names.empty() ? "" : ", ") + ref->dir_name;
+        candidates.push_back(ref->dir_name);
+    }
+    throw Error(Exit::conflict, "AMBIGUOUS_MISSION", "several missions are open: " + names,
+                "pass --mission <slug>")
+        .with({{"candidates", candidates}});
+}
+
+Repository& loop_repository(const Mission& mission) {
+    Repository* repo = mission.repository();
+    if (!repo) {
+        throw Error(Exit::input, "NOT_A_GIT_REPOSITORY",
+                    "the project " + mission.project_root().string() + " is not a git repository",
+                    "the agent loop works in git worktrees: run git init and commit the project");
+    }
+    return *repo;
+}
+
+LoopState read_loop_state(Mission mission) {
+    LoopState state{std::move(mission), {}, false, {}, std::nullopt};
+    const Mission& m = state.mission;
+    std::error_code ec;
+    state.log_exists = fs::exists(m.events_log(), ec);
+    state.events = read_status_events(m.events_log());
+    const StatusSnapshot snap = reduce_status(state.events);
+    if (fs::exists(m.lanes_json(), ec)) {
+        state.lanes = read_lanes_file(m.lanes_json()).manifest;
+    }
+    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
+        const auto id = wp_id_from_filename(file.filename().string());
+        if (!id) {
+            continue;
+        }
+        LoopWp wp;
+        wp.id = *id;
+        wp.file = file;
+        const WpFrontmatter front = read_wp_file(file);
+        wp.dependencies = front.dependencies();
+        wp.agent = front.string_field("agent").value_or("");
+        wp.planning = front.string_field("execution_mode") == "planning_artifact";
+        if (const auto it = snap.work_packages.find(wp.id); it != snap.work_packages.end()) {
+            wp.has_events = true;
+            wp.lane = it->second.lane;
+            wp.actor = it->second.actor;
+            for (const StatusEvent& e : state.events) {
+                if (e.event_id == it->second.last_event_id) {
+                    wp.review_claim = wp.lane == "in_review" ||
+                                      (wp.lane == "in_progress" &&
+                                       e.review_ref == std::optional<std::string>("action-review-claim"));
+                }
+            }
+        }
+        if (state.lanes) {
+            if (const Lane* lane = state.lanes->lane_for_wp(wp.id)) {
+                wp.lane_id = lane->lane_id;
+                wp.planning = wp.planning || lane->is_planning();
+            }
+        }
+        state.wps.push_back(std::move(wp));
+    }
+    return state;
+}
+
+std::string normalize_wp_id(const std::string& text) {
+    static const Regex pattern(R"((?i)^WP(\d+)(?:[-_.].*)?$)");
+    static const Regex digits(R"(^(\d+)$)");
+    std::string number;
+    if (RE2::FullMatch(text, pattern, &number) || RE2::FullMatch(text, digits, &number)) {
+        return "WP" + number;
+    }
+    throw Error(Exit::input, "UNKNOWN_WP", "'" + text + "' is not a work package id",
+                "name it as WP01 (wp01, WP01-title and 1 are read as WP01 / WP1)");
+}
+
+const std::string& checked_agent(const std::string& agent) {
+    static const Regex pattern(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
+    if (!RE2::FullMatch(agent, pattern)) {
+        throw Error(Exit::usage, "BAD_AGENT",
+                    agent.empty() ? "--agent is required" : "bad agent name '" + agent + "'",
+                    "name the agent with letters, digits, '.', '_' or '-', e.g. --agent claude");
+    }
+    return agent;
+}
+
+StatusEvent make_event(const Mission& mission, const std::string& wp, const std::string& from,
+                       const std::string& to, const std::string& actor) {
+    StatusEvent e;
+    e.actor = actor;
+    e.at = python_isoformat(now_utc());
+    e.event_id = mint_ulid().str();
+    e.from_lane = from;
+    e.to_lane = to;
+    e.mission_slug = mission.slug();
+    e.wp_id = wp;
+    return e;
+}
+
+namespace model_detail {
+
+// The index of the frontmatter's closing "---" line, or npos.
+std::size_t frontmatter_end(const std::vector<std::string>& lines) {
+    if (lines.empty() || lines[0] != "---") {
+        return std::string::npos;
+    }
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        if (lines[i] == "---") {
+            return i;
+        }
+    }
+    return std::string::npos;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t nl = text.find('\n', pos);
+        lines.push_back(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+        pos = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    return lines;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines) {
+        out += l + "\n";
+    }
+    return out;
+}
+
+} // namespace model_detail
+
+std::string set_frontmatter_scalar(const std::string& text, const std::string& key,
+                                   const std::string& value) {
+    auto lines = model_detail::split_lines(normalize_newlines(text));
+    const std::size_t end = model_detail::frontmatter_end(lines);
+    if (end == std::string::npos) {
+        throw Error(Exit::input, "NO_FRONTMATTER", "the WP file has no frontmatter",
+                    "start it with a --- line and close the frontmatter with another");
+    }
+    const std::string line = key + ": \"" + value + "\"";
+    std::size_t insert_at = end;
+    for (std::size_t i = 1; i < end; ++i) {
+        if (lines[i].starts_with(key + ":")) {
+            lines[i] = line;
+            return model_detail::join_lines(lines);
+        }
+        if (lines[i].starts_with("history:") && insert_at == end) {
+            insert_at = i;
+        }
+    }
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(insert_at), line);
+    return model_detail::join_lines(lines);
+}
+
+std::string append_activity(const std::string& text, const std::string& agent,
+                            const std::string& shell_pid, const std::string& note) {
+    std::string flat = note;
+    std::replace(flat.begin(), flat.end(), '\n', ' ');
+    const std::string entry = "- " + iso_seconds_z(now_utc()) + " \u2013 " + agent + " \u2013 " +
+                              (shell_pid.empty() ? "" : "shell_pid=" + shell_pid + " \u2013 ") +
+                              flat;
+    auto lines = model_detail::split_lines(normalize_newlines(text));
+    const std::size_t body = model_detail::frontmatter_end(lines);
+    std::size_t heading = std::string::npos;
+    for (std::size_t i = body == std::string::npos ? 0 : body + 1; i < lines.size(); ++i) {
+        if (py_strip(lines[i]) == "## Activity Log") {
+            heading = i;
+            break;
+        }
+    }
+    if (heading == std::string::npos) {
+        while (!lines.empty() && py_strip(lines.back()).empty()) {
+            lines.pop_back();
+        }
+        lines.insert(lines.end(), {"", "## Activity Log", "", entry});
+        return model_detail::join_lines(lines);
+    }
+    std::size_t end = lines.size();
+    for (std::size_t i = heading + 1; i < lines.size(); ++i) {
+        if (lines[i].starts_with("## ")) {
+            end = i;
+            break;
+        }
+    }
+    std::size_t at = end;
+    while (at > heading + 1 && py_strip(lines[at - 1]).empty()) {
+        --at;
+    }
+    if (at == heading + 1) {
+        lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), "");
+        ++at;
+    }
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(at), entry);
+    return model_detail::join_lines(lines);
+}
+
+Workspace workspace_of(const LoopState& state, const LoopWp& wp) {
+    Workspace ws;
+    const Mission& m = state.mission;
+    const Lane* lane = state.lanes ? state.lanes->lane_for_wp(wp.id) : nullptr;
+    if (wp.planning) {
+        ws.planning = true;
+        ws.path = m.project_root();
+        ws.lane_id = lane ? lane->lane_id : std::string(kPlanningLaneId);
+        if (lane) {
+            ws.lane_wp_ids = lane->wp_ids;
+        }
+        return ws;
+    }
+    if (!lane) {
+        throw Error(Exit::input, state.lanes ? "WP_NOT_IN_LANES" : "MISSING_LANES",
+                    state.lanes ? wp.id + " is in no lane of " + m.lanes_json().string()
+                                : "no lanes.json in " + m.dir().string(),
+                    "run spec-kitty agent mission finalize-tasks --mission " + m.slug())
+            .at(m.lanes_json());
+    }
+    ws.lane_id = lane->lane_id;
+    ws.path = m.worktree_path(lane->lane_id);
+    ws.branch = lane_branch_name(m.slug(), *lane, state.lanes->target_branch);
+    ws.lane_wp_ids = lane->wp_ids;
+    return ws;
+}
+
+fs::path context_file(const Mission& mission, const std::string& lane_id) {
+    return mission.project_root() / ".kittify/workspaces" /
+           (worktree_name(mission.slug(), lane_id) + ".json");
+}
+
+namespace model_detail {
+
+Json context_document(const Mission& m, const LoopWp& wp, const Workspace& ws,
+                      const std::string& base_branch, const std::string& base_commit) {
+    Json lane_ids = Json::array();
+    for (const std::string& id : ws.lane_wp_ids) {
+        lane_ids.push_back(id);
+    }
+    return Json{{"wp_id", wp.id},
+                {"mission_slug", m.slug()},
+                {"worktree_path", ".worktrees/" + worktree_name(m.slug(), ws.lane_id)},
+                {"branch_name", ws.branch},
+                {"base_branch", base_branch},
+                {"base_commit", base_commit},
+                {"dependencies", wp.dependencies},
+                {"created_at", python_isoformat(now_utc())},
+                {"created_by", "implement-command-lane"},
+                {"vcs_backend", "git"},
+                {"lane_id", ws.lane_id},
+                {"lane_wp_ids", lane_ids},
+                {"current_wp", wp.id}};
+}
+
+void write_context(const Mission& m, const std::string& lane_id, const Json& doc) {
+    write_file_atomic(m.writable(context_file(m, lane_id)),
+                      dump_python(doc, {.indent = 2, .ensure_ascii = true, .sort_keys = false}) +
+                          "\n");
+}
+
+} // namespace model_detail
+
+Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
+    Allocation out{workspace_of(state, wp), false, "", ""};
+    if (out.workspace.planning) {
+        return out;
+    }
+    const Mission& m = state.mission;
+    Repository& repo = loop_repository(m);
+    const Workspace& ws = out.workspace;
+    const std::string name = worktree_name(m.slug(), ws.lane_id);
+    const fs::path context = context_file(m, ws.lane_id);
+    const std::string mission_branch = state.lanes->mission_branch.empty()
+                                           ? mission_branch_name(m.slug())
+                                           : state.lanes->mission_branch;
+    std::error_code ec;
+    std::optional<Json> existing_context;
+    if (fs::is_regular_file(context, ec)) {
+        existing_context = read_json_file(context);
+    }
+    const auto listed = [&] {
+        for (const Worktree& w : repo.worktrees()) {
+            if (w.name == name || fs::equivalent(w.path, ws.path, ec)) {
+                return std::optional<Worktree>(w);
+            }
+        }
+        return std::optional<Worktree>();
+    }();
+    if (fs::exists(fs::symlink_status(ws.path, ec))) {
+        if (!listed || !listed->valid || fs::is_symlink(fs::symlink_status(ws.path, ec))) {
+            throw Error(Exit::conflict, "NOT_A_WORKTREE",
+                        ws.path.string() + " exists but is not the worktree of " + ws.lane_id,
+                        "move it away; kitty creates the lane worktree there")
+                .at(ws.path);
+        }
+        Repository lane_repo = Repository::open(ws.path);
+        if (lane_repo.current_branch() != ws.branch) {
+            throw Error(Exit::conflict, "WORKTREE_ON_OTHER_BRANCH",
+                        "the worktree " + ws.path.string() + " is not on " + ws.branch,
+                        "check out " + ws.branch + " in it (git -C " + ws.path.string() +
+                            " switch " + ws.branch + ")")
+                .at(ws.path);
+        }
+        const std::string current =
+            existing_context && (*existing_context).contains("current_wp") &&
+                    (*existing_context)["current_wp"].is_string()
+                ? (*existing_context)["current_wp"].get<std::string>()
+                : "";
+        if (current != wp.id) {
+            const auto dirty = lane_repo.changed_paths();
+            if (!dirty.empty()) {
+                throw Error(Exit::conflict, "LANE_DIRTY",
+                            "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
+                                " has uncommitted changes. Commit or stash before starting the "
+                                "next WP.",
+                            "commit or stash in " + ws.path.string())
+                    .with({{"paths", dirty}});
+            }
+        }
+        Json doc = existing_context ? *existing_context
+                                    : model_detail::context_document(
+                                          m, wp, ws, mission_branch,
+                                          repo.merge_base(ws.branch, mission_branch).value_or(""));
+        doc["wp_id"] = wp.id;
+        doc["current_wp"] = wp.id;
+        doc["dependencies"] = wp.dependencies;
+        out.base_branch = doc.value("base_branch", mission_branch);
+        out.base_commit = doc.value("base_commit", "");
+        model_detail::write_context(m, ws.lane_id, doc);
+        return out;
+    }
+    if (listed) {
+        throw Error(Exit::conflict, "STALE_WORKTREE",
+                    "git still records the worktree " + name + " whose directory " +
+                        listed->path.string() + " is gone",
+                    "run git worktree prune, then try again");
+    }
+    std::vector<std::string> created_branches;
+    std::string base_commit;
+    if (repo.branch_exists(ws.branch)) {
+        base_commit = repo.merge_base(ws.branch, mission_branch).value_or("");
+    } else {
+        bool started = existing_context.has_value();
+        for (const LoopWp& other : state.wps) {
+            started = started || (other.lane_id == ws.lane_id && other.id != wp.id &&
+                                  model_detail::in_lanes(other.lane, {"in_progress", "for_review",
+                                                                      "in_review", "approved",
+                                                                      "done"}));
+        }
+        if (started) {
+            throw Error(Exit::conflict, "LANE_BRANCH_MISSING",
+                        "the lane branch " + ws.branch + " of " + ws.lane_id +
+                            " is gone although the lane has started; kitty does not cut it "
+                            "again from the mission branch, which would lose its work",
+                        "restore it (git branch " + ws.branch +
+                            " <commit>), or delete " + context.string() +
+                            " to start the lane afresh")
+                .at(context);
+        }
+        const std::string& target = state.lanes->target_branch;
+        if (!repo.branch_exists(mission_branch)) {
+            if (!repo.branch_exists(target)) {
+                throw Error(Exit::input, "TARGET_BRANCH_MISSING",
+                            "the mission's target branch " + target + " does not exist",
+                            "create it, or fix target_branch in " + m.lanes_json().string())
+                    .at(m.lanes_json());
+            }
+            repo.create_branch(mission_branch, target);
+            created_branches.push_back(mission_branch);
+        }
+        // A dependent lane starts from the tips of the lanes it depends on.
+        std::vector<std::string> bases{mission_branch};
+        const Lane* lane = state.lanes->lane_for_wp(wp.id);
+        for (const std::string& upstream : lane->depends_on_lanes) {
+            const std::string branch = mission_branch_name(m.slug()) + "-" + upstream;
+            if (upstream != kPlanningLaneId && repo.branch_exists(branch)) {
+                bases.push_back(branch);
+            }
+        }
+        try {
+            base_commit = repo.combine_commits(bases, "Start " + ws.lane_id + " of " + m.slug() +
+                                                          " from the lanes it depends on");
+            repo.create_branch(ws.branch, base_commit);
+            created_branches.push_back(ws.branch);
+        } catch (...) {
+            for (const std::string& b : created_branches) {
+                repo.delete_branch(b);
+            }
+            throw;
+        }
+    }
+    try {
+        repo.add_worktree(name, ws.path, ws.branch);
+        out.created = true;
+        Json doc = model_detail::context_document(m, wp, ws, mission_branch, base_commit);
+        model_detail::write_context(m, ws.lane_id, doc);
+    } catch (...) {
+        if (out.created) {
+            repo.remove_worktree(name);
+        }
+        for (auto it = created_branches.rbegin(); it != created_branches.rend(); ++it) {
+            repo.delete_branch(*it);
+        }
+        throw;
+    }
+    out.base_branch = mission_branch;
+    out.base_commit = base_commit;
+    return out;
+}
+
+std::vector<fs::path> status_paths(const Mission& mission) {
+    const fs::path root = mission.project_root();
+    return {mission.events_log().lexically_relative(root),
+            mission.status_json().lexically_relative(root),
+            mission.tasks_md().lexically_relative(root)};
+}
+
+void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& paths) {
+    Repository& repo = loop_repository(mission);
+    if (!repo.current_branch()) {
+        throw Error(Exit::conflict, "DETACHED_HEAD",
+                    "the main checkout " + mission.project_root().string() +
+                        " has a detached HEAD; kitty commits workflow changes on its branch",
+                    "check out a branch first (git switch <branch>)");
+    }
+    repo.require_identity();
+    std::set<std::string> ours;
+    for (const fs::path& p : paths) {
+        ours.insert(p.generic_string());
+    }
+    std::vector<std::string> foreign;
+    for (const std::string& staged : repo.staged_paths()) {
+        if (!ours.count(staged)) {
+            foreign.push_back(staged);
+        }
+    }
+    if (!foreign.empty()) {
+        std::string list;
+        for (const std::string& f : foreign) {
+            list += (list.empty() ? "" : ", ") + f;
+        }
+        throw Error(Exit::conflict, "STAGED_CHANGES",
+                    "the main checkout has staged changes that a workflow commit would take "
+                    "along: " + list,
+                    "commit them, or unstage them with git restore --staged <path>")
+            .with({{"paths", foreign}});
+    }
+}
+
+std::string commit_workflow(const Mission& mission, const std::vector<fs::path>& paths,
+                            const std::string& message) {
+    Repository& repo = loop_repository(mission);
+    const auto changed = repo.changed_paths();
+    const std::set<std::string> dirty(changed.begin(), changed.end());
+    std::vector<fs::path> take;
+    for (const fs::path& p : paths) {
+        if (dirty.count(p.generic_string())) {
+            take.push_back(p);
+        }
+    }
+    return take.empty() ? "" : repo.commit_paths(take, message);
+}
+
+void commit_planning_artifacts(const Mission& mission, const std::string& wp_id) {
+    Repository& repo = loop_repository(mission);
+    const fs::path root = mission.project_root();
+    const std::string prefix = mission.dir().lexically_relative(root).generic_string() + "/";
+    const auto dirty = repo.changed_paths(prefix);
+    if (dirty.empty()) {
+        return;
+    }
+    std::string list;
+    std::vector<fs::path> paths;
+    for (const std::string& d : dirty) {
+        list += (list.empty() ? "" : ", ") + d;
+        paths.emplace_back(d);
+    }
+    if (!project_auto_commit(root)) {
+        throw Error(Exit::conflict, "UNCOMMITTED_PLANNING",
+                    "the mission has uncommitted planning files (" + list +
+                        ") and auto_commit is off in .kittify/config.yaml",
+                    "commit them: git add -f " + prefix + " && git commit -m \"planning\"")
+            .with({{"paths", dirty}});
+    }
+    check_workflow_commit(mission, paths);
+    repo.commit_paths(paths, "chore: planning artifacts for " + mission.slug() +
+                                 "\n\nCommitted by kitty so that the lane worktree for " + wp_id +
+                                 " starts from them.\n");
+}
+
+std::string next_command_line(const Mission& mission, const std::string& agent,
+                              bool with_result) {
+    return "spec-kitty next --agent " + agent + " --mission " + mission.slug() +
+           (with_result ? " --result success" : "");
+}
+
+std::string action_command_line(const Mission& mission, const std::string& action,
+                                const std::string& wp, const std::string& agent) {
+    return "spec-kitty agent action " + action + " " + wp + " --agent " + agent + " --mission " +
+           mission.slug();
+}
+
+fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::string& action,
+                         const std::string& agent) {
+    const Mission& m = state.mission;
+    const Workspace ws = workspace_of(state, wp);
+    const std::string rule(80, '=');
+    std::string lane_wps;
+    for (const std::string& id : ws.lane_wp_ids) {
+        lane_wps += (lane_wps.empty() ? "" : ", ") + id;
+    }
+    std::string text = rule + "\n" + (action == "review" ? "REVIEW: " : "IMPLEMENT: ") + wp.id +
+                       "\n" + rule + "\n";
+    text += "Agent: " + agent + "\nMission: " + m.slug() + "\nMission Type: " +
+            m.identity().mission_type + "\nWorkspace: " + ws.path.string() + "\n";
+    text += ws.planning ? "Workspace contract: the main checkout (planning work)\n"
+                        : "Workspace contract: lane " + ws.lane_id + " shared by " + lane_wps +
+                              "\n";
+    std::string body(embedded_template(action == "review" ? "loop/review.md" : "loop/implement.md"));
+    const std::string slug = m.slug();
+    body = fill_placeholder(body, "wp", wp.id);
+    body = fill_placeholder(body, "agent", agent);
+    body = fill_placeholder(body, "mission", slug);
+    body = fill_placeholder(body, "workspace", ws.path.string());
+    body = fill_placeholder(body, "action_command", action_command_line(m, action, wp.id, agent));
+    body = fill_placeholder(body, "next_command", next_command_line(m, agent, true));
+    body = fill_placeholder(body, "branch", ws.planning ? "HEAD" : ws.branch);
+    body = fill_placeholder(body, "base",
+                            ws.planning ? "HEAD~1"
+                                        : (state.lanes && !state.lanes->mission_branch.empty()
+                                               ? state.lanes->mission_branch
+                                               : mission_branch_name(slug)));
+    text += "\n" + body + "\n";
+    text += "--- WORK PACKAGE PROMPT BEGINS ---\n" + read_file_bytes(wp.file);
+    if (!text.ends_with("\n")) {
+        text += "\n";
+    }
+    text += "--- WORK PACKAGE PROMPT ENDS ---\n";
+    const fs::path dir = m.project_root() / ".kittify/runtime/prompts" / slug;
+    const fs::path file = dir / (agent + "-" + action + "-" + wp.id + ".md");
+    std::error_code ec;
+    fs::create_directories(m.writable(dir), ec);
+    write_file_atomic(m.writable(file), text);
+    return file;
+}
+
+} // namespace kitty::loop

@@ -1,0 +1,131 @@
+// What the loop commands share (private to common/workflow/): the mission's work packages
+// with their lanes and holders, the lane workspaces, the WP file edits 3.1.1 makes by line,
+// and the one commit path for workflow files.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kitty/lanes.hpp"
+#include "kitty/loop.hpp"
+#include "kitty/mission.hpp"
+#include "kitty/status.hpp"
+
+namespace kitty::loop {
+
+// A work package as the loop sees it.
+struct LoopWp {
+    std::string id;
+    std::filesystem::path file;
+    std::string lane = "planned"; // from the reduced event log
+    bool has_events = false;
+    std::string actor;            // of its latest event
+    std::string agent;            // frontmatter `agent`
+    bool review_claim = false;    // in_review, or 3.1.1's forced in_progress review claim
+    std::vector<std::string> dependencies;
+    bool planning = false;        // runs in the main checkout (planning_artifact or lane-planning)
+    std::string lane_id;          // lanes.json lane; empty when there is none
+
+    // Who holds it: nobody unless it is claimed, in_progress or in_review; then the agent
+    // of its latest event (the frontmatter agent for 3.1.1's generic actors).
+    std::string holder() const;
+};
+
+struct LoopState {
+    Mission mission;
+    std::vector<StatusEvent> events;
+    bool log_exists = false;
+    std::vector<LoopWp> wps; // by file name
+    std::optional<LanesManifest> lanes;
+
+    LoopWp* find(const std::string& wp_id);
+    // The ids of `wp`'s dependencies that are not approved or done.
+    std::vector<std::string> unmet_dependencies(const LoopWp& wp) const;
+};
+
+// The mission a loop command works on (LoopTarget's rule). It must be in a project.
+Mission open_loop_mission(const LoopTarget& target);
+
+// Reads WP files, events and lanes.json. Hold the status lock when the result decides a
+// write.
+LoopState read_loop_state(Mission mission);
+
+// The repository of the mission's project, which the loop requires.
+Repository& loop_repository(const Mission& mission);
+
+// "wp01", "WP01-foo" -> "WP01"; "1" -> "WP1"; anything else is UNSAFE_NAME / UNKNOWN_WP.
+std::string normalize_wp_id(const std::string& text);
+
+// The agent name: letters, digits, ".", "_", "-" (it goes into file names, YAML and commit
+// subjects); anything else is a usage error.
+const std::string& checked_agent(const std::string& agent);
+
+// One status event for `wp` of `mission`, stamped now.
+StatusEvent make_event(const Mission& mission, const std::string& wp, const std::string& from,
+                       const std::string& to, const std::string& actor);
+
+// Sets `key: "<value>"` in the frontmatter of a WP file's text: an existing line keeps its
+// place, a new key goes before `history:` or at the end of the frontmatter.
+std::string set_frontmatter_scalar(const std::string& text, const std::string& key,
+                                   const std::string& value);
+// Appends "- <UTC time> – <agent> – [shell_pid=<pid> – ]<note>" under "## Activity Log"
+// (created at the end when missing).
+std::string append_activity(const std::string& text, const std::string& agent,
+                            const std::string& shell_pid, const std::string& note);
+
+// The lane workspace of a WP.
+struct Workspace {
+    bool planning = false;
+    std::filesystem::path path; // absolute: the project root for planning work
+    std::string lane_id;
+    std::string branch; // empty for planning work
+    std::vector<std::string> lane_wp_ids;
+};
+Workspace workspace_of(const LoopState& state, const LoopWp& wp);
+
+// <root>/.kittify/workspaces/<slug>-<lane>.json
+std::filesystem::path context_file(const Mission& mission, const std::string& lane_id);
+
+// The workspace of `wp` made ready: the mission branch, the lane branch (from the mission
+// branch and the tips of the lanes it depends on) and its worktree created when missing,
+// the context file written. Checks come first: a path that exists but is not the lane's
+// worktree, a lane branch that was deleted after the lane started, a lane worktree with
+// uncommitted changes when it is taken up for another WP, a missing target branch. Anything
+// created before a later failure is removed again.
+struct Allocation {
+    Workspace workspace;
+    bool created = false;
+    std::string base_branch;
+    std::string base_commit;
+};
+Allocation allocate_workspace(LoopState& state, const LoopWp& wp);
+
+// The workflow files of a mission a command commits, relative to the project root.
+std::vector<std::filesystem::path> status_paths(const Mission& mission);
+
+// Checks that a commit of `paths` can be made: git has an identity, HEAD is on a branch and
+// the index holds no staged change outside `paths` (it would be swept into the commit).
+void check_workflow_commit(const Mission& mission, const std::vector<std::filesystem::path>& paths);
+// Commits those of `paths` that changed, on the main checkout's branch; nothing when none
+// did. Returns the commit id or "".
+std::string commit_workflow(const Mission& mission, const std::vector<std::filesystem::path>& paths,
+                            const std::string& message);
+
+// Commits uncommitted files of the mission directory as 3.1.1 does before a lane worktree
+// is cut from them ("chore: planning artifacts for <slug>"), unless auto_commit is off,
+// which is an error naming the files.
+void commit_planning_artifacts(const Mission& mission, const std::string& wp_id);
+
+// The command lines the loop teaches.
+std::string next_command_line(const Mission& mission, const std::string& agent,
+                              bool with_result);
+std::string action_command_line(const Mission& mission, const std::string& action,
+                                const std::string& wp, const std::string& agent);
+
+// The prompt of a WP action, written under .kittify/runtime/prompts/<slug>/; returns its path.
+std::filesystem::path write_wp_prompt(const LoopState& state, const LoopWp& wp,
+                                      const std::string& action, const std::string& agent);
+
+} // namespace kitty::loop
