@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string_view>
 
 #include <git2.h>
+#include <nlohmann/json.hpp>
 
 #include "kitty/error.hpp"
 #include "kitty/shared_library.hpp"
@@ -45,6 +47,13 @@ namespace {
     X(git_revwalk_push)                                                                            \
     X(git_revwalk_hide)                                                                            \
     X(git_revwalk_next)                                                                            \
+    X(git_graph_descendant_of)                                                                     \
+    X(git_merge_commits)                                                                           \
+    X(git_status_options_init)                                                                     \
+    X(git_status_list_new)                                                                         \
+    X(git_status_list_entrycount)                                                                  \
+    X(git_status_byindex)                                                                          \
+    X(git_status_list_free)                                                                        \
     X(git_branch_create)                                                                           \
     X(git_branch_lookup)                                                                           \
     X(git_branch_delete)                                                                           \
@@ -62,11 +71,17 @@ namespace {
     X(git_index_remove_bypath)                                                                     \
     X(git_index_write)                                                                             \
     X(git_index_write_tree)                                                                        \
+    X(git_index_write_tree_to)                                                                     \
+    X(git_index_has_conflicts)                                                                     \
+    X(git_index_conflict_iterator_new)                                                             \
+    X(git_index_conflict_next)                                                                     \
+    X(git_index_conflict_iterator_free)                                                            \
     X(git_tree_lookup)                                                                             \
     X(git_tree_free)                                                                               \
     X(git_signature_default)                                                                       \
     X(git_signature_free)                                                                          \
-    X(git_oid_tostr_s)
+    X(git_oid_tostr_s)                                                                             \
+    X(git_oid_equal)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -100,6 +115,11 @@ using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
 using SignaturePtr =
     std::unique_ptr<git_signature, Freer<git_signature, &LibGit2::git_signature_free>>;
+using StatusListPtr =
+    std::unique_ptr<git_status_list, Freer<git_status_list, &LibGit2::git_status_list_free>>;
+using ConflictIteratorPtr =
+    std::unique_ptr<git_index_conflict_iterator,
+                    Freer<git_index_conflict_iterator, &LibGit2::git_index_conflict_iterator_free>>;
 
 struct StrArray {
     git_strarray value{};
@@ -134,6 +154,95 @@ std::optional<git_oid> peel_to_commit(git_repository* repo, const std::string& r
     }
     const ObjectPtr commit(peeled);
     return *lg().git_object_id(commit.get());
+}
+
+// The identity git is configured with (user.name, user.email), for commits kitty makes.
+SignaturePtr default_signature(git_repository* repo) {
+    git_signature* raw = nullptr;
+    if (lg().git_signature_default(&raw, repo) != 0) {
+        throw Error(Exit::input, "GIT_IDENTITY_MISSING",
+                    "git has no identity to commit with: " + last_error(),
+                    "set one: git config user.name 'Your Name' && git config user.email "
+                    "you@example.com");
+    }
+    return SignaturePtr(raw);
+}
+
+CommitPtr lookup_commit(git_repository* repo, const git_oid& id) {
+    git_commit* raw = nullptr;
+    check(lg().git_commit_lookup(&raw, repo, &id), Exit::input, "GIT_ERROR",
+          std::string("cannot read commit ") + hex(&id));
+    return CommitPtr(raw);
+}
+
+git_oid require_commit(git_repository* repo, const std::string& revision) {
+    const auto id = peel_to_commit(repo, revision);
+    if (!id) {
+        throw Error(Exit::input, "UNKNOWN_REVISION", "no commit named " + revision,
+                    "name an existing branch or commit");
+    }
+    return *id;
+}
+
+// The paths of the status entries `show` selects, untracked files included and ignored ones
+// not; without rename detection a rename lists both of its paths, as both changed.
+std::set<std::string> status_paths(git_repository* repo, git_status_show_t show) {
+    git_status_options options;
+    lg().git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
+    options.show = show;
+    options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+    git_status_list* raw = nullptr;
+    check(lg().git_status_list_new(&raw, repo, &options), Exit::input, "GIT_ERROR",
+          "cannot read the status of the work tree");
+    const StatusListPtr list(raw);
+    std::set<std::string> paths;
+    const auto add = [&paths](const git_diff_delta* delta) {
+        if (delta == nullptr) {
+            return;
+        }
+        for (const char* path : {delta->old_file.path, delta->new_file.path}) {
+            if (path != nullptr) {
+                paths.insert(path);
+            }
+        }
+    };
+    const std::size_t count = lg().git_status_list_entrycount(list.get());
+    for (std::size_t i = 0; i < count; ++i) {
+        const git_status_entry* entry = lg().git_status_byindex(list.get(), i);
+        add(entry->head_to_index);
+        add(entry->index_to_workdir);
+    }
+    return paths;
+}
+
+// Whether `ancestor` is `descendant` or one of its ancestors.
+bool contains(git_repository* repo, const git_oid& descendant, const git_oid& ancestor) {
+    if (lg().git_oid_equal(&descendant, &ancestor) != 0) {
+        return true;
+    }
+    const int rc = lg().git_graph_descendant_of(repo, &descendant, &ancestor);
+    check(rc, Exit::input, "GIT_ERROR", "cannot walk the history of " + hex(&descendant));
+    return rc == 1;
+}
+
+std::vector<std::string> conflicting_paths(git_index* index) {
+    git_index_conflict_iterator* raw = nullptr;
+    check(lg().git_index_conflict_iterator_new(&raw, index), Exit::internal, "GIT_ERROR",
+          "cannot list the merge conflicts");
+    const ConflictIteratorPtr it(raw);
+    std::set<std::string> paths;
+    const git_index_entry* ancestor = nullptr;
+    const git_index_entry* ours = nullptr;
+    const git_index_entry* theirs = nullptr;
+    while (lg().git_index_conflict_next(&ancestor, &ours, &theirs, it.get()) == 0) {
+        for (const git_index_entry* entry : {ours, theirs, ancestor}) {
+            if (entry != nullptr) {
+                paths.insert(entry->path);
+                break;
+            }
+        }
+    }
+    return {paths.begin(), paths.end()};
 }
 
 } // namespace
@@ -302,14 +411,7 @@ void Repository::remove_worktree(const std::string& name) {
 
 std::string Repository::commit_paths(const std::vector<fs::path>& paths,
                                      const std::string& message) {
-    git_signature* raw_sig = nullptr;
-    if (lg().git_signature_default(&raw_sig, repo_) != 0) {
-        throw Error(Exit::input, "GIT_IDENTITY_MISSING",
-                    "git has no identity to commit with: " + last_error(),
-                    "set one: git config user.name 'Your Name' && git config user.email "
-                    "you@example.com");
-    }
-    const SignaturePtr signature(raw_sig);
+    const SignaturePtr signature = default_signature(repo_);
     const auto root = work_dir();
     if (!root) {
         throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
@@ -346,6 +448,131 @@ std::string Repository::commit_paths(const std::vector<fs::path>& paths,
                                  nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents),
           Exit::conflict, "GIT_ERROR", "cannot commit");
     return hex(&commit_id);
+}
+
+std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {
+    const std::set<std::string> all = status_paths(repo_, GIT_STATUS_SHOW_INDEX_AND_WORKDIR);
+    // "a/b" and "a/b/" both mean the directory a/b, never a sibling "a/bc".
+    std::string dir = prefix;
+    while (dir.ends_with('/')) {
+        dir.pop_back();
+    }
+    std::vector<std::string> out;
+    for (const std::string& path : all) {
+        if (dir.empty() || path == dir ||
+            (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/')) {
+            out.push_back(path);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> Repository::staged_paths() const {
+    const std::set<std::string> staged = status_paths(repo_, GIT_STATUS_SHOW_INDEX_ONLY);
+    return {staged.begin(), staged.end()};
+}
+
+std::optional<std::string> Repository::merge_base(const std::string& a,
+                                                  const std::string& b) const {
+    const auto one = peel_to_commit(repo_, a);
+    const auto two = peel_to_commit(repo_, b);
+    if (!one || !two) {
+        return std::nullopt;
+    }
+    git_oid base;
+    const int rc = lg().git_merge_base(&base, repo_, &*one, &*two);
+    if (rc == GIT_ENOTFOUND) {
+        return std::nullopt;
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot find the merge base of " + a + " and " + b);
+    return hex(&base);
+}
+
+bool Repository::is_ancestor(const std::string& ancestor, const std::string& descendant) const {
+    const auto old_id = peel_to_commit(repo_, ancestor);
+    const auto new_id = peel_to_commit(repo_, descendant);
+    return old_id && new_id && contains(repo_, *new_id, *old_id);
+}
+
+int Repository::count_commits(const std::string& from, const std::string& to) const {
+    const git_oid hidden = require_commit(repo_, from);
+    const git_oid pushed = require_commit(repo_, to);
+    git_revwalk* raw = nullptr;
+    check(lg().git_revwalk_new(&raw, repo_), Exit::input, "GIT_ERROR", "cannot walk history");
+    const WalkPtr walk(raw);
+    check(lg().git_revwalk_push(walk.get(), &pushed), Exit::input, "GIT_ERROR",
+          "cannot walk from " + to);
+    check(lg().git_revwalk_hide(walk.get(), &hidden), Exit::input, "GIT_ERROR",
+          "cannot walk from " + from);
+    int count = 0;
+    for (git_oid id; lg().git_revwalk_next(&id, walk.get()) == 0;) {
+        ++count;
+    }
+    return count;
+}
+
+std::string Repository::combine_commits(const std::vector<std::string>& revisions,
+                                        const std::string& message) {
+    if (revisions.empty()) {
+        throw Error(Exit::internal, "NO_REVISIONS", "no commits to combine");
+    }
+    // Checked first, so an unknown revision late in the list writes no merge commit.
+    std::vector<git_oid> ids;
+    for (const std::string& revision : revisions) {
+        ids.push_back(require_commit(repo_, revision));
+    }
+    // The revisions before the i-th, which the running result combines, for messages.
+    const auto combined = [&revisions](std::size_t i) {
+        std::string names = revisions.front();
+        for (std::size_t j = 1; j < i; ++j) {
+            names += ", " + revisions[j];
+        }
+        return names;
+    };
+    git_oid result = ids.front();
+    for (std::size_t i = 1; i < ids.size(); ++i) {
+        const git_oid& next = ids[i];
+        if (contains(repo_, result, next)) {
+            continue;
+        }
+        if (contains(repo_, next, result)) {
+            result = next;
+            continue;
+        }
+        const SignaturePtr signature = default_signature(repo_);
+        const CommitPtr ours = lookup_commit(repo_, result);
+        const CommitPtr theirs = lookup_commit(repo_, next);
+        git_index* raw_index = nullptr;
+        check(lg().git_merge_commits(&raw_index, repo_, ours.get(), theirs.get(), nullptr),
+              Exit::input, "GIT_ERROR", "cannot merge " + revisions[i] + " into " + combined(i));
+        const IndexPtr index(raw_index);
+        if (lg().git_index_has_conflicts(index.get()) != 0) {
+            const std::vector<std::string> paths = conflicting_paths(index.get());
+            std::string listed;
+            for (const std::string& path : paths) {
+                listed += (listed.empty() ? "" : ", ") + path;
+            }
+            throw Error(Exit::conflict, "MERGE_CONFLICT",
+                        "cannot combine " + revisions[i] + " with " + combined(i) +
+                            ": both change " + listed,
+                        "merge them by hand and resolve the conflicts, then retry")
+                .with(nlohmann::ordered_json{{"conflicting_paths", paths}});
+        }
+        git_oid tree_id;
+        check(lg().git_index_write_tree_to(&tree_id, index.get(), repo_), Exit::input, "GIT_ERROR",
+              "cannot write the merged tree");
+        git_tree* raw_tree = nullptr;
+        check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
+              "cannot read the merged tree");
+        const TreePtr tree(raw_tree);
+        const git_commit* parents[] = {ours.get(), theirs.get()};
+        git_oid merged;
+        check(lg().git_commit_create(&merged, repo_, nullptr, signature.get(), signature.get(),
+                                     nullptr, message.c_str(), tree.get(), 2, parents),
+              Exit::input, "GIT_ERROR", "cannot write the merge commit");
+        result = merged;
+    }
+    return hex(&result);
 }
 
 CommitTime Repository::commit_time(const std::string& revision) const {

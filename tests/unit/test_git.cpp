@@ -1,19 +1,24 @@
 // kitty::Repository on real repositories made with libgit2 in temp dirs.
 #include <git2.h>
 
+#include <map>
+#include <memory>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "expect_error.hpp"
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
-#include "expect_error.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
 using kitty::Exit;
-using kitty::test::expect_error;
 using kitty::Repository;
+using kitty::test::expect_error;
 using kitty::test::git_commit_all;
 using kitty::test::make_git_repo;
 using kitty::test::TempDir;
@@ -63,6 +68,111 @@ HeadFacts head_facts(const fs::path& dir) {
     git_libgit2_shutdown();
     return facts;
 }
+
+// libgit2 used directly, to set up and inspect repositories independently of kitty.
+struct Session {
+    Session() { git_libgit2_init(); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session() { git_libgit2_shutdown(); }
+};
+
+using RepoPtr = std::unique_ptr<git_repository, decltype(&git_repository_free)>;
+using ObjectPtr = std::unique_ptr<git_object, decltype(&git_object_free)>;
+
+RepoPtr open_raw(const fs::path& dir) {
+    git_repository* repo = nullptr;
+    EXPECT_EQ(git_repository_open_ext(&repo, dir.c_str(), 0, nullptr), 0);
+    return {repo, &git_repository_free};
+}
+
+// Stages `path` in the index of the checkout at `dir`: its content, or its removal.
+void stage(const fs::path& dir, const std::string& path) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    git_index* raw = nullptr;
+    ASSERT_EQ(git_repository_index(&raw, repo.get()), 0);
+    const std::unique_ptr<git_index, decltype(&git_index_free)> index(raw, &git_index_free);
+    const int rc = fs::exists(dir / path) ? git_index_add_bypath(index.get(), path.c_str())
+                                          : git_index_remove_bypath(index.get(), path.c_str());
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(git_index_write(index.get()), 0);
+}
+
+// The content of `path` in the commit `revision` names, nullopt when it has no such file.
+std::optional<std::string> file_at(const fs::path& dir, const std::string& revision,
+                                   const std::string& path) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    git_object* raw = nullptr;
+    if (git_revparse_single(&raw, repo.get(), (revision + ":" + path).c_str()) != 0) {
+        return std::nullopt;
+    }
+    const ObjectPtr object(raw, &git_object_free);
+    const auto* blob = reinterpret_cast<const git_blob*>(object.get());
+    return std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                       static_cast<std::size_t>(git_blob_rawsize(blob)));
+}
+
+struct CommitInfo {
+    std::vector<std::string> parents;
+    std::string message;
+};
+
+CommitInfo commit_info(const fs::path& dir, const std::string& revision) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    git_object* raw = nullptr;
+    EXPECT_EQ(git_revparse_single(&raw, repo.get(), (revision + "^{commit}").c_str()), 0);
+    const ObjectPtr object(raw, &git_object_free);
+    const auto* commit = reinterpret_cast<const git_commit*>(object.get());
+    CommitInfo info{{}, git_commit_message(commit)};
+    for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+        info.parents.emplace_back(git_oid_tostr_s(git_commit_parent_id(commit, i)));
+    }
+    return info;
+}
+
+// Every ref and HEAD with the commit it resolves to: what must not move.
+std::map<std::string, std::string> all_refs(const fs::path& dir) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    std::map<std::string, std::string> refs;
+    git_reference_iterator* raw = nullptr;
+    EXPECT_EQ(git_reference_iterator_new(&raw, repo.get()), 0);
+    const std::unique_ptr<git_reference_iterator, decltype(&git_reference_iterator_free)> it(
+        raw, &git_reference_iterator_free);
+    for (const char* name = nullptr; git_reference_next_name(&name, it.get()) == 0;) {
+        git_oid id;
+        EXPECT_EQ(git_reference_name_to_id(&id, repo.get(), name), 0);
+        refs[name] = git_oid_tostr_s(&id);
+    }
+    git_oid head;
+    EXPECT_EQ(git_reference_name_to_id(&head, repo.get(), "HEAD"), 0);
+    refs["HEAD"] = git_oid_tostr_s(&head);
+    return refs;
+}
+
+// A branch `name` whose one commit has no parent (HEAD's tree): a history unrelated to HEAD's.
+std::string orphan_branch(const fs::path& dir, const std::string& name) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    git_object* raw = nullptr;
+    EXPECT_EQ(git_revparse_single(&raw, repo.get(), "HEAD^{tree}"), 0);
+    const ObjectPtr tree(raw, &git_object_free);
+    git_signature* sig = nullptr;
+    EXPECT_EQ(git_signature_new(&sig, "kitty tests", "tests@kitty.invalid", 1767225600, 0), 0);
+    const std::unique_ptr<git_signature, decltype(&git_signature_free)> owned(sig,
+                                                                              &git_signature_free);
+    git_oid id;
+    EXPECT_EQ(git_commit_create(&id, repo.get(), ("refs/heads/" + name).c_str(), sig, sig, nullptr,
+                                "orphan", reinterpret_cast<const git_tree*>(tree.get()), 0,
+                                nullptr),
+              0);
+    return git_oid_tostr_s(&id);
+}
+
+using Paths = std::vector<std::string>;
 
 // A repository on main with one commit holding README.md.
 struct Fixture {
@@ -235,4 +345,194 @@ TEST(Repository, ProgressSinceTheDefaultBranchCountsCommitsAhead) {
     ASSERT_TRUE(progress.has_value());
     EXPECT_EQ(progress->commits_ahead, 2);
     EXPECT_EQ(progress->last_commit.seconds, 1767225800);
+}
+
+TEST(Repository, ChangedPathsListWhatStatusListsUnderAPrefix) {
+    Fixture f;
+    write_fixture(f.dir / ".gitignore", "*.log\n");
+    write_fixture(f.dir / "src" / "keep.txt", "keep\n");
+    write_fixture(f.dir / "src" / "mod.txt", "old\n");
+    git_commit_all(f.dir, "base");
+    const Repository repo = Repository::open(f.dir);
+    EXPECT_EQ(repo.changed_paths(), Paths{});
+    EXPECT_EQ(repo.staged_paths(), Paths{});
+
+    write_fixture(f.dir / "src" / "mod.txt", "new\n");
+    write_fixture(f.dir / "staged.txt", "staged\n");
+    stage(f.dir, "staged.txt");
+    write_fixture(f.dir / "kitty-specs" / "001-x" / "tasks" / "WP01.md", "wp\n");
+    write_fixture(f.dir / "kitty-specs" / "001-xy" / "spec.md", "sibling\n");
+    fs::remove(f.dir / "README.md");
+    write_fixture(f.dir / "debug.log", "ignored\n");
+    write_fixture(f.dir / "kitty-specs" / "001-x" / "run.log", "ignored\n");
+
+    EXPECT_EQ(repo.changed_paths(),
+              (Paths{"README.md", "kitty-specs/001-x/tasks/WP01.md", "kitty-specs/001-xy/spec.md",
+                     "src/mod.txt", "staged.txt"}));
+    EXPECT_EQ(repo.changed_paths("kitty-specs/001-x/"), Paths{"kitty-specs/001-x/tasks/WP01.md"});
+    EXPECT_EQ(repo.changed_paths("kitty-specs/001-x"), Paths{"kitty-specs/001-x/tasks/WP01.md"});
+    EXPECT_EQ(repo.changed_paths("src/"), Paths{"src/mod.txt"});
+    EXPECT_EQ(repo.changed_paths("docs/"), Paths{});
+    EXPECT_EQ(repo.staged_paths(), Paths{"staged.txt"});
+
+    stage(f.dir, "src/mod.txt");
+    stage(f.dir, "README.md");
+    EXPECT_EQ(repo.staged_paths(), (Paths{"README.md", "src/mod.txt", "staged.txt"}));
+    // Staging changes nothing about what differs from HEAD.
+    EXPECT_EQ(repo.changed_paths().size(), 5u);
+}
+
+TEST(Repository, ChangedPathsInALinkedWorktreeAreThatWorktrees) {
+    Fixture f;
+    Repository repo = Repository::open(f.dir);
+    repo.create_branch("lane-a", "main");
+    const fs::path lane = f.tmp / "lane-a";
+    repo.add_worktree("x-lane-a", lane, "lane-a");
+    write_fixture(f.dir / "main-only.txt", "main\n");
+    write_fixture(lane / "src" / "lane.txt", "lane\n");
+    write_fixture(lane / "README.md", "changed in the lane\n");
+    stage(lane, "README.md");
+
+    const auto inside = Repository::discover(lane / "src");
+    ASSERT_TRUE(inside.has_value());
+    EXPECT_EQ(inside->changed_paths(), (Paths{"README.md", "src/lane.txt"}));
+    EXPECT_EQ(inside->staged_paths(), Paths{"README.md"});
+    EXPECT_EQ(repo.changed_paths(), Paths{"main-only.txt"});
+    EXPECT_EQ(repo.staged_paths(), Paths{});
+}
+
+namespace {
+
+// main: first, then m1. lane-a: first, a1, a2. lane-b: first, b1. Lane commits are made in
+// linked worktrees outside the main checkout, so the checkout stays clean.
+struct History : Fixture {
+    Repository repo = Repository::open(dir);
+    std::string a1, a2, b1, m1;
+    History() {
+        set_identity(dir, "Ada Lovelace", "ada@example.invalid");
+        repo.create_branch("lane-a", "main");
+        repo.create_branch("lane-b", "main");
+        repo.add_worktree("lane-a", tmp / "lane-a", "lane-a");
+        repo.add_worktree("lane-b", tmp / "lane-b", "lane-b");
+        write_fixture(tmp / "lane-a" / "a.txt", "a1\n");
+        a1 = git_commit_all(tmp / "lane-a", "a1", 1767225700);
+        write_fixture(tmp / "lane-a" / "a.txt", "a2\n");
+        a2 = git_commit_all(tmp / "lane-a", "a2", 1767225800);
+        write_fixture(tmp / "lane-b" / "b.txt", "b1\n");
+        b1 = git_commit_all(tmp / "lane-b", "b1", 1767225900);
+        write_fixture(dir / "m.txt", "m1\n");
+        m1 = git_commit_all(dir, "m1", 1767226000);
+    }
+};
+
+} // namespace
+
+TEST(Repository, MergeBaseAncestryAndCountsFollowTheHistory) {
+    History h;
+    EXPECT_EQ(h.repo.merge_base("lane-a", "lane-b"), h.first);
+    EXPECT_EQ(h.repo.merge_base("lane-a", "main"), h.first);
+    EXPECT_EQ(h.repo.merge_base(h.a1, "lane-a"), h.a1);
+    EXPECT_FALSE(h.repo.merge_base("lane-a", "no-such-branch").has_value());
+    orphan_branch(h.dir, "orphan");
+    EXPECT_FALSE(h.repo.merge_base("orphan", "main").has_value());
+
+    EXPECT_TRUE(h.repo.is_ancestor(h.first, "lane-a"));
+    EXPECT_TRUE(h.repo.is_ancestor(h.a1, h.a2));
+    EXPECT_TRUE(h.repo.is_ancestor("lane-a", "lane-a"));
+    EXPECT_FALSE(h.repo.is_ancestor("lane-a", h.a1));
+    EXPECT_FALSE(h.repo.is_ancestor("lane-a", "lane-b"));
+    EXPECT_FALSE(h.repo.is_ancestor("main", "lane-a"));
+    EXPECT_FALSE(h.repo.is_ancestor("orphan", "main"));
+    EXPECT_FALSE(h.repo.is_ancestor("no-such-branch", "main"));
+
+    EXPECT_EQ(h.repo.count_commits("main", "lane-a"), 2);
+    EXPECT_EQ(h.repo.count_commits("lane-a", "main"), 1);
+    EXPECT_EQ(h.repo.count_commits(h.first, "main"), 1);
+    EXPECT_EQ(h.repo.count_commits("lane-a", "lane-a"), 0);
+    EXPECT_EQ(h.repo.count_commits(h.a2, h.a1), 0);
+    expect_error([&] { h.repo.count_commits("main", "no-such-branch"); }, Exit::input,
+                 "UNKNOWN_REVISION");
+    expect_error([&] { h.repo.count_commits("no-such-branch", "main"); }, Exit::input,
+                 "UNKNOWN_REVISION");
+}
+
+TEST(Repository, CombineSkipsContainedCommitsAndFastForwards) {
+    History h;
+    const auto refs = all_refs(h.dir);
+    EXPECT_EQ(h.repo.combine_commits({"lane-a", h.first}, "unused"), h.a2);
+    EXPECT_EQ(h.repo.combine_commits({"lane-a", h.a1, "lane-a"}, "unused"), h.a2);
+    EXPECT_EQ(h.repo.combine_commits({h.first, h.a1, "lane-a"}, "unused"), h.a2);
+    EXPECT_EQ(h.repo.combine_commits({"lane-b"}, "unused"), h.b1);
+    EXPECT_EQ(all_refs(h.dir), refs);
+    expect_error(
+        [&] {
+            h.repo.combine_commits({"lane-a", "no-such-branch"}, "m");
+        },
+        Exit::input, "UNKNOWN_REVISION");
+}
+
+TEST(Repository, CombineMergesDisjointChangesWithoutMovingARef) {
+    History h;
+    const auto refs = all_refs(h.dir);
+    const std::string merged = h.repo.combine_commits({"lane-a", "lane-b"}, "combine lanes");
+    EXPECT_NE(merged, h.a2);
+    EXPECT_NE(merged, h.b1);
+    const CommitInfo info = commit_info(h.dir, merged);
+    EXPECT_EQ(info.parents, (Paths{h.a2, h.b1}));
+    EXPECT_EQ(info.message, "combine lanes");
+    EXPECT_EQ(file_at(h.dir, merged, "a.txt"), "a2\n");
+    EXPECT_EQ(file_at(h.dir, merged, "b.txt"), "b1\n");
+    EXPECT_EQ(file_at(h.dir, merged, "README.md"), "hello\n");
+    EXPECT_FALSE(file_at(h.dir, merged, "m.txt").has_value());
+    EXPECT_EQ(all_refs(h.dir), refs);
+    EXPECT_FALSE(fs::exists(h.dir / "a.txt"));
+    EXPECT_EQ(kitty::test::slurp(h.tmp / "lane-a" / "a.txt"), "a2\n");
+    EXPECT_FALSE(fs::exists(h.tmp / "lane-a" / "b.txt"));
+
+    // The result already holds both lanes; a third revision merges onto it.
+    EXPECT_EQ(h.repo.combine_commits({merged, "lane-b", h.a1}, "unused"), merged);
+    const std::string three = h.repo.combine_commits({"lane-a", "lane-b", "main"}, "with main");
+    // Its first parent is lane-a and lane-b merged again (the same tree; the time may differ).
+    const Paths parents = commit_info(h.dir, three).parents;
+    ASSERT_EQ(parents.size(), 2u);
+    EXPECT_EQ(commit_info(h.dir, parents[0]).parents, (Paths{h.a2, h.b1}));
+    EXPECT_EQ(parents[1], h.m1);
+    EXPECT_EQ(file_at(h.dir, three, "m.txt"), "m1\n");
+    EXPECT_EQ(file_at(h.dir, three, "b.txt"), "b1\n");
+    EXPECT_EQ(all_refs(h.dir), refs);
+}
+
+TEST(Repository, CombineStopsAtAConflictNamingThePaths) {
+    History h;
+    // lane-c changes the line of a.txt that lane-a's second commit changes.
+    h.repo.create_branch("lane-c", h.a1);
+    h.repo.add_worktree("lane-c", h.tmp / "lane-c", "lane-c");
+    write_fixture(h.tmp / "lane-c" / "a.txt", "c's a\n");
+    write_fixture(h.tmp / "lane-c" / "c.txt", "c\n");
+    git_commit_all(h.tmp / "lane-c", "c1", 1767226100);
+    const auto refs = all_refs(h.dir);
+    try {
+        h.repo.combine_commits({"lane-b", "lane-a", "lane-c"}, "combine");
+        ADD_FAILURE() << "expected MERGE_CONFLICT";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), Exit::conflict);
+        EXPECT_EQ(e.code(), "MERGE_CONFLICT");
+        EXPECT_NE(std::string(e.what()).find("a.txt"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("lane-c"), std::string::npos) << e.what();
+        ASSERT_NE(e.details(), nullptr);
+        EXPECT_EQ(e.details()->dump(), R"({"conflicting_paths":["a.txt"]})");
+    }
+    EXPECT_EQ(all_refs(h.dir), refs);
+    EXPECT_EQ(kitty::test::slurp(h.tmp / "lane-c" / "a.txt"), "c's a\n");
+}
+
+TEST(Repository, CombineNeedsAnIdentityOnlyToMerge) {
+    History h;
+    set_identity(h.dir, "", "");
+    expect_error(
+        [&] {
+            h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        Exit::input, "GIT_IDENTITY_MISSING");
+    EXPECT_EQ(h.repo.combine_commits({h.first, "lane-a"}, "m"), h.a2);
 }
