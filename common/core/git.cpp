@@ -409,6 +409,10 @@ void Repository::remove_worktree(const std::string& name) {
           "cannot remove worktree " + name);
 }
 
+void Repository::require_identity() const {
+    default_signature(repo_);
+}
+
 std::string Repository::commit_paths(const std::vector<fs::path>& paths,
                                      const std::string& message) {
     const SignaturePtr signature = default_signature(repo_);

@@ -79,8 +79,8 @@ LoopWp* LoopState::find(const std::string& wp_id) {
 std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
     std::vector<std::string> unmet;
     for (const std::string& dep : wp.dependencies) {
-        const auto it = std::find_if(wps.begin(), wps.end(),
-                                     [&](const LoopWp& w) { return w.id == dep; });
+        const auto it =
+            std::find_if(wps.begin(), wps.end(), [&](const LoopWp& w) { return w.id == dep; });
         if (it == wps.end() || !model_detail::in_lanes(it->lane, {"approved", "done"})) {
             unmet.push_back(dep);
         }
@@ -182,9 +182,10 @@ LoopState read_loop_state(Mission mission) {
             wp.actor = it->second.actor;
             for (const StatusEvent& e : state.events) {
                 if (e.event_id == it->second.last_event_id) {
-                    wp.review_claim = wp.lane == "in_review" ||
-                                      (wp.lane == "in_progress" &&
-                                       e.review_ref == std::optional<std::string>("action-review-claim"));
+                    wp.review_claim =
+                        wp.lane == "in_review" ||
+                        (wp.lane == "in_progress" &&
+                         e.review_ref == std::optional<std::string>("action-review-claim"));
                 }
             }
         }
@@ -390,9 +391,11 @@ Json context_document(const Mission& m, const LoopWp& wp, const Workspace& ws,
 }
 
 void write_context(const Mission& m, const std::string& lane_id, const Json& doc) {
-    write_file_atomic(m.writable(context_file(m, lane_id)),
-                      dump_python(doc, {.indent = 2, .ensure_ascii = true, .sort_keys = false}) +
-                          "\n");
+    const fs::path file = m.writable(context_file(m, lane_id));
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    write_file_atomic(
+        file, dump_python(doc, {.indent = 2, .ensure_ascii = true, .sort_keys = false}) + "\n");
 }
 
 } // namespace model_detail
@@ -438,11 +441,11 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
                             " switch " + ws.branch + ")")
                 .at(ws.path);
         }
-        const std::string current =
-            existing_context && (*existing_context).contains("current_wp") &&
-                    (*existing_context)["current_wp"].is_string()
-                ? (*existing_context)["current_wp"].get<std::string>()
-                : "";
+        const std::string current = existing_context &&
+                                            (*existing_context).contains("current_wp") &&
+                                            (*existing_context)["current_wp"].is_string()
+                                        ? (*existing_context)["current_wp"].get<std::string>()
+                                        : "";
         if (current != wp.id) {
             const auto dirty = lane_repo.changed_paths();
             if (!dirty.empty()) {
@@ -479,19 +482,18 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
     } else {
         bool started = existing_context.has_value();
         for (const LoopWp& other : state.wps) {
-            started = started || (other.lane_id == ws.lane_id && other.id != wp.id &&
-                                  model_detail::in_lanes(other.lane, {"in_progress", "for_review",
-                                                                      "in_review", "approved",
-                                                                      "done"}));
+            started =
+                started || (other.lane_id == ws.lane_id && other.id != wp.id &&
+                            model_detail::in_lanes(other.lane, {"in_progress", "for_review",
+                                                                "in_review", "approved", "done"}));
         }
         if (started) {
             throw Error(Exit::conflict, "LANE_BRANCH_MISSING",
                         "the lane branch " + ws.branch + " of " + ws.lane_id +
                             " is gone although the lane has started; kitty does not cut it "
                             "again from the mission branch, which would lose its work",
-                        "restore it (git branch " + ws.branch +
-                            " <commit>), or delete " + context.string() +
-                            " to start the lane afresh")
+                        "restore it (git branch " + ws.branch + " <commit>), or delete " +
+                            context.string() + " to start the lane afresh")
                 .at(context);
         }
         const std::string& target = state.lanes->target_branch;
@@ -578,7 +580,8 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
         }
         throw Error(Exit::conflict, "STAGED_CHANGES",
                     "the main checkout has staged changes that a workflow commit would take "
-                    "along: " + list,
+                    "along: " +
+                        list,
                     "commit them, or unstage them with git restore --staged <path>")
             .with({{"paths", foreign}});
     }
@@ -625,8 +628,7 @@ void commit_planning_artifacts(const Mission& mission, const std::string& wp_id)
                                  " starts from them.\n");
 }
 
-std::string next_command_line(const Mission& mission, const std::string& agent,
-                              bool with_result) {
+std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result) {
     return "spec-kitty next --agent " + agent + " --mission " + mission.slug() +
            (with_result ? " --result success" : "");
 }
@@ -648,12 +650,14 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     }
     std::string text = rule + "\n" + (action == "review" ? "REVIEW: " : "IMPLEMENT: ") + wp.id +
                        "\n" + rule + "\n";
-    text += "Agent: " + agent + "\nMission: " + m.slug() + "\nMission Type: " +
-            m.identity().mission_type + "\nWorkspace: " + ws.path.string() + "\n";
-    text += ws.planning ? "Workspace contract: the main checkout (planning work)\n"
-                        : "Workspace contract: lane " + ws.lane_id + " shared by " + lane_wps +
-                              "\n";
-    std::string body(embedded_template(action == "review" ? "loop/review.md" : "loop/implement.md"));
+    text += "Agent: " + agent + "\nMission: " + m.slug() +
+            "\nMission Type: " + m.identity().mission_type + "\nWorkspace: " + ws.path.string() +
+            "\n";
+    text += ws.planning
+                ? "Workspace contract: the main checkout (planning work)\n"
+                : "Workspace contract: lane " + ws.lane_id + " shared by " + lane_wps + "\n";
+    std::string body(
+        embedded_template(action == "review" ? "loop/review.md" : "loop/implement.md"));
     const std::string slug = m.slug();
     body = fill_placeholder(body, "wp", wp.id);
     body = fill_placeholder(body, "agent", agent);

@@ -21,12 +21,12 @@ struct LoopWp {
     std::filesystem::path file;
     std::string lane = "planned"; // from the reduced event log
     bool has_events = false;
-    std::string actor;            // of its latest event
-    std::string agent;            // frontmatter `agent`
-    bool review_claim = false;    // in_review, or 3.1.1's forced in_progress review claim
+    std::string actor;         // of its latest event
+    std::string agent;         // frontmatter `agent`
+    bool review_claim = false; // in_review, or 3.1.1's forced in_progress review claim
     std::vector<std::string> dependencies;
-    bool planning = false;        // runs in the main checkout (planning_artifact or lane-planning)
-    std::string lane_id;          // lanes.json lane; empty when there is none
+    bool planning = false; // runs in the main checkout (planning_artifact or lane-planning)
+    std::string lane_id;   // lanes.json lane; empty when there is none
 
     // Who holds it: nobody unless it is claimed, in_progress or in_review; then the agent
     // of its latest event (the frontmatter agent for 3.1.1's generic actors).
@@ -119,8 +119,7 @@ std::string commit_workflow(const Mission& mission, const std::vector<std::files
 void commit_planning_artifacts(const Mission& mission, const std::string& wp_id);
 
 // The command lines the loop teaches.
-std::string next_command_line(const Mission& mission, const std::string& agent,
-                              bool with_result);
+std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result);
 std::string action_command_line(const Mission& mission, const std::string& action,
                                 const std::string& wp, const std::string& agent);
 

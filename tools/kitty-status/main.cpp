@@ -1,5 +1,8 @@
 // kitty-status: work-package status from status.events.jsonl, as spec-kitty 3.1.1 keeps it.
+#include <unistd.h>
+
 #include "kitty/cli.hpp"
+#include "kitty/loop.hpp"
 #include "kitty/status.hpp"
 
 int main(int argc, char** argv) {
@@ -52,5 +55,61 @@ int main(int argc, char** argv) {
             return kitty::status_move_command(move);
         };
     });
+    // The hand-off verbs of the agent loop (spec-kitty agent tasks …).
+    const std::string shell_pid = std::to_string(::getppid());
+    const auto add_mission = [](CLI::App* sub, kitty::LoopTarget& target) {
+        sub->add_option("--mission,--feature", target.mission,
+                        "The mission: slug, number, mission_id or prefix (default: the lane "
+                        "worktree's mission, else the one open mission)");
+    };
+    kitty::MoveTaskRequest handoff;
+    handoff.shell_pid = shell_pid;
+    std::string feedback_file;
+    CLI::App* mt = app.add_subcommand(
+        "move-task", "Hand a WP off or give a review verdict: checks ownership, feedback, "
+                     "subtasks and the workspace, then records the events and commits");
+    mt->add_option("wp", handoff.wp_id, "The work package, e.g. WP01")->required();
+    mt->add_option("--to", handoff.to_lane,
+                   "The lane: for_review, approved, planned (with "
+                   "feedback), done, …")
+        ->required();
+    add_mission(mt, handoff.target);
+    mt->add_option("--agent", handoff.agent, "Who moves it");
+    mt->add_option("--note", handoff.note, "Why; also the activity-log line");
+    mt->add_option("--review-feedback-file", feedback_file,
+                   "The reviewer's feedback (required with --to planned); kept as a committed "
+                   "review-cycle file");
+    mt->add_option("--reviewer", handoff.reviewer,
+                   "The reviewer recorded on approval "
+                   "(default: --agent)");
+    mt->add_option("--approval-ref", handoff.approval_ref, "The approval's reference");
+    mt->add_flag("--force", handoff.force, "Skip the ownership, subtask and readiness checks");
+    mt->callback([&] {
+        action = [&] {
+            if (!feedback_file.empty()) {
+                handoff.review_feedback_file = feedback_file;
+            }
+            return kitty::move_task_command(handoff);
+        };
+    });
+
+    kitty::MarkStatusRequest mark;
+    CLI::App* ms = app.add_subcommand("mark-status", "Tick (or untick) subtasks in tasks.md and "
+                                                     "commit");
+    ms->add_option("task_ids", mark.task_ids, "Subtask ids, e.g. T001 T002")->required();
+    ms->add_option("--status", mark.status, "done or pending")->required();
+    add_mission(ms, mark.target);
+    ms->callback([&] { action = [&] { return kitty::mark_status_command(mark); }; });
+
+    kitty::AddHistoryRequest history;
+    history.shell_pid = shell_pid;
+    CLI::App* ah = app.add_subcommand("add-history", "Add a line to a WP's activity log (no lane "
+                                                     "change, no commit)");
+    ah->add_option("wp", history.wp_id, "The work package")->required();
+    ah->add_option("--note", history.note, "The line, e.g. \"Blocked: waiting for the API\"")
+        ->required();
+    ah->add_option("--agent", history.agent, "Who writes it");
+    add_mission(ah, history.target);
+    ah->callback([&] { action = [&] { return kitty::add_history_command(history); }; });
     return tool.run(argc, argv, [&] { return action(); });
 }

@@ -1,0 +1,497 @@
+// `agent action implement|review` and the lane workspaces (next-loop.md §4-§6): every check
+// first, then workspace, events, frontmatter and one commit with 3.1.1's subject.
+#include "kitty/atomic_file.hpp"
+#include "kitty/error.hpp"
+#include "kitty/loop.hpp"
+#include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
+#include "loop_model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty {
+
+namespace action_detail {
+
+using loop::LoopState;
+using loop::LoopWp;
+
+LoopWp& find_wp(LoopState& state, const std::string& text) {
+    const std::string id = loop::normalize_wp_id(text);
+    LoopWp* wp = state.find(id);
+    if (!wp) {
+        throw Error(Exit::input, "UNKNOWN_WP",
+                    id + " is not a work package of " + state.mission.slug(),
+                    "check the id against " + state.mission.tasks_dir().string() + "/WP*.md");
+    }
+    if (!wp->has_events) {
+        throw Error(Exit::input, "NO_CANONICAL_STATUS", "WP " + id + " has no canonical status",
+                    "run spec-kitty agent mission finalize-tasks --mission " + state.mission.slug())
+            .at(state.mission.events_log());
+    }
+    return *wp;
+}
+
+void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
+    const std::string holder = wp.holder();
+    if (!holder.empty() && holder != agent) {
+        throw Error(Exit::conflict, "WP_HELD",
+                    wp.id + " is " + wp.lane + " and held by " + holder + ", not " + agent,
+                    "pick another work package (spec-kitty next), or hand it over with "
+                    "spec-kitty agent tasks move-task " +
+                        wp.id + " --to planned --force");
+    }
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& s : items) {
+        out += (out.empty() ? "" : ", ") + s;
+    }
+    return out;
+}
+
+// The events that take `wp` into in_progress for an implementation (§4.2).
+std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& wp,
+                                               const std::string& actor) {
+    std::vector<StatusEvent> out;
+    const std::string mode = wp.planning ? "direct_repo" : "worktree";
+    const auto add = [&](const std::string& from, const std::string& to, bool force,
+                         std::optional<std::string> reason) {
+        StatusEvent e = loop::make_event(m, wp.id, from, to, actor);
+        e.force = force;
+        e.reason = std::move(reason);
+        e.execution_mode = mode;
+        out.push_back(std::move(e));
+    };
+    if (wp.lane == "planned") {
+        add("planned", "claimed", false, std::nullopt);
+        add("claimed", "in_progress", false, std::nullopt);
+    } else if (wp.lane == "claimed") {
+        add("claimed", "in_progress", false, std::nullopt);
+    } else if (wp.lane == "for_review" || wp.lane == "in_review" || wp.lane == "approved") {
+        add(wp.lane, "in_progress", true, "Re-implementing after review feedback");
+    }
+    return out;
+}
+
+// The review-cycle file of the latest rejection of `wp`, when it has one.
+std::optional<fs::path> review_feedback(const LoopState& state, const LoopWp& wp) {
+    static const std::string scheme = "review-cycle://";
+    for (auto it = state.events.rbegin(); it != state.events.rend(); ++it) {
+        if (it->wp_id != wp.id || !it->review_ref || !it->review_ref->starts_with(scheme)) {
+            continue;
+        }
+        // review-cycle://<slug>/<wp-slug>/<file>
+        const std::string rest = it->review_ref->substr(scheme.size());
+        const std::size_t a = rest.find('/');
+        const std::size_t b = rest.find('/', a == std::string::npos ? 0 : a + 1);
+        if (a == std::string::npos || b == std::string::npos) {
+            return std::nullopt;
+        }
+        const std::string wp_slug = rest.substr(a + 1, b - a - 1);
+        const std::string file = rest.substr(b + 1);
+        checked_path_component(wp_slug, "review-cycle directory");
+        checked_path_component(file, "review-cycle file");
+        return state.mission.tasks_dir() / wp_slug / file;
+    }
+    return std::nullopt;
+}
+
+struct Started {
+    loop::Allocation allocation;
+    std::string from_lane;
+    std::string commit;
+    std::vector<Finding> findings;
+};
+
+// The implementation start shared by `agent action implement` and the internal allocate:
+// checks, planning artifacts, workspace, events (none when `claim_planned_only` and the WP
+// is not planned), frontmatter, commit.
+Started start_implementation(LoopState& state, LoopWp& wp, const std::string& actor,
+                             const std::string& agent, const std::string& shell_pid,
+                             const std::string& subject, bool claim_planned_only) {
+    const Mission& m = state.mission;
+    if (wp.lane == "done" || wp.lane == "canceled") {
+        throw Error(Exit::check_failed, "WP_FINISHED", wp.id + " is " + wp.lane,
+                    "nothing is left to implement in it");
+    }
+    if (wp.lane == "blocked") {
+        throw Error(Exit::check_failed, "WP_BLOCKED", wp.id + " is blocked",
+                    "move it back to planned once the cause is fixed");
+    }
+    if (!agent.empty()) {
+        refuse_other_holder(wp, agent);
+    }
+    if (wp.lane == "planned" || wp.lane == "claimed") {
+        if (const auto unmet = state.unmet_dependencies(wp); !unmet.empty()) {
+            throw Error(Exit::check_failed, "DEPENDENCIES_NOT_APPROVED",
+                        wp.id + " depends on " + joined(unmet) + ", not yet approved",
+                        "implement and approve those first; spec-kitty next hands out what is "
+                        "ready");
+        }
+    }
+    const fs::path root = m.project_root();
+    std::vector<fs::path> paths = loop::status_paths(m);
+    paths.push_back(wp.file.lexically_relative(root));
+    loop::check_workflow_commit(m, paths);
+    if (!wp.planning) {
+        Repository& repo = loop::loop_repository(m);
+        const std::string target = state.lanes ? state.lanes->target_branch : "main";
+        if (!repo.changed_paths(m.dir().lexically_relative(root).generic_string() + "/").empty() &&
+            repo.current_branch() != target) {
+            throw Error(Exit::conflict, "PLANNING_NOT_ON_TARGET",
+                        "Planning artifacts must be committed on " + target + ".",
+                        "switch the main checkout to " + target + " (git switch " + target + ")");
+        }
+        loop::commit_planning_artifacts(m, wp.id);
+    }
+    Started out;
+    out.from_lane = wp.lane;
+    out.allocation = loop::allocate_workspace(state, wp);
+    std::vector<StatusEvent> events;
+    if (!claim_planned_only || wp.lane == "planned") {
+        events = implementation_events(m, wp, actor);
+    }
+    std::string text = read_file_bytes(wp.file);
+    if (!agent.empty()) {
+        text = loop::set_frontmatter_scalar(text, "agent", agent);
+    }
+    if (!shell_pid.empty() && (!events.empty() || !agent.empty())) {
+        text = loop::set_frontmatter_scalar(text, "shell_pid", shell_pid);
+    }
+    if (!agent.empty()) {
+        text = loop::append_activity(text, agent, shell_pid,
+                                     wp.lane == "in_progress"
+                                         ? "Assigned agent via action command"
+                                         : "Started implementation via action command");
+    }
+    if (!events.empty()) {
+        out.findings = record_status_events(m, state.events, events);
+        state.events.insert(state.events.end(), events.begin(), events.end());
+        wp.lane = "in_progress";
+        wp.actor = actor;
+        wp.review_claim = false;
+    }
+    if (!agent.empty()) {
+        wp.agent = agent;
+    }
+    write_file_atomic(m.writable(wp.file), text);
+    out.commit = loop::commit_workflow(m, paths, subject);
+    return out;
+}
+
+// The workspace keys of an action's document.
+void add_workspace(Json& doc, const Mission& m, const loop::Workspace& ws) {
+    const fs::path rel = ws.planning ? fs::path(".") : ws.path.lexically_relative(m.project_root());
+    doc["workspace_path"] = ws.path.string();
+    doc["workspace"] = rel.generic_string();
+    doc["branch"] = ws.planning ? Json(nullptr) : Json(ws.branch);
+    doc["lane_id"] = ws.lane_id;
+    doc["execution_mode"] = ws.planning ? "planning_artifact" : "code_change";
+}
+
+} // namespace action_detail
+
+Outcome implement_action_command(const ActionRequest& request) {
+    using namespace action_detail;
+    const std::string& agent = loop::checked_agent(request.agent);
+    Mission mission = loop::open_loop_mission(request.target);
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
+    const Mission& m = state.mission;
+    LoopWp* chosen = nullptr;
+    if (!request.wp_id.empty()) {
+        chosen = &find_wp(state, request.wp_id);
+    } else {
+        for (LoopWp& wp : state.wps) {
+            if (!chosen && wp.holder() == agent && !wp.review_claim) {
+                chosen = &wp;
+            }
+        }
+        for (LoopWp& wp : state.wps) {
+            if (!chosen && wp.has_events && wp.lane == "planned" &&
+                state.unmet_dependencies(wp).empty()) {
+                chosen = &wp;
+            }
+        }
+        if (!chosen) {
+            throw Error(Exit::check_failed, "NO_PLANNED_WP",
+                        "No planned work packages found. Specify a WP ID explicitly.",
+                        "spec-kitty next --agent " + agent + " shows what is ready");
+        }
+    }
+    LoopWp& wp = *chosen;
+    const Started started =
+        start_implementation(state, wp, agent, agent, request.shell_pid,
+                             "chore: Start " + wp.id + " implementation [" + agent + "]", false);
+    const loop::Workspace& ws = started.allocation.workspace;
+    const fs::path prompt = loop::write_wp_prompt(state, wp, "implement", agent);
+    const auto feedback = review_feedback(state, wp);
+    Json doc{{"result", "success"},
+             {"wp_id", wp.id},
+             {"agent", agent},
+             {"mission_slug", m.slug()},
+             {"from_lane", started.from_lane},
+             {"lane", wp.lane}};
+    add_workspace(doc, m, ws);
+    doc["workspace_created"] = started.allocation.created;
+    doc["base_commit"] = started.allocation.base_commit.empty()
+                             ? Json(nullptr)
+                             : Json(started.allocation.base_commit);
+    doc["commit"] = started.commit.empty() ? Json(nullptr) : Json(started.commit);
+    doc["review_feedback_file"] = feedback ? Json(feedback->string()) : Json(nullptr);
+    doc["prompt_file"] = prompt.string();
+    doc["next_command"] = "spec-kitty agent tasks move-task " + wp.id +
+                          " --to for_review --agent " + agent + " --mission " + m.slug();
+    std::string text = "✓ Claimed " + wp.id + " (agent: " + agent + ")\n";
+    text += "📍 Workspace: cd " + ws.path.string() + "\n";
+    text += ws.planning ? "   Repository-root planning workspace\n"
+                        : "   Lane workspace: " + ws.lane_id + " (shared by " +
+                              joined(ws.lane_wp_ids) + ")\n";
+    if (feedback) {
+        text += "⚠️  Has review feedback - read " + feedback->string() + "\n";
+    }
+    text += "▶▶▶ NEXT STEP: Read the full prompt file now:\n    cat " + prompt.string() + "\n";
+    Outcome out = Outcome::success(std::move(doc), text);
+    out.findings = started.findings;
+    return out;
+}
+
+Outcome review_action_command(const ActionRequest& request) {
+    using namespace action_detail;
+    const std::string& agent = loop::checked_agent(request.agent);
+    Mission mission = loop::open_loop_mission(request.target);
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
+    const Mission& m = state.mission;
+    LoopWp* chosen = nullptr;
+    if (!request.wp_id.empty()) {
+        chosen = &find_wp(state, request.wp_id);
+    } else {
+        for (LoopWp& wp : state.wps) {
+            if (!chosen && wp.holder() == agent && wp.review_claim) {
+                chosen = &wp;
+            }
+        }
+        for (LoopWp& wp : state.wps) {
+            if (!chosen && wp.lane == "for_review") {
+                chosen = &wp;
+            }
+        }
+        if (!chosen) {
+            throw Error(Exit::check_failed, "NO_WP_FOR_REVIEW",
+                        "No work packages ready for review. Specify a WP ID explicitly.",
+                        "spec-kitty next --agent " + agent + " shows what is ready");
+        }
+    }
+    LoopWp& wp = *chosen;
+    std::vector<StatusEvent> events;
+    if (wp.lane == "for_review") {
+        StatusEvent e = loop::make_event(m, wp.id, "for_review", "in_review", agent);
+        e.reason = "Started review via action command";
+        e.execution_mode = wp.planning ? "direct_repo" : "worktree";
+        events.push_back(std::move(e));
+    } else if (wp.review_claim) {
+        refuse_other_holder(wp, agent);
+    } else if (wp.lane == "in_progress" || wp.lane == "claimed") {
+        throw Error(Exit::check_failed, "WP_NOT_FOR_REVIEW",
+                    wp.id + " is still being implemented, not claimed for review.",
+                    "the implementer hands it off with spec-kitty agent tasks move-task " + wp.id +
+                        " --to for_review");
+    } else {
+        throw Error(Exit::check_failed, "WP_NOT_FOR_REVIEW",
+                    wp.id + " is in lane '" + wp.lane + "', not 'for_review'.",
+                    "only a work package handed off for review can be reviewed");
+    }
+    const fs::path root = m.project_root();
+    std::vector<fs::path> paths = loop::status_paths(m);
+    paths.push_back(wp.file.lexically_relative(root));
+    loop::check_workflow_commit(m, paths);
+    const loop::Workspace ws = loop::workspace_of(state, wp);
+    std::error_code ec;
+    if (!ws.planning && !fs::is_directory(ws.path, ec)) {
+        throw Error(Exit::input, "NO_WORKSPACE",
+                    "the lane worktree " + ws.path.string() + " of " + wp.id + " does not exist",
+                    "the work is on " + ws.branch +
+                        "; recreate the worktree with spec-kitty "
+                        "implement " +
+                        wp.id)
+            .at(ws.path);
+    }
+    std::string text = read_file_bytes(wp.file);
+    text = loop::set_frontmatter_scalar(text, "agent", agent);
+    if (!request.shell_pid.empty()) {
+        text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
+    }
+    text =
+        loop::append_activity(text, agent, request.shell_pid, "Started review via action command");
+    std::vector<Finding> findings;
+    if (!events.empty()) {
+        findings = record_status_events(m, state.events, events);
+        state.events.insert(state.events.end(), events.begin(), events.end());
+        wp.lane = "in_review";
+        wp.actor = agent;
+        wp.review_claim = true;
+    }
+    write_file_atomic(m.writable(wp.file), text);
+    const std::string commit =
+        loop::commit_workflow(m, paths, "chore: Start " + wp.id + " review [" + agent + "]");
+    const fs::path prompt = loop::write_wp_prompt(state, wp, "review", agent);
+    Json doc{{"result", "success"},
+             {"wp_id", wp.id},
+             {"agent", agent},
+             {"mission_slug", m.slug()},
+             {"lane", wp.lane}};
+    add_workspace(doc, m, ws);
+    doc["commit"] = commit.empty() ? Json(nullptr) : Json(commit);
+    doc["prompt_file"] = prompt.string();
+    doc["approve_command"] = "spec-kitty agent tasks move-task " + wp.id +
+                             " --to approved --agent " + agent + " --mission " + m.slug();
+    doc["reject_command"] = "spec-kitty agent tasks move-task " + wp.id + " --to planned --agent " +
+                            agent + " --mission " + m.slug() + " --review-feedback-file <file>";
+    std::string out_text = "✓ Claimed " + wp.id + " for review (agent: " + agent + ")\n";
+    out_text += "📍 Workspace: cd " + ws.path.string() + "\n";
+    out_text += "▶▶▶ NEXT STEP: Read the full prompt file now:\n    cat " + prompt.string() + "\n";
+    out_text += "✅ Approve: " + doc["approve_command"].get<std::string>() + "\n";
+    out_text += "❌ Reject:  " + doc["reject_command"].get<std::string>() + "\n";
+    Outcome out = Outcome::success(std::move(doc), out_text);
+    out.findings = findings;
+    return out;
+}
+
+Outcome workspace_allocate_command(const WorkspaceRequest& request) {
+    using namespace action_detail;
+    Mission mission = loop::open_loop_mission(request.target);
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
+    const Mission& m = state.mission;
+    LoopWp& wp = find_wp(state, request.wp_id);
+    const Started started =
+        start_implementation(state, wp, request.actor, "", request.shell_pid,
+                             "chore: " + wp.id + " claimed for implementation", true);
+    const loop::Workspace& ws = started.allocation.workspace;
+    Json doc;
+    add_workspace(doc, m, ws);
+    Json out_doc{{"workspace", doc["workspace"]},
+                 {"workspace_path", doc["workspace"]},
+                 {"branch", doc["branch"]},
+                 {"mission_slug", m.slug()},
+                 {"mission_number", mission_number_from_slug(m.slug())},
+                 {"mission_type", m.identity().mission_type},
+                 {"wp_id", wp.id},
+                 {"lane_id", ws.lane_id},
+                 {"execution_mode", doc["execution_mode"]},
+                 {"status", started.allocation.created || ws.planning ? "created" : "reused"},
+                 {"absolute_path", ws.path.string()},
+                 {"lane", wp.lane},
+                 {"commit", started.commit.empty() ? Json(nullptr) : Json(started.commit)}};
+    std::string text = ws.planning ? "Planning work: the workspace is the main checkout\n  cd " +
+                                         ws.path.string() + "\n"
+                                   : "→ Lane branch: " + ws.branch +
+                                         "\nCRITICAL: Change to the lane worktree before editing "
+                                         "files\n  cd " +
+                                         ws.path.string() + "\n";
+    Outcome out = Outcome::success(std::move(out_doc), text);
+    out.findings = started.findings;
+    return out;
+}
+
+Outcome workspace_list_command(const WorkspaceRequest& request) {
+    const loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
+    const Mission& m = state.mission;
+    if (!state.lanes) {
+        throw Error(Exit::input, "MISSING_LANES", "no lanes.json in " + m.dir().string(),
+                    "run spec-kitty agent mission finalize-tasks --mission " + m.slug())
+            .at(m.lanes_json());
+    }
+    Repository& repo = loop::loop_repository(m);
+    Json lanes = Json::array();
+    std::string text = m.slug() + "\n";
+    std::error_code ec;
+    for (const Lane& lane : state.lanes->lanes) {
+        Json row{{"lane_id", lane.lane_id}, {"wp_ids", lane.wp_ids}};
+        if (lane.is_planning()) {
+            row["workspace_path"] = m.project_root().string();
+            row["branch"] = nullptr;
+            row["worktree_exists"] = true;
+            text += "  " + lane.lane_id + "  main checkout\n";
+        } else {
+            const fs::path path = m.worktree_path(lane.lane_id);
+            const std::string branch = lane_branch_name(m.slug(), lane, state.lanes->target_branch);
+            const fs::path context = loop::context_file(m, lane.lane_id);
+            const bool exists = fs::is_directory(path, ec);
+            row["workspace_path"] = path.string();
+            row["branch"] = branch;
+            row["branch_exists"] = repo.branch_exists(branch);
+            row["worktree_exists"] = exists;
+            row["context_file"] = fs::exists(context, ec) ? Json(context.string()) : Json(nullptr);
+            std::vector<std::string> dirty;
+            if (exists) {
+                if (auto lane_repo = Repository::discover(path)) {
+                    dirty = lane_repo->changed_paths();
+                }
+            }
+            row["uncommitted"] = dirty;
+            text += "  " + lane.lane_id + "  " + (exists ? path.string() : "(no worktree)") + "  " +
+                    branch + (dirty.empty() ? "" : "  (uncommitted changes)") + "\n";
+        }
+        lanes.push_back(row);
+    }
+    return Outcome::success(Json{{"mission_slug", m.slug()}, {"lanes", lanes}}, text);
+}
+
+Outcome workspace_remove_command(const WorkspaceRequest& request) {
+    const Mission m = loop::open_loop_mission(request.target);
+    const std::string& lane_id = checked_path_component(request.lane_id, "lane id");
+    if (lane_id == kPlanningLaneId) {
+        throw Error(Exit::usage, "PLANNING_LANE",
+                    "lane-planning works in the main checkout; it has no worktree to remove");
+    }
+    Repository& repo = loop::loop_repository(m);
+    const std::string name = worktree_name(m.slug(), lane_id);
+    const fs::path path = m.worktree_path(lane_id);
+    const fs::path context = loop::context_file(m, lane_id);
+    bool listed = false;
+    for (const Worktree& w : repo.worktrees()) {
+        listed = listed || w.name == name;
+    }
+    std::error_code ec;
+    if (!listed && !fs::exists(context, ec)) {
+        throw Error(Exit::input, "NO_WORKSPACE",
+                    "lane " + lane_id + " of " + m.slug() + " has no worktree or context file",
+                    "spec-kitty workspace list --mission " + m.slug() + " shows the lanes");
+    }
+    if (listed && fs::is_directory(path, ec) && !request.force) {
+        if (auto lane_repo = Repository::discover(path)) {
+            const auto dirty = lane_repo->changed_paths();
+            if (!dirty.empty()) {
+                throw Error(Exit::conflict, "LANE_DIRTY",
+                            "the worktree " + path.string() + " has uncommitted changes",
+                            "commit or stash them, or pass --force to discard them")
+                    .with({{"paths", dirty}});
+            }
+        }
+    }
+    const std::string branch = mission_branch_name(m.slug()) + "-" + lane_id;
+    if (listed) {
+        repo.remove_worktree(name);
+    }
+    if (fs::exists(context, ec)) {
+        fs::remove(m.writable(context), ec);
+    }
+    bool deleted = false;
+    if (request.delete_branch && repo.branch_exists(branch)) {
+        repo.delete_branch(branch);
+        deleted = true;
+    }
+    return Outcome::success(Json{{"mission_slug", m.slug()},
+                                 {"lane_id", lane_id},
+                                 {"worktree_removed", listed},
+                                 {"branch", branch},
+                                 {"branch_deleted", deleted}},
+                            "Removed the worktree of " + lane_id +
+                                (deleted ? " and " + branch : "") + "\n");
+}
+
+} // namespace kitty

@@ -1,0 +1,423 @@
+// The hand-off verbs of `agent tasks` (next-loop.md §7): move-task, mark-status,
+// add-history. Every check before any write; one commit with 3.1.1's subject.
+#include <algorithm>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/clock.hpp"
+#include "kitty/error.hpp"
+#include "kitty/loop.hpp"
+#include "kitty/regex.hpp"
+#include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
+#include "loop_model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty {
+
+namespace handoff_detail {
+
+using loop::LoopState;
+using loop::LoopWp;
+
+constexpr std::string_view kForward[] = {"planned",   "claimed",  "in_progress", "for_review",
+                                         "in_review", "approved", "done"};
+
+int forward_index(const std::string& lane) {
+    for (std::size_t i = 0; i < std::size(kForward); ++i) {
+        if (kForward[i] == lane) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+LoopWp& wp_with_status(LoopState& state, const std::string& text) {
+    const std::string id = loop::normalize_wp_id(text);
+    LoopWp* wp = state.find(id);
+    if (!wp) {
+        throw Error(Exit::input, "UNKNOWN_WP",
+                    id + " is not a work package of " + state.mission.slug(),
+                    "check the id against " + state.mission.tasks_dir().string() + "/WP*.md");
+    }
+    return *wp;
+}
+
+// The unchecked "- [ ]" lines of `wp`'s section of tasks.md: from a ##-#### heading naming it
+// to the next such heading naming any WP.
+std::vector<std::string> unchecked_subtasks(const Mission& m, const std::string& wp) {
+    std::error_code ec;
+    if (!fs::exists(m.tasks_md(), ec)) {
+        return {};
+    }
+    static const Regex any_wp_heading(R"(^#{2,4}\s.*WP\d+)");
+    static const Regex unchecked(R"(^\s*-\s*\[ \])");
+    const Regex this_heading("^#{2,4}\\s.*\\b" + RE2::QuoteMeta(wp) + "\\b");
+    std::vector<std::string> out;
+    bool inside = false;
+    for (const std::string_view line :
+         python_splitlines(normalize_newlines(read_file_bytes(m.tasks_md())))) {
+        const re2::StringPiece piece(line.data(), line.size());
+        if (RE2::PartialMatch(piece, any_wp_heading)) {
+            inside = RE2::PartialMatch(piece, this_heading);
+            continue;
+        }
+        if (inside && RE2::PartialMatch(piece, unchecked)) {
+            out.emplace_back(py_strip(line));
+        }
+    }
+    return out;
+}
+
+// Mission files whose uncommitted state does not block a hand-off (§7.2 step 6).
+bool benign_path(const std::string& path) {
+    static const Regex wp_file(R"(^kitty-specs/[^/]+/tasks/WP\d+[^/]*\.md$)");
+    static const Regex tasks_md(R"(^kitty-specs/[^/]+/tasks\.md$)");
+    const std::string base = fs::path(path).filename().string();
+    return base == "status.events.jsonl" || base == "status.json" || base == "meta.json" ||
+           base == "lanes.json" || path.starts_with(".kittify/") || RE2::FullMatch(path, wp_file) ||
+           RE2::FullMatch(path, tasks_md);
+}
+
+// The readiness checks of a hand-off to for_review, approved or done (§7.2 step 6).
+void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
+    const Mission& m = state.mission;
+    Repository& repo = loop::loop_repository(m);
+    const fs::path root = m.project_root();
+    std::vector<std::string> blocking;
+    for (const std::string& p :
+         repo.changed_paths(m.dir().lexically_relative(root).generic_string() + "/")) {
+        if (!benign_path(p)) {
+            blocking.push_back(p);
+        }
+    }
+    if (!blocking.empty()) {
+        throw Error(Exit::check_failed, "UNCOMMITTED_MISSION_FILES",
+                    "Blocking: " + std::to_string(blocking.size()) +
+                        " uncommitted file(s) in the mission directory",
+                    "commit them in the main checkout, then hand off again")
+            .with({{"paths", blocking}});
+    }
+    if (wp.planning) {
+        return;
+    }
+    const loop::Workspace ws = loop::workspace_of(state, wp);
+    std::error_code ec;
+    if (!fs::is_directory(ws.path, ec)) {
+        return;
+    }
+    Repository lane = Repository::open(ws.path);
+    if (lane.current_branch() != ws.branch) {
+        throw Error(Exit::check_failed, "WORKTREE_ON_OTHER_BRANCH",
+                    "the worktree " + ws.path.string() + " is not on " + ws.branch,
+                    "check out " + ws.branch + " in it");
+    }
+    if (const auto dirty = lane.changed_paths(); !dirty.empty()) {
+        throw Error(Exit::check_failed, "UNCOMMITTED_WORK",
+                    "Uncommitted implementation changes in worktree! (" + ws.path.string() + ")",
+                    "commit the work in the worktree before moving " + wp.id + " to " + to)
+            .with({{"paths", dirty}});
+    }
+    std::string base;
+    const fs::path context = loop::context_file(m, ws.lane_id);
+    if (fs::exists(context, ec)) {
+        const Json doc = read_json_file(context);
+        if (const Json* c = JsonInput::member(doc, "base_commit"); c && c->is_string()) {
+            base = c->get<std::string>();
+        }
+    }
+    if (base.empty() || !repo.resolve_commit(base)) {
+        base = state.lanes && !state.lanes->mission_branch.empty() ? state.lanes->mission_branch
+                                                                   : mission_branch_name(m.slug());
+    }
+    if (repo.resolve_commit(base) && repo.count_commits(base, ws.branch) == 0) {
+        throw Error(Exit::check_failed, "NO_COMMITS",
+                    "No implementation commits on lane branch! (" + ws.branch + ")",
+                    "commit the work of " + wp.id + " in " + ws.path.string());
+    }
+}
+
+std::string review_cycle_text(const Mission& m, const LoopWp& wp, int cycle,
+                              const std::string& reviewer, const std::string& feedback) {
+    return "---\naffected_files: []\ncycle_number: " + std::to_string(cycle) +
+           "\nmission_slug: " + m.slug() + "\nreproduction_command:\nreviewed_at: '" +
+           iso_seconds_z(now_utc()) + "'\nreviewer_agent: " + reviewer +
+           "\nverdict: rejected\nwp_id: " + wp.id + "\n---\n\n" + feedback +
+           (feedback.ends_with("\n") ? "" : "\n");
+}
+
+} // namespace handoff_detail
+
+Outcome move_task_command(const MoveTaskRequest& request) {
+    using namespace handoff_detail;
+    const auto to_lane = canonical_lane(request.to_lane);
+    if (!to_lane) {
+        throw Error(Exit::usage, "UNKNOWN_LANE", "unknown lane '" + request.to_lane + "'",
+                    "use planned, claimed, in_progress (doing), for_review, in_review, approved, "
+                    "done, blocked or canceled");
+    }
+    const std::string& to = *to_lane;
+    if (!request.agent.empty()) {
+        loop::checked_agent(request.agent);
+    }
+    std::optional<std::string> feedback;
+    if (request.review_feedback_file) {
+        std::error_code ec;
+        if (!fs::is_regular_file(*request.review_feedback_file, ec)) {
+            throw Error(Exit::input, "FEEDBACK_NOT_FOUND",
+                        "review feedback file not found: " + request.review_feedback_file->string(),
+                        "write the feedback to a file and pass its path")
+                .at(*request.review_feedback_file);
+        }
+        feedback = read_file_bytes(*request.review_feedback_file);
+        require_utf8(*feedback, *request.review_feedback_file);
+    }
+    Mission mission = loop::open_loop_mission(request.target);
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
+    const Mission& m = state.mission;
+    LoopWp& wp = wp_with_status(state, request.wp_id);
+    const std::string from = wp.lane;
+    const std::string actor = request.agent.empty() ? "user" : request.agent;
+    if (!wp.agent.empty() && !request.agent.empty() && wp.agent != request.agent &&
+        !request.force) {
+        throw Error(Exit::check_failed, "AGENT_MISMATCH",
+                    "Agent mismatch: " + wp.id + " is assigned to '" + wp.agent + "', not '" +
+                        request.agent + "'. Use --force to override.",
+                    "run it as the assigned agent, or pass --force");
+    }
+    if (from == to) {
+        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
+                    "nothing to move");
+    }
+    if (to == "planned" && (!feedback || py_strip(*feedback).empty())) {
+        throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
+                    "Moving " + wp.id + " to 'planned' requires review feedback.",
+                    "write what must change to a file and pass --review-feedback-file <file>");
+    }
+    const bool verdict_or_handoff = to == "for_review" || to == "approved" || to == "done";
+    if (verdict_or_handoff && !request.force) {
+        if (const auto open = unchecked_subtasks(m, wp.id); !open.empty()) {
+            std::string list;
+            for (const std::string& l : open) {
+                list += "\n  " + l;
+            }
+            throw Error(Exit::check_failed, "UNCHECKED_SUBTASKS",
+                        "Cannot move " + wp.id + " to " + to + " - unchecked subtasks:" + list,
+                        "tick them with spec-kitty agent tasks mark-status <ids> --status done, or "
+                        "pass --force")
+                .with({{"unchecked", open}});
+        }
+        check_ready(state, wp, to);
+    }
+    if (to == "done" && !request.force && !wp.planning) {
+        Repository& repo = loop::loop_repository(m);
+        const loop::Workspace ws = loop::workspace_of(state, wp);
+        const auto head = repo.current_branch();
+        if (!head || !repo.branch_exists(ws.branch) || !repo.is_ancestor(ws.branch, *head)) {
+            throw Error(Exit::check_failed, "NOT_MERGED",
+                        wp.id + "'s lane branch " + ws.branch + " is not merged into " +
+                            head.value_or("HEAD"),
+                        "merge the mission (spec-kitty merge), or pass --force");
+        }
+    }
+    // The events: a forced move is one event; a rejection goes straight back to planned
+    // (forced where 3.1.1's matrix has no edge, as a reviewer's verdict is legitimate); a
+    // forward move walks every lane in between.
+    const bool rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
+                                               from == "approved" || from == "in_progress");
+    std::vector<std::pair<std::string, std::string>> steps;
+    bool forced = request.force;
+    const int fi = forward_index(from), ti = forward_index(to);
+    if (request.force || rejection || fi < 0 || ti < 0 || ti < fi) {
+        steps.push_back({from, to});
+        if (!request.force && !transition_allowed(from, to)) {
+            if (!rejection) {
+                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
+                            "Illegal transition: " + from + " -> " + to,
+                            "follow the lane workflow, or pass --force");
+            }
+            forced = true;
+        }
+    } else {
+        for (int i = fi; i < ti; ++i) {
+            steps.push_back({std::string(kForward[i]), std::string(kForward[i + 1])});
+            if (!transition_allowed(steps.back().first, steps.back().second)) {
+                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
+                            "Illegal transition: " + steps.back().first + " -> " +
+                                steps.back().second,
+                            "follow the lane workflow, or pass --force");
+            }
+        }
+    }
+    const fs::path root = m.project_root();
+    std::vector<fs::path> paths = loop::status_paths(m);
+    paths.push_back(wp.file.lexically_relative(root));
+    std::optional<fs::path> cycle_file;
+    std::optional<std::string> pointer;
+    int cycle = 0;
+    if (to == "planned") {
+        const std::string wp_slug = wp.file.stem().string();
+        const fs::path dir = m.tasks_dir() / wp_slug;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir, ec)) {
+            const std::string name = entry.path().filename().string();
+            cycle += name.starts_with("review-cycle-") && name.ends_with(".md");
+        }
+        ++cycle;
+        cycle_file = dir / ("review-cycle-" + std::to_string(cycle) + ".md");
+        pointer = "review-cycle://" + m.slug() + "/" + wp_slug + "/review-cycle-" +
+                  std::to_string(cycle) + ".md";
+        paths.push_back(cycle_file->lexically_relative(root));
+    }
+    loop::check_workflow_commit(m, paths);
+
+    const std::string yyyymmdd = [] {
+        std::string d = iso_seconds_z(now_utc()).substr(0, 10);
+        d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
+        return d;
+    }();
+    std::vector<StatusEvent> events;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        StatusEvent e = loop::make_event(m, wp.id, steps[i].first, steps[i].second, actor);
+        e.force = forced;
+        e.reason = !request.note.empty() ? request.note
+                   : forced              ? "Force move to " + to
+                                         : "move-task: " + from + " -> " + to;
+        if (i == 0 && pointer) {
+            e.review_ref = pointer;
+        } else if (i == 0 && forced && from == "for_review" &&
+                   (to == "in_progress" || to == "planned")) {
+            e.review_ref = "force-override";
+        }
+        if (steps[i].second == "approved" || steps[i].second == "done") {
+            const std::string reviewer = !request.reviewer.empty() ? request.reviewer
+                                         : !request.agent.empty()  ? request.agent
+                                                                   : "unknown";
+            const std::string reference = !request.approval_ref.empty() ? request.approval_ref
+                                          : !request.note.empty()
+                                              ? request.note
+                                              : "auto-approval:" + wp.id + ":" + yyyymmdd;
+            e.evidence =
+                Json{{"review",
+                      {{"reviewer", reviewer}, {"verdict", "approved"}, {"reference", reference}}}};
+        }
+        events.push_back(std::move(e));
+    }
+    std::string text = read_file_bytes(wp.file);
+    if (!request.agent.empty()) {
+        text = loop::set_frontmatter_scalar(text, "agent", request.agent);
+    }
+    if (!request.shell_pid.empty()) {
+        text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
+    }
+    text = loop::append_activity(text, actor, request.shell_pid,
+                                 request.note.empty() ? "Moved to " + to : request.note);
+    if (cycle_file) {
+        std::error_code ec;
+        fs::create_directories(m.writable(cycle_file->parent_path()), ec);
+        write_file_atomic(m.writable(*cycle_file),
+                          review_cycle_text(m, wp, cycle, actor, *feedback));
+    }
+    const std::vector<Finding> findings = record_status_events(m, state.events, events);
+    write_file_atomic(m.writable(wp.file), text);
+    const std::string commit = loop::commit_workflow(
+        m, paths,
+        "chore: Move " + wp.id + " to " + to + " on spec " + mission_number_from_slug(m.slug()) +
+            (request.agent.empty() ? "" : " [" + request.agent + "]"));
+    Json doc{{"result", "success"},
+             {"task_id", wp.id},
+             {"old_lane", from},
+             {"new_lane", to},
+             {"path", wp.file.string()}};
+    if (pointer) {
+        doc["review_feedback"] = *pointer;
+    }
+    doc["events"] = static_cast<int>(events.size());
+    doc["commit"] = commit.empty() ? Json(nullptr) : Json(commit);
+    Outcome out =
+        Outcome::success(std::move(doc), "✓ Moved " + wp.id + " from " + from + " to " + to + "\n");
+    out.findings = findings;
+    return out;
+}
+
+Outcome mark_status_command(const MarkStatusRequest& request) {
+    if (request.status != "done" && request.status != "pending") {
+        throw Error(Exit::usage, "BAD_STATUS",
+                    "--status must be done or pending, not '" + request.status + "'");
+    }
+    if (request.task_ids.empty()) {
+        throw Error(Exit::usage, "NO_TASK_IDS", "name at least one task id (e.g. T001)");
+    }
+    const Mission m = loop::open_loop_mission(request.target);
+    const FileLock lock = m.lock_status();
+    std::error_code ec;
+    if (!fs::exists(m.tasks_md(), ec)) {
+        throw Error(Exit::input, "NO_TASKS_MD", "no tasks.md in " + m.dir().string(),
+                    "write tasks.md first")
+            .at(m.tasks_md());
+    }
+    std::string text = normalize_newlines(read_file_bytes(m.tasks_md()));
+    const std::string box = request.status == "done" ? "[x]" : "[ ]";
+    std::vector<std::string> updated, not_found;
+    for (const std::string& id : request.task_ids) {
+        const Regex line("(?m)^(\\s*-\\s*)\\[[ xX]\\](\\s*" + RE2::QuoteMeta(id) + "\\b)");
+        if (RE2::GlobalReplace(&text, line, "\\1" + box + "\\2") > 0) {
+            updated.push_back(id);
+        } else {
+            not_found.push_back(id);
+        }
+    }
+    if (updated.empty()) {
+        std::string list;
+        for (const std::string& id : not_found) {
+            list += (list.empty() ? "" : ", ") + id;
+        }
+        throw Error(Exit::check_failed, "TASKS_NOT_FOUND", "No task IDs found in tasks.md: " + list,
+                    "use the ids of tasks.md's checklist lines (- [ ] T001 …)")
+            .at(m.tasks_md());
+    }
+    const std::vector<fs::path> paths{m.tasks_md().lexically_relative(m.project_root())};
+    loop::check_workflow_commit(m, paths);
+    write_file_atomic(m.writable(m.tasks_md()), text);
+    const std::string number = mission_number_from_slug(m.slug());
+    const std::string subject =
+        updated.size() == 1
+            ? "chore: Mark " + updated.front() + " as " + request.status + " on spec " + number
+            : "chore: Mark " + std::to_string(updated.size()) + " subtasks as " + request.status +
+                  " on spec " + number;
+    const std::string commit = loop::commit_workflow(m, paths, subject);
+    std::string text_out;
+    for (const std::string& id : updated) {
+        text_out += "✓ " + id + " " + request.status + "\n";
+    }
+    for (const std::string& id : not_found) {
+        text_out += "? " + id + " not found\n";
+    }
+    return Outcome::success(Json{{"result", "success"},
+                                 {"updated", updated},
+                                 {"not_found", not_found},
+                                 {"status", request.status},
+                                 {"count", static_cast<int>(updated.size())},
+                                 {"commit", commit.empty() ? Json(nullptr) : Json(commit)}},
+                            text_out);
+}
+
+Outcome add_history_command(const AddHistoryRequest& request) {
+    using namespace handoff_detail;
+    if (py_strip(request.note).empty()) {
+        throw Error(Exit::usage, "EMPTY_NOTE", "--note is empty", "say what happened");
+    }
+    const std::string actor = request.agent.empty() ? "user" : loop::checked_agent(request.agent);
+    Mission mission = loop::open_loop_mission(request.target);
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
+    LoopWp& wp = wp_with_status(state, request.wp_id);
+    const std::string text =
+        loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note);
+    write_file_atomic(state.mission.writable(wp.file), text);
+    return Outcome::success(Json{{"result", "success"}, {"task_id", wp.id}, {"note", request.note}},
+                            "✓ Noted on " + wp.id + "\n");
+}
+
+} // namespace kitty

@@ -1,0 +1,751 @@
+// `spec-kitty next` (next-loop.md §2-§3 with the fixes of §10-§11): the mission run kept in
+// 3.1.1's run-state files under .kittify/runtime/, one issued step, and work packages handed
+// out by dependencies and claims.
+#include <random>
+#include <set>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/clock.hpp"
+#include "kitty/digest.hpp"
+#include "kitty/error.hpp"
+#include "kitty/loop.hpp"
+#include "kitty/templates.hpp"
+#include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
+#include "loop_model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty {
+
+namespace next_detail {
+
+using loop::LoopState;
+using loop::LoopWp;
+
+struct StepDef {
+    std::string_view id;
+    std::string_view action;
+    std::string_view prompt; // embedded template
+};
+
+// software-dev's nine steps (§2.1), each depending on the one before.
+constexpr StepDef kSteps[] = {
+    {"discovery", "research", "init/commands/research.md"},
+    {"specify", "specify", "init/commands/specify.md"},
+    {"plan", "plan", "init/commands/plan.md"},
+    {"tasks_outline", "tasks-outline", "init/commands/tasks-outline.md"},
+    {"tasks_packages", "tasks-packages", "init/commands/tasks-packages.md"},
+    {"tasks_finalize", "tasks-finalize", "loop/tasks-finalize.md"},
+    {"implement", "implement", ""},
+    {"review", "review", ""},
+    {"accept", "accept", "loop/accept.md"},
+};
+
+const StepDef* step_def(const std::string& id) {
+    for (const StepDef& s : kSteps) {
+        if (s.id == id) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+bool is_wp_step(const std::string& id) {
+    return id == "implement" || id == "review";
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::random_device rd;
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < bytes; ++i) {
+        const unsigned v = rd() & 0xff;
+        out += digits[v >> 4];
+        out += digits[v & 15];
+    }
+    return out;
+}
+
+Json actor_json(const std::string& agent) {
+    return Json{{"actor_id", agent}, {"actor_type", "llm"}, {"display_name", ""},
+                {"model", nullptr},  {"provider", nullptr}, {"tool", nullptr}};
+}
+
+// The run of a mission as 3.1.1's runtime keeps it: the index entry, the run directory and
+// state.json (all of it, so keys kitty does not use survive).
+class Run {
+public:
+    Run(const Mission& m, bool may_write) : m_(m), may_write_(may_write) {
+        root_ = m.project_root() / ".kittify/runtime";
+        index_path_ = root_ / "feature-runs.json";
+        load();
+    }
+
+    bool exists() const { return exists_; }
+    const std::string& run_id() const { return run_id_; }
+
+    std::optional<std::string> issued() const { return text_or_null("issued_step_id"); }
+    std::optional<std::string> blocked_reason() const { return text_or_null("blocked_reason"); }
+    std::vector<std::string> completed() const {
+        std::vector<std::string> out;
+        if (const Json* c = JsonInput::member(state_, "completed_steps"); c && c->is_array()) {
+            for (const Json& s : *c) {
+                if (s.is_string()) {
+                    out.push_back(s.get<std::string>());
+                }
+            }
+        }
+        return out;
+    }
+
+    // A run for a mission kitty has not run yet: finalized missions (a status log and WP
+    // files with dependencies) start at implement, so a fresh clone does not restart at
+    // discovery; anything else starts at discovery.
+    void start(bool finalized) {
+        run_id_ = random_hex(16);
+        run_dir_ = root_ / "runs" / run_id_;
+        const std::string_view yaml = embedded_template("loop/mission-runtime.yaml");
+        template_bytes_ = std::string(yaml);
+        Json completed = Json::array();
+        if (finalized) {
+            for (const StepDef& s : kSteps) {
+                if (s.id == "implement") {
+                    break;
+                }
+                completed.push_back(s.id);
+            }
+        }
+        state_ = Json{{"blocked_reason", nullptr},
+                      {"completed_steps", completed},
+                      {"decisions", Json::object()},
+                      {"inputs", {{"mission_slug", m_.slug()}}},
+                      {"issued_step_id", nullptr},
+                      {"mission_key", "software-dev"},
+                      {"pending_decisions", Json::object()},
+                      {"policy_snapshot",
+                       {{"default_route", "same_llm_context"},
+                        {"extras", Json::object()},
+                        {"strictness", "medium"}}},
+                      {"run_id", run_id_},
+                      {"template_hash", sha256_hex(template_bytes_)},
+                      {"template_path", (run_dir_ / "mission_template_frozen.yaml").string()}};
+        exists_ = true;
+        fresh_ = true;
+        event("MissionRunStarted", "", "");
+    }
+
+    void set_issued(const std::optional<std::string>& step, const std::string& agent) {
+        state_["issued_step_id"] = step ? Json(*step) : Json(nullptr);
+        if (step) {
+            state_["decisions"]["raci:" + *step] =
+                Json{{"accountable", {{"actor_id", nullptr}, {"actor_type", "human"}}},
+                     {"consulted", Json::array()},
+                     {"inferred_rule", "prompt_default"},
+                     {"informed", Json::array()},
+                     {"override_reason", nullptr},
+                     {"responsible", {{"actor_id", nullptr}, {"actor_type", "llm"}}},
+                     {"source", "inferred"},
+                     {"step_id", *step}};
+            event("NextStepIssued", *step, agent);
+        }
+    }
+
+    void complete(const std::string& step, const std::string& agent) {
+        auto done = completed();
+        if (std::find(done.begin(), done.end(), step) == done.end()) {
+            state_["completed_steps"].push_back(step);
+        }
+        state_["issued_step_id"] = nullptr;
+        event("NextStepAutoCompleted", step, agent, "success");
+    }
+
+    void set_blocked(const std::optional<std::string>& reason) {
+        state_["blocked_reason"] = reason ? Json(*reason) : Json(nullptr);
+    }
+
+    void finished(const std::string& agent) { event("MissionRunCompleted", "", agent); }
+
+    // state.json (and on a new run the frozen template and the index entry), atomically.
+    void save() {
+        if (!may_write_) {
+            return;
+        }
+        std::error_code ec;
+        fs::create_directories(m_.writable(run_dir_), ec);
+        if (fresh_) {
+            write_file_atomic(m_.writable(run_dir_ / "mission_template_frozen.yaml"),
+                              template_bytes_);
+        }
+        write_file_atomic(
+            m_.writable(run_dir_ / "state.json"),
+            dump_python(state_, {.indent = 2, .ensure_ascii = true, .sort_keys = true}));
+        std::string lines;
+        for (const Json& e : pending_events_) {
+            lines += dump_python(e, {.indent = -1, .ensure_ascii = true, .sort_keys = true}) + "\n";
+        }
+        if (!lines.empty()) {
+            const fs::path log = m_.writable(run_dir_ / "run.events.jsonl");
+            std::string old;
+            if (fs::exists(log, ec)) {
+                old = read_file_bytes(log);
+            }
+            write_file_atomic(log, old + lines);
+        }
+        pending_events_.clear();
+        if (fresh_) {
+            Json index = index_;
+            index[m_.slug()] = Json{{"mission_key", "software-dev"},
+                                    {"mission_type", "software-dev"},
+                                    {"run_dir", run_dir_.string()},
+                                    {"run_id", run_id_}};
+            write_file_atomic(
+                m_.writable(index_path_),
+                dump_python(index, {.indent = 2, .ensure_ascii = true, .sort_keys = true}));
+            fresh_ = false;
+        }
+    }
+
+private:
+    std::optional<std::string> text_or_null(const char* key) const {
+        const Json* v = JsonInput::member(state_, key);
+        return v && v->is_string() ? std::optional(v->get<std::string>()) : std::nullopt;
+    }
+
+    void event(const std::string& type, const std::string& step, const std::string& agent,
+               const std::string& result = "") {
+        Json payload{{"actor", actor_json(agent.empty() ? "kitty" : agent)},
+                     {"agent_id", agent.empty() ? Json(nullptr) : Json(agent)},
+                     {"run_id", run_id_}};
+        if (!step.empty()) {
+            payload["step_id"] = step;
+        }
+        if (!result.empty()) {
+            payload["result"] = result;
+        }
+        pending_events_.push_back(Json{{"event_type", type},
+                                       {"payload", payload},
+                                       {"timestamp", python_isoformat(now_utc())}});
+    }
+
+    // The index entry counts only when its state.json exists (3.1.1); a run directory that
+    // moved with the checkout is found under runs/<run_id>/ too. An unreadable index is empty.
+    void load() {
+        std::error_code ec;
+        if (fs::is_regular_file(index_path_, ec)) {
+            try {
+                index_ = read_json_file(index_path_);
+            } catch (const Error&) {
+                index_ = Json::object();
+            }
+        }
+        if (!index_.is_object()) {
+            index_ = Json::object();
+        }
+        const Json* entry = JsonInput::member(index_, m_.slug());
+        if (!entry || !entry->is_object()) {
+            return;
+        }
+        std::vector<fs::path> dirs;
+        if (const Json* d = JsonInput::member(*entry, "run_dir"); d && d->is_string()) {
+            dirs.emplace_back(d->get<std::string>());
+        }
+        if (const Json* id = JsonInput::member(*entry, "run_id"); id && id->is_string()) {
+            dirs.push_back(root_ / "runs" /
+                           checked_path_component(id->get<std::string>(), "run_id"));
+            run_id_ = id->get<std::string>();
+        }
+        for (const fs::path& dir : dirs) {
+            if (fs::is_regular_file(dir / "state.json", ec)) {
+                run_dir_ = dir;
+                state_ = read_json_file(dir / "state.json");
+                JsonInput("state.json", "INVALID_RUN_STATE", "fix or delete the run directory")
+                    .object(state_, "the run state");
+                if (const Json* id = JsonInput::member(state_, "run_id"); id && id->is_string()) {
+                    run_id_ = id->get<std::string>();
+                }
+                exists_ = true;
+                return;
+            }
+        }
+    }
+
+    const Mission& m_;
+    bool may_write_;
+    fs::path root_;
+    fs::path index_path_;
+    Json index_ = Json::object();
+    fs::path run_dir_;
+    std::string run_id_;
+    Json state_ = Json::object();
+    std::string template_bytes_;
+    bool exists_ = false;
+    bool fresh_ = false;
+    std::vector<Json> pending_events_;
+};
+
+// The first step not yet completed, or nullopt when all are (each step depends on the one
+// before, so the first one not completed is the only eligible one).
+std::optional<std::string> first_open_step(const std::vector<std::string>& completed) {
+    for (const StepDef& s : kSteps) {
+        if (std::find(completed.begin(), completed.end(), s.id) == completed.end()) {
+            return std::string(s.id);
+        }
+    }
+    return std::nullopt;
+}
+
+// The guard of a planning step (§2.1), with 3.1.1's failure texts.
+std::vector<std::string> guard_failures(const LoopState& state, const std::string& step) {
+    const Mission& m = state.mission;
+    std::error_code ec;
+    const auto need = [&](const char* file) -> std::vector<std::string> {
+        if (fs::exists(m.dir() / file, ec)) {
+            return {};
+        }
+        return {std::string("Required artifact missing: ") + file};
+    };
+    if (step == "specify") {
+        return need("spec.md");
+    }
+    if (step == "plan") {
+        return need("plan.md");
+    }
+    if (step == "tasks_outline") {
+        return need("tasks.md");
+    }
+    const auto wp_files = list_wp_files(m.tasks_dir());
+    if (step == "tasks_packages") {
+        return wp_files.empty()
+                   ? std::vector<std::string>{"Required: at least one tasks/WP*.md file"}
+                   : std::vector<std::string>{};
+    }
+    if (step == "tasks_finalize") {
+        if (!fs::is_directory(m.tasks_dir(), ec)) {
+            return {"Required: tasks/ directory with finalized WP files"};
+        }
+        if (wp_files.empty()) {
+            return {"Required: at least one tasks/WP*.md file"};
+        }
+        for (const fs::path& f : wp_files) {
+            const std::string text = normalize_newlines(read_file_bytes(f));
+            bool found = false;
+            if (text.starts_with("---\n")) {
+                const std::size_t close = text.find("\n---", 3);
+                const std::string front = text.substr(0, close);
+                found = front.find("\ndependencies:") != std::string::npos;
+            }
+            if (!found) {
+                return {"WP " + f.stem().string() +
+                        " missing 'dependencies' in frontmatter (run 'spec-kitty agent mission "
+                        "finalize-tasks')"};
+            }
+        }
+        if (!state.log_exists) {
+            return {"Canonical status not found for feature '" + m.slug() +
+                    "'. Run 'spec-kitty agent mission finalize-tasks --mission " + m.slug() +
+                    "' to bootstrap the event log."};
+        }
+    }
+    return {};
+}
+
+bool step_complete(const LoopState& state, const std::string& step) {
+    for (const LoopWp& wp : state.wps) {
+        const bool ok = step == "implement"
+                            ? (wp.lane == "for_review" || wp.lane == "in_review" ||
+                               wp.lane == "approved" || wp.lane == "done" || wp.lane == "canceled")
+                            : (wp.lane == "approved" || wp.lane == "done" || wp.lane == "canceled");
+        if (!ok || !wp.has_events) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// What the agent is given in a WP step: its own work first, then new work in the step's
+// preference, never a WP another agent holds or whose dependencies are not approved.
+struct WpPick {
+    LoopWp* wp = nullptr;
+    std::string action;
+    std::optional<std::string> reserve_to; // the lane the reservation moves it to
+    std::string waiting;                   // why nothing was picked
+};
+
+WpPick pick_wp(LoopState& state, const std::string& step, const std::string& agent) {
+    for (LoopWp& wp : state.wps) {
+        if (wp.holder() == agent) {
+            return {&wp, wp.review_claim ? "review" : "implement", std::nullopt, ""};
+        }
+    }
+    LoopWp* ready = nullptr;
+    LoopWp* reviewable = nullptr;
+    std::string waiting;
+    for (LoopWp& wp : state.wps) {
+        const std::string holder = wp.holder();
+        if (wp.lane == "planned") {
+            const auto unmet = state.unmet_dependencies(wp);
+            if (unmet.empty()) {
+                ready = ready ? ready : &wp;
+            } else {
+                std::string deps;
+                for (const std::string& d : unmet) {
+                    deps += (deps.empty() ? "" : ", ") + d;
+                }
+                waiting += (waiting.empty() ? "" : "; ") + wp.id + " waits for " + deps;
+            }
+        } else if (wp.lane == "for_review") {
+            reviewable = reviewable ? reviewable : &wp;
+        } else if (!holder.empty()) {
+            waiting +=
+                (waiting.empty() ? "" : "; ") + wp.id + " is " + wp.lane + " (" + holder + ")";
+        } else if (wp.lane == "blocked") {
+            waiting += (waiting.empty() ? "" : "; ") + wp.id + " is blocked";
+        }
+    }
+    const WpPick implement{ready, "implement", "claimed", ""};
+    const WpPick review{reviewable, "review", "in_review", ""};
+    const WpPick first = step == "review" ? review : implement;
+    const WpPick second = step == "review" ? implement : review;
+    if (first.wp) {
+        return first;
+    }
+    if (second.wp) {
+        return second;
+    }
+    return {nullptr, "", std::nullopt,
+            "No work package is ready for " + agent + (waiting.empty() ? "" : ": " + waiting)};
+}
+
+struct Decision {
+    std::string kind;
+    std::string mission_state;
+    std::optional<std::string> action;
+    std::optional<std::string> wp_id;
+    std::optional<fs::path> workspace;
+    std::optional<fs::path> prompt;
+    std::optional<std::string> reason;
+    std::vector<std::string> guard_failures;
+    std::optional<std::string> step_id;
+    std::optional<std::string> preview_step;
+    std::optional<std::string> next_command;
+};
+
+Json progress_json(const LoopState& state) {
+    if (state.wps.empty()) {
+        return nullptr;
+    }
+    int done = 0, approved = 0, in_progress = 0, planned = 0, for_review = 0;
+    for (const LoopWp& wp : state.wps) {
+        done += wp.lane == "done";
+        approved += wp.lane == "approved";
+        in_progress += wp.lane == "claimed" || wp.lane == "in_progress";
+        planned += wp.lane == "planned";
+        for_review += wp.lane == "for_review" || wp.lane == "in_review";
+    }
+    const double weighted = std::stod(python_round1(status_progress(reduce_status(state.events))));
+    return Json{{"total_wps", static_cast<int>(state.wps.size())},
+                {"done_wps", done},
+                {"approved_wps", approved},
+                {"in_progress_wps", in_progress},
+                {"planned_wps", planned},
+                {"for_review_wps", for_review},
+                {"weighted_percentage", weighted}};
+}
+
+Json opt(const std::optional<std::string>& v) {
+    return v ? Json(*v) : Json(nullptr);
+}
+
+Outcome render(const LoopState& state, const std::string& agent, const Decision& d,
+               const std::optional<std::string>& run_id) {
+    const Mission& m = state.mission;
+    const std::string type =
+        m.identity().mission_type.empty() ? "software-dev" : m.identity().mission_type;
+    const std::string number = mission_number_from_slug(m.slug());
+    const bool query = d.kind == "query";
+    Json doc{{"kind", d.kind},
+             {"agent", agent.empty() ? Json(nullptr) : Json(agent)},
+             {"mission_slug", m.slug()},
+             {"mission_number", number},
+             {"mission_type", type},
+             {"mission", type},
+             {"mission_state", d.mission_state},
+             {"timestamp", python_isoformat(now_utc())},
+             {"action", opt(d.action)},
+             {"wp_id", opt(d.wp_id)},
+             {"workspace_path", d.workspace ? Json(d.workspace->string()) : Json(nullptr)},
+             {"prompt_file", d.prompt ? Json(d.prompt->string()) : Json(nullptr)},
+             {"reason", opt(d.reason)},
+             {"guard_failures", d.guard_failures},
+             {"progress", progress_json(state)},
+             {"origin", query ? Json::object()
+                              : Json{{"mission_tier", "package_default"},
+                                     {"mission_path", "kitty:missions/software-dev"}}},
+             {"run_id", opt(run_id)},
+             {"step_id", opt(d.step_id)},
+             {"decision_id", nullptr},
+             {"input_key", nullptr},
+             {"question", nullptr},
+             {"options", nullptr},
+             {"is_query", query},
+             {"preview_step", opt(d.preview_step)},
+             {"mission_id", opt(m.identity().mission_id)},
+             {"next_command", opt(d.next_command)}};
+    std::string upper = d.kind;
+    for (char& c : upper) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    std::string text =
+        query ? "[QUERY — no result provided, state not advanced]\n  Mission: " + m.slug() + " @ " +
+                    d.mission_state + "\n"
+              : "[" + upper + "] " + m.slug() + " @ " + d.mission_state + "\n";
+    text += "  Mission Type: " + type + "\n";
+    if (d.preview_step) {
+        text += "  Next step: " + *d.preview_step + "\n";
+    }
+    if (d.action) {
+        text += "  Action: " + *d.action + (d.wp_id ? " " + *d.wp_id : "") + "\n";
+    }
+    if (d.workspace) {
+        text += "  Workspace: " + d.workspace->string() + "\n";
+    }
+    if (!d.guard_failures.empty()) {
+        std::string g;
+        for (const std::string& f : d.guard_failures) {
+            g += (g.empty() ? "" : ", ") + f;
+        }
+        text += "  Guards pending: " + g + "\n";
+    }
+    if (d.reason) {
+        text += "  Reason: " + *d.reason + "\n";
+    }
+    if (const Json p = progress_json(state); !p.is_null()) {
+        text += "  Progress: " +
+                std::to_string(static_cast<int>(p["weighted_percentage"].get<double>())) + "% (" +
+                std::to_string(p["done_wps"].get<int>()) + "/" +
+                std::to_string(p["total_wps"].get<int>()) + " done)\n";
+    }
+    if (run_id) {
+        text += "  Run ID: " + *run_id + "\n";
+    }
+    if (d.prompt) {
+        text += "\n  Next step: read the prompt file:\n    cat " + d.prompt->string() + "\n";
+    }
+    if (d.next_command) {
+        text += (d.prompt ? "" : "\n") + std::string("  Then run: ") + *d.next_command + "\n";
+    }
+    Outcome out = Outcome::success(std::move(doc), text);
+    out.json_style = {.indent = 2, .ensure_ascii = true, .sort_keys = false};
+    out.exit = d.kind == "blocked" ? Exit::check_failed : Exit::ok;
+    return out;
+}
+
+fs::path write_step_prompt(const LoopState& state, const StepDef& step, const std::string& agent) {
+    const Mission& m = state.mission;
+    const std::string rule(80, '=');
+    std::string body(embedded_template(step.prompt));
+    body = fill_placeholder(body, "mission", m.slug());
+    body = fill_placeholder(body, "next_command", loop::next_command_line(m, agent, true));
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"__AGENT__", agent},
+                                   {"$ARGUMENTS", "(see the mission's spec.md)"}}) {
+        std::string out;
+        std::size_t pos = 0;
+        for (std::size_t hit; (hit = body.find(from, pos)) != std::string::npos;
+             pos = hit + from.size()) {
+            out += body.substr(pos, hit - pos) + to;
+        }
+        body = out + body.substr(pos);
+    }
+    const std::string text = rule + "\nMission: " + m.slug() + "\nAgent: " + agent +
+                             "\nMission directory: " + m.dir().string() + "\n" + rule + "\n\n" +
+                             body + "\nWhen this step is done:\n\n    " +
+                             loop::next_command_line(m, agent, true) + "\n";
+    const fs::path dir = m.project_root() / ".kittify/runtime/prompts" / m.slug();
+    std::error_code ec;
+    fs::create_directories(m.writable(dir), ec);
+    const fs::path file = dir / (agent + "-" + std::string(step.action) + ".md");
+    write_file_atomic(m.writable(file), text);
+    return file;
+}
+
+// The decision for the issued step `step`: a planning step's prompt, or in a WP step the
+// agent's work package (reserved for it under the status lock the caller holds).
+Decision decide_step(LoopState& state, const std::string& step, const std::string& agent,
+                     std::vector<Finding>& findings) {
+    const Mission& m = state.mission;
+    Decision d;
+    d.kind = "step";
+    d.mission_state = step;
+    d.step_id = step;
+    const StepDef* def = step_def(step);
+    if (!is_wp_step(step)) {
+        d.action = std::string(def->action);
+        d.prompt = write_step_prompt(state, *def, agent);
+        d.next_command = loop::next_command_line(m, agent, true);
+        return d;
+    }
+    if (!state.log_exists) {
+        d.kind = "blocked";
+        d.reason = "Canonical status not found for feature '" + m.slug() +
+                   "'. Run 'spec-kitty agent mission finalize-tasks --mission " + m.slug() +
+                   "' to bootstrap the event log.";
+        d.guard_failures = {*d.reason};
+        d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
+        return d;
+    }
+    WpPick pick = pick_wp(state, step, agent);
+    if (!pick.wp) {
+        if (step_complete(state, step)) {
+            d.reason = "Every work package is past " + step + "; report the step done to go on";
+            d.next_command = loop::next_command_line(m, agent, true);
+            return d;
+        }
+        d.kind = "blocked";
+        d.reason = pick.waiting;
+        d.next_command = loop::next_command_line(m, agent, false);
+        return d;
+    }
+    LoopWp& wp = *pick.wp;
+    if (pick.reserve_to) {
+        StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
+        e.reason = "Reserved for " + agent + " by next";
+        e.execution_mode = wp.planning ? "direct_repo" : "worktree";
+        const auto added = record_status_events(m, state.events, {e});
+        findings.insert(findings.end(), added.begin(), added.end());
+        state.events.push_back(e);
+        wp.lane = *pick.reserve_to;
+        wp.actor = agent;
+        wp.review_claim = pick.action == "review";
+    }
+    d.action = pick.action;
+    d.wp_id = wp.id;
+    d.workspace = loop::workspace_of(state, wp).path;
+    d.prompt = loop::write_wp_prompt(state, wp, pick.action, agent);
+    d.next_command = loop::action_command_line(m, pick.action, wp.id, agent);
+    return d;
+}
+
+} // namespace next_detail
+
+Outcome next_command(const NextRequest& request) {
+    using namespace next_detail;
+    if (request.result && *request.result != "success" && *request.result != "failed" &&
+        *request.result != "blocked") {
+        throw Error(Exit::usage, "BAD_RESULT",
+                    "--result must be one of ('success', 'failed', 'blocked'), got '" +
+                        *request.result + "'",
+                    "pass --result success, failed or blocked");
+    }
+    const bool query = request.agent.empty() && !request.result;
+    if (!query) {
+        loop::checked_agent(request.agent);
+    }
+    const std::string& agent = request.agent;
+    Mission mission = loop::open_loop_mission(request.target);
+    std::optional<FileLock> lock;
+    if (!query) {
+        lock.emplace(mission.lock_status());
+    }
+    LoopState state = loop::read_loop_state(std::move(mission));
+    const Mission& m = state.mission;
+    Run run(m, !query);
+    std::vector<Finding> findings;
+    const auto finish = [&](const Decision& d) {
+        run.save();
+        Outcome out =
+            render(state, agent, d, run.exists() ? std::optional(run.run_id()) : std::nullopt);
+        out.findings = findings;
+        return out;
+    };
+    const bool finalized = state.log_exists && guard_failures(state, "tasks_finalize").empty();
+    if (!run.exists()) {
+        if (query) {
+            Decision d;
+            d.kind = "query";
+            const auto first = finalized ? std::optional<std::string>("implement")
+                                         : std::optional<std::string>("discovery");
+            d.mission_state = "not_started";
+            d.preview_step = first;
+            d.step_id = first;
+            d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
+            return render(state, agent, d, std::nullopt);
+        }
+        run.start(finalized);
+    }
+    const auto issue_next = [&]() -> Decision {
+        const auto step = first_open_step(run.completed());
+        if (!step) {
+            Decision d;
+            d.kind = "terminal";
+            d.mission_state = "done";
+            d.reason = "All mission steps completed";
+            return d;
+        }
+        run.set_issued(*step, agent);
+        return decide_step(state, *step, agent, findings);
+    };
+    const std::optional<std::string> cur = run.issued();
+    if (query) {
+        Decision d;
+        d.kind = "query";
+        const auto open = first_open_step(run.completed());
+        d.mission_state = cur ? *cur : open.value_or("done");
+        d.step_id = cur ? cur : open;
+        if (const auto reason = run.blocked_reason()) {
+            d.reason = reason;
+        }
+        d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
+        return render(state, agent, d, run.run_id());
+    }
+    if (request.result && *request.result != "success") {
+        const std::string step = cur.value_or(first_open_step(run.completed()).value_or("accept"));
+        const std::string reason =
+            *request.result == "failed"
+                ? "Previous step '" + step + "' failed; manual intervention required."
+                : "Previous step '" + step + "' reported blocked state.";
+        run.set_blocked(reason);
+        Decision d;
+        d.kind = "blocked";
+        d.mission_state = step;
+        d.step_id = cur;
+        d.reason = reason + " Fix the cause, then report success to resume.";
+        d.next_command = loop::next_command_line(m, agent, true);
+        return finish(d);
+    }
+    if (!request.result) {
+        if (const auto reason = run.blocked_reason()) {
+            Decision d;
+            d.kind = "blocked";
+            d.mission_state = cur.value_or("blocked");
+            d.step_id = cur;
+            d.reason = *reason + " Fix the cause, then report success to resume.";
+            d.next_command = loop::next_command_line(m, agent, true);
+            return finish(d);
+        }
+        if (!cur) {
+            return finish(issue_next());
+        }
+        return finish(decide_step(state, *cur, agent, findings));
+    }
+    // --result success
+    run.set_blocked(std::nullopt);
+    if (cur) {
+        if (is_wp_step(*cur)) {
+            if (!state.log_exists || !step_complete(state, *cur)) {
+                return finish(decide_step(state, *cur, agent, findings));
+            }
+        } else if (const auto failures = guard_failures(state, *cur); !failures.empty()) {
+            Decision d = decide_step(state, *cur, agent, findings);
+            d.guard_failures = failures;
+            return finish(d);
+        }
+        run.complete(*cur, agent);
+        if (!first_open_step(run.completed())) {
+            run.finished(agent);
+        }
+    }
+    return finish(issue_next());
+}
+
+} // namespace kitty

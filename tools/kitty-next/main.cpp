@@ -1,0 +1,65 @@
+// kitty-next: the agent loop. `next` decides what an agent does; `implement` and `review`
+// are the agent actions that claim a work package and open its workspace.
+#include <unistd.h>
+
+#include "kitty/cli.hpp"
+#include "kitty/loop.hpp"
+
+namespace {
+
+void add_mission(CLI::App* app, kitty::LoopTarget& target) {
+    app->add_option("--mission,--feature", target.mission,
+                    "The mission: slug, number, mission_id or prefix (default: the lane "
+                    "worktree's mission, else the one open mission)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    kitty::Tool tool(
+        "kitty-next",
+        "The agent loop of spec-kitty: `next` tells an agent what to do next in a mission and\n"
+        "hands out work packages by their dependencies and claims; `implement` and `review`\n"
+        "claim a work package, open its workspace (a lane worktree made with libgit2, or the\n"
+        "main checkout for planning work), commit the claim and write the prompt. Files,\n"
+        "branches, events and commit subjects are spec-kitty 3.1.1's.");
+    CLI::App& app = tool.app();
+    app.require_subcommand(0, 1);
+
+    kitty::NextRequest next;
+    std::string result;
+    add_mission(&app, next.target);
+    app.add_option("--agent", next.agent, "Who asks (needed to issue steps and hand out work)");
+    app.add_option("--result", result,
+                   "Report the issued step: success completes it (once its guard holds) and "
+                   "issues the next; failed or blocked records why and returns blocked");
+    std::function<kitty::Outcome()> action = [&] {
+        if (!result.empty()) {
+            next.result = result;
+        }
+        return kitty::next_command(next);
+    };
+
+    kitty::ActionRequest act;
+    act.shell_pid = std::to_string(::getppid());
+    for (const char* verb : {"implement", "review"}) {
+        const bool review = std::string(verb) == "review";
+        CLI::App* sub = app.add_subcommand(
+            verb, review ? "Claim a work package for review (for_review -> in_review), commit the "
+                           "claim and write the review prompt"
+                         : "Claim a work package for implementation, make or reuse its workspace, "
+                           "commit the claim and write the prompt");
+        sub->add_option("wp", act.wp_id,
+                        review ? "The work package (default: the first one for review)"
+                               : "The work package (default: the first ready one)");
+        sub->add_option("--agent", act.agent, "Who claims it")->required();
+        add_mission(sub, act.target);
+        sub->callback([&, review] {
+            action = [&, review] {
+                return review ? kitty::review_action_command(act)
+                              : kitty::implement_action_command(act);
+            };
+        });
+    }
+    return tool.run(argc, argv, [&] { return action(); });
+}

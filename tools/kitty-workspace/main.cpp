@@ -1,0 +1,47 @@
+// kitty-workspace: the lane workspaces of a mission (git worktrees under .worktrees/).
+#include <unistd.h>
+
+#include "kitty/cli.hpp"
+#include "kitty/loop.hpp"
+
+int main(int argc, char** argv) {
+    kitty::Tool tool(
+        "kitty-workspace",
+        "Lane workspaces: each code lane of a mission works in its own git worktree,\n"
+        ".worktrees/<slug>-<lane>, on branch kitty/mission-<slug>-<lane>; planning work uses\n"
+        "the main checkout. `allocate` is spec-kitty's internal `implement` (agents use\n"
+        "`spec-kitty next` and `agent action implement`); `list` shows the lanes; `remove`\n"
+        "removes a lane's worktree.");
+    CLI::App& app = tool.app();
+    app.require_subcommand(1);
+    kitty::WorkspaceRequest request;
+    request.shell_pid = std::to_string(::getppid());
+    std::function<kitty::Outcome()> action;
+
+    CLI::App* alloc = app.add_subcommand(
+        "allocate", "Make or reuse the workspace of a WP, write its context file, and claim a "
+                    "planned WP (actor implement-command) with one commit");
+    alloc->add_option("wp", request.wp_id, "The work package, e.g. WP01")->required();
+    alloc->add_option("--mission,--feature", request.target.mission,
+                      "The mission: slug, number, mission_id or prefix (default: the one open "
+                      "mission)");
+    alloc->add_option("--actor", request.actor, "Who records the claim")
+        ->default_str("implement-command");
+    alloc->callback([&] { action = [&] { return kitty::workspace_allocate_command(request); }; });
+
+    CLI::App* list = app.add_subcommand("list", "The mission's lanes, worktrees and branches");
+    list->add_option("mission", request.target.mission, "The mission (selector or directory)");
+    list->add_option("--mission", request.target.mission, "The mission, as spec-kitty spells it");
+    list->callback([&] { action = [&] { return kitty::workspace_list_command(request); }; });
+
+    CLI::App* remove = app.add_subcommand(
+        "remove", "Remove a lane's worktree and context file (refused while it has uncommitted "
+                  "changes)");
+    remove->add_option("lane", request.lane_id, "The lane, e.g. lane-a")->required();
+    remove->add_option("--mission", request.target.mission, "The mission (selector or directory)");
+    remove->add_flag("--force", request.force,
+                     "Remove it even with uncommitted changes (they are lost)");
+    remove->add_flag("--delete-branch", request.delete_branch, "Delete the lane branch too");
+    remove->callback([&] { action = [&] { return kitty::workspace_remove_command(request); }; });
+    return tool.run(argc, argv, [&] { return action(); });
+}
