@@ -186,14 +186,14 @@ Outcome move_task_command(const MoveTaskRequest& request) {
                         request.agent + "'. Use --force to override.",
                     "run it as the assigned agent, or pass --force");
     }
-    if (from == to) {
-        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
-                    "nothing to move");
-    }
     if (to == "planned" && (!feedback || py_strip(*feedback).empty())) {
         throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
                     "Moving " + wp.id + " to 'planned' requires review feedback.",
                     "write what must change to a file and pass --review-feedback-file <file>");
+    }
+    if (from == to) {
+        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
+                    "nothing to move");
     }
     const bool verdict_or_handoff = to == "for_review" || to == "approved" || to == "done";
     if (verdict_or_handoff && !request.force) {

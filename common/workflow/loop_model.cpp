@@ -482,10 +482,13 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
     } else {
         bool started = existing_context.has_value();
         for (const LoopWp& other : state.wps) {
-            started =
-                started || (other.lane_id == ws.lane_id && other.id != wp.id &&
-                            model_detail::in_lanes(other.lane, {"in_progress", "for_review",
-                                                                "in_review", "approved", "done"}));
+            // Work recorded on the lane: another WP past planned, or this one past
+            // in_progress (its own in_progress may be a claim that never got a worktree).
+            const bool same = other.lane_id == ws.lane_id;
+            started = started ||
+                      (same && model_detail::in_lanes(
+                                   other.lane, {"for_review", "in_review", "approved", "done"})) ||
+                      (same && other.id != wp.id && other.lane == "in_progress");
         }
         if (started) {
             throw Error(Exit::conflict, "LANE_BRANCH_MISSING",

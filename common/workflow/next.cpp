@@ -1,6 +1,7 @@
 // `spec-kitty next` (next-loop.md §2-§3 with the fixes of §10-§11): the mission run kept in
 // 3.1.1's run-state files under .kittify/runtime/, one issued step, and work packages handed
 // out by dependencies and claims.
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -295,6 +296,18 @@ std::optional<std::string> first_open_step(const std::vector<std::string>& compl
     return std::nullopt;
 }
 
+// Whether finalize-tasks has given every WP its status events.
+bool has_canonical_status(const LoopState& state) {
+    return state.log_exists && std::all_of(state.wps.begin(), state.wps.end(),
+                                           [](const LoopWp& wp) { return wp.has_events; });
+}
+
+std::string canonical_status_missing(const Mission& m) {
+    return "Canonical status not found for feature '" + m.slug() +
+           "'. Run 'spec-kitty agent mission finalize-tasks --mission " + m.slug() +
+           "' to bootstrap the event log.";
+}
+
 // The guard of a planning step (§2.1), with 3.1.1's failure texts.
 std::vector<std::string> guard_failures(const LoopState& state, const std::string& step) {
     const Mission& m = state.mission;
@@ -341,10 +354,8 @@ std::vector<std::string> guard_failures(const LoopState& state, const std::strin
                         "finalize-tasks')"};
             }
         }
-        if (!state.log_exists) {
-            return {"Canonical status not found for feature '" + m.slug() +
-                    "'. Run 'spec-kitty agent mission finalize-tasks --mission " + m.slug() +
-                    "' to bootstrap the event log."};
+        if (!has_canonical_status(state)) {
+            return {canonical_status_missing(m)};
         }
     }
     return {};
@@ -585,11 +596,9 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         d.next_command = loop::next_command_line(m, agent, true);
         return d;
     }
-    if (!state.log_exists) {
+    if (!has_canonical_status(state)) {
         d.kind = "blocked";
-        d.reason = "Canonical status not found for feature '" + m.slug() +
-                   "'. Run 'spec-kitty agent mission finalize-tasks --mission " + m.slug() +
-                   "' to bootstrap the event log.";
+        d.reason = canonical_status_missing(m);
         d.guard_failures = {*d.reason};
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
         return d;
@@ -658,7 +667,7 @@ Outcome next_command(const NextRequest& request) {
         out.findings = findings;
         return out;
     };
-    const bool finalized = state.log_exists && guard_failures(state, "tasks_finalize").empty();
+    const bool finalized = guard_failures(state, "tasks_finalize").empty();
     if (!run.exists()) {
         if (query) {
             Decision d;
@@ -732,7 +741,7 @@ Outcome next_command(const NextRequest& request) {
     run.set_blocked(std::nullopt);
     if (cur) {
         if (is_wp_step(*cur)) {
-            if (!state.log_exists || !step_complete(state, *cur)) {
+            if (!has_canonical_status(state) || !step_complete(state, *cur)) {
                 return finish(decide_step(state, *cur, agent, findings));
             }
         } else if (const auto failures = guard_failures(state, *cur); !failures.empty()) {

@@ -1,0 +1,801 @@
+// The agent loop through the built binaries (issue 14, ../shared/spec/next-loop.md §12): a
+// scripted agent takes a mission from creation to terminal through `spec-kitty`; git state
+// is made and inspected with libgit2 on real repositories in temp dirs; concurrency with
+// real processes.
+#include <git2.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kitty/json.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::git_commit_all;
+using kitty::test::make_git_repo;
+using kitty::test::ProcessResult;
+using kitty::test::run_process;
+using kitty::test::slurp;
+using kitty::test::TempDir;
+using kitty::test::tool_path;
+using kitty::test::write_fixture;
+
+namespace {
+
+// The 24 keys of 3.1.1's decision document, in order, then kitty's two.
+const std::vector<std::string> kDecisionKeys = {
+    "kind",           "agent",         "mission_slug", "mission_number", "mission_type",
+    "mission",        "mission_state", "timestamp",    "action",         "wp_id",
+    "workspace_path", "prompt_file",   "reason",       "guard_failures", "progress",
+    "origin",         "run_id",        "step_id",      "decision_id",    "input_key",
+    "question",       "options",       "is_query",     "preview_step",   "mission_id",
+    "next_command"};
+
+// Reads a repository with libgit2 directly, independently of kitty.
+class GitView {
+public:
+    explicit GitView(const fs::path& dir) {
+        git_libgit2_init();
+        EXPECT_EQ(git_repository_open_ext(&repo_, dir.c_str(), 0, nullptr), 0);
+    }
+    GitView(const GitView&) = delete;
+    GitView& operator=(const GitView&) = delete;
+    ~GitView() {
+        git_repository_free(repo_);
+        git_libgit2_shutdown();
+    }
+    std::set<std::string> branches() const {
+        std::set<std::string> out;
+        git_branch_iterator* it = nullptr;
+        git_branch_iterator_new(&it, repo_, GIT_BRANCH_LOCAL);
+        git_reference* ref = nullptr;
+        git_branch_t type;
+        while (git_branch_next(&ref, &type, it) == 0) {
+            const char* name = nullptr;
+            git_branch_name(&name, ref);
+            out.insert(name);
+            git_reference_free(ref);
+        }
+        git_branch_iterator_free(it);
+        return out;
+    }
+    std::string tip(const std::string& branch) const {
+        git_oid id;
+        if (git_reference_name_to_id(&id, repo_, ("refs/heads/" + branch).c_str()) != 0) {
+            return "";
+        }
+        return git_oid_tostr_s(&id);
+    }
+    std::vector<std::string> subjects(const std::string& branch) const {
+        std::vector<std::string> out;
+        git_revwalk* walk = nullptr;
+        git_revwalk_new(&walk, repo_);
+        git_revwalk_push_ref(walk, ("refs/heads/" + branch).c_str());
+        for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+            git_commit* c = nullptr;
+            git_commit_lookup(&c, repo_, &id);
+            out.push_back(git_commit_summary(c));
+            git_commit_free(c);
+        }
+        git_revwalk_free(walk);
+        return out;
+    }
+    bool is_ancestor(const std::string& a, const std::string& b) const {
+        git_oid x, y;
+        git_oid_fromstr(&x, a.c_str());
+        git_oid_fromstr(&y, b.c_str());
+        return git_oid_equal(&x, &y) || git_graph_descendant_of(repo_, &y, &x) == 1;
+    }
+    std::set<std::string> worktrees() const {
+        git_strarray names{};
+        git_worktree_list(&names, repo_);
+        std::set<std::string> out(names.strings, names.strings + names.count);
+        git_strarray_dispose(&names);
+        return out;
+    }
+    // Paths `git status` would list (untracked included).
+    std::vector<std::string> dirty() const {
+        git_status_options o = GIT_STATUS_OPTIONS_INIT;
+        o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+        git_status_list* list = nullptr;
+        git_status_list_new(&list, repo_, &o);
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < git_status_list_entrycount(list); ++i) {
+            const git_status_entry* e = git_status_byindex(list, i);
+            const git_diff_delta* d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+            out.push_back(d->new_file.path);
+        }
+        git_status_list_free(list);
+        return out;
+    }
+
+private:
+    git_repository* repo_ = nullptr;
+};
+
+void set_identity(const fs::path& repo) {
+    write_fixture(repo / ".git/config",
+                  slurp(repo / ".git/config") +
+                      "[user]\n\tname = Loop Tester\n\temail = loop@kitty.invalid\n");
+}
+
+std::string wp_file(const std::string& id, const std::string& title,
+                    const std::vector<std::string>& deps, const std::string& mode,
+                    const std::string& owned) {
+    std::string dep_list;
+    for (const std::string& d : deps) {
+        dep_list += (dep_list.empty() ? "" : ", ") + d;
+    }
+    return "---\nwork_package_id: " + id + "\ntitle: " + title + "\ndependencies: [" + dep_list +
+           "]\nrequirement_refs: [FR-001]\nexecution_mode: " + mode +
+           "\nauthoritative_surface: " + owned.substr(0, owned.rfind('/') + 1) +
+           "\nowned_files:\n- " + owned + "\n---\n\n# " + id + ": " + title + "\n\nDo the " +
+           title + ".\n";
+}
+
+struct WpSpec {
+    std::string id, title;
+    std::vector<std::string> deps;
+    std::string mode, owned;
+};
+
+std::string tasks_md(const std::vector<WpSpec>& wps) {
+    std::string out = "# Work Packages\n\n";
+    int t = 1;
+    for (const WpSpec& wp : wps) {
+        std::string deps = wp.deps.empty() ? "None" : "";
+        for (const std::string& d : wp.deps) {
+            deps += (deps.empty() ? "" : ", ") + d;
+        }
+        char task[16];
+        std::snprintf(task, sizeof task, "T%03d", t++);
+        out += "## Work Package " + wp.id + ": " + wp.title + "\n\n**Dependencies**: " + deps +
+               "\n\n- [ ] " + task + " " + wp.title + "\n\n";
+    }
+    return out;
+}
+
+// A git project made with kitty-init, HOME isolated, and a helper to run spec-kitty in it.
+struct Project {
+    TempDir tmp;
+    fs::path root = tmp / "proj";
+    fs::path home = tmp / "home";
+
+    Project() {
+        fs::create_directories(home);
+        fs::create_directories(root);
+        make_git_repo(root);
+        set_identity(root);
+        const auto r = run({tool_path("kitty-init"), ".", "--ai", "claude", "--non-interactive"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+
+    ProcessResult run(const std::vector<std::string>& argv, const fs::path& cwd = {}) const {
+        return run_process(argv, {"", cwd.empty() ? root : cwd, {{"HOME", home.string()}}});
+    }
+    ProcessResult sk(std::vector<std::string> args, const fs::path& cwd = {}) const {
+        args.insert(args.begin(), tool_path("spec-kitty"));
+        args.push_back("--json");
+        return run(args, cwd);
+    }
+    Json sk_json(const std::vector<std::string>& args, int expect_exit = 0,
+                 const fs::path& cwd = {}) const {
+        const auto r = sk(args, cwd);
+        EXPECT_EQ(r.exit_code, expect_exit) << r.out << r.err;
+        return kitty::parse_json(r.out, "stdout");
+    }
+    Json next(const std::string& agent, const std::string& result = "", int expect_exit = 0,
+              const std::string& mission = "") const {
+        std::vector<std::string> args{"next"};
+        if (!agent.empty()) {
+            args.insert(args.end(), {"--agent", agent});
+        }
+        if (!result.empty()) {
+            args.insert(args.end(), {"--result", result});
+        }
+        if (!mission.empty()) {
+            args.insert(args.end(), {"--mission", mission});
+        }
+        return sk_json(args, expect_exit);
+    }
+    void commit(const std::string& message) const { git_commit_all(root, message); }
+
+    // A finalized mission 001-demo with these WPs, committed.
+    fs::path finalized_mission(const std::vector<WpSpec>& wps) const {
+        const auto r = sk({"agent", "mission", "create", "demo"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const fs::path dir = root / "kitty-specs/001-demo";
+        write_mission_files(dir, wps);
+        const auto f = sk({"agent", "mission", "finalize-tasks", "--mission", "001-demo"});
+        EXPECT_EQ(f.exit_code, 0) << f.out << f.err;
+        commit("finalized");
+        return dir;
+    }
+
+    static void write_mission_files(const fs::path& dir, const std::vector<WpSpec>& wps) {
+        write_fixture(dir / "spec.md", "# Spec\n\n- FR-001 The feature works.\n");
+        write_fixture(dir / "plan.md", "# Plan\n");
+        write_fixture(dir / "tasks.md", tasks_md(wps));
+        for (const WpSpec& wp : wps) {
+            write_fixture(dir / "tasks" / (wp.id + "-" + wp.title + ".md"),
+                          wp_file(wp.id, wp.title, wp.deps, wp.mode, wp.owned));
+        }
+    }
+
+    std::vector<Json> events() const {
+        std::vector<Json> out;
+        const std::string text = slurp(root / "kitty-specs/001-demo/status.events.jsonl");
+        std::size_t pos = 0;
+        while (pos < text.size()) {
+            const std::size_t nl = text.find('\n', pos);
+            const std::string line = text.substr(pos, nl - pos);
+            if (!line.empty()) {
+                out.push_back(kitty::parse_json(line, "events"));
+            }
+            pos = nl == std::string::npos ? text.size() : nl + 1;
+        }
+        return out;
+    }
+    std::map<std::string, std::string> lanes() const {
+        std::map<std::string, std::string> out;
+        for (const Json& e : events()) {
+            out[e["wp_id"].get<std::string>()] = e["to_lane"].get<std::string>();
+        }
+        return out;
+    }
+};
+
+std::vector<std::string> keys(const Json& doc) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : doc.items()) {
+        out.push_back(k);
+    }
+    return out;
+}
+
+// Two code lanes (WP01, WP02) and a planning WP (WP03).
+const std::vector<WpSpec> kThreeWps = {
+    {"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+    {"WP02", "beta", {}, "code_change", "src/beta/**"},
+    {"WP03", "notes", {}, "planning_artifact", "docs/notes.md"},
+};
+
+// The agent's work in a workspace: a file under its owned directory, committed with libgit2.
+void do_work(const Project& p, const Json& claim, const std::string& name) {
+    const fs::path ws = claim["workspace_path"].get<std::string>();
+    const std::string wp = claim["wp_id"].get<std::string>();
+    const std::string mode = claim["execution_mode"].get<std::string>();
+    if (mode == "planning_artifact") {
+        write_fixture(ws / "docs/notes.md", "notes by " + name + "\n");
+    } else {
+        const std::string dir = wp == "WP01" ? "alpha" : wp == "WP02" ? "beta" : "gamma";
+        write_fixture(ws / "src" / dir / (name + ".txt"), name + "\n");
+    }
+    git_commit_all(ws, "work on " + wp + " by " + name);
+    (void)p;
+}
+
+} // namespace
+
+// §12.1-3: a fresh mission, the planning steps with their guards, through the dispatcher.
+TEST(Loop, PlanningStepsIssueInOrderAndGuardsHoldTheStep) {
+    Project p;
+    ASSERT_EQ(p.sk({"agent", "mission", "create", "demo"}).exit_code, 0);
+    const Json query = p.next("");
+    EXPECT_EQ(keys(query), kDecisionKeys);
+    EXPECT_EQ(query["kind"], "query");
+    EXPECT_EQ(query["mission_state"], "not_started");
+    EXPECT_EQ(query["preview_step"], "discovery");
+    EXPECT_TRUE(query["run_id"].is_null());
+    EXPECT_TRUE(query["is_query"].get<bool>());
+    EXPECT_FALSE(fs::exists(p.root / ".kittify/runtime/feature-runs.json"))
+        << "a query writes nothing";
+
+    // The bare call issues the first step; repeated, it returns the same step.
+    const Json first = p.next("claude");
+    EXPECT_EQ(keys(first), kDecisionKeys);
+    EXPECT_EQ(first["kind"], "step");
+    EXPECT_EQ(first["mission_state"], "discovery");
+    EXPECT_EQ(first["action"], "research");
+    EXPECT_EQ(first["next_command"],
+              "spec-kitty next --agent claude --mission 001-demo --result success");
+    ASSERT_TRUE(first["prompt_file"].is_string());
+    EXPECT_TRUE(fs::exists(first["prompt_file"].get<std::string>()));
+    EXPECT_EQ(fs::path(first["prompt_file"].get<std::string>()).parent_path(),
+              p.root / ".kittify/runtime/prompts/001-demo");
+    EXPECT_EQ(p.next("claude")["mission_state"], "discovery")
+        << "the bare call never completes a step";
+    EXPECT_EQ(p.next("claude")["run_id"], first["run_id"]);
+
+    const fs::path dir = p.root / "kitty-specs/001-demo";
+    fs::remove(dir / "spec.md");
+    EXPECT_EQ(p.next("claude", "success")["mission_state"], "specify");
+    const Json held = p.next("claude", "success");
+    EXPECT_EQ(held["mission_state"], "specify");
+    EXPECT_EQ(held["kind"], "step");
+    EXPECT_EQ(held["guard_failures"], Json::array({"Required artifact missing: spec.md"}));
+    write_fixture(dir / "spec.md", "# Spec\n\n- FR-001 The feature works.\n");
+    EXPECT_EQ(p.next("claude", "success")["mission_state"], "plan");
+    EXPECT_EQ(p.next("claude", "success")["guard_failures"],
+              Json::array({"Required artifact missing: plan.md"}));
+    write_fixture(dir / "plan.md", "# Plan\n");
+    const Json outline = p.next("claude", "success");
+    EXPECT_EQ(outline["mission_state"], "tasks_outline");
+    EXPECT_EQ(outline["action"], "tasks-outline");
+    EXPECT_EQ(p.next("claude", "success")["guard_failures"],
+              Json::array({"Required artifact missing: tasks.md"}));
+    write_fixture(dir / "tasks.md", tasks_md(kThreeWps));
+    EXPECT_EQ(p.next("claude", "success")["mission_state"], "tasks_packages");
+    EXPECT_EQ(p.next("claude", "success")["guard_failures"],
+              Json::array({"Required: at least one tasks/WP*.md file"}));
+    for (const WpSpec& wp : kThreeWps) {
+        write_fixture(dir / "tasks" / (wp.id + "-" + wp.title + ".md"),
+                      "---\nwork_package_id: " + wp.id + "\ntitle: " + wp.title + "\n---\n\n# " +
+                          wp.id + "\n");
+    }
+    const Json finalize = p.next("claude", "success");
+    EXPECT_EQ(finalize["mission_state"], "tasks_finalize");
+    EXPECT_EQ(finalize["action"], "tasks-finalize");
+    EXPECT_TRUE(finalize["prompt_file"].is_string()) << "kitty ships a prompt for every step";
+    EXPECT_EQ(p.next("claude", "success")["guard_failures"],
+              Json::array({"WP WP01-alpha missing 'dependencies' in frontmatter (run 'spec-kitty "
+                           "agent mission finalize-tasks')"}));
+    Project::write_mission_files(dir, kThreeWps);
+    const Json unfinalized = p.next("claude", "success");
+    EXPECT_EQ(unfinalized["mission_state"], "tasks_finalize");
+    EXPECT_EQ(
+        unfinalized["guard_failures"][0].get<std::string>().rfind("Canonical status not found", 0),
+        0u);
+    ASSERT_EQ(p.sk({"agent", "mission", "finalize-tasks", "--mission", "001-demo"}).exit_code, 0);
+    const Json implement = p.next("claude", "success");
+    EXPECT_EQ(implement["mission_state"], "implement");
+    EXPECT_EQ(implement["action"], "implement");
+    EXPECT_EQ(implement["wp_id"], "WP01");
+    EXPECT_EQ(implement["progress"]["total_wps"], 3);
+    EXPECT_TRUE(implement["progress"]["weighted_percentage"].is_number_float());
+
+    // The run state is 3.1.1's: index, state.json with the completed steps, frozen template.
+    const Json index = kitty::read_json_file(p.root / ".kittify/runtime/feature-runs.json");
+    const fs::path run_dir = index["001-demo"]["run_dir"].get<std::string>();
+    const Json state = kitty::read_json_file(run_dir / "state.json");
+    EXPECT_EQ(state["completed_steps"],
+              Json::array({"discovery", "specify", "plan", "tasks_outline", "tasks_packages",
+                           "tasks_finalize"}));
+    EXPECT_EQ(state["issued_step_id"], "implement");
+    EXPECT_EQ(state["run_id"], implement["run_id"]);
+    EXPECT_TRUE(fs::exists(run_dir / "mission_template_frozen.yaml"));
+    EXPECT_FALSE(fs::exists(dir / "mission-events.jsonl"))
+        << "next writes nothing else under kitty-specs/";
+}
+
+// §12.4-13 and issue §5: a scripted agent takes a finalized mission to terminal, with one
+// rejection; worktrees, branches, events and commits checked with libgit2.
+TEST(Loop, ScriptedAgentTakesTheMissionToTerminalWithOneRejection) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    std::set<std::string> implemented, reviewed;
+    bool rejected = false;
+    std::string last_kind;
+    for (int turn = 0; turn < 40; ++turn) {
+        const Json d = p.next("claude", "success");
+        last_kind = d["kind"].get<std::string>();
+        ASSERT_NE(last_kind, "blocked") << d.dump();
+        if (last_kind == "terminal") {
+            break;
+        }
+        if (d["action"].is_null() || d["wp_id"].is_null()) {
+            continue; // accept, or a step to report done
+        }
+        const std::string wp = d["wp_id"].get<std::string>();
+        const std::string action = d["action"].get<std::string>();
+        ASSERT_EQ(d["next_command"], "spec-kitty agent action " + action + " " + wp +
+                                         " --agent claude --mission 001-demo");
+        if (action == "implement") {
+            const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+            EXPECT_EQ(claim["lane"], "in_progress");
+            EXPECT_EQ(claim["workspace_path"], d["workspace_path"]);
+            do_work(p, claim, implemented.count(wp) ? "fix" : "first");
+            implemented.insert(wp);
+            const std::string task = wp == "WP01" ? "T001" : wp == "WP02" ? "T002" : "T003";
+            p.sk_json({"agent", "tasks", "mark-status", task, "--status", "done"});
+            const Json moved = p.sk_json({"agent", "tasks", "move-task", wp, "--to", "for_review",
+                                          "--agent", "claude", "--note", "done"});
+            EXPECT_EQ(moved["new_lane"], "for_review");
+        } else {
+            const Json claim = p.sk_json({"agent", "action", "review", wp, "--agent", "claude"});
+            EXPECT_EQ(claim["lane"], "in_review");
+            if (wp == "WP02" && !rejected) {
+                write_fixture(p.tmp / "feedback.md", "Add a test for beta.\n");
+                const Json back = p.sk_json({"agent", "tasks", "move-task", wp, "--to", "planned",
+                                             "--agent", "claude", "--review-feedback-file",
+                                             (p.tmp / "feedback.md").string()});
+                EXPECT_EQ(back["review_feedback"],
+                          "review-cycle://001-demo/WP02-beta/review-cycle-1.md");
+                rejected = true;
+            } else {
+                p.sk_json(
+                    {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude"});
+                reviewed.insert(wp);
+            }
+        }
+    }
+    EXPECT_EQ(last_kind, "terminal");
+    EXPECT_TRUE(rejected);
+    EXPECT_EQ(reviewed, (std::set<std::string>{"WP01", "WP02", "WP03"}));
+    EXPECT_EQ(p.lanes(), (std::map<std::string, std::string>{
+                             {"WP01", "approved"}, {"WP02", "approved"}, {"WP03", "approved"}}));
+    const Json again = p.next("claude");
+    EXPECT_EQ(again["kind"], "terminal") << "terminal stays terminal";
+    EXPECT_EQ(p.next("")["mission_state"], "done");
+
+    // Lanes: two worktrees on their branches from the mission branch; planning in the root.
+    GitView git(p.root);
+    const auto branches = git.branches();
+    EXPECT_TRUE(branches.count("kitty/mission-001-demo"));
+    EXPECT_TRUE(branches.count("kitty/mission-001-demo-lane-a"));
+    EXPECT_TRUE(branches.count("kitty/mission-001-demo-lane-b"));
+    EXPECT_EQ(git.worktrees(), (std::set<std::string>{"001-demo-lane-a", "001-demo-lane-b"}));
+    EXPECT_TRUE(git.is_ancestor(git.tip("kitty/mission-001-demo"),
+                                git.tip("kitty/mission-001-demo-lane-a")));
+    const auto main_subjects = git.subjects("main");
+    for (const std::string s :
+         {"chore: Start WP01 implementation [claude]", "chore: Start WP02 review [claude]",
+          "chore: Move WP02 to planned on spec 001 [claude]",
+          "chore: Move WP01 to approved on spec 001 [claude]",
+          "chore: Mark T001 as done on spec 001"}) {
+        EXPECT_NE(std::find(main_subjects.begin(), main_subjects.end(), s), main_subjects.end())
+            << s;
+    }
+    const auto lane_b = git.subjects("kitty/mission-001-demo-lane-b");
+    EXPECT_EQ(lane_b[0], "work on WP02 by fix");
+    EXPECT_EQ(lane_b[1], "work on WP02 by first");
+    // The rejection's feedback is one committed file; nothing is left uncommitted but the
+    // ignored runtime files.
+    EXPECT_TRUE(fs::exists(p.root / "kitty-specs/001-demo/tasks/WP02-beta/review-cycle-1.md"));
+    EXPECT_FALSE(fs::exists(p.root / "kitty-specs/001-demo/tasks/WP02-beta/review-cycle-2.md"));
+    EXPECT_EQ(git.dirty(), std::vector<std::string>{});
+    // The context file of lane-a, 3.1.1's keys in its order.
+    const Json ctx = kitty::read_json_file(p.root / ".kittify/workspaces/001-demo-lane-a.json");
+    EXPECT_EQ(keys(ctx), (std::vector<std::string>{
+                             "wp_id", "mission_slug", "worktree_path", "branch_name", "base_branch",
+                             "base_commit", "dependencies", "created_at", "created_by",
+                             "vcs_backend", "lane_id", "lane_wp_ids", "current_wp"}));
+    EXPECT_EQ(ctx["worktree_path"], ".worktrees/001-demo-lane-a");
+    EXPECT_EQ(ctx["branch_name"], "kitty/mission-001-demo-lane-a");
+    // Events: the claim walk, the review claim, the rejection with its pointer, approval
+    // evidence naming the agent.
+    bool saw_reject = false, saw_evidence = false;
+    for (const Json& e : p.events()) {
+        if (e["wp_id"] == "WP02" && e["to_lane"] == "planned" && e["from_lane"] == "in_review") {
+            saw_reject = true;
+            EXPECT_EQ(e["review_ref"], "review-cycle://001-demo/WP02-beta/review-cycle-1.md");
+        }
+        if (e["to_lane"] == "approved") {
+            saw_evidence = true;
+            EXPECT_EQ(e["evidence"]["review"]["reviewer"], "claude");
+            EXPECT_EQ(e["evidence"]["review"]["verdict"], "approved");
+        }
+        if (e["wp_id"] == "WP03" && e["to_lane"] == "in_progress") {
+            EXPECT_EQ(e["execution_mode"], "direct_repo");
+        }
+    }
+    EXPECT_TRUE(saw_reject);
+    EXPECT_TRUE(saw_evidence);
+    // The WP file records the agent and the activity log lines (U+2013 separators).
+    const std::string wp01 = slurp(p.root / "kitty-specs/001-demo/tasks/WP01-alpha.md");
+    EXPECT_NE(wp01.find("agent: \"claude\""), std::string::npos);
+    EXPECT_NE(wp01.find(" \u2013 claude \u2013 shell_pid="), std::string::npos);
+    EXPECT_NE(wp01.find("Started implementation via action command"), std::string::npos);
+}
+
+// Decision 4: dependencies and claims decide who gets what.
+TEST(Loop, WorkIsHandedOutByDependenciesAndNeverTwice) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "beta", {"WP01"}, "code_change", "src/beta/**"}});
+    const Json a = p.next("agent-a");
+    EXPECT_EQ(a["wp_id"], "WP01");
+    EXPECT_EQ(p.next("agent-a")["wp_id"], "WP01") << "the agent's own reservation comes back";
+    const Json b = p.next("agent-b", "", 1);
+    EXPECT_EQ(b["kind"], "blocked");
+    EXPECT_NE(b["reason"].get<std::string>().find("WP02 waits for WP01"), std::string::npos)
+        << b["reason"];
+    // Another agent cannot take WP01 through the action either.
+    const auto stolen = p.sk({"agent", "action", "implement", "WP01", "--agent", "agent-b"});
+    EXPECT_EQ(stolen.exit_code, 4) << stolen.out;
+    const auto early = p.sk({"agent", "action", "implement", "WP02", "--agent", "agent-b"});
+    EXPECT_EQ(early.exit_code, 1) << early.out;
+    EXPECT_EQ(kitty::parse_json(early.out, "out")["code"], "DEPENDENCIES_NOT_APPROVED");
+}
+
+// Decision 4 with real processes: 2 and 8 agents at once never share a WP and lose no event.
+TEST(Loop, ConcurrentAgentsNeverShareAWorkPackage) {
+    for (const int agents : {2, 8}) {
+        Project p;
+        std::vector<WpSpec> wps;
+        for (int i = 1; i <= 8; ++i) {
+            const std::string id = "WP0" + std::to_string(i);
+            wps.push_back({id,
+                           "part" + std::to_string(i),
+                           {},
+                           "code_change",
+                           "src/part" + std::to_string(i) + "/**"});
+        }
+        p.finalized_mission(wps);
+        ASSERT_EQ(p.next("seed")["wp_id"], "WP01"); // issues the implement step
+        const std::size_t before = p.events().size();
+        std::vector<ProcessResult> results(agents);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < agents; ++i) {
+            threads.emplace_back([&, i] {
+                results[i] = p.sk({"next", "--agent", "agent" + std::to_string(i)});
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        std::set<std::string> handed;
+        int blocked = 0;
+        for (const ProcessResult& r : results) {
+            const Json d = kitty::parse_json(r.out, "out");
+            if (d["kind"] == "blocked") {
+                ++blocked;
+                continue;
+            }
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            EXPECT_TRUE(handed.insert(d["wp_id"].get<std::string>()).second)
+                << d["wp_id"] << " handed out twice";
+        }
+        EXPECT_EQ(static_cast<int>(handed.size()) + blocked, agents);
+        EXPECT_EQ(static_cast<int>(handed.size()), std::min(agents, 7));
+        EXPECT_EQ(p.events().size(), before + handed.size()) << "one reservation event each";
+
+        // The actions too: every agent claims what it was given, concurrently.
+        threads.clear();
+        std::vector<ProcessResult> claims(agents);
+        for (int i = 0; i < agents; ++i) {
+            threads.emplace_back([&, i] {
+                claims[i] =
+                    p.sk({"agent", "action", "implement", "--agent", "agent" + std::to_string(i)});
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        std::set<std::string> claimed;
+        for (const ProcessResult& r : claims) {
+            if (r.exit_code == 0) {
+                EXPECT_TRUE(
+                    claimed.insert(kitty::parse_json(r.out, "out")["wp_id"].get<std::string>())
+                        .second);
+            }
+        }
+        EXPECT_EQ(claimed, handed);
+        GitView git(p.root);
+        EXPECT_EQ(git.worktrees().size(), handed.size());
+        EXPECT_EQ(git.dirty(), std::vector<std::string>{}) << "every claim committed";
+    }
+}
+
+// Decision 3: --result failed blocks until the next success; a rejection during review
+// goes back to implement.
+TEST(Loop, FailedResultAndRejectionDoNotWedge) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    EXPECT_EQ(p.next("claude")["wp_id"], "WP01");
+    const Json failed = p.next("claude", "failed", 1);
+    EXPECT_EQ(failed["kind"], "blocked");
+    EXPECT_NE(failed["reason"].get<std::string>().find("Previous step 'implement' failed"),
+              std::string::npos);
+    EXPECT_EQ(p.next("claude", "", 1)["kind"], "blocked") << "stays blocked until a success";
+    const Json resumed = p.next("claude", "success");
+    EXPECT_EQ(resumed["kind"], "step");
+    EXPECT_EQ(resumed["wp_id"], "WP01");
+
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    do_work(p, claim, "first");
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "claude",
+               "--force"});
+    const Json review = p.next("claude", "success");
+    EXPECT_EQ(review["mission_state"], "review");
+    EXPECT_EQ(review["action"], "review");
+    p.sk_json({"agent", "action", "review", "WP01", "--agent", "claude"});
+    write_fixture(p.tmp / "fb.md", "Wrong.\n");
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "planned", "--agent", "claude",
+               "--review-feedback-file", (p.tmp / "fb.md").string()});
+    const Json rework = p.next("claude", "success");
+    EXPECT_EQ(rework["kind"], "step") << rework.dump();
+    EXPECT_EQ(rework["mission_state"], "review");
+    EXPECT_EQ(rework["action"], "implement");
+    EXPECT_EQ(rework["wp_id"], "WP01");
+    const Json again = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(again["review_feedback_file"],
+              (p.root / "kitty-specs/001-demo/tasks/WP01-alpha/review-cycle-1.md").string());
+    EXPECT_FALSE(again["workspace_created"].get<bool>()) << "the lane worktree is reused";
+}
+
+// Decision 5: a dependent lane starts from its upstream lane's tip; a deleted lane branch
+// is never cut again.
+TEST(Loop, DependentLaneStartsFromUpstreamTipAndADeletedBranchIsNotRecut) {
+    Project p;
+    // 3.1.1's compute puts dependent WPs in one lane; later spec-kitty versions write
+    // cross-lane dependencies (lanes.md §2.8), which kitty reads: lane-c after a and b.
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "beta", {}, "code_change", "src/beta/**"},
+                         {"WP03", "gamma", {}, "code_change", "src/gamma/**"}});
+    const fs::path lanes_file = p.root / "kitty-specs/001-demo/lanes.json";
+    Json lanes = kitty::read_json_file(lanes_file);
+    ASSERT_EQ(lanes["lanes"].size(), 3u) << lanes.dump();
+    const std::string lane03 = lanes["lanes"][2]["lane_id"].get<std::string>();
+    ASSERT_EQ(lanes["lanes"][2]["wp_ids"], Json::array({"WP03"}));
+    lanes["lanes"][2]["depends_on_lanes"] = Json::array({"lane-a", "lane-b"});
+    write_fixture(lanes_file, kitty::dump_python(lanes, {.indent = 2}) + "\n");
+    p.commit("lane-c after lane-a and lane-b");
+    for (const std::string wp : {"WP01", "WP02"}) {
+        const Json c = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+        do_work(p, c, "first");
+        p.sk_json({"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude",
+                   "--force"});
+    }
+    const Json c3 = p.sk_json({"agent", "action", "implement", "WP03", "--agent", "claude"});
+    GitView git(p.root);
+    const std::string base = git.tip("kitty/mission-001-demo-" + lane03);
+    EXPECT_TRUE(git.is_ancestor(git.tip("kitty/mission-001-demo-lane-a"), base));
+    EXPECT_TRUE(git.is_ancestor(git.tip("kitty/mission-001-demo-lane-b"), base));
+    EXPECT_TRUE(
+        fs::exists(fs::path(c3["workspace_path"].get<std::string>()) / "src/alpha/first.txt"));
+    EXPECT_TRUE(
+        fs::exists(fs::path(c3["workspace_path"].get<std::string>()) / "src/beta/first.txt"));
+
+    // Remove lane-a's worktree and delete its branch: re-implementing WP01 is refused.
+    p.sk_json({"workspace", "remove", "lane-a", "--mission", "001-demo", "--delete-branch"});
+    const auto lost = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(lost.exit_code, 4) << lost.out;
+    EXPECT_EQ(kitty::parse_json(lost.out, "out")["code"], "LANE_BRANCH_MISSING");
+}
+
+// Issue §4: refusals leave files, refs, worktrees and the event log as they were.
+TEST(Loop, RefusalsChangeNothing) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const auto snapshot = [&] {
+        GitView git(p.root);
+        return std::make_tuple(git.branches(), git.worktrees(), git.tip("main"),
+                               slurp(p.root / "kitty-specs/001-demo/status.events.jsonl"),
+                               slurp(p.root / "kitty-specs/001-demo/tasks/WP01-alpha.md"));
+    };
+    const auto before = snapshot();
+    // A path where the lane worktree goes that is not a worktree.
+    write_fixture(p.root / ".worktrees/001-demo-lane-a/stray.txt", "x");
+    auto r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 4) << r.out;
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "NOT_A_WORKTREE");
+    EXPECT_EQ(snapshot(), before);
+    fs::remove_all(p.root / ".worktrees");
+    // Staged changes in the main checkout would be swept into the claim commit.
+    write_fixture(p.root / "other.txt", "x");
+    {
+        git_libgit2_init();
+        git_repository* repo = nullptr;
+        git_repository_open(&repo, p.root.c_str());
+        git_index* index = nullptr;
+        git_repository_index(&index, repo);
+        git_index_add_bypath(index, "other.txt");
+        git_index_write(index);
+        git_index_free(index);
+        git_repository_free(repo);
+        git_libgit2_shutdown();
+    }
+    r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 4) << r.out;
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "STAGED_CHANGES");
+    EXPECT_EQ(snapshot(), before);
+    p.commit("other");
+    const auto committed = snapshot();
+    // No git identity: a clear error naming the settings, nothing changed.
+    write_fixture(p.root / ".git/config",
+                  "[core]\n\trepositoryformatversion = 0\n\tbare = false\n");
+    r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "GIT_IDENTITY_MISSING");
+    EXPECT_NE(r.err.find("user.email"), std::string::npos);
+    EXPECT_EQ(snapshot(), committed);
+    set_identity(p.root);
+    // WP ids and agents that would escape or break files.
+    for (const std::string bad : {"../../etc", "WP01/../x"}) {
+        r = p.sk({"agent", "action", "implement", bad, "--agent", "claude"});
+        EXPECT_EQ(r.exit_code, 3) << bad << r.out;
+    }
+    r = p.sk({"agent", "action", "implement", "WP01", "--agent", "../evil"});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    r = p.sk({"next", "--agent", "a\"b"});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(snapshot(), committed);
+    // move-task refusals (§7.2).
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "planned", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "FEEDBACK_REQUIRED");
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "UNCHECKED_SUBTASKS");
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "nowhere"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(snapshot(), committed);
+}
+
+// The hand-off verbs' outputs and the 3.1.1 approval walk (§7.3-7.4).
+TEST(Loop, MoveTaskWalksTheLanesAndMarkStatusCommits) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "impl"});
+    // No commits on the lane yet: the hand-off is refused.
+    const Json marked =
+        p.sk_json({"agent", "tasks", "mark-status", "T001", "T999", "--status", "done"});
+    EXPECT_EQ(marked["updated"], Json::array({"T001"}));
+    EXPECT_EQ(marked["not_found"], Json::array({"T999"}));
+    EXPECT_NE(slurp(p.root / "kitty-specs/001-demo/tasks.md").find("- [x] T001"),
+              std::string::npos);
+    auto r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "NO_COMMITS");
+    write_fixture(fs::path(claim["workspace_path"].get<std::string>()) / "src/alpha/x.txt", "x\n");
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl"});
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "UNCOMMITTED_WORK");
+    git_commit_all(claim["workspace_path"].get<std::string>(), "work");
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "other"});
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "AGENT_MISMATCH");
+    EXPECT_NE(kitty::parse_json(r.out, "out")["error"].get<std::string>().find(
+                  "Agent mismatch: WP01 is assigned to 'impl', not 'other'."),
+              std::string::npos);
+    const Json handed =
+        p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl"});
+    EXPECT_EQ(handed["old_lane"], "in_progress");
+    EXPECT_EQ(handed["new_lane"], "for_review");
+    const std::size_t before = p.events().size();
+    const Json approved = p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "approved",
+                                     "--agent", "impl", "--reviewer", "rev"});
+    EXPECT_EQ(approved["events"], 2);
+    const auto events = p.events();
+    ASSERT_EQ(events.size(), before + 2);
+    EXPECT_EQ(events[before]["from_lane"], "for_review");
+    EXPECT_EQ(events[before]["to_lane"], "in_review");
+    EXPECT_TRUE(events[before]["evidence"].is_null());
+    EXPECT_EQ(events[before + 1]["to_lane"], "approved");
+    EXPECT_EQ(events[before + 1]["evidence"]["review"]["reviewer"], "rev");
+    EXPECT_EQ(events[before + 1]["reason"], "move-task: for_review -> approved");
+    const std::string ref =
+        events[before + 1]["evidence"]["review"]["reference"].get<std::string>();
+    EXPECT_EQ(ref.rfind("auto-approval:WP01:", 0), 0u) << ref;
+    const Json hist =
+        p.sk_json({"agent", "tasks", "add-history", "WP01", "--note", "Blocked: nothing"});
+    EXPECT_EQ(hist["task_id"], "WP01");
+    EXPECT_NE(slurp(p.root / "kitty-specs/001-demo/tasks/WP01-alpha.md").find("– user – "),
+              std::string::npos);
+}
+
+// Decision 2: the mission may be left out when it is unambiguous.
+TEST(Loop, MissionIsPickedWhenUnambiguous) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    ASSERT_EQ(p.sk({"agent", "mission", "create", "other"}).exit_code, 0);
+    const auto amb = p.sk({"next", "--agent", "claude"});
+    EXPECT_EQ(amb.exit_code, 4) << amb.out;
+    const Json err = kitty::parse_json(amb.out, "out");
+    EXPECT_EQ(err["code"], "AMBIGUOUS_MISSION");
+    EXPECT_EQ(err["candidates"], Json::array({"001-demo", "002-other"}));
+    // Inside the lane worktree the mission is the worktree's.
+    const Json inside =
+        p.sk_json({"next", "--agent", "claude"}, 0, claim["workspace_path"].get<std::string>());
+    EXPECT_EQ(inside["mission_slug"], "001-demo");
+    EXPECT_EQ(inside["wp_id"], "WP01");
+    // Any selector works.
+    EXPECT_EQ(p.next("claude", "", 0, "demo")["mission_slug"], "001-demo");
+}
