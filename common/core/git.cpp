@@ -1,6 +1,8 @@
 #include "kitty/git.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -8,6 +10,7 @@
 #include <git2.h>
 #include <nlohmann/json.hpp>
 
+#include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
 #include "kitty/shared_library.hpp"
 
@@ -24,6 +27,7 @@ namespace {
     X(git_repository_free)                                                                         \
     X(git_repository_workdir)                                                                      \
     X(git_repository_commondir)                                                                    \
+    X(git_repository_path)                                                                         \
     X(git_repository_index)                                                                        \
     X(git_reference_lookup)                                                                        \
     X(git_reference_free)                                                                          \
@@ -245,7 +249,23 @@ std::vector<std::string> conflicting_paths(git_index* index) {
     return {paths.begin(), paths.end()};
 }
 
+// Where add_worktree checks a worktree out before renaming it to `path`.
+fs::path staging_path(const fs::path& path) {
+    return path.parent_path() / ("." + path.filename().string() + ".incomplete");
+}
+
+std::string read_small_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 } // namespace
+
+// What `git worktree move` rewrites: the metadata's record of the worktree's .git file.
+void Repository::point_worktree_at(const std::string& name, const fs::path& path) {
+    write_file_atomic(common_dir() / "worktrees" / name / "gitdir",
+                      (path / ".git").string() + "\n");
+}
 
 std::optional<Repository> Repository::discover(const fs::path& dir) {
     git_repository* repo = nullptr;
@@ -388,13 +408,48 @@ void Repository::add_worktree(const std::string& name, const fs::path& path,
     if (ec) {
         throw system_error(Exit::input, "cannot create directory", path.parent_path(), ec.value());
     }
+    finish_interrupted_worktree(name, path);
+    const fs::path staging = staging_path(path);
     git_worktree_add_options options;
     lg().git_worktree_add_options_init(&options, GIT_WORKTREE_ADD_OPTIONS_VERSION);
     options.ref = ref.get();
     git_worktree* added = nullptr;
-    check(lg().git_worktree_add(&added, repo_, name.c_str(), path.c_str(), &options),
+    check(lg().git_worktree_add(&added, repo_, name.c_str(), staging.c_str(), &options),
           Exit::conflict, "GIT_ERROR", "cannot add worktree " + name + " at " + path.string());
     WorktreePtr{added};
+    fs::rename(staging, path, ec);
+    if (ec) {
+        throw system_error(Exit::input, "cannot move the new worktree into place", path,
+                           ec.value());
+    }
+    point_worktree_at(name, path);
+}
+
+void Repository::finish_interrupted_worktree(const std::string& name, const fs::path& path) {
+    const fs::path gitdir_file = common_dir() / "worktrees" / name / "gitdir";
+    std::error_code ec;
+    if (!fs::is_regular_file(gitdir_file, ec)) {
+        return;
+    }
+    const fs::path staging = staging_path(path);
+    std::string recorded = read_small_file(gitdir_file);
+    while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) {
+        recorded.pop_back();
+    }
+    if (fs::path(recorded).parent_path() != staging) {
+        return;
+    }
+    if (fs::is_regular_file(path / ".git", ec)) {
+        point_worktree_at(name, path);
+        return;
+    }
+    fs::remove_all(staging, ec);
+    fs::remove_all(gitdir_file.parent_path(), ec);
+}
+
+bool Repository::index_locked() const {
+    std::error_code ec;
+    return fs::exists(fs::path(lg().git_repository_path(repo_)) / "index.lock", ec);
 }
 
 void Repository::remove_worktree(const std::string& name) {

@@ -418,6 +418,7 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
     if (fs::is_regular_file(context, ec)) {
         existing_context = read_json_file(context);
     }
+    repo.finish_interrupted_worktree(name, ws.path);
     const auto listed = [&] {
         for (const Worktree& w : repo.worktrees()) {
             if (w.name == name || fs::equivalent(w.path, ws.path, ec)) {
@@ -566,6 +567,12 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
                     "check out a branch first (git switch <branch>)");
     }
     repo.require_identity();
+    if (repo.index_locked()) {
+        throw Error(Exit::temporary, "GIT_INDEX_LOCKED",
+                    "git's index is locked (" + (repo.common_dir() / "index.lock").string() + ")",
+                    "another git process is writing it; retry when it is done. If none is "
+                    "running, one died: remove the index.lock file, then retry");
+    }
     std::set<std::string> ours;
     for (const fs::path& p : paths) {
         ours.insert(p.generic_string());

@@ -2,12 +2,19 @@
 // scripted agent takes a mission from creation to terminal through `spec-kitty`; git state
 // is made and inspected with libgit2 on real repositories in temp dirs; concurrency with
 // real processes.
+#include <fcntl.h>
 #include <git2.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -798,4 +805,67 @@ TEST(Loop, MissionIsPickedWhenUnambiguous) {
     EXPECT_EQ(inside["wp_id"], "WP01");
     // Any selector works.
     EXPECT_EQ(p.next("claude", "", 0, "demo")["mission_slug"], "001-demo");
+}
+
+namespace {
+
+// Starts `argv` in `cwd` with HOME set, SIGKILLs it after `delay`, and reaps it.
+void run_and_kill(const std::vector<std::string>& argv, const fs::path& cwd, const fs::path& home,
+                  std::chrono::microseconds delay) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        if (::chdir(cwd.c_str()) != 0) {
+            ::_exit(127);
+        }
+        ::setenv("HOME", home.c_str(), 1);
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        ::dup2(devnull, 2);
+        std::vector<char*> args;
+        for (const std::string& a : argv) {
+            args.push_back(const_cast<char*>(a.c_str()));
+        }
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+}
+
+} // namespace
+
+// Issue §4: a SIGKILL at any point of `agent action implement` leaves a state the next run
+// reuses or repairs: afterwards the WP is in_progress in its worktree, all committed.
+TEST(Loop, ImplementKilledAtAnyPointIsCompletedByTheNextRun) {
+    // Kill points spread over a run (about 100 ms here), each shifted by a random jitter.
+    std::mt19937 random(std::random_device{}());
+    for (int i = 0; i < 16; ++i) {
+        Project p;
+        p.finalized_mission(kThreeWps);
+        const int delay_us = 6000 * i + static_cast<int>(random() % 6000);
+        run_and_kill({tool_path("kitty-next"), "implement", "WP01", "--agent", "claude"}, p.root,
+                     p.home, std::chrono::microseconds(delay_us));
+        auto r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+        if (r.exit_code == 75 && r.out.find("GIT_INDEX_LOCKED") != std::string::npos) {
+            // git's own rule for a lock whose owner died: the hint says to remove it.
+            fs::remove(p.root / ".git/index.lock");
+            r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+        }
+        ASSERT_EQ(r.exit_code, 0) << "killed after " << delay_us << " us: " << r.out << r.err;
+        EXPECT_EQ(p.lanes()["WP01"], "in_progress");
+        GitView git(p.root);
+        EXPECT_EQ(git.worktrees(), std::set<std::string>{"001-demo-lane-a"});
+        EXPECT_EQ(git.dirty(), std::vector<std::string>{}) << "killed after " << delay_us << " us";
+        GitView lane(p.root / ".worktrees/001-demo-lane-a");
+        EXPECT_EQ(lane.dirty(), std::vector<std::string>{}) << "killed after " << delay_us << " us";
+        int claims = 0;
+        for (const Json& e : p.events()) {
+            claims += e["wp_id"] == "WP01" && e["to_lane"] == "in_progress";
+        }
+        EXPECT_EQ(claims, 1) << "killed after " << delay_us << " us";
+    }
 }

@@ -65,9 +65,18 @@ public:
 
     std::vector<Worktree> worktrees() const;
     // Checks `branch` out in a new linked worktree `name` at `path` (its parent directories
-    // are created). An existing path or worktree name is Error(Exit::conflict).
+    // are created). An existing path or worktree name is Error(Exit::conflict). The checkout
+    // happens beside `path` and is renamed into place, so a process killed meanwhile leaves
+    // no half-checked-out worktree at `path`: finish_interrupted_worktree cleans up after it.
     void add_worktree(const std::string& name, const std::filesystem::path& path,
                       const std::string& branch);
+    // Repairs what a killed add_worktree(name, path, …) left: a worktree renamed into place
+    // whose metadata still names the staging directory is pointed at `path`; a checkout that
+    // never reached `path` is removed with its metadata.
+    void finish_interrupted_worktree(const std::string& name, const std::filesystem::path& path);
+    // Whether git's index lock (<git dir>/index.lock) exists: another git process is
+    // writing the index, or one died while it did.
+    bool index_locked() const;
     // Removes the linked worktree `name`: its working directory and its metadata.
     void remove_worktree(const std::string& name);
 
@@ -122,6 +131,7 @@ public:
 
 private:
     explicit Repository(git_repository* repo) : repo_(repo) {}
+    void point_worktree_at(const std::string& name, const std::filesystem::path& path);
     git_repository* repo_;
 };
 
