@@ -137,6 +137,19 @@ std::string last_error() {
 
 // Turns a failed libgit2 call into an Error naming what was attempted.
 void check(int rc, Exit exit, const std::string& code, const std::string& what) {
+    if (rc == GIT_ELOCKED) {
+        // libgit2 names the lock file in quotes; a lock whose owner died stays until removed.
+        const std::string message = last_error();
+        const std::size_t open = message.find('\'');
+        const std::size_t close = open == std::string::npos ? open : message.find('\'', open + 1);
+        Error error(Exit::temporary, "GIT_LOCKED", what + ": " + message,
+                    "another git process holds the lock; retry when it is done. If none is "
+                    "running, one died: remove the .lock file, then retry");
+        if (close != std::string::npos) {
+            error.at(message.substr(open + 1, close - open - 1));
+        }
+        throw error;
+    }
     if (rc < 0) {
         throw Error(exit, code, what + ": " + last_error());
     }

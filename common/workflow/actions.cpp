@@ -37,9 +37,9 @@ void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
     if (!holder.empty() && holder != agent) {
         throw Error(Exit::conflict, "WP_HELD",
                     wp.id + " is " + wp.lane + " and held by " + holder + ", not " + agent,
-                    "pick another work package (spec-kitty next), or hand it over with "
-                    "spec-kitty agent tasks move-task " +
-                        wp.id + " --to planned --force");
+                    "pick another work package (spec-kitty next); " + holder +
+                        " releases it with spec-kitty agent tasks move-task " + wp.id +
+                        " --to planned --agent " + holder + " --note \"<why>\"");
     }
 }
 
@@ -135,20 +135,11 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
     std::vector<fs::path> paths = loop::status_paths(m);
     paths.push_back(wp.file.lexically_relative(root));
     loop::check_workflow_commit(m, paths);
-    if (!wp.planning) {
-        Repository& repo = loop::loop_repository(m);
-        const std::string target = state.lanes ? state.lanes->target_branch : "main";
-        if (!repo.changed_paths(m.dir().lexically_relative(root).generic_string() + "/").empty() &&
-            repo.current_branch() != target) {
-            throw Error(Exit::conflict, "PLANNING_NOT_ON_TARGET",
-                        "Planning artifacts must be committed on " + target + ".",
-                        "switch the main checkout to " + target + " (git switch " + target + ")");
-        }
-        loop::commit_planning_artifacts(m, wp.id);
-    }
     Started out;
     out.from_lane = wp.lane;
-    out.allocation = loop::allocate_workspace(state, wp);
+    // A new lane is cut from the target branch: the mission's planning files must be on it.
+    out.allocation = loop::allocate_workspace(
+        state, wp, [&] { loop::commit_planning_artifacts(m, wp.id, state.lanes->target_branch); });
     std::vector<StatusEvent> events;
     if (!claim_planned_only || wp.lane == "planned") {
         events = implementation_events(m, wp, actor);

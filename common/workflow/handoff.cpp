@@ -179,17 +179,28 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     LoopWp& wp = wp_with_status(state, request.wp_id);
     const std::string from = wp.lane;
     const std::string actor = request.agent.empty() ? "user" : request.agent;
-    if (!wp.agent.empty() && !request.agent.empty() && wp.agent != request.agent &&
-        !request.force) {
+    // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
+    // the agent the WP file names.
+    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent;
+    if (!owner.empty() && !request.agent.empty() && owner != request.agent && !request.force) {
         throw Error(Exit::check_failed, "AGENT_MISMATCH",
-                    "Agent mismatch: " + wp.id + " is assigned to '" + wp.agent + "', not '" +
+                    "Agent mismatch: " + wp.id + " is assigned to '" + owner + "', not '" +
                         request.agent + "'. Use --force to override.",
                     "run it as the assigned agent, or pass --force");
     }
-    if (to == "planned" && (!feedback || py_strip(*feedback).empty())) {
+    // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
+    // or the release of a claim (a reason required).
+    const bool rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
+                                               from == "approved" || wp.review_claim);
+    if (rejection && (!feedback || py_strip(*feedback).empty())) {
         throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
                     "Moving " + wp.id + " to 'planned' requires review feedback.",
                     "write what must change to a file and pass --review-feedback-file <file>");
+    }
+    if (to == "planned" && !rejection && from != "planned" && py_strip(request.note).empty()) {
+        throw Error(Exit::check_failed, "REASON_REQUIRED",
+                    "moving " + wp.id + " from " + from + " back to planned needs a reason",
+                    "say why with --note, e.g. --note \"released: not started\"");
     }
     if (from == to) {
         throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
@@ -221,18 +232,17 @@ Outcome move_task_command(const MoveTaskRequest& request) {
                         "merge the mission (spec-kitty merge), or pass --force");
         }
     }
-    // The events: a forced move is one event; a rejection goes straight back to planned
-    // (forced where 3.1.1's matrix has no edge, as a reviewer's verdict is legitimate); a
-    // forward move walks every lane in between.
-    const bool rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
-                                               from == "approved" || from == "in_progress");
+    // The events: a forced move is one event; back to planned is one event (forced where
+    // 3.1.1's matrix has no edge: a verdict or a release is legitimate); a forward move walks
+    // every lane in between.
+    const bool back_to_planned = to == "planned";
     std::vector<std::pair<std::string, std::string>> steps;
     bool forced = request.force;
     const int fi = forward_index(from), ti = forward_index(to);
-    if (request.force || rejection || fi < 0 || ti < 0 || ti < fi) {
+    if (request.force || back_to_planned || fi < 0 || ti < 0 || ti < fi) {
         steps.push_back({from, to});
         if (!request.force && !transition_allowed(from, to)) {
-            if (!rejection) {
+            if (!back_to_planned) {
                 throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
                             "Illegal transition: " + from + " -> " + to,
                             "follow the lane workflow, or pass --force");
@@ -256,7 +266,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     std::optional<fs::path> cycle_file;
     std::optional<std::string> pointer;
     int cycle = 0;
-    if (to == "planned") {
+    if (rejection) {
         const std::string wp_slug = wp.file.stem().string();
         const fs::path dir = m.tasks_dir() / wp_slug;
         std::error_code ec;

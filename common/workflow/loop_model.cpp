@@ -400,7 +400,8 @@ void write_context(const Mission& m, const std::string& lane_id, const Json& doc
 
 } // namespace model_detail
 
-Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
+Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
+                              const std::function<void()>& before_new_branches) {
     Allocation out{workspace_of(state, wp), false, "", ""};
     if (out.workspace.planning) {
         return out;
@@ -501,13 +502,15 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp) {
                 .at(context);
         }
         const std::string& target = state.lanes->target_branch;
-        if (!repo.branch_exists(mission_branch)) {
-            if (!repo.branch_exists(target)) {
-                throw Error(Exit::input, "TARGET_BRANCH_MISSING",
-                            "the mission's target branch " + target + " does not exist",
-                            "create it, or fix target_branch in " + m.lanes_json().string())
-                    .at(m.lanes_json());
-            }
+        const bool new_mission_branch = !repo.branch_exists(mission_branch);
+        if (new_mission_branch && !repo.branch_exists(target)) {
+            throw Error(Exit::input, "TARGET_BRANCH_MISSING",
+                        "the mission's target branch " + target + " does not exist",
+                        "create it, or fix target_branch in " + m.lanes_json().string())
+                .at(m.lanes_json());
+        }
+        before_new_branches();
+        if (new_mission_branch) {
             repo.create_branch(mission_branch, target);
             created_branches.push_back(mission_branch);
         }
@@ -568,10 +571,11 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
     }
     repo.require_identity();
     if (repo.index_locked()) {
-        throw Error(Exit::temporary, "GIT_INDEX_LOCKED",
-                    "git's index is locked (" + (repo.common_dir() / "index.lock").string() + ")",
+        const fs::path lock = repo.common_dir() / "index.lock";
+        throw Error(Exit::temporary, "GIT_LOCKED", "git's index is locked (" + lock.string() + ")",
                     "another git process is writing it; retry when it is done. If none is "
-                    "running, one died: remove the index.lock file, then retry");
+                    "running, one died: remove the index.lock file, then retry")
+            .at(lock);
     }
     std::set<std::string> ours;
     for (const fs::path& p : paths) {
@@ -611,13 +615,27 @@ std::string commit_workflow(const Mission& mission, const std::vector<fs::path>&
     return take.empty() ? "" : repo.commit_paths(take, message);
 }
 
-void commit_planning_artifacts(const Mission& mission, const std::string& wp_id) {
+void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
+                               const std::string& target_branch) {
     Repository& repo = loop_repository(mission);
     const fs::path root = mission.project_root();
     const std::string prefix = mission.dir().lexically_relative(root).generic_string() + "/";
-    const auto dirty = repo.changed_paths(prefix);
+    // The status files are the claim commit's; a reservation by `next` is not planning.
+    std::vector<std::string> dirty;
+    for (const std::string& path : repo.changed_paths(prefix)) {
+        const std::string base = fs::path(path).filename().string();
+        if (base != "status.events.jsonl" && base != "status.json") {
+            dirty.push_back(path);
+        }
+    }
     if (dirty.empty()) {
         return;
+    }
+    if (repo.current_branch() != target_branch) {
+        throw Error(Exit::conflict, "PLANNING_NOT_ON_TARGET",
+                    "Planning artifacts must be committed on " + target_branch + ".",
+                    "switch the main checkout to " + target_branch + " (git switch " +
+                        target_branch + "), or commit the mission's files there yourself");
     }
     std::string list;
     std::vector<fs::path> paths;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,14 +94,16 @@ std::filesystem::path context_file(const Mission& mission, const std::string& la
 // the context file written. Checks come first: a path that exists but is not the lane's
 // worktree, a lane branch that was deleted after the lane started, a lane worktree with
 // uncommitted changes when it is taken up for another WP, a missing target branch. Anything
-// created before a later failure is removed again.
+// created before a later failure is removed again. `before_new_branches` runs once the
+// checks have passed, before the first branch is created (the planning commit).
 struct Allocation {
     Workspace workspace;
     bool created = false;
     std::string base_branch;
     std::string base_commit;
 };
-Allocation allocate_workspace(LoopState& state, const LoopWp& wp);
+Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
+                              const std::function<void()>& before_new_branches);
 
 // The workflow files of a mission a command commits, relative to the project root.
 std::vector<std::filesystem::path> status_paths(const Mission& mission);
@@ -115,8 +118,9 @@ std::string commit_workflow(const Mission& mission, const std::vector<std::files
 
 // Commits uncommitted files of the mission directory as 3.1.1 does before a lane worktree
 // is cut from them ("chore: planning artifacts for <slug>"), unless auto_commit is off,
-// which is an error naming the files.
-void commit_planning_artifacts(const Mission& mission, const std::string& wp_id);
+// which is an error naming the files, as is a main checkout not on `target_branch`.
+void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
+                               const std::string& target_branch);
 
 // The command lines the loop teaches.
 std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result);

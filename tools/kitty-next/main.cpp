@@ -52,10 +52,17 @@ int main(int argc, char** argv) {
         sub->add_option("wp", act.wp_id,
                         review ? "The work package (default: the first one for review)"
                                : "The work package (default: the first ready one)");
-        sub->add_option("--agent", act.agent, "Who claims it")->required();
+        sub->add_option("--agent", act.agent, "Who claims it (required)");
         add_mission(sub, act.target);
         sub->callback([&, review] {
             action = [&, review] {
+                // --agent and --mission may also come before the verb.
+                if (act.agent.empty()) {
+                    act.agent = next.agent;
+                }
+                if (act.target.mission.empty()) {
+                    act.target.mission = next.target.mission;
+                }
                 return review ? kitty::review_action_command(act)
                               : kitty::implement_action_command(act);
             };

@@ -19,8 +19,11 @@ int main(int argc, char** argv) {
     std::function<kitty::Outcome()> action;
 
     CLI::App* alloc = app.add_subcommand(
-        "allocate", "Make or reuse the workspace of a WP, write its context file, and claim a "
-                    "planned WP (actor implement-command) with one commit");
+        "allocate",
+        "Internal, for spec-kitty 3.1.1 compatibility (`spec-kitty implement`): make or reuse "
+        "the workspace of a WP, write its context file, and claim a planned WP (actor "
+        "implement-command) with one commit. Agents use `spec-kitty next` and `spec-kitty agent "
+        "action implement` instead");
     alloc->add_option("wp", request.wp_id, "The work package, e.g. WP01")->required();
     alloc->add_option("--mission,--feature", request.target.mission,
                       "The mission: slug, number, mission_id or prefix (default: the one open "
