@@ -13,6 +13,11 @@
 namespace kitty {
 namespace {
 
+// Temporary files of `target` are named <this prefix><6 random characters>.
+std::string temporary_prefix(const std::filesystem::path& target) {
+    return "." + target.filename().string() + ".kitty-";
+}
+
 // Owns a descriptor and, until committed, the temporary file's name, so every failure
 // path closes the one and removes the other (git's tempfile.c discipline).
 class TempFile {
@@ -81,9 +86,7 @@ TempFile write_temp(const std::filesystem::path& target, std::string_view bytes,
         final_mode = default_mode();
     }
 
-    std::string name = ".";
-    name += target.filename().string();
-    name += ".kitty-XXXXXX";
+    std::string name = temporary_prefix(target) + "XXXXXX";
     std::string tmpl = (dir / name).string();
     const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
     if (fd < 0) {
@@ -218,6 +221,18 @@ void AtomicFileSet::commit() {
     committed_ = true;
     for (const std::filesystem::path& dir : dirs) {
         fsync_directory(dir);
+    }
+}
+
+void remove_stale_temporaries(const std::filesystem::path& target) {
+    const std::string prefix = temporary_prefix(target);
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(target.parent_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() == prefix.size() + 6 && name.starts_with(prefix) &&
+            entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
+            std::filesystem::remove(entry.path(), ec);
+        }
     }
 }
 

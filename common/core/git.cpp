@@ -39,6 +39,7 @@ namespace {
     X(git_object_free)                                                                             \
     X(git_object_id)                                                                               \
     X(git_commit_lookup)                                                                           \
+    X(git_commit_summary)                                                                          \
     X(git_commit_free)                                                                             \
     X(git_commit_time)                                                                             \
     X(git_commit_time_offset)                                                                      \
@@ -645,6 +646,32 @@ std::string Repository::combine_commits(const std::vector<std::string>& revision
         result = merged;
     }
     return hex(&result);
+}
+
+std::optional<std::string> Repository::find_commit(const std::string& revision,
+                                                   const std::vector<std::string>& needles) const {
+    const auto start = peel_to_commit(repo_, revision);
+    git_revwalk* raw_walk = nullptr;
+    if (!start || lg().git_revwalk_new(&raw_walk, repo_) != 0) {
+        return std::nullopt;
+    }
+    const WalkPtr walk(raw_walk);
+    lg().git_revwalk_push(walk.get(), &*start);
+    for (git_oid id; lg().git_revwalk_next(&id, walk.get()) == 0;) {
+        git_commit* raw = nullptr;
+        if (lg().git_commit_lookup(&raw, repo_, &id) != 0) {
+            continue;
+        }
+        const CommitPtr commit(raw);
+        const char* summary = lg().git_commit_summary(commit.get());
+        const std::string_view subject = summary ? summary : "";
+        for (const std::string& needle : needles) {
+            if (subject.find(needle) != std::string_view::npos) {
+                return hex(&id);
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 CommitTime Repository::commit_time(const std::string& revision) const {

@@ -57,6 +57,7 @@ std::vector<Finding> record_status_events(const Mission& m, std::vector<StatusEv
     }
     const std::string text = serialize_status_json(snapshot, number, m.identity().mission_type);
     const fs::path target = m.writable(m.status_json());
+    remove_stale_temporaries(target); // the caller holds the status lock
     std::error_code ec;
     std::optional<PendingFile> pending;
     if (!fs::exists(target, ec) || read_file_bytes(target) != text) {
@@ -185,7 +186,6 @@ bool project_auto_commit(const fs::path& root) {
             .at(config, e.line);
     }
 }
-
 
 Outcome status_report_command(const StatusRequest& request) {
     const Mission m = open_mission(request);

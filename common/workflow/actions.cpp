@@ -167,7 +167,7 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
     if (!agent.empty()) {
         wp.agent = agent;
     }
-    write_file_atomic(m.writable(wp.file), text);
+    loop::write_mission_file(m, wp.file, text);
     out.commit = loop::commit_workflow(m, paths, subject);
     return out;
 }
@@ -325,7 +325,7 @@ Outcome review_action_command(const ActionRequest& request) {
         wp.actor = agent;
         wp.review_claim = true;
     }
-    write_file_atomic(m.writable(wp.file), text);
+    loop::write_mission_file(m, wp.file, text);
     const std::string commit =
         loop::commit_workflow(m, paths, "chore: Start " + wp.id + " review [" + agent + "]");
     const fs::path prompt = loop::write_wp_prompt(state, wp, "review", agent);

@@ -462,6 +462,8 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     mission.writable(mission.status_json());
     mission.lock_dir();
     {
+        // Under the status lock, which every writer of WP files holds (the loop too).
+        const FileLock lock = mission.lock_status();
         AtomicFileSet writes;
         for (const WpPlan& plan : plans) {
             if (!plan.changes.empty()) {

@@ -43,32 +43,6 @@ LoopWp& wp_with_status(LoopState& state, const std::string& text) {
     return *wp;
 }
 
-// The unchecked "- [ ]" lines of `wp`'s section of tasks.md: from a ##-#### heading naming it
-// to the next such heading naming any WP.
-std::vector<std::string> unchecked_subtasks(const Mission& m, const std::string& wp) {
-    std::error_code ec;
-    if (!fs::exists(m.tasks_md(), ec)) {
-        return {};
-    }
-    static const Regex any_wp_heading(R"(^#{2,4}\s.*WP\d+)");
-    static const Regex unchecked(R"(^\s*-\s*\[ \])");
-    const Regex this_heading("^#{2,4}\\s.*\\b" + RE2::QuoteMeta(wp) + "\\b");
-    std::vector<std::string> out;
-    bool inside = false;
-    for (const std::string_view line :
-         python_splitlines(normalize_newlines(read_file_bytes(m.tasks_md())))) {
-        const re2::StringPiece piece(line.data(), line.size());
-        if (RE2::PartialMatch(piece, any_wp_heading)) {
-            inside = RE2::PartialMatch(piece, this_heading);
-            continue;
-        }
-        if (inside && RE2::PartialMatch(piece, unchecked)) {
-            out.emplace_back(py_strip(line));
-        }
-    }
-    return out;
-}
-
 // Mission files whose uncommitted state does not block a hand-off (§7.2 step 6).
 bool benign_path(const std::string& path) {
     static const Regex wp_file(R"(^kitty-specs/[^/]+/tasks/WP\d+[^/]*\.md$)");
@@ -108,7 +82,7 @@ void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
     }
     Repository lane = Repository::open(ws.path);
     if (lane.current_branch() != ws.branch) {
-        throw Error(Exit::check_failed, "WORKTREE_ON_OTHER_BRANCH",
+        throw Error(Exit::conflict, "WORKTREE_ON_OTHER_BRANCH",
                     "the worktree " + ws.path.string() + " is not on " + ws.branch,
                     "check out " + ws.branch + " in it");
     }
@@ -208,7 +182,13 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     }
     const bool verdict_or_handoff = to == "for_review" || to == "approved" || to == "done";
     if (verdict_or_handoff && !request.force) {
-        if (const auto open = unchecked_subtasks(m, wp.id); !open.empty()) {
+        std::vector<std::string> open;
+        for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
+            if (!t.done) {
+                open.push_back(t.line);
+            }
+        }
+        if (!open.empty()) {
             std::string list;
             for (const std::string& l : open) {
                 list += "\n  " + l;
@@ -330,7 +310,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
                           review_cycle_text(m, wp, cycle, actor, *feedback));
     }
     const std::vector<Finding> findings = record_status_events(m, state.events, events);
-    write_file_atomic(m.writable(wp.file), text);
+    loop::write_mission_file(m, wp.file, text);
     const std::string commit = loop::commit_workflow(
         m, paths,
         "chore: Move " + wp.id + " to " + to + " on spec " + mission_number_from_slug(m.slug()) +
@@ -355,6 +335,9 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
     if (request.status != "done" && request.status != "pending") {
         throw Error(Exit::usage, "BAD_STATUS",
                     "--status must be done or pending, not '" + request.status + "'");
+    }
+    if (!request.agent.empty()) {
+        loop::checked_agent(request.agent);
     }
     if (request.task_ids.empty()) {
         throw Error(Exit::usage, "NO_TASK_IDS", "name at least one task id (e.g. T001)");
@@ -389,7 +372,7 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
     }
     const std::vector<fs::path> paths{m.tasks_md().lexically_relative(m.project_root())};
     loop::check_workflow_commit(m, paths);
-    write_file_atomic(m.writable(m.tasks_md()), text);
+    loop::write_mission_file(m, m.tasks_md(), text);
     const std::string number = mission_number_from_slug(m.slug());
     const std::string subject =
         updated.size() == 1
@@ -425,7 +408,7 @@ Outcome add_history_command(const AddHistoryRequest& request) {
     LoopWp& wp = wp_with_status(state, request.wp_id);
     const std::string text =
         loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note);
-    write_file_atomic(state.mission.writable(wp.file), text);
+    loop::write_mission_file(state.mission, wp.file, text);
     return Outcome::success(Json{{"result", "success"}, {"task_id", wp.id}, {"note", request.note}},
                             "✓ Noted on " + wp.id + "\n");
 }

@@ -174,6 +174,7 @@ LoopState read_loop_state(Mission mission) {
         wp.file = file;
         const WpFrontmatter front = read_wp_file(file);
         wp.dependencies = front.dependencies();
+        wp.owned_files = front.list_field("owned_files");
         wp.agent = front.string_field("agent").value_or("");
         wp.planning = front.string_field("execution_mode") == "planning_artifact";
         if (const auto it = snap.work_packages.find(wp.id); it != snap.work_packages.end()) {
@@ -554,6 +555,12 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
     return out;
 }
 
+void write_mission_file(const Mission& mission, const fs::path& path, const std::string& text) {
+    const fs::path target = mission.writable(path);
+    remove_stale_temporaries(target);
+    write_file_atomic(target, text);
+}
+
 std::vector<fs::path> status_paths(const Mission& mission) {
     const fs::path root = mission.project_root();
     return {mission.events_log().lexically_relative(root),
@@ -656,6 +663,31 @@ void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
                                  " starts from them.\n");
 }
 
+std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) {
+    std::error_code ec;
+    if (!fs::exists(mission.tasks_md(), ec)) {
+        return {};
+    }
+    static const Regex any_wp_heading(R"(^#{2,4}\s.*WP\d+)");
+    static const Regex box(R"(^\s*-\s*\[([ xX])\]\s*(T\d+)?)");
+    const Regex this_heading("^#{2,4}\\s.*\\b" + RE2::QuoteMeta(wp) + "\\b");
+    std::vector<Subtask> out;
+    bool inside = false;
+    for (const std::string_view line :
+         python_splitlines(normalize_newlines(read_file_bytes(mission.tasks_md())))) {
+        const re2::StringPiece piece(line.data(), line.size());
+        if (RE2::PartialMatch(piece, any_wp_heading)) {
+            inside = RE2::PartialMatch(piece, this_heading);
+            continue;
+        }
+        std::string mark, id;
+        if (inside && RE2::PartialMatch(piece, box, &mark, &id)) {
+            out.push_back({std::string(py_strip(line)), id, mark != " "});
+        }
+    }
+    return out;
+}
+
 std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result) {
     return "spec-kitty next --agent " + agent + " --mission " + mission.slug() +
            (with_result ? " --result success" : "");
@@ -693,12 +725,33 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     body = fill_placeholder(body, "workspace", ws.path.string());
     body = fill_placeholder(body, "action_command", action_command_line(m, action, wp.id, agent));
     body = fill_placeholder(body, "next_command", next_command_line(m, agent, true));
+    // What the review compares: the lane branch against the mission branch, or for planning
+    // work in the main checkout, the WP's owned files since its claim commit (the subjects
+    // 3.1.1 looks for).
+    std::string base = state.lanes && !state.lanes->mission_branch.empty()
+                           ? state.lanes->mission_branch
+                           : mission_branch_name(slug);
+    std::string pathspec;
+    if (ws.planning) {
+        base = loop_repository(m)
+                   .find_commit("HEAD", {"Start " + wp.id + " implementation",
+                                         wp.id + " claimed for implementation",
+                                         "Move " + wp.id + " to in_progress"})
+                   .value_or("HEAD");
+        for (const std::string& owned : wp.owned_files) {
+            pathspec += (pathspec.empty() ? " -- " : " ") + owned;
+        }
+    }
+    std::string subtasks;
+    for (const Subtask& t : wp_subtasks(m, wp.id)) {
+        if (!t.id.empty()) {
+            subtasks += (subtasks.empty() ? "" : " ") + t.id;
+        }
+    }
     body = fill_placeholder(body, "branch", ws.planning ? "HEAD" : ws.branch);
-    body = fill_placeholder(body, "base",
-                            ws.planning ? "HEAD~1"
-                                        : (state.lanes && !state.lanes->mission_branch.empty()
-                                               ? state.lanes->mission_branch
-                                               : mission_branch_name(slug)));
+    body = fill_placeholder(body, "base", base);
+    body = fill_placeholder(body, "pathspec", pathspec);
+    body = fill_placeholder(body, "subtasks", subtasks.empty() ? "<task ids>" : subtasks);
     text += "\n" + body + "\n";
     text += "--- WORK PACKAGE PROMPT BEGINS ---\n" + read_file_bytes(wp.file);
     if (!text.ends_with("\n")) {

@@ -26,6 +26,7 @@ struct LoopWp {
     std::string agent;         // frontmatter `agent`
     bool review_claim = false; // in_review, or 3.1.1's forced in_progress review claim
     std::vector<std::string> dependencies;
+    std::vector<std::string> owned_files;
     bool planning = false; // runs in the main checkout (planning_artifact or lane-planning)
     std::string lane_id;   // lanes.json lane; empty when there is none
 
@@ -105,6 +106,11 @@ struct Allocation {
 Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                               const std::function<void()>& before_new_branches);
 
+// Writes a WP file or tasks.md atomically; the caller holds the status lock, so temporary
+// files a killed writer left beside it are removed first.
+void write_mission_file(const Mission& mission, const std::filesystem::path& path,
+                        const std::string& text);
+
 // The workflow files of a mission a command commits, relative to the project root.
 std::vector<std::filesystem::path> status_paths(const Mission& mission);
 
@@ -121,6 +127,15 @@ std::string commit_workflow(const Mission& mission, const std::vector<std::files
 // which is an error naming the files, as is a main checkout not on `target_branch`.
 void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
                                const std::string& target_branch);
+
+// A checklist line ("- [ ] T001 …") of a WP's section of tasks.md: from a ##-#### heading
+// naming the WP to the next such heading naming any WP.
+struct Subtask {
+    std::string line; // stripped
+    std::string id;   // its T-number, empty when it has none
+    bool done = false;
+};
+std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp);
 
 // The command lines the loop teaches.
 std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result);

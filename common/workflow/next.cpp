@@ -68,9 +68,14 @@ std::string random_hex(std::size_t bytes) {
     return out;
 }
 
+// The runtime's actor: the agent, or kitty itself for events no agent caused.
 Json actor_json(const std::string& agent) {
-    return Json{{"actor_id", agent}, {"actor_type", "llm"}, {"display_name", ""},
-                {"model", nullptr},  {"provider", nullptr}, {"tool", nullptr}};
+    return Json{{"actor_id", agent.empty() ? "kitty" : agent},
+                {"actor_type", agent.empty() ? "service" : "llm"},
+                {"display_name", ""},
+                {"model", nullptr},
+                {"provider", nullptr},
+                {"tool", nullptr}};
 }
 
 // The run of a mission as 3.1.1's runtime keeps it: the index entry, the run directory and
@@ -215,7 +220,7 @@ private:
 
     void event(const std::string& type, const std::string& step, const std::string& agent,
                const std::string& result = "") {
-        Json payload{{"actor", actor_json(agent.empty() ? "kitty" : agent)},
+        Json payload{{"actor", actor_json(agent)},
                      {"agent_id", agent.empty() ? Json(nullptr) : Json(agent)},
                      {"run_id", run_id_}};
         if (!step.empty()) {
@@ -556,6 +561,12 @@ fs::path write_step_prompt(const LoopState& state, const StepDef& step, const st
     const Mission& m = state.mission;
     const std::string rule(80, '=');
     std::string body(embedded_template(step.prompt));
+    // The command templates start with their agent-facing header ("description: …" then
+    // "---"), which is not part of the instructions.
+    if (body.starts_with("description:")) {
+        const std::size_t end = body.find("\n---\n");
+        body = end == std::string::npos ? body : body.substr(end + 5);
+    }
     body = fill_placeholder(body, "mission", m.slug());
     body = fill_placeholder(body, "next_command", loop::next_command_line(m, agent, true));
     for (const auto& [from, to] : {std::pair<std::string, std::string>{"__AGENT__", agent},

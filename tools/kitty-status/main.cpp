@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
                                                      "commit");
     ms->add_option("task_ids", mark.task_ids, "Subtask ids, e.g. T001 T002")->required();
     ms->add_option("--status", mark.status, "done or pending")->required();
+    ms->add_option("--agent", mark.agent, "Who ticks them (checked, as on the other hand-offs)");
     add_mission(ms, mark.target);
     ms->callback([&] { action = [&] { return kitty::mark_status_command(mark); }; });
 

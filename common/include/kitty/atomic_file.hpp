@@ -18,6 +18,11 @@ namespace kitty {
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode = std::nullopt);
 
+// Removes the temporary files a killed writer of `target` left beside it
+// (.<name>.kitty-XXXXXX). Only a caller holding the lock every writer of `target` takes may
+// call it: without that lock a temporary file may belong to a writer still at work.
+void remove_stale_temporaries(const std::filesystem::path& target);
+
 // write_file_atomic in two steps, for a caller that must know the new content is on disk
 // before it does something else: the constructor writes and fsyncs the temporary file
 // (so a full disk fails here), replace() renames it over the target and syncs the

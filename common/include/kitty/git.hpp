@@ -118,6 +118,11 @@ public:
     std::string combine_commits(const std::vector<std::string>& revisions,
                                 const std::string& message);
 
+    // The newest commit reachable from `revision` whose subject line contains one of
+    // `needles`, or nullopt.
+    std::optional<std::string> find_commit(const std::string& revision,
+                                           const std::vector<std::string>& needles) const;
+
     // The committer time of the commit `revision` names; Error(Exit::input) when none.
     CommitTime commit_time(const std::string& revision) const;
 

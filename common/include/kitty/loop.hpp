@@ -94,6 +94,7 @@ struct MarkStatusRequest {
     LoopTarget target;
     std::vector<std::string> task_ids;
     std::string status; // done or pending
+    std::string agent;  // optional; checked like every agent name
 };
 
 // `agent tasks mark-status`: ticks (or clears) the tasks.md checkboxes of the ids, commits.

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "kitty/result.hpp"
 #include "kitty/json.hpp"
+#include "kitty/result.hpp"
 
 namespace kitty {
 
