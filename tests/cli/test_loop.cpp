@@ -888,3 +888,144 @@ TEST(Loop, ImplementKilledAtAnyPointIsCompletedByTheNextRun) {
         EXPECT_EQ(claims, 1) << "killed after " << delay_us << " us";
     }
 }
+
+// §2.2 and issue §3: a run 3.1.1 started is continued (its index, state.json, steps).
+TEST(Loop, ARunStateWrittenBy311IsContinued) {
+    Project p;
+    ASSERT_EQ(p.sk({"agent", "mission", "create", "demo"}).exit_code, 0);
+    const fs::path run_dir = p.root / ".kittify/runtime/runs/0123456789abcdef0123456789abcdef";
+    write_fixture(p.root / ".kittify/runtime/feature-runs.json",
+                  "{\n  \"001-demo\": {\n    \"mission_key\": \"software-dev\",\n    "
+                  "\"mission_type\": \"software-dev\",\n    \"run_dir\": \"" +
+                      run_dir.string() +
+                      "\",\n    \"run_id\": \"0123456789abcdef0123456789abcdef\"\n  }\n}");
+    write_fixture(run_dir / "state.json",
+                  R"({"blocked_reason": null, "completed_steps": ["discovery", "specify"],
+                      "decisions": {}, "inputs": {"mission_slug": "001-demo"},
+                      "issued_step_id": "plan", "mission_key": "software-dev",
+                      "pending_decisions": {}, "run_id": "0123456789abcdef0123456789abcdef",
+                      "template_hash": "x", "template_path": "/nonexistent"})");
+    const Json q = p.next("");
+    EXPECT_EQ(q["mission_state"], "plan");
+    EXPECT_EQ(q["run_id"], "0123456789abcdef0123456789abcdef");
+    write_fixture(p.root / "kitty-specs/001-demo/plan.md", "# Plan\n");
+    const Json d = p.next("claude", "success");
+    EXPECT_EQ(d["mission_state"], "tasks_outline");
+    EXPECT_EQ(d["run_id"], "0123456789abcdef0123456789abcdef");
+    const Json state = kitty::read_json_file(run_dir / "state.json");
+    EXPECT_EQ(state["completed_steps"], Json::array({"discovery", "specify", "plan"}));
+    EXPECT_EQ(state["issued_step_id"], "tasks_outline");
+    EXPECT_EQ(state["template_hash"], "x") << "keys kitty does not use are kept";
+    // Written as 3.1.1 writes it: sorted keys, indent 2, no trailing newline.
+    const std::string bytes = slurp(run_dir / "state.json");
+    EXPECT_EQ(bytes.rfind("{\n  \"blocked_reason\": null,\n  \"completed_steps\": [", 0), 0u);
+    EXPECT_NE(bytes.back(), '\n');
+}
+
+// A finalized mission with no run starts at implement, not at discovery (§10 item 10).
+TEST(Loop, AFinalizedMissionWithoutARunStartsAtImplement) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const Json q = p.next("");
+    EXPECT_EQ(q["preview_step"], "implement");
+    const Json d = p.next("claude");
+    EXPECT_EQ(d["mission_state"], "implement");
+    EXPECT_EQ(d["action"], "implement");
+    // Text output (§3.7).
+    const auto text = p.run({tool_path("spec-kitty"), "next", "--agent", "claude"});
+    EXPECT_EQ(text.exit_code, 0);
+    EXPECT_EQ(text.out.rfind("[STEP] 001-demo @ implement\n", 0), 0u) << text.out;
+    EXPECT_NE(text.out.find("  Action: implement WP01\n"), std::string::npos);
+    EXPECT_NE(text.out.find("  Progress: "), std::string::npos);
+    EXPECT_NE(text.out.find("    cat " + p.root.string() +
+                            "/.kittify/runtime/prompts/001-demo/claude-implement-WP01.md"),
+              std::string::npos);
+    const std::string prompt =
+        slurp(p.root / ".kittify/runtime/prompts/001-demo/claude-implement-WP01.md");
+    EXPECT_NE(prompt.find("IMPLEMENT: WP01"), std::string::npos);
+    EXPECT_NE(
+        prompt.find("spec-kitty agent action implement WP01 --agent claude --mission 001-demo"),
+        std::string::npos);
+    EXPECT_NE(prompt.find("mark-status T001 --status done"), std::string::npos);
+    EXPECT_NE(prompt.find("--- WORK PACKAGE PROMPT BEGINS ---\n---\nwork_package_id: WP01"),
+              std::string::npos);
+}
+
+// §6.1: what a review claim needs.
+TEST(Loop, ReviewNeedsAWorkPackageHandedOffForReview) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    auto r = p.sk({"agent", "action", "review", "WP01", "--agent", "rev"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["error"],
+              "WP01 is in lane 'planned', not 'for_review'.");
+    p.sk_json({"agent", "action", "implement", "WP01", "--agent", "impl"});
+    r = p.sk({"agent", "action", "review", "WP01", "--agent", "rev"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["error"],
+              "WP01 is still being implemented, not claimed for review.");
+    r = p.sk({"agent", "action", "review", "--agent", "rev"});
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "NO_WP_FOR_REVIEW");
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl",
+               "--force"});
+    const Json claim = p.sk_json({"agent", "action", "review", "--agent", "rev"});
+    EXPECT_EQ(claim["wp_id"], "WP01");
+    EXPECT_EQ(claim["lane"], "in_review");
+    const Json last = p.events().back();
+    EXPECT_EQ(last["from_lane"], "for_review");
+    EXPECT_EQ(last["to_lane"], "in_review");
+    EXPECT_EQ(last["actor"], "rev");
+    r = p.sk({"agent", "action", "review", "WP01", "--agent", "other"});
+    EXPECT_EQ(r.exit_code, 4) << "another reviewer holds it";
+    EXPECT_EQ(p.sk_json({"agent", "action", "review", "WP01", "--agent", "rev"})["lane"],
+              "in_review")
+        << "the reviewer resumes its own claim";
+}
+
+// §5: the internal allocation (spec-kitty implement) and lane reuse.
+TEST(Loop, AllocationReusesLanesAndRefusesADirtyOne) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "beta", {"WP01"}, "code_change", "src/beta/**"}});
+    const Json a = p.sk_json({"implement", "WP01", "--mission", "001-demo"});
+    EXPECT_EQ(keys(a), (std::vector<std::string>{"workspace", "workspace_path", "branch",
+                                                 "mission_slug", "mission_number", "mission_type",
+                                                 "wp_id", "lane_id", "execution_mode", "status",
+                                                 "absolute_path", "lane", "commit"}));
+    EXPECT_EQ(a["workspace"], ".worktrees/001-demo-lane-a");
+    EXPECT_EQ(a["branch"], "kitty/mission-001-demo-lane-a");
+    EXPECT_EQ(a["status"], "created");
+    EXPECT_EQ(a["lane"], "in_progress");
+    GitView git(p.root);
+    EXPECT_EQ(git.subjects("main")[0], "chore: WP01 claimed for implementation");
+    for (const Json& e : p.events()) {
+        if (e["wp_id"] == "WP01" && e["to_lane"] != "planned") {
+            EXPECT_EQ(e["actor"], "implement-command");
+        }
+    }
+    // WP02 shares lane-a; uncommitted work there refuses it.
+    const fs::path ws = p.root / ".worktrees/001-demo-lane-a";
+    write_fixture(ws / "src/alpha/x.txt", "x\n");
+    p.sk_json(
+        {"agent", "tasks", "move-task", "WP01", "--to", "approved", "--force", "--note", "ok"});
+    auto r = p.sk({"implement", "WP02", "--mission", "001-demo"});
+    EXPECT_EQ(r.exit_code, 4) << r.out;
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "LANE_DIRTY");
+    git_commit_all(ws, "alpha");
+    const Json b = p.sk_json({"implement", "WP02", "--mission", "001-demo"});
+    EXPECT_EQ(b["status"], "reused");
+    EXPECT_EQ(
+        kitty::read_json_file(p.root / ".kittify/workspaces/001-demo-lane-a.json")["current_wp"],
+        "WP02");
+    // The worktree removed but the branch kept: the next allocation checks the branch out
+    // again, with its commits.
+    p.sk_json({"workspace", "remove", "lane-a", "--mission", "001-demo"});
+    EXPECT_FALSE(fs::exists(ws));
+    const Json c = p.sk_json({"agent", "action", "implement", "WP02", "--agent", "claude"});
+    EXPECT_TRUE(c["workspace_created"].get<bool>());
+    EXPECT_TRUE(fs::exists(ws / "src/alpha/x.txt"));
+    const Json list = p.sk_json({"workspace", "list", "--mission", "001-demo"});
+    EXPECT_EQ(list["lanes"][0]["lane_id"], "lane-a");
+    EXPECT_TRUE(list["lanes"][0]["worktree_exists"].get<bool>());
+    EXPECT_EQ(list["lanes"][0]["uncommitted"], Json::array());
+}
