@@ -16,20 +16,43 @@ namespace action_detail {
 using loop::LoopState;
 using loop::LoopWp;
 
+// The WP an action names; it must have status events (finalize-tasks gives them).
 LoopWp& find_wp(LoopState& state, const std::string& text) {
-    const std::string id = loop::normalize_wp_id(text);
-    LoopWp* wp = state.find(id);
-    if (!wp) {
-        throw Error(Exit::input, "UNKNOWN_WP",
-                    id + " is not a work package of " + state.mission.slug(),
-                    "check the id against " + state.mission.tasks_dir().string() + "/WP*.md");
-    }
+    LoopWp* wp = &state.get(text);
     if (!wp->has_events) {
-        throw Error(Exit::input, "NO_CANONICAL_STATUS", "WP " + id + " has no canonical status",
+        throw Error(Exit::input, "NO_CANONICAL_STATUS", "WP " + wp->id + " has no canonical status",
                     "run spec-kitty agent mission finalize-tasks --mission " + state.mission.slug())
             .at(state.mission.events_log());
     }
     return *wp;
+}
+
+// The WP an action works on: the one named, else the agent's own claim of that kind, else
+// the first ready one (planned with its dependencies approved; for_review for a review).
+LoopWp& chosen_wp(LoopState& state, const std::string& named, const std::string& agent,
+                  bool review) {
+    if (!named.empty()) {
+        return find_wp(state, named);
+    }
+    for (LoopWp& wp : state.wps) {
+        if (wp.holder() == agent && wp.review_claim == review) {
+            return wp;
+        }
+    }
+    for (LoopWp& wp : state.wps) {
+        const bool ready =
+            review ? wp.lane == "for_review"
+                   : wp.has_events && wp.lane == "planned" && state.unmet_dependencies(wp).empty();
+        if (ready) {
+            return wp;
+        }
+    }
+    throw review ? Error(Exit::check_failed, "NO_WP_FOR_REVIEW",
+                         "No work packages ready for review. Specify a WP ID explicitly.",
+                         "spec-kitty next --agent " + agent + " shows what is ready")
+                 : Error(Exit::check_failed, "NO_PLANNED_WP",
+                         "No planned work packages found. Specify a WP ID explicitly.",
+                         "spec-kitty next --agent " + agent + " shows what is ready");
 }
 
 void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
@@ -187,32 +210,10 @@ void add_workspace(Json& doc, const Mission& m, const loop::Workspace& ws) {
 Outcome implement_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
-    Mission mission = loop::open_loop_mission(request.target);
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
+    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopState& state = locked.state;
     const Mission& m = state.mission;
-    LoopWp* chosen = nullptr;
-    if (!request.wp_id.empty()) {
-        chosen = &find_wp(state, request.wp_id);
-    } else {
-        for (LoopWp& wp : state.wps) {
-            if (!chosen && wp.holder() == agent && !wp.review_claim) {
-                chosen = &wp;
-            }
-        }
-        for (LoopWp& wp : state.wps) {
-            if (!chosen && wp.has_events && wp.lane == "planned" &&
-                state.unmet_dependencies(wp).empty()) {
-                chosen = &wp;
-            }
-        }
-        if (!chosen) {
-            throw Error(Exit::check_failed, "NO_PLANNED_WP",
-                        "No planned work packages found. Specify a WP ID explicitly.",
-                        "spec-kitty next --agent " + agent + " shows what is ready");
-        }
-    }
-    LoopWp& wp = *chosen;
+    LoopWp& wp = chosen_wp(state, request.wp_id, agent, false);
     const Started started =
         start_implementation(state, wp, agent, agent, request.shell_pid,
                              "chore: Start " + wp.id + " implementation [" + agent + "]", false);
@@ -252,31 +253,10 @@ Outcome implement_action_command(const ActionRequest& request) {
 Outcome review_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
-    Mission mission = loop::open_loop_mission(request.target);
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
+    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopState& state = locked.state;
     const Mission& m = state.mission;
-    LoopWp* chosen = nullptr;
-    if (!request.wp_id.empty()) {
-        chosen = &find_wp(state, request.wp_id);
-    } else {
-        for (LoopWp& wp : state.wps) {
-            if (!chosen && wp.holder() == agent && wp.review_claim) {
-                chosen = &wp;
-            }
-        }
-        for (LoopWp& wp : state.wps) {
-            if (!chosen && wp.lane == "for_review") {
-                chosen = &wp;
-            }
-        }
-        if (!chosen) {
-            throw Error(Exit::check_failed, "NO_WP_FOR_REVIEW",
-                        "No work packages ready for review. Specify a WP ID explicitly.",
-                        "spec-kitty next --agent " + agent + " shows what is ready");
-        }
-    }
-    LoopWp& wp = *chosen;
+    LoopWp& wp = chosen_wp(state, request.wp_id, agent, true);
     std::vector<StatusEvent> events;
     if (wp.lane == "for_review") {
         StatusEvent e = loop::make_event(m, wp.id, "for_review", "in_review", agent);
@@ -353,9 +333,8 @@ Outcome review_action_command(const ActionRequest& request) {
 
 Outcome workspace_allocate_command(const WorkspaceRequest& request) {
     using namespace action_detail;
-    Mission mission = loop::open_loop_mission(request.target);
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
+    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopState& state = locked.state;
     const Mission& m = state.mission;
     LoopWp& wp = find_wp(state, request.wp_id);
     const Started started =

@@ -32,17 +32,6 @@ int forward_index(const std::string& lane) {
     return -1;
 }
 
-LoopWp& wp_with_status(LoopState& state, const std::string& text) {
-    const std::string id = loop::normalize_wp_id(text);
-    LoopWp* wp = state.find(id);
-    if (!wp) {
-        throw Error(Exit::input, "UNKNOWN_WP",
-                    id + " is not a work package of " + state.mission.slug(),
-                    "check the id against " + state.mission.tasks_dir().string() + "/WP*.md");
-    }
-    return *wp;
-}
-
 // Mission files whose uncommitted state does not block a hand-off (§7.2 step 6).
 bool benign_path(const std::string& path) {
     static const Regex wp_file(R"(^kitty-specs/[^/]+/tasks/WP\d+[^/]*\.md$)");
@@ -146,11 +135,10 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         feedback = read_file_bytes(*request.review_feedback_file);
         require_utf8(*feedback, *request.review_feedback_file);
     }
-    Mission mission = loop::open_loop_mission(request.target);
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
+    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopState& state = locked.state;
     const Mission& m = state.mission;
-    LoopWp& wp = wp_with_status(state, request.wp_id);
+    LoopWp& wp = state.get(request.wp_id);
     const std::string from = wp.lane;
     const std::string actor = request.agent.empty() ? "user" : request.agent;
     // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
@@ -402,10 +390,9 @@ Outcome add_history_command(const AddHistoryRequest& request) {
         throw Error(Exit::usage, "EMPTY_NOTE", "--note is empty", "say what happened");
     }
     const std::string actor = request.agent.empty() ? "user" : loop::checked_agent(request.agent);
-    Mission mission = loop::open_loop_mission(request.target);
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
-    LoopWp& wp = wp_with_status(state, request.wp_id);
+    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopState& state = locked.state;
+    LoopWp& wp = state.get(request.wp_id);
     const std::string text =
         loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note);
     loop::write_mission_file(state.mission, wp.file, text);

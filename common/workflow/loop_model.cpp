@@ -76,6 +76,16 @@ LoopWp* LoopState::find(const std::string& wp_id) {
     return nullptr;
 }
 
+LoopWp& LoopState::get(const std::string& argument) {
+    const std::string id = normalize_wp_id(argument);
+    LoopWp* wp = find(id);
+    if (!wp) {
+        throw Error(Exit::input, "UNKNOWN_WP", id + " is not a work package of " + mission.slug(),
+                    "check the id against " + mission.tasks_dir().string() + "/WP*.md");
+    }
+    return *wp;
+}
+
 std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
     std::vector<std::string> unmet;
     for (const std::string& dep : wp.dependencies) {
@@ -142,6 +152,12 @@ Mission open_loop_mission(const LoopTarget& target) {
     throw Error(Exit::conflict, "AMBIGUOUS_MISSION", "several missions are open: " + names,
                 "pass --mission <slug>")
         .with({{"candidates", candidates}});
+}
+
+LockedState read_locked_state(const LoopTarget& target) {
+    Mission mission = open_loop_mission(target);
+    FileLock lock = mission.lock_status();
+    return {std::move(lock), read_loop_state(std::move(mission))};
 }
 
 Repository& loop_repository(const Mission& mission) {

@@ -43,6 +43,8 @@ struct LoopState {
     std::optional<LanesManifest> lanes;
 
     LoopWp* find(const std::string& wp_id);
+    // The WP a command-line argument names (normalize_wp_id); none is UNKNOWN_WP.
+    LoopWp& get(const std::string& argument);
     // The ids of `wp`'s dependencies that are not approved or done.
     std::vector<std::string> unmet_dependencies(const LoopWp& wp) const;
 };
@@ -53,6 +55,13 @@ Mission open_loop_mission(const LoopTarget& target);
 // Reads WP files, events and lanes.json. Hold the status lock when the result decides a
 // write.
 LoopState read_loop_state(Mission mission);
+
+// A loop command's view, read under the mission's status lock, held while this lives.
+struct LockedState {
+    FileLock lock;
+    LoopState state;
+};
+LockedState read_locked_state(const LoopTarget& target);
 
 // The repository of the mission's project, which the loop requires.
 Repository& loop_repository(const Mission& mission);
