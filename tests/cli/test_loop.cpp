@@ -297,6 +297,7 @@ TEST(Loop, PlanningStepsIssueInOrderAndGuardsHoldTheStep) {
     ASSERT_EQ(p.sk({"agent", "mission", "create", "demo"}).exit_code, 0);
     const Json query = p.next("");
     EXPECT_EQ(keys(query), kDecisionKeys);
+    EXPECT_TRUE(query["progress"].is_null()) << "no WP files yet";
     EXPECT_EQ(query["kind"], "query");
     EXPECT_EQ(query["mission_state"], "not_started");
     EXPECT_EQ(query["preview_step"], "discovery");
@@ -384,29 +385,57 @@ TEST(Loop, PlanningStepsIssueInOrderAndGuardsHoldTheStep) {
 
 // §12.4-13 and issue §5: a scripted agent takes a finalized mission to terminal, with one
 // rejection; worktrees, branches, events and commits checked with libgit2.
-TEST(Loop, ScriptedAgentTakesTheMissionToTerminalWithOneRejection) {
+TEST(Loop, ScriptedAgentTakesTheMissionFromCreationToTerminalWithOneRejection) {
     Project p;
-    p.finalized_mission(kThreeWps);
+    ASSERT_EQ(p.sk({"agent", "mission", "create", "demo"}).exit_code, 0);
+    p.commit("mission created");
+    const fs::path dir = p.root / "kitty-specs/001-demo";
     std::set<std::string> implemented, reviewed;
+    std::vector<std::string> planning_actions;
     bool rejected = false;
     std::string last_kind;
-    for (int turn = 0; turn < 40; ++turn) {
-        const Json d = p.next("claude", "success");
+    for (int turn = 0; turn < 60; ++turn) {
+        // The agent reports each step done; the first call issues the first step.
+        const Json d = p.next("claude", turn == 0 ? "" : "success");
+        EXPECT_EQ(keys(d), kDecisionKeys);
         last_kind = d["kind"].get<std::string>();
         ASSERT_NE(last_kind, "blocked") << d.dump();
+        ASSERT_TRUE(d["guard_failures"].empty()) << d.dump();
         if (last_kind == "terminal") {
             break;
         }
-        if (d["action"].is_null() || d["wp_id"].is_null()) {
-            continue; // accept, or a step to report done
+        if (d["action"].is_null()) {
+            continue; // a WP step whose work is all handed on: report it done
+        }
+        const std::string action = d["action"].get<std::string>();
+        if (d["wp_id"].is_null()) {
+            // A planning step: the agent writes what the step asks for.
+            planning_actions.push_back(action);
+            if (action == "specify") {
+                write_fixture(dir / "spec.md", "# Spec\n\n- FR-001 The feature works.\n");
+            } else if (action == "plan") {
+                write_fixture(dir / "plan.md", "# Plan\n");
+            } else if (action == "tasks-outline") {
+                write_fixture(dir / "tasks.md", tasks_md(kThreeWps));
+            } else if (action == "tasks-packages") {
+                Project::write_mission_files(dir, kThreeWps);
+            } else if (action == "tasks-finalize") {
+                p.sk_json({"agent", "mission", "finalize-tasks", "--mission", "001-demo"});
+                p.commit("finalized");
+            }
+            continue;
         }
         const std::string wp = d["wp_id"].get<std::string>();
-        const std::string action = d["action"].get<std::string>();
         ASSERT_EQ(d["next_command"], "spec-kitty agent action " + action + " " + wp +
                                          " --agent claude --mission 001-demo");
         if (action == "implement") {
             const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
             EXPECT_EQ(claim["lane"], "in_progress");
+            if (wp == "WP03") {
+                EXPECT_EQ(claim["workspace_path"], p.root.string()) << "planning work: the root";
+                EXPECT_TRUE(claim["branch"].is_null());
+                EXPECT_EQ(claim["execution_mode"], "planning_artifact");
+            }
             EXPECT_EQ(claim["workspace_path"], d["workspace_path"]);
             do_work(p, claim, implemented.count(wp) ? "fix" : "first");
             implemented.insert(wp);
@@ -434,6 +463,9 @@ TEST(Loop, ScriptedAgentTakesTheMissionToTerminalWithOneRejection) {
         }
     }
     EXPECT_EQ(last_kind, "terminal");
+    EXPECT_EQ(planning_actions,
+              (std::vector<std::string>{"research", "specify", "plan", "tasks-outline",
+                                        "tasks-packages", "tasks-finalize", "accept"}));
     EXPECT_TRUE(rejected);
     EXPECT_EQ(reviewed, (std::set<std::string>{"WP01", "WP02", "WP03"}));
     EXPECT_EQ(p.lanes(), (std::map<std::string, std::string>{
@@ -1028,4 +1060,26 @@ TEST(Loop, AllocationReusesLanesAndRefusesADirtyOne) {
     EXPECT_EQ(list["lanes"][0]["lane_id"], "lane-a");
     EXPECT_TRUE(list["lanes"][0]["worktree_exists"].get<bool>());
     EXPECT_EQ(list["lanes"][0]["uncommitted"], Json::array());
+}
+
+// §3.1 in kitty's error contract (one JSON document, the exit-code table) and §12.4.
+TEST(Loop, UsageErrorsAndAMissingStatusLog) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    EXPECT_EQ(p.sk({"next", "--agent", "claude", "--result", "maybe"}).exit_code, 2);
+    const auto no_agent = p.sk({"next", "--result", "success"});
+    EXPECT_EQ(no_agent.exit_code, 2);
+    EXPECT_EQ(kitty::parse_json(no_agent.out, "out")["error"], "--agent is required");
+    const auto missing = p.sk({"next", "--agent", "claude", "--mission", "nope"});
+    EXPECT_EQ(missing.exit_code, 3);
+    EXPECT_EQ(kitty::parse_json(missing.out, "out")["code"], "MISSION_NOT_FOUND");
+    EXPECT_EQ(p.next("claude")["mission_state"], "implement");
+    fs::remove(p.root / "kitty-specs/001-demo/status.events.jsonl");
+    const Json blocked = p.next("claude", "success", 1);
+    EXPECT_EQ(blocked["kind"], "blocked");
+    EXPECT_EQ(blocked["reason"],
+              "Canonical status not found for feature '001-demo'. Run 'spec-kitty agent mission "
+              "finalize-tasks --mission 001-demo' to bootstrap the event log.");
+    EXPECT_EQ(blocked["next_command"],
+              "spec-kitty agent mission finalize-tasks --mission 001-demo");
 }
