@@ -140,7 +140,10 @@ std::string last_error() {
 void check(int rc, Exit exit, const std::string& code, const std::string& what) {
     if (rc == GIT_ELOCKED) {
         // libgit2 names the lock file in quotes; a lock whose owner died stays until removed.
-        const std::string message = last_error();
+        std::string message = last_error();
+        while (message.ends_with(": ") || message.ends_with(":")) {
+            message.erase(message.find_last_of(':'));
+        }
         const std::size_t open = message.find('\'');
         const std::size_t close = open == std::string::npos ? open : message.find('\'', open + 1);
         Error error(Exit::temporary, "GIT_LOCKED", what + ": " + message,
@@ -440,25 +443,31 @@ void Repository::add_worktree(const std::string& name, const fs::path& path,
 }
 
 void Repository::finish_interrupted_worktree(const std::string& name, const fs::path& path) {
-    const fs::path gitdir_file = common_dir() / "worktrees" / name / "gitdir";
-    std::error_code ec;
-    if (!fs::is_regular_file(gitdir_file, ec)) {
-        return;
-    }
+    const fs::path metadata = common_dir() / "worktrees" / name;
     const fs::path staging = staging_path(path);
-    std::string recorded = read_small_file(gitdir_file);
-    while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) {
-        recorded.pop_back();
-    }
-    if (fs::path(recorded).parent_path() != staging) {
+    std::error_code ec;
+    if (!fs::is_directory(metadata, ec)) {
+        fs::remove_all(staging, ec);
         return;
     }
-    if (fs::is_regular_file(path / ".git", ec)) {
+    // The metadata is written before the checkout: a gitdir missing or naming the staging
+    // directory is an add_worktree that did not finish.
+    std::string recorded;
+    if (fs::is_regular_file(metadata / "gitdir", ec)) {
+        recorded = read_small_file(metadata / "gitdir");
+        while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) {
+            recorded.pop_back();
+        }
+        if (fs::path(recorded).parent_path() != staging) {
+            return;
+        }
+    }
+    if (!recorded.empty() && fs::is_regular_file(path / ".git", ec)) {
         point_worktree_at(name, path);
         return;
     }
     fs::remove_all(staging, ec);
-    fs::remove_all(gitdir_file.parent_path(), ec);
+    fs::remove_all(metadata, ec);
 }
 
 bool Repository::index_locked() const {

@@ -1,7 +1,7 @@
 #include "kitty/project.hpp"
 
-#include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
@@ -184,6 +184,21 @@ MissionRef resolve_mission(const fs::path& project_root, const std::string& sele
     for (const auto& m : missions) {
         if (bare_slug(m.dir_name) == selector || m.mission_slug == selector) {
             matches.push_back(m);
+        }
+    }
+    // A mission number ("7", "007") names the directory numbered so.
+    const auto number_value = [](const std::string& digits) -> std::optional<std::string> {
+        if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+            return std::nullopt;
+        }
+        const std::size_t first = digits.find_first_not_of('0');
+        return first == std::string::npos ? "0" : digits.substr(first);
+    };
+    if (const auto wanted_number = number_value(selector); matches.empty() && wanted_number) {
+        for (const auto& m : missions) {
+            if (number_value(mission_number_from_slug(m.dir_name)) == wanted_number) {
+                matches.push_back(m);
+            }
         }
     }
     const std::string wanted = upper(selector);

@@ -62,7 +62,8 @@ void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
                     wp.id + " is " + wp.lane + " and held by " + holder + ", not " + agent,
                     "pick another work package (spec-kitty next); " + holder +
                         " releases it with spec-kitty agent tasks move-task " + wp.id +
-                        " --to planned --agent " + holder + " --note \"<why>\"");
+                        (wp.review_claim ? " --to for_review" : " --to planned") + " --agent " +
+                        holder + " --note \"<why>\"");
     }
 }
 

@@ -159,7 +159,10 @@ Outcome move_task_command(const MoveTaskRequest& request) {
                     "Moving " + wp.id + " to 'planned' requires review feedback.",
                     "write what must change to a file and pass --review-feedback-file <file>");
     }
-    if (to == "planned" && !rejection && from != "planned" && py_strip(request.note).empty()) {
+    // A reviewer who will not finish hands the review back.
+    const bool review_release = to == "for_review" && wp.review_claim;
+    if (((to == "planned" && !rejection && from != "planned") || review_release) &&
+        py_strip(request.note).empty()) {
         throw Error(Exit::check_failed, "REASON_REQUIRED",
                     "moving " + wp.id + " from " + from + " back to planned needs a reason",
                     "say why with --note, e.g. --note \"released: not started\"");
@@ -168,7 +171,8 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
                     "nothing to move");
     }
-    const bool verdict_or_handoff = to == "for_review" || to == "approved" || to == "done";
+    const bool verdict_or_handoff =
+        (to == "for_review" && !review_release) || to == "approved" || to == "done";
     if (verdict_or_handoff && !request.force) {
         std::vector<std::string> open;
         for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
@@ -200,17 +204,17 @@ Outcome move_task_command(const MoveTaskRequest& request) {
                         "merge the mission (spec-kitty merge), or pass --force");
         }
     }
-    // The events: a forced move is one event; back to planned is one event (forced where
-    // 3.1.1's matrix has no edge: a verdict or a release is legitimate); a forward move walks
-    // every lane in between.
-    const bool back_to_planned = to == "planned";
+    // The events: a forced move is one event; back to planned or a review handed back is
+    // one event (forced where 3.1.1's matrix has no edge: a verdict or a release is
+    // legitimate); a forward move walks every lane in between.
+    const bool single_event = to == "planned" || review_release;
     std::vector<std::pair<std::string, std::string>> steps;
     bool forced = request.force;
     const int fi = forward_index(from), ti = forward_index(to);
-    if (request.force || back_to_planned || fi < 0 || ti < 0 || ti < fi) {
+    if (request.force || single_event || fi < 0 || ti < 0 || ti < fi) {
         steps.push_back({from, to});
         if (!request.force && !transition_allowed(from, to)) {
-            if (!back_to_planned) {
+            if (!single_event) {
                 throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
                             "Illegal transition: " + from + " -> " + to,
                             "follow the lane workflow, or pass --force");

@@ -514,8 +514,8 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                         "the lane branch " + ws.branch + " of " + ws.lane_id +
                             " is gone although the lane has started; kitty does not cut it "
                             "again from the mission branch, which would lose its work",
-                        "restore it (git branch " + ws.branch + " <commit>), or delete " +
-                            context.string() + " to start the lane afresh")
+                        "restore it where it was: git branch " + ws.branch +
+                            " <commit> (git reflog and the lane's merge commits show it)")
                 .at(context);
         }
         const std::string& target = state.lanes->target_branch;
@@ -755,7 +755,7 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
                                          "Move " + wp.id + " to in_progress"})
                    .value_or("HEAD");
         for (const std::string& owned : wp.owned_files) {
-            pathspec += (pathspec.empty() ? " -- " : " ") + owned;
+            pathspec += (pathspec.empty() ? " -- '" : " '") + owned + "'";
         }
     }
     std::string subtasks;

@@ -851,6 +851,8 @@ TEST(Loop, MissionIsPickedWhenUnambiguous) {
     EXPECT_EQ(inside["wp_id"], "WP01");
     // Any selector works.
     EXPECT_EQ(p.next("claude", "", 0, "demo")["mission_slug"], "001-demo");
+    EXPECT_EQ(p.next("claude", "", 0, "1")["mission_slug"], "001-demo") << "a mission number";
+    EXPECT_EQ(p.next("claude", "", 0, "002")["mission_slug"], "002-other");
 }
 
 namespace {
@@ -1012,6 +1014,14 @@ TEST(Loop, ReviewNeedsAWorkPackageHandedOffForReview) {
     EXPECT_EQ(p.sk_json({"agent", "action", "review", "WP01", "--agent", "rev"})["lane"],
               "in_review")
         << "the reviewer resumes its own claim";
+    // A reviewer who will not finish hands the review back, with a reason.
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "rev"});
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "REASON_REQUIRED");
+    const Json back = p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "for_review",
+                                 "--agent", "rev", "--note", "out of time"});
+    EXPECT_EQ(back["old_lane"], "in_review");
+    EXPECT_EQ(p.sk_json({"agent", "action", "review", "WP01", "--agent", "other"})["lane"],
+              "in_review");
 }
 
 // §5: the internal allocation (spec-kitty implement) and lane reuse.

@@ -26,8 +26,8 @@ int main(int argc, char** argv) {
         "action implement` instead");
     alloc->add_option("wp", request.wp_id, "The work package, e.g. WP01")->required();
     alloc->add_option("--mission,--feature", request.target.mission,
-                      "The mission: slug, number, mission_id or prefix (default: the one open "
-                      "mission)");
+                      "The mission: slug, number, mission_id or prefix (default: the lane "
+                      "worktree's mission, else the one open mission)");
     alloc->add_option("--actor", request.actor, "Who records the claim")
         ->default_str("implement-command");
     alloc->callback([&] { action = [&] { return kitty::workspace_allocate_command(request); }; });
