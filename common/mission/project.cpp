@@ -4,7 +4,6 @@
 #include <optional>
 
 #include "kitty/error.hpp"
-#include "kitty/git.hpp"
 #include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/text.hpp"
@@ -139,9 +138,50 @@ bool is_worktree_context(const fs::path& dir) {
     }
 }
 
+namespace {
+
+// The git directory shared by all worktrees of the repository holding `dir`, found as git
+// finds it (a .git directory, or a .git file naming the worktree's git dir, whose
+// `commondir` file names the shared one), without loading libgit2 for it: this runs on every
+// locked command.
+std::optional<fs::path> git_common_dir(const fs::path& dir) {
+    std::error_code ec;
+    for (fs::path cur = absolute_normal(dir);; cur = cur.parent_path()) {
+        const fs::path dot_git = cur / ".git";
+        if (fs::is_directory(dot_git, ec)) {
+            return dot_git;
+        }
+        if (fs::is_regular_file(dot_git, ec)) {
+            std::string content;
+            try {
+                content = read_file_bytes(dot_git);
+            } catch (const Error&) {
+                return std::nullopt;
+            }
+            if (!content.starts_with("gitdir:")) {
+                return std::nullopt;
+            }
+            const std::string target(py_strip(std::string_view(content).substr(7)));
+            fs::path gitdir = target;
+            gitdir = (gitdir.is_relative() ? cur / gitdir : gitdir).lexically_normal();
+            const fs::path commondir = gitdir / "commondir";
+            if (!fs::is_regular_file(commondir, ec)) {
+                return gitdir;
+            }
+            const fs::path shared(std::string(py_strip(read_file_bytes(commondir))));
+            return (shared.is_relative() ? gitdir / shared : shared).lexically_normal();
+        }
+        if (cur == cur.root_path() || !cur.has_parent_path()) {
+            return std::nullopt;
+        }
+    }
+}
+
+} // namespace
+
 fs::path project_lock_dir(const fs::path& project_root) {
-    if (const auto repo = Repository::discover(project_root)) {
-        return repo->common_dir() / "spec-kitty-locks";
+    if (const auto common = git_common_dir(project_root)) {
+        return *common / "spec-kitty-locks";
     }
     return writable_in_project(project_root, project_root / ".kittify" / "locks");
 }

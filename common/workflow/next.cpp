@@ -678,8 +678,8 @@ Outcome next_command(const NextRequest& request) {
         out.findings = findings;
         return out;
     };
-    const bool finalized = guard_failures(state, "tasks_finalize").empty();
     if (!run.exists()) {
+        const bool finalized = guard_failures(state, "tasks_finalize").empty();
         if (query) {
             Decision d;
             d.kind = "query";
