@@ -260,11 +260,11 @@ void BM_ImplementVsWorktreeAdd(benchmark::State& state, bool kitty) {
 BENCHMARK_CAPTURE(BM_ImplementVsWorktreeAdd, kitty_implement, true)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->MinTime(2.0);
+    ->MinTime(1.0);
 BENCHMARK_CAPTURE(BM_ImplementVsWorktreeAdd, git_worktree_add, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->MinTime(2.0);
+    ->MinTime(1.0);
 
 } // namespace
 
