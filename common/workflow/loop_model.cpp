@@ -689,8 +689,9 @@ std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) 
     const Regex this_heading("^#{2,4}\\s.*\\b" + RE2::QuoteMeta(wp) + "\\b");
     std::vector<Subtask> out;
     bool inside = false;
-    for (const std::string_view line :
-         python_splitlines(normalize_newlines(read_file_bytes(mission.tasks_md())))) {
+    // The text outlives the loop: the lines are views into it.
+    const std::string text = normalize_newlines(read_file_bytes(mission.tasks_md()));
+    for (const std::string_view line : python_splitlines(text)) {
         const re2::StringPiece piece(line.data(), line.size());
         if (RE2::PartialMatch(piece, any_wp_heading)) {
             inside = RE2::PartialMatch(piece, this_heading);
