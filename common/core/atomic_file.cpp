@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <string>
 
 #include "kitty/error.hpp"
@@ -234,6 +235,20 @@ void remove_stale_temporaries(const std::filesystem::path& target) {
             std::filesystem::remove(entry.path(), ec);
         }
     }
+}
+
+bool write_file_atomic_if_changed(const std::filesystem::path& target, std::string_view bytes) {
+    std::error_code ec;
+    if (std::filesystem::file_size(target, ec) == bytes.size() && !ec) {
+        std::ifstream in(target, std::ios::binary);
+        std::string current(bytes.size(), '\0');
+        if (in.read(current.data(), static_cast<std::streamsize>(current.size())) &&
+            current == bytes) {
+            return false;
+        }
+    }
+    write_file_atomic(target, bytes);
+    return true;
 }
 
 } // namespace kitty

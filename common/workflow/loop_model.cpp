@@ -779,7 +779,7 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     const fs::path file = dir / (agent + "-" + action + "-" + wp.id + ".md");
     std::error_code ec;
     fs::create_directories(m.writable(dir), ec);
-    write_file_atomic(m.writable(file), text);
+    write_file_atomic_if_changed(m.writable(file), text);
     return file;
 }
 

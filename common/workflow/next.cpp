@@ -183,7 +183,7 @@ public:
             write_file_atomic(m_.writable(run_dir_ / "mission_template_frozen.yaml"),
                               template_bytes_);
         }
-        write_file_atomic(
+        write_file_atomic_if_changed(
             m_.writable(run_dir_ / "state.json"),
             dump_python(state_, {.indent = 2, .ensure_ascii = true, .sort_keys = true}));
         std::string lines;
@@ -587,7 +587,7 @@ fs::path write_step_prompt(const LoopState& state, const StepDef& step, const st
     std::error_code ec;
     fs::create_directories(m.writable(dir), ec);
     const fs::path file = dir / (agent + "-" + std::string(step.action) + ".md");
-    write_file_atomic(m.writable(file), text);
+    write_file_atomic_if_changed(m.writable(file), text);
     return file;
 }
 

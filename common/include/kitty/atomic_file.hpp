@@ -18,6 +18,10 @@ namespace kitty {
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode = std::nullopt);
 
+// write_file_atomic unless `target` already holds exactly `bytes` (no write, no sync);
+// returns whether it wrote.
+bool write_file_atomic_if_changed(const std::filesystem::path& target, std::string_view bytes);
+
 // Removes the temporary files a killed writer of `target` left beside it
 // (.<name>.kitty-XXXXXX). Only a caller holding the lock every writer of `target` takes may
 // call it: without that lock a temporary file may belong to a writer still at work.
