@@ -207,11 +207,22 @@ git_oid require_commit(git_repository* repo, const std::string& revision) {
 
 // The paths of the status entries `show` selects, untracked files included and ignored ones
 // not; without rename detection a rename lists both of its paths, as both changed.
-std::set<std::string> status_paths(git_repository* repo, git_status_show_t show) {
+// `within`, when not empty, limits the walk to those paths (a directory covers what is below
+// it; literal, no wildcards), so a query about a few files does not scan the whole tree.
+std::set<std::string> status_paths(git_repository* repo, git_status_show_t show,
+                                   const std::vector<std::string>& within = {}) {
     git_status_options options;
     lg().git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
     options.show = show;
     options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+    std::vector<char*> specs;
+    for (const std::string& path : within) {
+        specs.push_back(const_cast<char*>(path.c_str()));
+    }
+    if (!specs.empty()) {
+        options.flags |= GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+        options.pathspec = {specs.data(), specs.size()};
+    }
     git_status_list* raw = nullptr;
     check(lg().git_status_list_new(&raw, repo, &options), Exit::input, "GIT_ERROR",
           "cannot read the status of the work tree");
@@ -533,16 +544,33 @@ std::string Repository::commit_paths(const std::vector<fs::path>& paths,
 }
 
 std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {
-    const std::set<std::string> all = status_paths(repo_, GIT_STATUS_SHOW_INDEX_AND_WORKDIR);
     // "a/b" and "a/b/" both mean the directory a/b, never a sibling "a/bc".
     std::string dir = prefix;
     while (dir.ends_with('/')) {
         dir.pop_back();
     }
+    const std::set<std::string> all =
+        status_paths(repo_, GIT_STATUS_SHOW_INDEX_AND_WORKDIR,
+                     dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir});
     std::vector<std::string> out;
     for (const std::string& path : all) {
         if (dir.empty() || path == dir ||
             (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/')) {
+            out.push_back(path);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> Repository::changed_among(const std::vector<std::string>& paths) const {
+    if (paths.empty()) {
+        return {};
+    }
+    const std::set<std::string> changed =
+        status_paths(repo_, GIT_STATUS_SHOW_INDEX_AND_WORKDIR, paths);
+    std::vector<std::string> out;
+    for (const std::string& path : paths) {
+        if (changed.count(path)) {
             out.push_back(path);
         }
     }

@@ -627,13 +627,13 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
 std::string commit_workflow(const Mission& mission, const std::vector<fs::path>& paths,
                             const std::string& message) {
     Repository& repo = loop_repository(mission);
-    const auto changed = repo.changed_paths();
-    const std::set<std::string> dirty(changed.begin(), changed.end());
-    std::vector<fs::path> take;
+    std::vector<std::string> wanted;
     for (const fs::path& p : paths) {
-        if (dirty.count(p.generic_string())) {
-            take.push_back(p);
-        }
+        wanted.push_back(p.generic_string());
+    }
+    std::vector<fs::path> take;
+    for (const std::string& p : repo.changed_among(wanted)) {
+        take.emplace_back(p);
     }
     return take.empty() ? "" : repo.commit_paths(take, message);
 }

@@ -97,6 +97,9 @@ public:
     // (what `git status --porcelain` lists). `prefix` ("kitty-specs/001-x/") keeps only the
     // paths under it; empty keeps all.
     std::vector<std::string> changed_paths(const std::string& prefix = "") const;
+    // Those of `paths` (files, relative to the work tree) that changed_paths would list, in
+    // their order; only they are examined.
+    std::vector<std::string> changed_among(const std::vector<std::string>& paths) const;
     // The paths whose index entry differs from HEAD (staged changes), sorted.
     std::vector<std::string> staged_paths() const;
 
