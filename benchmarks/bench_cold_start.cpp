@@ -62,6 +62,12 @@ BENCHMARK_CAPTURE(BM_ColdStart, kitty_parse_tasks_version, "kitty-parse-tasks", 
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_status_version, "kitty-status", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_next_version, "kitty-next", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_workspace_version, "kitty-workspace", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_release_check_version, "kitty-release-check",
                   {"--version"})
     ->Unit(benchmark::kMillisecond)
