@@ -79,7 +79,7 @@ std::string joined(const std::vector<std::string>& items) {
 std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& wp,
                                                const std::string& actor) {
     std::vector<StatusEvent> out;
-    const std::string mode = wp.planning ? "direct_repo" : "worktree";
+    const std::string mode = wp.planning() ? "direct_repo" : "worktree";
     const auto add = [&](const std::string& from, const std::string& to, bool force,
                          std::optional<std::string> reason) {
         StatusEvent e = loop::make_event(m, wp.id, from, to, actor);
@@ -181,15 +181,17 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
                                          ? "Assigned agent via action command"
                                          : "Started implementation via action command");
     }
+    // Also with no new event: status.json is brought up to date (a killed run may have
+    // appended events without putting it in place) before it is committed.
+    out.findings = record_status_events(m, state.events, events);
     if (!events.empty()) {
-        out.findings = record_status_events(m, state.events, events);
         state.events.insert(state.events.end(), events.begin(), events.end());
         wp.lane = "in_progress";
         wp.actor = actor;
         wp.review_claim = false;
     }
     if (!agent.empty()) {
-        wp.agent = agent;
+        wp.set_agent(agent);
     }
     loop::write_mission_file(m, wp.file, text);
     out.commit = loop::commit_workflow(m, paths, subject);
@@ -262,7 +264,7 @@ Outcome review_action_command(const ActionRequest& request) {
     if (wp.lane == "for_review") {
         StatusEvent e = loop::make_event(m, wp.id, "for_review", "in_review", agent);
         e.reason = "Started review via action command";
-        e.execution_mode = wp.planning ? "direct_repo" : "worktree";
+        e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
         events.push_back(std::move(e));
     } else if (wp.review_claim) {
         refuse_other_holder(wp, agent);
@@ -299,8 +301,8 @@ Outcome review_action_command(const ActionRequest& request) {
     text =
         loop::append_activity(text, agent, request.shell_pid, "Started review via action command");
     std::vector<Finding> findings;
+    findings = record_status_events(m, state.events, events);
     if (!events.empty()) {
-        findings = record_status_events(m, state.events, events);
         state.events.insert(state.events.end(), events.begin(), events.end());
         wp.lane = "in_review";
         wp.actor = agent;

@@ -61,7 +61,7 @@ void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
                     "commit them in the main checkout, then hand off again")
             .with({{"paths", blocking}});
     }
-    if (wp.planning) {
+    if (wp.planning()) {
         return;
     }
     const loop::Workspace ws = loop::workspace_of(state, wp);
@@ -143,7 +143,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     const std::string actor = request.agent.empty() ? "user" : request.agent;
     // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
     // the agent the WP file names.
-    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent;
+    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent();
     if (!owner.empty() && !request.agent.empty() && owner != request.agent && !request.force) {
         throw Error(Exit::check_failed, "AGENT_MISMATCH",
                     "Agent mismatch: " + wp.id + " is assigned to '" + owner + "', not '" +
@@ -193,7 +193,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         }
         check_ready(state, wp, to);
     }
-    if (to == "done" && !request.force && !wp.planning) {
+    if (to == "done" && !request.force && !wp.planning()) {
         Repository& repo = loop::loop_repository(m);
         const loop::Workspace ws = loop::workspace_of(state, wp);
         const auto head = repo.current_branch();

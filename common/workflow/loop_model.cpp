@@ -64,7 +64,17 @@ std::string LoopWp::holder() const {
     }
     static const std::set<std::string, std::less<>> generic = {
         "", "implement-command", "user", "merge", "finalize-tasks", "kitty"};
-    return generic.count(actor) ? agent : actor;
+    return generic.count(actor) ? agent() : actor;
+}
+
+const LoopWp::Frontmatter& LoopWp::front() const {
+    if (!front_) {
+        const WpFrontmatter parsed = read_wp_file(file);
+        front_ = Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
+                             parsed.string_field("agent").value_or(""),
+                             parsed.string_field("execution_mode") == "planning_artifact"};
+    }
+    return *front_;
 }
 
 LoopWp* LoopState::find(const std::string& wp_id) {
@@ -88,7 +98,7 @@ LoopWp& LoopState::get(const std::string& argument) {
 
 std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
     std::vector<std::string> unmet;
-    for (const std::string& dep : wp.dependencies) {
+    for (const std::string& dep : wp.dependencies()) {
         const auto it =
             std::find_if(wps.begin(), wps.end(), [&](const LoopWp& w) { return w.id == dep; });
         if (it == wps.end() || !model_detail::in_lanes(it->lane, {"approved", "done"})) {
@@ -188,11 +198,6 @@ LoopState read_loop_state(Mission mission) {
         LoopWp wp;
         wp.id = *id;
         wp.file = file;
-        const WpFrontmatter front = read_wp_file(file);
-        wp.dependencies = front.dependencies();
-        wp.owned_files = front.list_field("owned_files");
-        wp.agent = front.string_field("agent").value_or("");
-        wp.planning = front.string_field("execution_mode") == "planning_artifact";
         if (const auto it = snap.work_packages.find(wp.id); it != snap.work_packages.end()) {
             wp.has_events = true;
             wp.lane = it->second.lane;
@@ -209,7 +214,7 @@ LoopState read_loop_state(Mission mission) {
         if (state.lanes) {
             if (const Lane* lane = state.lanes->lane_for_wp(wp.id)) {
                 wp.lane_id = lane->lane_id;
-                wp.planning = wp.planning || lane->is_planning();
+                wp.in_planning_lane = lane->is_planning();
             }
         }
         state.wps.push_back(std::move(wp));
@@ -356,7 +361,7 @@ Workspace workspace_of(const LoopState& state, const LoopWp& wp) {
     Workspace ws;
     const Mission& m = state.mission;
     const Lane* lane = state.lanes ? state.lanes->lane_for_wp(wp.id) : nullptr;
-    if (wp.planning) {
+    if (wp.planning()) {
         ws.planning = true;
         ws.path = m.project_root();
         ws.lane_id = lane ? lane->lane_id : std::string(kPlanningLaneId);
@@ -398,7 +403,7 @@ Json context_document(const Mission& m, const LoopWp& wp, const Workspace& ws,
                 {"branch_name", ws.branch},
                 {"base_branch", base_branch},
                 {"base_commit", base_commit},
-                {"dependencies", wp.dependencies},
+                {"dependencies", wp.dependencies()},
                 {"created_at", python_isoformat(now_utc())},
                 {"created_by", "implement-command-lane"},
                 {"vcs_backend", "git"},
@@ -482,7 +487,7 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                                           repo.merge_base(ws.branch, mission_branch).value_or(""));
         doc["wp_id"] = wp.id;
         doc["current_wp"] = wp.id;
-        doc["dependencies"] = wp.dependencies;
+        doc["dependencies"] = wp.dependencies();
         out.base_branch = doc.value("base_branch", mission_branch);
         out.base_commit = doc.value("base_commit", "");
         model_detail::write_context(m, ws.lane_id, doc);
@@ -755,7 +760,7 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
                                          wp.id + " claimed for implementation",
                                          "Move " + wp.id + " to in_progress"})
                    .value_or("HEAD");
-        for (const std::string& owned : wp.owned_files) {
+        for (const std::string& owned : wp.owned_files()) {
             pathspec += (pathspec.empty() ? " -- '" : " '") + owned + "'";
         }
     }

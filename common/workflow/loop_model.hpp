@@ -23,16 +23,35 @@ struct LoopWp {
     std::string lane = "planned"; // from the reduced event log
     bool has_events = false;
     std::string actor;         // of its latest event
-    std::string agent;         // frontmatter `agent`
     bool review_claim = false; // in_review, or 3.1.1's forced in_progress review claim
-    std::vector<std::string> dependencies;
-    std::vector<std::string> owned_files;
-    bool planning = false; // runs in the main checkout (planning_artifact or lane-planning)
-    std::string lane_id;   // lanes.json lane; empty when there is none
+    std::string lane_id;       // lanes.json lane; empty when there is none
+    bool in_planning_lane = false;
+
+    // From the frontmatter, read on first use: a decision usually needs few WP files.
+    const std::vector<std::string>& dependencies() const { return front().dependencies; }
+    const std::vector<std::string>& owned_files() const { return front().owned_files; }
+    const std::string& agent() const { return front().agent; }
+    void set_agent(const std::string& agent) { front_mutable().agent = agent; }
+    // Runs in the main checkout: a planning_artifact, or in lane-planning.
+    bool planning() const { return in_planning_lane || front().planning_artifact; }
 
     // Who holds it: nobody unless it is claimed, in_progress or in_review; then the agent
     // of its latest event (the frontmatter agent for 3.1.1's generic actors).
     std::string holder() const;
+
+private:
+    struct Frontmatter {
+        std::vector<std::string> dependencies;
+        std::vector<std::string> owned_files;
+        std::string agent;
+        bool planning_artifact = false;
+    };
+    const Frontmatter& front() const;
+    Frontmatter& front_mutable() {
+        front();
+        return *front_;
+    }
+    mutable std::optional<Frontmatter> front_;
 };
 
 struct LoopState {

@@ -630,7 +630,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     if (pick.reserve_to) {
         StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
         e.reason = "Reserved for " + agent + " by next";
-        e.execution_mode = wp.planning ? "direct_repo" : "worktree";
+        e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
         const auto added = record_status_events(m, state.events, {e});
         findings.insert(findings.end(), added.begin(), added.end());
         state.events.push_back(e);

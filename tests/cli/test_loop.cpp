@@ -1093,3 +1093,21 @@ TEST(Loop, UsageErrorsAndAMissingStatusLog) {
     EXPECT_EQ(blocked["next_command"],
               "spec-kitty agent mission finalize-tasks --mission 001-demo");
 }
+
+// What a run killed between its event append and status.json's rename leaves: the events,
+// a stale status.json and its temporary file. The next run of the action repairs both.
+TEST(Loop, AKilledStatusWriteIsRepairedByTheNextAction) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    const fs::path dir = p.root / "kitty-specs/001-demo";
+    const std::string good = slurp(dir / "status.json");
+    write_fixture(dir / ".status.json.kitty-Ab12Cd", "half");
+    write_fixture(dir / "status.json", "{}\n");
+    p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_FALSE(fs::exists(dir / ".status.json.kitty-Ab12Cd"));
+    const Json status = kitty::read_json_file(dir / "status.json");
+    EXPECT_EQ(status["work_packages"]["WP01"]["lane"], "in_progress");
+    GitView git(p.root);
+    EXPECT_EQ(git.dirty(), std::vector<std::string>{});
+}
