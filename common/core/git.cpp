@@ -85,6 +85,15 @@ namespace {
     X(git_tree_free)                                                                               \
     X(git_signature_default)                                                                       \
     X(git_signature_free)                                                                          \
+    X(git_commit_tree)                                                                             \
+    X(git_diff_tree_to_tree)                                                                       \
+    X(git_diff_num_deltas)                                                                         \
+    X(git_diff_get_delta)                                                                          \
+    X(git_diff_free)                                                                               \
+    X(git_reference_create_matching)                                                               \
+    X(git_checkout_tree)                                                                           \
+    X(git_checkout_options_init)                                                                   \
+    X(git_tree_id)                                                                                 \
     X(git_oid_tostr_s)                                                                             \
     X(git_oid_equal)
 
@@ -118,6 +127,7 @@ using WalkPtr = std::unique_ptr<git_revwalk, Freer<git_revwalk, &LibGit2::git_re
 using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::git_worktree_free>>;
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
+using DiffPtr = std::unique_ptr<git_diff, Freer<git_diff, &LibGit2::git_diff_free>>;
 using SignaturePtr =
     std::unique_ptr<git_signature, Freer<git_signature, &LibGit2::git_signature_free>>;
 using StatusListPtr =
@@ -285,6 +295,41 @@ fs::path staging_path(const fs::path& path) {
 std::string read_small_file(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The tree of a three-way merge of two commits (their merge base is the base), written to
+// the object database. Conflicts are Error(Exit::conflict, "MERGE_CONFLICT") listing the
+// paths; `what` ("combine x with y") names the merge in messages.
+TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
+                    const std::string& what) {
+    git_index* raw_index = nullptr;
+    check(lg().git_merge_commits(&raw_index, repo, ours, theirs, nullptr), Exit::input, "GIT_ERROR",
+          "cannot " + what);
+    const IndexPtr index(raw_index);
+    if (lg().git_index_has_conflicts(index.get()) != 0) {
+        const std::vector<std::string> paths = conflicting_paths(index.get());
+        std::string listed;
+        for (const std::string& path : paths) {
+            listed += (listed.empty() ? "" : ", ") + path;
+        }
+        throw Error(Exit::conflict, "MERGE_CONFLICT", "cannot " + what + ": both change " + listed,
+                    "merge them by hand and resolve the conflicts, then retry")
+            .with(nlohmann::ordered_json{{"conflicting_paths", paths}});
+    }
+    git_oid tree_id;
+    check(lg().git_index_write_tree_to(&tree_id, index.get(), repo), Exit::input, "GIT_ERROR",
+          "cannot write the merged tree");
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the merged tree");
+    return TreePtr(raw_tree);
+}
+
+TreePtr commit_tree(const git_commit* commit) {
+    git_tree* raw = nullptr;
+    check(lg().git_commit_tree(&raw, commit), Exit::input, "GIT_ERROR",
+          "cannot read a commit's tree");
+    return TreePtr(raw);
 }
 
 } // namespace
@@ -652,29 +697,8 @@ std::string Repository::combine_commits(const std::vector<std::string>& revision
         const SignaturePtr signature = default_signature(repo_);
         const CommitPtr ours = lookup_commit(repo_, result);
         const CommitPtr theirs = lookup_commit(repo_, next);
-        git_index* raw_index = nullptr;
-        check(lg().git_merge_commits(&raw_index, repo_, ours.get(), theirs.get(), nullptr),
-              Exit::input, "GIT_ERROR", "cannot merge " + revisions[i] + " into " + combined(i));
-        const IndexPtr index(raw_index);
-        if (lg().git_index_has_conflicts(index.get()) != 0) {
-            const std::vector<std::string> paths = conflicting_paths(index.get());
-            std::string listed;
-            for (const std::string& path : paths) {
-                listed += (listed.empty() ? "" : ", ") + path;
-            }
-            throw Error(Exit::conflict, "MERGE_CONFLICT",
-                        "cannot combine " + revisions[i] + " with " + combined(i) +
-                            ": both change " + listed,
-                        "merge them by hand and resolve the conflicts, then retry")
-                .with(nlohmann::ordered_json{{"conflicting_paths", paths}});
-        }
-        git_oid tree_id;
-        check(lg().git_index_write_tree_to(&tree_id, index.get(), repo_), Exit::input, "GIT_ERROR",
-              "cannot write the merged tree");
-        git_tree* raw_tree = nullptr;
-        check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
-              "cannot read the merged tree");
-        const TreePtr tree(raw_tree);
+        const TreePtr tree = merged_tree(repo_, ours.get(), theirs.get(),
+                                         "combine " + revisions[i] + " with " + combined(i));
         const git_commit* parents[] = {ours.get(), theirs.get()};
         git_oid merged;
         check(lg().git_commit_create(&merged, repo_, nullptr, signature.get(), signature.get(),
@@ -683,6 +707,84 @@ std::string Repository::combine_commits(const std::vector<std::string>& revision
         result = merged;
     }
     return hex(&result);
+}
+
+std::vector<std::string> Repository::files_changed(const std::string& from,
+                                                   const std::string& to) const {
+    const CommitPtr a = lookup_commit(repo_, require_commit(repo_, from));
+    const CommitPtr b = lookup_commit(repo_, require_commit(repo_, to));
+    const TreePtr ta = commit_tree(a.get());
+    const TreePtr tb = commit_tree(b.get());
+    git_diff* raw = nullptr;
+    check(lg().git_diff_tree_to_tree(&raw, repo_, ta.get(), tb.get(), nullptr), Exit::input,
+          "GIT_ERROR", "cannot compare " + from + " with " + to);
+    const DiffPtr diff(raw);
+    std::set<std::string> paths;
+    for (std::size_t i = 0; i < lg().git_diff_num_deltas(diff.get()); ++i) {
+        const git_diff_delta* delta = lg().git_diff_get_delta(diff.get(), i);
+        for (const char* path : {delta->old_file.path, delta->new_file.path}) {
+            if (path != nullptr) {
+                paths.insert(path);
+            }
+        }
+    }
+    return {paths.begin(), paths.end()};
+}
+
+std::string Repository::squash_commit(const std::string& onto, const std::string& from,
+                                      const std::string& message) {
+    const git_oid onto_id = require_commit(repo_, onto);
+    const git_oid from_id = require_commit(repo_, from);
+    if (contains(repo_, onto_id, from_id)) {
+        return hex(&onto_id);
+    }
+    const CommitPtr ours = lookup_commit(repo_, onto_id);
+    const CommitPtr theirs = lookup_commit(repo_, from_id);
+    const TreePtr tree =
+        merged_tree(repo_, ours.get(), theirs.get(), "squash " + from + " onto " + onto);
+    const TreePtr before = commit_tree(ours.get());
+    if (lg().git_oid_equal(lg().git_tree_id(tree.get()), lg().git_tree_id(before.get())) != 0) {
+        return hex(&onto_id);
+    }
+    const SignaturePtr signature = default_signature(repo_);
+    const git_commit* parents[] = {ours.get()};
+    git_oid squashed;
+    check(lg().git_commit_create(&squashed, repo_, nullptr, signature.get(), signature.get(),
+                                 nullptr, message.c_str(), tree.get(), 1, parents),
+          Exit::input, "GIT_ERROR", "cannot write the squash commit");
+    return hex(&squashed);
+}
+
+void Repository::move_branch(const std::string& branch, const std::string& to,
+                             const std::string& expected, const std::string& reason) {
+    const git_oid to_id = require_commit(repo_, to);
+    const git_oid expected_id = require_commit(repo_, expected);
+    git_reference* raw = nullptr;
+    const int rc = lg().git_reference_create_matching(&raw, repo_, ("refs/heads/" + branch).c_str(),
+                                                      &to_id, 1, &expected_id, reason.c_str());
+    if (rc == GIT_EMODIFIED) {
+        throw Error(Exit::conflict, "BRANCH_MOVED",
+                    "branch " + branch + " moved while kitty worked; it is left where it is",
+                    "look at what moved it, then run the command again");
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot move branch " + branch);
+    ReferencePtr{raw};
+}
+
+void Repository::check_out_move(const std::string& from, const std::string& to) {
+    const CommitPtr before = lookup_commit(repo_, require_commit(repo_, from));
+    const CommitPtr after = lookup_commit(repo_, require_commit(repo_, to));
+    const TreePtr baseline = commit_tree(before.get());
+    const TreePtr target = commit_tree(after.get());
+    git_checkout_options options;
+    lg().git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
+    options.checkout_strategy = GIT_CHECKOUT_SAFE;
+    options.baseline = baseline.get();
+    check(
+        lg().git_checkout_tree(repo_, reinterpret_cast<const git_object*>(target.get()), &options),
+        Exit::conflict, "CHECKOUT_CONFLICT",
+        "cannot bring the work tree from " + from + " to " + to +
+            " (a file changed locally would be overwritten)");
 }
 
 std::optional<std::string> Repository::find_commit(const std::string& revision,

@@ -98,6 +98,23 @@ void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
                     "No implementation commits on lane branch! (" + ws.branch + ")",
                     "commit the work of " + wp.id + " in " + ws.path.string());
     }
+    // Planning files live in the main checkout; a lane that changes them would fight the
+    // status commits when it is merged.
+    if (repo.resolve_commit(base)) {
+        std::vector<std::string> planning;
+        for (const std::string& path : repo.files_changed(base, ws.branch)) {
+            if (path.starts_with("kitty-specs/")) {
+                planning.push_back(path);
+            }
+        }
+        if (!planning.empty()) {
+            throw Error(Exit::check_failed, "LANE_CHANGES_PLANNING",
+                        "the lane branch " + ws.branch + " changes files under kitty-specs/",
+                        "revert them on the lane; the mission's files are edited in the main "
+                        "checkout")
+                .with({{"paths", planning}});
+        }
+    }
 }
 
 std::string review_cycle_text(const Mission& m, const LoopWp& wp, int cycle,

@@ -798,7 +798,15 @@ TEST(Loop, MoveTaskWalksTheLanesAndMarkStatusCommits) {
     write_fixture(fs::path(claim["workspace_path"].get<std::string>()) / "src/alpha/x.txt", "x\n");
     r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl"});
     EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "UNCOMMITTED_WORK");
-    git_commit_all(claim["workspace_path"].get<std::string>(), "work");
+    // A lane must not change the mission's planning files.
+    const fs::path lane_ws = claim["workspace_path"].get<std::string>();
+    write_fixture(lane_ws / "kitty-specs/001-demo/spec.md", "changed on the lane\n");
+    git_commit_all(lane_ws, "work");
+    r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "impl"});
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "LANE_CHANGES_PLANNING") << r.out;
+    write_fixture(lane_ws / "kitty-specs/001-demo/spec.md",
+                  slurp(p.root / "kitty-specs/001-demo/spec.md"));
+    git_commit_all(lane_ws, "revert the planning change");
     r = p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "other"});
     EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "AGENT_MISMATCH");
     EXPECT_NE(kitty::parse_json(r.out, "out")["error"].get<std::string>().find(

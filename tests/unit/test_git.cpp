@@ -536,3 +536,66 @@ TEST(Repository, CombineNeedsAnIdentityOnlyToMerge) {
         Exit::input, "GIT_IDENTITY_MISSING");
     EXPECT_EQ(h.repo.combine_commits({h.first, "lane-a"}, "m"), h.a2);
 }
+
+TEST(Repository, FilesChangedBetweenTwoCommits) {
+    History h;
+    EXPECT_EQ(h.repo.files_changed(h.first, "lane-a"), Paths{"a.txt"});
+    EXPECT_EQ(h.repo.files_changed("lane-a", "lane-b"), (Paths{"a.txt", "b.txt"}));
+    EXPECT_EQ(h.repo.files_changed("main", "main"), Paths{});
+    expect_error([&] { h.repo.files_changed("main", "no-such-branch"); }, Exit::input,
+                 "UNKNOWN_REVISION");
+}
+
+TEST(Repository, SquashWritesOneCommitOnTheTargetWithoutMovingARef) {
+    History h;
+    const auto refs = all_refs(h.dir);
+    const std::string squashed = h.repo.squash_commit("main", "lane-a", "feat: squash lane-a");
+    const CommitInfo info = commit_info(h.dir, squashed);
+    EXPECT_EQ(info.parents, Paths{h.m1}) << "one parent: the target";
+    EXPECT_EQ(info.message, "feat: squash lane-a");
+    EXPECT_EQ(file_at(h.dir, squashed, "a.txt"), "a2\n");
+    EXPECT_EQ(file_at(h.dir, squashed, "m.txt"), "m1\n");
+    EXPECT_EQ(all_refs(h.dir), refs);
+    // Nothing to add: the target itself.
+    EXPECT_EQ(h.repo.squash_commit("lane-a", h.a1, "unused"), h.a2);
+    EXPECT_EQ(h.repo.squash_commit(squashed, "lane-a", "unused"), squashed)
+        << "the same tree adds nothing";
+    // A conflict lists the paths and writes nothing a ref points at.
+    h.repo.create_branch("lane-c", h.first);
+    h.repo.add_worktree("lane-c", h.tmp / "lane-c", "lane-c");
+    write_fixture(h.tmp / "lane-c" / "a.txt", "c's a\n");
+    git_commit_all(h.tmp / "lane-c", "c1", 1767226100);
+    const auto before = all_refs(h.dir);
+    expect_error([&] { h.repo.squash_commit("lane-a", "lane-c", "x"); }, Exit::conflict,
+                 "MERGE_CONFLICT");
+    EXPECT_EQ(all_refs(h.dir), before);
+}
+
+TEST(Repository, MoveBranchIsACompareAndSwap) {
+    History h;
+    h.repo.move_branch("lane-b", h.a2, h.b1, "kitty: test");
+    EXPECT_EQ(h.repo.resolve_commit("lane-b"), h.a2);
+    // lane-b is no longer at b1: refused, left where it is.
+    expect_error([&] { h.repo.move_branch("lane-b", h.first, h.b1, "kitty: test"); },
+                 Exit::conflict, "BRANCH_MOVED");
+    EXPECT_EQ(h.repo.resolve_commit("lane-b"), h.a2);
+}
+
+TEST(Repository, CheckOutMoveBringsACleanCheckoutToTheMovedBranch) {
+    History h;
+    const std::string squashed = h.repo.squash_commit("main", "lane-a", "squash");
+    h.repo.move_branch("main", squashed, h.m1, "kitty: test");
+    EXPECT_FALSE(fs::exists(h.dir / "a.txt"));
+    EXPECT_FALSE(h.repo.changed_paths().empty()) << "the index is stale until checked out";
+    h.repo.check_out_move(h.m1, squashed);
+    EXPECT_EQ(kitty::test::slurp(h.dir / "a.txt"), "a2\n");
+    EXPECT_EQ(h.repo.changed_paths(), Paths{}) << "index and files follow the branch";
+
+    // A local change the move would overwrite is refused and kept.
+    const std::string next = h.repo.squash_commit("main", "lane-b", "squash b");
+    write_fixture(h.dir / "b.txt", "mine\n");
+    h.repo.move_branch("main", next, squashed, "kitty: test");
+    expect_error([&] { h.repo.check_out_move(squashed, next); }, Exit::conflict,
+                 "CHECKOUT_CONFLICT");
+    EXPECT_EQ(kitty::test::slurp(h.dir / "b.txt"), "mine\n");
+}

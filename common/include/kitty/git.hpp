@@ -121,6 +121,25 @@ public:
     std::string combine_commits(const std::vector<std::string>& revisions,
                                 const std::string& message);
 
+    // The files that differ between the trees of two commits (git diff --name-only from to),
+    // sorted; a rename lists both names.
+    std::vector<std::string> files_changed(const std::string& from, const std::string& to) const;
+    // A commit on `onto` (its one parent) whose tree is the three-way merge of `onto` and
+    // `from`, with `message`; no ref moves. When `from` adds nothing, `onto` itself.
+    // Conflicts are Error(Exit::conflict, "MERGE_CONFLICT") listing the paths.
+    std::string squash_commit(const std::string& onto, const std::string& from,
+                              const std::string& message);
+    // Points `branch` at `to` if it still points at `expected` (compare and swap, with
+    // `reason` in its reflog); a branch that moved meanwhile is Error(Exit::conflict,
+    // "BRANCH_MOVED") and stays where it is.
+    void move_branch(const std::string& branch, const std::string& to, const std::string& expected,
+                     const std::string& reason);
+    // Brings this work tree and index from commit `from` to commit `to` the safe way: files
+    // changed locally and touched by the move are an Error(Exit::conflict,
+    // "CHECKOUT_CONFLICT"), never overwritten. For a checkout whose branch was moved from
+    // `from` to `to`, so that its index and files follow the branch.
+    void check_out_move(const std::string& from, const std::string& to);
+
     // The newest commit reachable from `revision` whose subject line contains one of
     // `needles`, or nullopt.
     std::optional<std::string> find_commit(const std::string& revision,
