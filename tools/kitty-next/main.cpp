@@ -22,7 +22,13 @@ int main(int argc, char** argv) {
         "hands out work packages by their dependencies and claims; `implement` and `review`\n"
         "claim a work package, open its workspace (a lane worktree made with libgit2, or the\n"
         "main checkout for planning work), commit the claim and write the prompt. Files,\n"
-        "branches, events and commit subjects are spec-kitty 3.1.1's.");
+        "branches, events and commit subjects are spec-kitty 3.1.1's.\n"
+        "  kitty-next --mission S                  read-only query: where the mission stands\n"
+        "  kitty-next --agent A                    the issued step, issuing the next one when\n"
+        "                                          none is; never completes a step\n"
+        "  kitty-next --agent A --result success   the issued step is done: check its guard,\n"
+        "                                          complete it, issue the next\n"
+        "The decision's next_command is the command to run next.");
     CLI::App& app = tool.app();
     app.require_subcommand(0, 1);
 
