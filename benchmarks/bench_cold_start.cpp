@@ -2,9 +2,6 @@
 // `kitty-mint-id` mint, of `kitty-lanes compute` on a corpus mission and of `kitty-init`,
 // waited for like a shell does. Run with --benchmark_repetitions
 // to get the median (scripts/bench.sh does).
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,28 +12,13 @@
 
 #include <benchmark/benchmark.h>
 
-extern char** environ;
+#include "bench_process.hpp"
 
 namespace {
 
 void run(const std::string& path, std::vector<std::string> args) {
     args.insert(args.begin(), path);
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, path.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-        posix_spawn_file_actions_destroy(&actions);
-        throw std::runtime_error("cannot spawn " + path);
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    kitty::bench::run_quietly(args);
 }
 
 void BM_ColdStart(benchmark::State& state, const std::string& tool, std::vector<std::string> args) {
@@ -68,8 +50,7 @@ BENCHMARK_CAPTURE(BM_ColdStart, kitty_next_version, "kitty-next", {"--version"})
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_workspace_version, "kitty-workspace", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_ColdStart, kitty_release_check_version, "kitty-release-check",
-                  {"--version"})
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_release_check_version, "kitty-release-check", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_auth_refresh_version, "kitty-auth-refresh", {"--version"})

@@ -9,9 +9,6 @@
 // (setup only, and the timed `git worktree add` baseline).
 // Run: build/benchmarks/bench-loop --benchmark_repetitions=5
 //      --benchmark_report_aggregates_only=true
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -24,7 +21,7 @@
 
 #include <benchmark/benchmark.h>
 
-extern char** environ;
+#include "bench_process.hpp"
 
 namespace {
 
@@ -36,33 +33,11 @@ std::string tool(const std::string& name) {
     return std::string(KITTY_BIN_DIR) + "/" + name;
 }
 
-// Runs argv (argv[0] a path, or a name looked up on PATH) in `cwd` with stdout and stderr
-// discarded, and returns its exit status (-1 when it did not exit normally).
-int run(std::vector<std::string> args, const fs::path& cwd) {
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-    pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error("cannot spawn " + args[0]);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using kitty::bench::run_quietly;
 
 // Setup steps must work, or every figure after them is meaningless.
 void must(const std::vector<std::string>& args, const fs::path& cwd) {
-    if (run(args, cwd) != 0) {
+    if (run_quietly(args, cwd) != 0) {
         std::string line;
         for (const auto& a : args) {
             line += a + " ";
@@ -179,7 +154,7 @@ void BM_NextQuery(benchmark::State& state) {
     p.reset();
     must({tool("kitty-next"), "--agent", "a", "--mission", kSlug, "--result", "success"}, p.root());
     for (auto _ : state) {
-        if (run({tool("kitty-next"), "--mission", kSlug}, p.root()) != 0) {
+        if (run_quietly({tool("kitty-next"), "--mission", kSlug}, p.root()) != 0) {
             state.SkipWithError("kitty-next query failed");
             break;
         }
@@ -196,7 +171,7 @@ void BM_NextAdvancing(benchmark::State& state) {
                                         "--result",         "success"};
     must(args, p.root());
     for (auto _ : state) {
-        if (run(args, p.root()) != 0) {
+        if (run_quietly(args, p.root()) != 0) {
             state.SkipWithError("kitty-next advancing failed");
             break;
         }
@@ -218,7 +193,8 @@ void BM_NextClaimFresh(benchmark::State& state) {
             state.ResumeTiming();
         }
         const std::string agent = "agent" + std::to_string(n++);
-        if (run({tool("kitty-next"), "--agent", agent, "--mission", kSlug, "--result", "success"},
+        if (run_quietly(
+                {tool("kitty-next"), "--agent", agent, "--mission", kSlug, "--result", "success"},
                 p.root()) != 0) {
             state.SkipWithError("kitty-next claim failed");
             break;
@@ -237,13 +213,12 @@ bool checkout_lane(Project& p, bool kitty, int wp) {
     const fs::path path =
         kitty ? worktrees / (std::string(kSlug) + "-lane-" + static_cast<char>('a' + wp - 1))
               : worktrees / "bench-wt";
-    const int rc =
-        kitty
-            ? run({tool("kitty-next"), "implement", wp_id(wp), "--agent", "a", "--mission", kSlug},
-                  p.root())
-            : run({"git", "worktree", "add", "-q", "-b", "bench/wt", path.string(),
-                   "refs/bench/base"},
-                  p.root());
+    const int rc = kitty ? run_quietly({tool("kitty-next"), "implement", wp_id(wp), "--agent", "a",
+                                        "--mission", kSlug},
+                                       p.root())
+                         : run_quietly({"git", "worktree", "add", "-q", "-b", "bench/wt",
+                                        path.string(), "refs/bench/base"},
+                                       p.root());
     return rc == 0 && fs::exists(path / "files/d49/f999.txt");
 }
 

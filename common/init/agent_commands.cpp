@@ -17,27 +17,6 @@ const Json& registry_document() {
     return doc;
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
-    for (std::size_t at = text.find(from); at != std::string::npos;
-         at = text.find(from, at + to.size())) {
-        text.replace(at, from.size(), to);
-    }
-    return text;
-}
-
-// A prompt template: "description: …" then a "---" line, then the body.
-struct PromptTemplate {
-    std::string description;
-    std::string body;
-};
-
-PromptTemplate prompt_template(const std::string& command) {
-    const std::string_view text = embedded_template("init/commands/" + command + ".md");
-    const std::size_t split = text.find("\n---\n");
-    const std::string_view head = text.substr(0, split);
-    return {std::string(head.substr(head.find(':') + 2)), std::string(text.substr(split + 5))};
-}
-
 std::string file_name(const AgentInfo& agent, std::string command) {
     if (agent.key == "codex") {
         std::replace(command.begin(), command.end(), '-', '_');
@@ -143,7 +122,7 @@ std::vector<std::pair<std::string, std::string>> agent_command_files(const Agent
     std::vector<std::pair<std::string, std::string>> files;
     const Json& commands = registry_document()["commands"];
     for (const Json& name : commands["prompts"]) {
-        const PromptTemplate t = prompt_template(name);
+        const CommandTemplate t = command_template(name.get<std::string>());
         files.emplace_back(file_name(agent, name), render(agent, t.description, t.body));
     }
     const std::string_view shim = embedded_template("init/shim.md");

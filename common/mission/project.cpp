@@ -19,9 +19,9 @@ bool has_kittify(const fs::path& dir) {
     return fs::is_directory(dir / ".kittify", ec);
 }
 
-// For a `.git` file of a linked worktree ("gitdir: <repo>.git/worktrees/<name>"), the
-// main checkout's directory; nullopt for anything else.
-std::optional<fs::path> worktree_main_checkout(const fs::path& dot_git) {
+// The git directory a `.git` file names ("gitdir: <dir>", relative to the file's folder),
+// or nullopt for anything else.
+std::optional<fs::path> gitdir_of(const fs::path& dot_git) {
     std::error_code ec;
     if (!fs::is_regular_file(dot_git, ec)) {
         return std::nullopt;
@@ -35,21 +35,23 @@ std::optional<fs::path> worktree_main_checkout(const fs::path& dot_git) {
     if (!content.starts_with("gitdir:")) {
         return std::nullopt;
     }
-    std::string target = content.substr(7);
-    const auto first = target.find_first_not_of(" \t");
-    const auto last = target.find_last_not_of(" \t\r\n");
-    if (first == std::string::npos) {
+    const std::string target(py_strip(std::string_view(content).substr(7)));
+    if (target.empty()) {
         return std::nullopt;
     }
-    fs::path gitdir = target.substr(first, last - first + 1);
-    if (gitdir.is_relative()) {
-        gitdir = dot_git.parent_path() / gitdir;
+    fs::path gitdir = target;
+    gitdir = (gitdir.is_relative() ? dot_git.parent_path() / gitdir : gitdir).lexically_normal();
+    return gitdir.has_filename() ? gitdir : gitdir.parent_path();
+}
+
+// For a `.git` file of a linked worktree ("gitdir: <repo>.git/worktrees/<name>"), the
+// main checkout's directory; nullopt for anything else.
+std::optional<fs::path> worktree_main_checkout(const fs::path& dot_git) {
+    const auto gitdir = gitdir_of(dot_git);
+    if (!gitdir) {
+        return std::nullopt;
     }
-    gitdir = gitdir.lexically_normal();
-    if (!gitdir.has_filename()) {
-        gitdir = gitdir.parent_path();
-    }
-    const fs::path worktrees = gitdir.parent_path();
+    const fs::path worktrees = gitdir->parent_path();
     const fs::path repo_git = worktrees.parent_path();
     if (worktrees.filename() != "worktrees" || !repo_git.filename().string().ends_with(".git")) {
         return std::nullopt;
@@ -152,24 +154,16 @@ std::optional<fs::path> git_common_dir(const fs::path& dir) {
             return dot_git;
         }
         if (fs::is_regular_file(dot_git, ec)) {
-            std::string content;
-            try {
-                content = read_file_bytes(dot_git);
-            } catch (const Error&) {
+            const auto gitdir = gitdir_of(dot_git);
+            if (!gitdir) {
                 return std::nullopt;
             }
-            if (!content.starts_with("gitdir:")) {
-                return std::nullopt;
-            }
-            const std::string target(py_strip(std::string_view(content).substr(7)));
-            fs::path gitdir = target;
-            gitdir = (gitdir.is_relative() ? cur / gitdir : gitdir).lexically_normal();
-            const fs::path commondir = gitdir / "commondir";
+            const fs::path commondir = *gitdir / "commondir";
             if (!fs::is_regular_file(commondir, ec)) {
                 return gitdir;
             }
             const fs::path shared(std::string(py_strip(read_file_bytes(commondir))));
-            return (shared.is_relative() ? gitdir / shared : shared).lexically_normal();
+            return (shared.is_relative() ? *gitdir / shared : shared).lexically_normal();
         }
         if (cur == cur.root_path() || !cur.has_parent_path()) {
             return std::nullopt;

@@ -27,20 +27,21 @@ using loop::LoopWp;
 struct StepDef {
     std::string_view id;
     std::string_view action;
-    std::string_view prompt; // embedded template
+    std::string_view command;       // its agent command template (templates/init/commands)
+    std::string_view loop_template; // else the loop's own prompt template, if any
 };
 
 // software-dev's nine steps (§2.1), each depending on the one before.
 constexpr StepDef kSteps[] = {
-    {"discovery", "research", "init/commands/research.md"},
-    {"specify", "specify", "init/commands/specify.md"},
-    {"plan", "plan", "init/commands/plan.md"},
-    {"tasks_outline", "tasks-outline", "init/commands/tasks-outline.md"},
-    {"tasks_packages", "tasks-packages", "init/commands/tasks-packages.md"},
-    {"tasks_finalize", "tasks-finalize", "loop/tasks-finalize.md"},
-    {"implement", "implement", ""},
-    {"review", "review", ""},
-    {"accept", "accept", "loop/accept.md"},
+    {"discovery", "research", "research", ""},
+    {"specify", "specify", "specify", ""},
+    {"plan", "plan", "plan", ""},
+    {"tasks_outline", "tasks-outline", "tasks-outline", ""},
+    {"tasks_packages", "tasks-packages", "tasks-packages", ""},
+    {"tasks_finalize", "tasks-finalize", "", "loop/tasks-finalize.md"},
+    {"implement", "implement", "", ""},
+    {"review", "review", "", ""},
+    {"accept", "accept", "", "loop/accept.md"},
 };
 
 const StepDef* step_def(const std::string& id) {
@@ -560,25 +561,12 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
 fs::path write_step_prompt(const LoopState& state, const StepDef& step, const std::string& agent) {
     const Mission& m = state.mission;
     const std::string rule(80, '=');
-    std::string body(embedded_template(step.prompt));
-    // The command templates start with their agent-facing header ("description: …" then
-    // "---"), which is not part of the instructions.
-    if (body.starts_with("description:")) {
-        const std::size_t end = body.find("\n---\n");
-        body = end == std::string::npos ? body : body.substr(end + 5);
-    }
+    std::string body = step.command.empty() ? std::string(embedded_template(step.loop_template))
+                                            : command_template(step.command).body;
     body = fill_placeholder(body, "mission", m.slug());
     body = fill_placeholder(body, "next_command", loop::next_command_line(m, agent, true));
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"__AGENT__", agent},
-                                   {"$ARGUMENTS", "(see the mission's spec.md)"}}) {
-        std::string out;
-        std::size_t pos = 0;
-        for (std::size_t hit; (hit = body.find(from, pos)) != std::string::npos;
-             pos = hit + from.size()) {
-            out += body.substr(pos, hit - pos) + to;
-        }
-        body = out + body.substr(pos);
-    }
+    body = replace_all(std::move(body), "__AGENT__", agent);
+    body = replace_all(std::move(body), "$ARGUMENTS", "(see the mission's spec.md)");
     const std::string text = rule + "\nMission: " + m.slug() + "\nAgent: " + agent +
                              "\nMission directory: " + m.dir().string() + "\n" + rule + "\n\n" +
                              body + "\nWhen this step is done:\n\n    " +
