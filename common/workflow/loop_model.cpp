@@ -780,11 +780,19 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
         text += "\n";
     }
     text += "--- WORK PACKAGE PROMPT ENDS ---\n";
-    const fs::path dir = m.project_root() / ".kittify/runtime/prompts" / slug;
-    const fs::path file = dir / (agent + "-" + action + "-" + wp.id + ".md");
+    return write_prompt(m, agent + "-" + action + "-" + wp.id + ".md", text);
+}
+
+fs::path prompt_dir(const Mission& mission) {
+    return mission.writable(mission.project_root() / ".kittify/runtime/prompts" / mission.slug());
+}
+
+fs::path write_prompt(const Mission& mission, const std::string& name, const std::string& text) {
+    const fs::path dir = prompt_dir(mission);
     std::error_code ec;
-    fs::create_directories(m.writable(dir), ec);
-    write_file_atomic_if_changed(m.writable(file), text);
+    fs::create_directories(dir, ec);
+    const fs::path file = mission.writable(dir / name);
+    write_file_atomic_if_changed(file, text);
     return file;
 }
 

@@ -170,6 +170,12 @@ std::string next_command_line(const Mission& mission, const std::string& agent, 
 std::string action_command_line(const Mission& mission, const std::string& action,
                                 const std::string& wp, const std::string& agent);
 
+// .kittify/runtime/prompts/<slug>/, checked to be writable inside the project.
+std::filesystem::path prompt_dir(const Mission& mission);
+// Writes a prompt file `name` there (unless it already holds `text`); returns its path.
+std::filesystem::path write_prompt(const Mission& mission, const std::string& name,
+                                   const std::string& text);
+
 // The prompt of a WP action, written under .kittify/runtime/prompts/<slug>/; returns its path.
 std::filesystem::path write_wp_prompt(const LoopState& state, const LoopWp& wp,
                                       const std::string& action, const std::string& agent);

@@ -142,6 +142,13 @@ public:
         event("MissionRunStarted", "", "");
     }
 
+    // The run's files must be writable inside the project before anything is decided.
+    void check_writable() const {
+        m_.writable(index_path_);
+        m_.writable(run_dir_ / "state.json");
+        m_.writable(run_dir_ / "run.events.jsonl");
+    }
+
     void set_issued(const std::optional<std::string>& step, const std::string& agent) {
         state_["issued_step_id"] = step ? Json(*step) : Json(nullptr);
         if (step) {
@@ -571,12 +578,7 @@ fs::path write_step_prompt(const LoopState& state, const StepDef& step, const st
                              "\nMission directory: " + m.dir().string() + "\n" + rule + "\n\n" +
                              body + "\nWhen this step is done:\n\n    " +
                              loop::next_command_line(m, agent, true) + "\n";
-    const fs::path dir = m.project_root() / ".kittify/runtime/prompts" / m.slug();
-    std::error_code ec;
-    fs::create_directories(m.writable(dir), ec);
-    const fs::path file = dir / (agent + "-" + std::string(step.action) + ".md");
-    write_file_atomic_if_changed(m.writable(file), text);
-    return file;
+    return loop::write_prompt(m, agent + "-" + std::string(step.action) + ".md", text);
 }
 
 // The decision for the issued step `step`: a planning step's prompt, or in a WP step the
@@ -615,6 +617,13 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         return d;
     }
     LoopWp& wp = *pick.wp;
+    // The prompt first: a place kitty may not write to refuses the call before the
+    // reservation is recorded.
+    d.action = pick.action;
+    d.wp_id = wp.id;
+    d.workspace = loop::workspace_of(state, wp).path;
+    d.prompt = loop::write_wp_prompt(state, wp, pick.action, agent);
+    d.next_command = loop::action_command_line(m, pick.action, wp.id, agent);
     if (pick.reserve_to) {
         StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
         e.reason = "Reserved for " + agent + " by next";
@@ -626,11 +635,6 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         wp.actor = agent;
         wp.review_claim = pick.action == "review";
     }
-    d.action = pick.action;
-    d.wp_id = wp.id;
-    d.workspace = loop::workspace_of(state, wp).path;
-    d.prompt = loop::write_wp_prompt(state, wp, pick.action, agent);
-    d.next_command = loop::action_command_line(m, pick.action, wp.id, agent);
     return d;
 }
 
@@ -680,6 +684,10 @@ Outcome next_command(const NextRequest& request) {
             return render(state, agent, d, std::nullopt);
         }
         run.start(finalized);
+    }
+    if (!query) {
+        run.check_writable();
+        loop::prompt_dir(m);
     }
     const auto issue_next = [&]() -> Decision {
         const auto step = first_open_step(run.completed());

@@ -1119,3 +1119,30 @@ TEST(Loop, AKilledStatusWriteIsRepairedByTheNextAction) {
     GitView git(p.root);
     EXPECT_EQ(git.dirty(), std::vector<std::string>{});
 }
+
+// Adversarial finding D05 for the loop: kitty never writes through a link out of the
+// project, and a refused call leaves the status log as it was.
+TEST(Loop, LinksOutOfTheProjectAreRefusedBeforeAnyWrite) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const fs::path outside = p.tmp / "outside";
+    fs::create_directories(outside);
+    const std::string log_before = slurp(p.root / "kitty-specs/001-demo/status.events.jsonl");
+    fs::create_directories(p.root / ".kittify");
+    fs::create_directory_symlink(outside, p.root / ".kittify/runtime");
+    auto r = p.sk({"next", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_EQ(kitty::parse_json(r.out, "out")["code"], "OUTSIDE_PROJECT");
+    EXPECT_TRUE(fs::is_empty(outside));
+    EXPECT_EQ(slurp(p.root / "kitty-specs/001-demo/status.events.jsonl"), log_before)
+        << "no reservation was recorded";
+    fs::remove(p.root / ".kittify/runtime");
+    fs::create_directory_symlink(outside, p.root / ".kittify/workspaces");
+    r = p.sk({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_TRUE(fs::is_empty(outside));
+    GitView git(p.root);
+    EXPECT_EQ(git.branches(), std::set<std::string>{"main"}) << "the branches made were removed";
+    EXPECT_EQ(git.worktrees(), std::set<std::string>{});
+    EXPECT_EQ(slurp(p.root / "kitty-specs/001-demo/status.events.jsonl"), log_before);
+}
