@@ -95,7 +95,16 @@ namespace {
     X(git_checkout_options_init)                                                                   \
     X(git_tree_id)                                                                                 \
     X(git_oid_tostr_s)                                                                             \
-    X(git_oid_equal)
+    X(git_oid_equal)                                                                               \
+    X(git_annotated_commit_lookup)                                                                 \
+    X(git_annotated_commit_free)                                                                   \
+    X(git_merge)                                                                                   \
+    X(git_merge_options_init)                                                                      \
+    X(git_index_add_all)                                                                           \
+    X(git_index_update_all)                                                                        \
+    X(git_index_read)                                                                              \
+    X(git_repository_state_cleanup)                                                                \
+    X(git_oid_fromstrn)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -785,6 +794,95 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
         Exit::conflict, "CHECKOUT_CONFLICT",
         "cannot bring the work tree from " + from + " to " + to +
             " (a file changed locally would be overwritten)");
+}
+
+namespace {
+
+// <git dir>/MERGE_HEAD's first commit, nullopt when no merge is in progress.
+std::optional<git_oid> read_merge_head(git_repository* repo) {
+    const std::string text =
+        read_small_file(fs::path(lg().git_repository_path(repo)) / "MERGE_HEAD");
+    git_oid id;
+    if (text.size() < 40 || lg().git_oid_fromstrn(&id, text.data(), 40) != 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+IndexPtr repository_index(git_repository* repo) {
+    git_index* raw = nullptr;
+    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot open the index");
+    return IndexPtr(raw);
+}
+
+} // namespace
+
+std::vector<std::string> Repository::start_merge(const std::string& from,
+                                                 const std::string& message) {
+    const git_oid id = require_commit(repo_, from);
+    git_annotated_commit* raw = nullptr;
+    check(lg().git_annotated_commit_lookup(&raw, repo_, &id), Exit::input, "GIT_ERROR",
+          "cannot read commit " + from);
+    const std::unique_ptr<git_annotated_commit,
+                          Freer<git_annotated_commit, &LibGit2::git_annotated_commit_free>>
+        annotated(raw);
+    git_merge_options merge_options;
+    lg().git_merge_options_init(&merge_options, GIT_MERGE_OPTIONS_VERSION);
+    git_checkout_options checkout_options;
+    lg().git_checkout_options_init(&checkout_options, GIT_CHECKOUT_OPTIONS_VERSION);
+    checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_ALLOW_CONFLICTS;
+    const git_annotated_commit* heads[] = {annotated.get()};
+    check(lg().git_merge(repo_, heads, 1, &merge_options, &checkout_options), Exit::conflict,
+          "CHECKOUT_CONFLICT", "cannot start merging " + from);
+    write_file_atomic(fs::path(lg().git_repository_path(repo_)) / "MERGE_MSG", message + "\n");
+    return conflicted_paths();
+}
+
+std::vector<std::string> Repository::conflicted_paths() const {
+    const IndexPtr index = repository_index(repo_);
+    check(lg().git_index_read(index.get(), 1), Exit::input, "GIT_ERROR", "cannot read the index");
+    return conflicting_paths(index.get());
+}
+
+std::optional<std::string> Repository::merge_head() const {
+    const auto id = read_merge_head(repo_);
+    return id ? std::optional<std::string>(hex(&*id)) : std::nullopt;
+}
+
+std::string Repository::finish_merge(const std::string& message) {
+    const auto theirs_id = read_merge_head(repo_);
+    if (!theirs_id) {
+        throw Error(Exit::conflict, "NO_MERGE_IN_PROGRESS", "no merge is in progress here");
+    }
+    const SignaturePtr signature = default_signature(repo_);
+    const IndexPtr index = repository_index(repo_);
+    check(lg().git_index_read(index.get(), 1), Exit::input, "GIT_ERROR", "cannot read the index");
+    check(lg().git_index_add_all(index.get(), nullptr, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr),
+          Exit::input, "GIT_ERROR", "cannot stage the work tree");
+    check(lg().git_index_update_all(index.get(), nullptr, nullptr, nullptr), Exit::input,
+          "GIT_ERROR", "cannot stage the work tree");
+    if (lg().git_index_has_conflicts(index.get()) != 0) {
+        throw Error(Exit::check_failed, "MERGE_CONFLICT", "the merge still has conflicts")
+            .with(nlohmann::ordered_json{{"conflicting_paths", conflicting_paths(index.get())}});
+    }
+    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
+    git_oid tree_id;
+    check(lg().git_index_write_tree(&tree_id, index.get()), Exit::input, "GIT_ERROR",
+          "cannot write the tree");
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the tree");
+    const TreePtr tree(raw_tree);
+    const CommitPtr ours = lookup_commit(repo_, require_commit(repo_, "HEAD"));
+    const CommitPtr theirs = lookup_commit(repo_, *theirs_id);
+    const git_commit* parents[] = {ours.get(), theirs.get()};
+    git_oid merged;
+    check(lg().git_commit_create(&merged, repo_, "HEAD", signature.get(), signature.get(), nullptr,
+                                 message.c_str(), tree.get(), 2, parents),
+          Exit::conflict, "GIT_ERROR", "cannot commit the merge");
+    check(lg().git_repository_state_cleanup(repo_), Exit::input, "GIT_ERROR",
+          "cannot clear the merge state");
+    return hex(&merged);
 }
 
 std::optional<std::string> Repository::find_commit(const std::string& revision,

@@ -140,6 +140,21 @@ public:
     // `from` to `to`, so that its index and files follow the branch.
     void check_out_move(const std::string& from, const std::string& to);
 
+    // Starts merging `from` into this checkout's HEAD as `git merge` does: a clean result is
+    // staged and checked out, conflicts stay in the index with their markers in the files;
+    // MERGE_HEAD names `from` and MERGE_MSG holds `message`, so `git commit` or finish_merge
+    // completes it. Returns the conflicting paths. Local changes the merge would overwrite
+    // are Error(Exit::conflict, "CHECKOUT_CONFLICT").
+    std::vector<std::string> start_merge(const std::string& from, const std::string& message);
+    // The paths with conflicts in the index, sorted.
+    std::vector<std::string> conflicted_paths() const;
+    // The commit MERGE_HEAD names; nullopt when no merge is in progress.
+    std::optional<std::string> merge_head() const;
+    // Completes the merge in progress: the whole work tree staged (git add -A), committed on
+    // HEAD with HEAD and MERGE_HEAD as parents, the merge state cleared. Returns the commit.
+    // Conflicts left in the index are Error(Exit::check, "MERGE_CONFLICT") listing them.
+    std::string finish_merge(const std::string& message);
+
     // The newest commit reachable from `revision` whose subject line contains one of
     // `needles`, or nullopt.
     std::optional<std::string> find_commit(const std::string& revision,

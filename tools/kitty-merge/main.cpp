@@ -1,0 +1,42 @@
+// kitty-merge: a mission's approved lanes into its mission branch, then onto the target.
+#include "kitty/cli.hpp"
+#include "kitty/merge.hpp"
+
+int main(int argc, char** argv) {
+    kitty::Tool tool(
+        "kitty-merge",
+        "Merge a mission: each approved lane branch into kitty/mission-<slug> (code lanes in\n"
+        "dependency order, then the target), then that branch onto the target (squash by\n"
+        "default), then `done` for every work package and the lane worktrees and branches\n"
+        "removed. Every check comes before any branch moves. A conflict stops in the merge\n"
+        "worktree .worktrees/<slug>-merge with the target untouched: resolve the files there,\n"
+        "then --resume; --abort restores the mission branch. The main checkout must have the\n"
+        "target checked out and clean; its index and files follow the new target commit.");
+    CLI::App& app = tool.app();
+    kitty::MergeRequest request;
+    app.add_option("mission", request.target.mission,
+                   "The mission: slug, number, mission_id or prefix (default: the lane "
+                   "worktree's mission, else the one open mission)");
+    app.add_option("--mission,--feature", request.target.mission,
+                   "The mission, as spec-kitty "
+                   "spells it");
+    app.add_option("--target", request.target_branch,
+                   "The branch to merge into (default: lanes.json's target_branch, else main)");
+    app.add_option("--strategy", request.strategy,
+                   "squash: one commit on the target (default); merge: keep the lanes' history. "
+                   "Default from merge.strategy in .kittify/config.yaml")
+        ->check(CLI::IsMember({"squash", "merge", "rebase"}));
+    app.add_flag("--dry-run", request.dry_run,
+                 "Print the plan and every problem that would stop the merge; change nothing");
+    app.add_flag("--keep-worktrees,--keep-worktree", request.keep_worktrees,
+                 "Leave the lane worktrees and context files in place");
+    app.add_flag("--keep-branches,--keep-branch", request.keep_branches,
+                 "Leave the lane branches and the mission branch in place");
+    auto* resume = app.add_flag("--resume", request.resume,
+                                "Continue an interrupted merge (after resolving a conflict)");
+    app.add_flag("--abort", request.abort,
+                 "Give up an interrupted merge: the merge worktree removed, the mission branch "
+                 "restored; refused once the target has moved")
+        ->excludes(resume);
+    return tool.run(argc, argv, [&] { return kitty::merge_command(request); });
+}
