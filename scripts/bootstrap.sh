@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(meson ninja-build pkgconf g++ python3 nlohmann-json3-dev libyaml-cpp-dev
     libtomlplusplus-dev libcurl4-openssl-dev libgit2-dev libcli11-dev libre2-dev
-    libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libssl-dev openssl)
+    libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libssl-dev openssl
+    git)
 
 missing=()
 for p in "${packages[@]}"; do
