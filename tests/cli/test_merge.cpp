@@ -1,0 +1,460 @@
+// kitty-merge through the built binaries (issue 15, ../shared/spec/next-loop.md §8, §12.13-14):
+// missions taken to approval with the real loop commands, merged, and the repository read
+// back with libgit2 independently of kitty; refusals compared before and after; conflicts,
+// --resume, --abort, and SIGKILL at random points of a merge.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kitty/json.hpp"
+#include "loop_project.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::do_work;
+using kitty::test::git_commit_all;
+using kitty::test::GitView;
+using kitty::test::keys;
+using kitty::test::kThreeWps;
+using kitty::test::Project;
+using kitty::test::run_and_kill;
+using kitty::test::slurp;
+using kitty::test::tool_path;
+using kitty::test::write_fixture;
+
+namespace {
+
+const std::string kMission = "kitty/mission-001-demo";
+
+// implement, the agent's file, and an approval (move-task --force: the review path is the
+// loop suite's and the demo's).
+void approve(const Project& p, const std::string& wp, const std::string& name = "work") {
+    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+    do_work(p, claim, name);
+    p.sk_json(
+        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
+}
+
+// implement, a line appended to the shared README.md, an approval.
+void approve_touching_readme(const Project& p, const std::string& wp) {
+    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+    const fs::path ws = claim["workspace_path"].get<std::string>();
+    write_fixture(ws / "README.md", slurp(ws / "README.md") + wp + " was here\n");
+    git_commit_all(ws, wp + " touches the README");
+    p.sk_json(
+        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
+}
+
+// A mission with two code lanes and a planning WP, every WP approved.
+void approved_mission(const Project& p) {
+    p.finalized_mission(kThreeWps);
+    for (const std::string wp : {"WP01", "WP02", "WP03"}) {
+        approve(p, wp);
+    }
+}
+
+// Everything a refused merge must leave as it was.
+struct Snapshot {
+    std::map<std::string, std::string> refs;
+    std::set<std::string> worktrees;
+    std::vector<std::string> dirty;
+    std::string events;
+    bool merge_state = false;
+    bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot snapshot(const Project& p) {
+    GitView git(p.root);
+    Snapshot s;
+    for (const std::string& b : git.branches()) {
+        s.refs[b] = git.tip(b);
+    }
+    s.worktrees = git.worktrees();
+    s.dirty = git.dirty();
+    s.events = slurp(p.root / "kitty-specs/001-demo/status.events.jsonl");
+    s.merge_state = fs::exists(p.root / ".kittify/runtime/merge/001-demo");
+    return s;
+}
+
+Json merge(const Project& p, std::vector<std::string> args, int expect_exit = 0) {
+    args.insert(args.begin(), "merge");
+    return p.sk_json(args, expect_exit);
+}
+
+std::set<std::string> problem_codes(const Json& doc) {
+    std::set<std::string> out;
+    for (const Json& problem : doc["problems"]) {
+        out.insert(problem["code"].get<std::string>());
+    }
+    return out;
+}
+
+// Every WP's last event is merge's approved -> done (§8.4's shape).
+void expect_all_done(const Project& p, const std::string& target = "main") {
+    std::map<std::string, Json> last;
+    for (const Json& e : p.events()) {
+        last[e["wp_id"].get<std::string>()] = e;
+    }
+    ASSERT_FALSE(last.empty());
+    for (const auto& [wp, e] : last) {
+        EXPECT_EQ(e["to_lane"], "done") << wp;
+        EXPECT_EQ(e["from_lane"], "approved") << wp;
+        EXPECT_EQ(e["actor"], "merge") << wp;
+        EXPECT_EQ(e["reason"], "Merged " + wp + " into " + target) << wp;
+        EXPECT_EQ(e["evidence"], Json::parse(R"({"review": {"reference": "lane-approved:)" + wp +
+                                             R"(", "reviewer": "claude", "verdict": "approved"}})"))
+            << wp;
+        EXPECT_EQ(e["execution_mode"], "worktree");
+        EXPECT_EQ(e["force"], false);
+    }
+}
+
+// The end state of every successful merge: one branch, no worktree, a clean checkout, no
+// merge state or context files.
+void expect_cleaned_up(const Project& p) {
+    GitView git(p.root);
+    EXPECT_EQ(git.branches(), std::set<std::string>{"main"});
+    EXPECT_EQ(git.worktrees(), std::set<std::string>{});
+    EXPECT_EQ(git.dirty(), std::vector<std::string>{});
+    EXPECT_FALSE(fs::exists(p.root / ".kittify/runtime/merge/001-demo"));
+    EXPECT_TRUE(fs::is_empty(p.root / ".kittify/workspaces"));
+}
+
+} // namespace
+
+// §12.13: the default squash, the done events, the status commit, the cleanup, and the main
+// checkout true to the new target (#1826: no staged deletions after the merge).
+TEST(Merge, SquashesTheLanesOntoTheTargetAndMarksEveryWorkPackageDone) {
+    Project p;
+    approved_mission(p);
+    GitView before(p.root);
+    const std::string main_before = before.tip("main");
+    const std::string lane_a = before.tip(kMission + "-lane-a");
+
+    const Json out = merge(p, {});
+    EXPECT_EQ(out["result"], "merged");
+    EXPECT_EQ(out["strategy"], "squash");
+    EXPECT_EQ(out["merged_lanes"], Json::array({"lane-a", "lane-b", "lane-planning"}));
+    EXPECT_EQ(out["done_wps"], Json::array({"WP01", "WP02", "WP03"}));
+
+    GitView git(p.root);
+    const auto subjects = git.subjects("main");
+    ASSERT_GE(subjects.size(), 3u);
+    EXPECT_EQ(subjects[0], "chore(001-demo): record done transitions for merged WPs");
+    EXPECT_EQ(subjects[1], "feat(" + kMission + "): squash merge of mission");
+    EXPECT_EQ(git.parent_count("main~1"), 1) << "a squash has one parent";
+    EXPECT_TRUE(git.is_ancestor(main_before, git.tip("main")));
+    EXPECT_FALSE(git.is_ancestor(lane_a, git.tip("main")));
+    for (const std::string path : {"src/alpha/work.txt", "src/beta/work.txt", "docs/notes.md"}) {
+        EXPECT_TRUE(git.has_file("main", path)) << path;
+        EXPECT_TRUE(fs::exists(p.root / path)) << path << " is not in the main checkout";
+    }
+    expect_all_done(p);
+    expect_cleaned_up(p);
+
+    // Nothing is left to merge; the mission is no longer open.
+    const auto again = p.sk({"merge", "--mission", "001-demo"});
+    EXPECT_EQ(again.exit_code, 0) << again.out;
+    EXPECT_EQ(kitty::parse_json(again.out, "out")["result"], "nothing_to_merge");
+}
+
+// --strategy merge keeps the lanes' commits on the target; a lane can fast-forward the
+// mission branch (3.1.1's documented choice, spec §10.18).
+TEST(Merge, MergeStrategyKeepsTheLanesHistory) {
+    Project p;
+    approved_mission(p);
+    GitView before(p.root);
+    const std::string lane_a = before.tip(kMission + "-lane-a");
+    const std::string lane_b = before.tip(kMission + "-lane-b");
+    const Json out = merge(p, {"--strategy", "merge", "--keep-branches"});
+    EXPECT_EQ(out["strategy"], "merge");
+    GitView git(p.root);
+    EXPECT_TRUE(git.is_ancestor(lane_a, git.tip("main")));
+    EXPECT_TRUE(git.is_ancestor(lane_b, git.tip("main")));
+    const auto subjects = git.subjects("main");
+    EXPECT_NE(std::find(subjects.begin(), subjects.end(),
+                        "Merge " + kMission + "-lane-b into " + kMission),
+              subjects.end());
+    // --keep-branches: the lanes and the mission branch stay; worktrees go.
+    EXPECT_EQ(git.branches(), (std::set<std::string>{"main", kMission, kMission + "-lane-a",
+                                                     kMission + "-lane-b"}));
+    EXPECT_EQ(git.worktrees(), std::set<std::string>{});
+    EXPECT_EQ(git.dirty(), std::vector<std::string>{});
+    expect_all_done(p);
+}
+
+// §8.1: --dry-run prints 3.1.1's keys first, then kitty's, and changes nothing.
+TEST(Merge, DryRunPrintsThePlanAndChangesNothing) {
+    Project p;
+    approved_mission(p);
+    const Snapshot before = snapshot(p);
+    const Json plan = merge(p, {"--dry-run"});
+    const std::vector<std::string> k = keys(plan);
+    const std::vector<std::string> first = {
+        "spec_kitty_version", "mission_slug", "target_branch",  "strategy", "delete_branch",
+        "remove_worktree",    "push",         "mission_branch", "lanes"};
+    ASSERT_GE(k.size(), first.size());
+    EXPECT_EQ(std::vector<std::string>(k.begin(), k.begin() + first.size()), first);
+    EXPECT_EQ(plan["mission_slug"], "001-demo");
+    EXPECT_EQ(plan["target_branch"], "main");
+    EXPECT_EQ(plan["strategy"], "squash");
+    EXPECT_EQ(plan["mission_branch"], kMission);
+    EXPECT_EQ(plan["lanes"][0], Json::parse(R"({"lane_id": "lane-a", "wp_ids": ["WP01"],
+        "write_scope": ["src/alpha/**"], "predicted_surfaces": [], "depends_on_lanes": [],
+        "parallel_group": 0})"));
+    EXPECT_EQ(plan["ready"], true);
+    EXPECT_EQ(plan["merge_order"].size(), 3u);
+    EXPECT_EQ(snapshot(p), before);
+    const auto keep = p.sk({"merge", "--dry-run", "--keep-worktrees", "--keep-branches"});
+    const Json kept = kitty::parse_json(keep.out, "out");
+    EXPECT_EQ(kept["delete_branch"], false);
+    EXPECT_EQ(kept["remove_worktree"], false);
+}
+
+// Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
+// worktrees, files, the event log).
+TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
+    {
+        // A WP not approved, and a target that does not exist.
+        Project p;
+        p.finalized_mission(kThreeWps);
+        approve(p, "WP01");
+        const Json c = p.sk_json({"agent", "action", "implement", "WP02", "--agent", "claude"});
+        do_work(p, c, "unfinished");
+        const Snapshot before = snapshot(p);
+        const Json out = merge(p, {"--target", "nosuch"}, 4); // TARGET_NOT_CHECKED_OUT
+        EXPECT_EQ(out["code"], "MERGE_REFUSED");
+        EXPECT_TRUE(problem_codes(out).count("WP_NOT_APPROVED")) << out.dump();
+        EXPECT_TRUE(problem_codes(out).count("TARGET_MISSING")) << out.dump();
+        bool named = false;
+        for (const Json& problem : out["problems"]) {
+            named =
+                named || (problem.value("wp_id", "") == "WP02" && problem["lane"] == "in_progress");
+        }
+        EXPECT_TRUE(named) << out.dump();
+        EXPECT_EQ(snapshot(p), before);
+        const Json only_wp = merge(p, {}, 1);
+        EXPECT_EQ(problem_codes(only_wp), std::set<std::string>{"WP_NOT_APPROVED"});
+        EXPECT_EQ(snapshot(p), before);
+    }
+    {
+        // A dirty lane worktree and a dirty main checkout: conflicts with existing state.
+        Project p;
+        approved_mission(p);
+        write_fixture(p.root / ".worktrees/001-demo-lane-b/src/beta/uncommitted.txt", "x\n");
+        write_fixture(p.root / "README.local", "mine\n");
+        const Snapshot before = snapshot(p);
+        const Json out = merge(p, {}, 4);
+        EXPECT_EQ(problem_codes(out), (std::set<std::string>{"LANE_DIRTY", "MAIN_CHECKOUT_DIRTY"}));
+        EXPECT_EQ(snapshot(p), before);
+    }
+    {
+        // A lane branch that is gone.
+        Project p;
+        approved_mission(p);
+        p.sk_json({"workspace", "remove", "lane-b", "--mission", "001-demo", "--delete-branch"});
+        const Snapshot before = snapshot(p);
+        const Json out = merge(p, {}, 1);
+        EXPECT_EQ(problem_codes(out), std::set<std::string>{"LANE_BRANCH_MISSING"});
+        EXPECT_EQ(snapshot(p), before);
+    }
+    {
+        // A stale lane (spec §8.2): the mission branch changed a file lane-a changes.
+        Project p;
+        approved_mission(p);
+        GitView(p.root).commit_on(kMission, "src/alpha/work.txt", "someone else's\n");
+        const Snapshot before = snapshot(p);
+        const Json out = merge(p, {}, 1);
+        ASSERT_EQ(problem_codes(out), std::set<std::string>{"LANE_STALE"}) << out.dump();
+        EXPECT_EQ(out["problems"][0]["lane_id"], "lane-a");
+        EXPECT_EQ(out["problems"][0]["paths"], Json::array({"src/alpha/work.txt"}));
+        EXPECT_EQ(snapshot(p), before);
+        // --dry-run reports the same, also changing nothing.
+        const Json plan = merge(p, {"--dry-run"}, 1);
+        EXPECT_EQ(plan["ready"], false);
+        EXPECT_EQ(problem_codes(plan), std::set<std::string>{"LANE_STALE"});
+        EXPECT_EQ(snapshot(p), before);
+    }
+}
+
+// 3.1.1's --strategy rebase moved nothing and reported success (#1473): kitty refuses it,
+// and --resume / --abort need a merge in progress.
+TEST(Merge, UsageErrors) {
+    Project p;
+    approved_mission(p);
+    const Snapshot before = snapshot(p);
+    const auto rebase = p.sk({"merge", "--strategy", "rebase"});
+    EXPECT_EQ(rebase.exit_code, 2) << rebase.out;
+    EXPECT_EQ(kitty::parse_json(rebase.out, "out")["code"], "UNSUPPORTED_STRATEGY");
+    const auto both = p.sk({"merge", "--resume", "--abort"});
+    EXPECT_EQ(both.exit_code, 2);
+    const auto resume = p.sk({"merge", "--resume"});
+    EXPECT_EQ(resume.exit_code, 3) << resume.out;
+    EXPECT_EQ(kitty::parse_json(resume.out, "out")["code"], "NO_MERGE_IN_PROGRESS");
+    const Json abort = merge(p, {"--abort"});
+    EXPECT_EQ(abort["result"], "nothing_to_abort");
+    EXPECT_EQ(snapshot(p), before);
+}
+
+// §12.14 and issue §3: two lanes change one file. The merge stops with the conflicting
+// path, the target untouched; --resume before resolving is refused; after resolving in the
+// merge worktree it finishes.
+TEST(Merge, AConflictStopsBeforeTheTargetAndResumeFinishesIt) {
+    Project p;
+    write_fixture(p.root / "README.md", "readme\n");
+    p.commit("a README");
+    p.finalized_mission(kThreeWps);
+    approve_touching_readme(p, "WP01");
+    approve_touching_readme(p, "WP02");
+    approve(p, "WP03");
+    const std::string main_before = GitView(p.root).tip("main");
+    const std::string mission_before = GitView(p.root).tip(kMission);
+
+    const Json stop = merge(p, {}, 1);
+    EXPECT_EQ(stop["code"], "MERGE_CONFLICT");
+    EXPECT_EQ(stop["conflicting_paths"], Json::array({"README.md"}));
+    EXPECT_EQ(stop["lane_id"], "lane-b");
+    const fs::path worktree = stop["worktree"].get<std::string>();
+    EXPECT_EQ(worktree, p.root / ".worktrees/001-demo-merge");
+    const std::string conflicted = slurp(worktree / "README.md");
+    EXPECT_NE(conflicted.find("<<<<<<<"), std::string::npos) << conflicted;
+    {
+        GitView git(p.root);
+        EXPECT_EQ(git.tip("main"), main_before) << "the target moved before the lanes merged";
+        EXPECT_NE(git.tip(kMission), mission_before) << "lane-a is on the mission branch";
+        EXPECT_EQ(git.dirty(), std::vector<std::string>{});
+    }
+    // A plain merge now is refused: one is in progress.
+    const auto again = p.sk({"merge"});
+    EXPECT_EQ(again.exit_code, 4);
+    EXPECT_EQ(kitty::parse_json(again.out, "out")["code"], "MERGE_IN_PROGRESS");
+    const Json unresolved = merge(p, {"--resume"}, 1);
+    EXPECT_EQ(unresolved["code"], "MERGE_CONFLICT");
+    EXPECT_EQ(GitView(p.root).tip("main"), main_before);
+
+    write_fixture(worktree / "README.md", "readme\nWP01 was here\nWP02 was here\n");
+    const Json done = merge(p, {"--resume"});
+    EXPECT_EQ(done["result"], "merged");
+    EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
+    expect_all_done(p);
+    expect_cleaned_up(p);
+}
+
+// --abort discards the merge worktree and puts the mission branch back; the target never
+// moved. A new merge meets the same conflict.
+TEST(Merge, AbortRestoresTheMissionBranch) {
+    Project p;
+    write_fixture(p.root / "README.md", "readme\n");
+    p.commit("a README");
+    p.finalized_mission(kThreeWps);
+    approve_touching_readme(p, "WP01");
+    approve_touching_readme(p, "WP02");
+    approve(p, "WP03");
+    const Snapshot before = snapshot(p);
+    merge(p, {}, 1);
+    const Json aborted = merge(p, {"--abort"});
+    EXPECT_EQ(aborted["result"], "aborted");
+    EXPECT_EQ(aborted["mission_branch_restored"], true);
+    EXPECT_EQ(snapshot(p), before);
+    EXPECT_FALSE(fs::exists(p.root / ".worktrees/001-demo-merge"));
+    const Json stop = merge(p, {}, 1);
+    EXPECT_EQ(stop["code"], "MERGE_CONFLICT");
+}
+
+// A lane that depends on another is merged after it, whatever lanes.json's order.
+TEST(Merge, ADependentLaneIsMergedAfterItsUpstream) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const fs::path lanes_file = p.root / "kitty-specs/001-demo/lanes.json";
+    Json lanes = kitty::read_json_file(lanes_file);
+    ASSERT_EQ(lanes["lanes"][0]["lane_id"], "lane-a");
+    lanes["lanes"][0]["depends_on_lanes"] = Json::array({"lane-b"});
+    write_fixture(lanes_file, kitty::dump_python(lanes, {.indent = 2}) + "\n");
+    p.commit("lane-a after lane-b");
+    approve(p, "WP02");
+    approve(p, "WP01"); // cut from lane-b's tip
+    approve(p, "WP03");
+    const Json plan = merge(p, {"--dry-run"});
+    ASSERT_EQ(plan["merge_order"].size(), 3u);
+    EXPECT_EQ(plan["merge_order"][0]["lane_id"], "lane-b");
+    EXPECT_EQ(plan["merge_order"][1]["lane_id"], "lane-a");
+    EXPECT_EQ(plan["merge_order"][2]["lane_id"], "lane-planning");
+    const Json out = merge(p, {"--strategy", "merge"});
+    EXPECT_EQ(out["merged_lanes"], Json::array({"lane-b", "lane-a", "lane-planning"}));
+    GitView git(p.root);
+    EXPECT_TRUE(git.has_file("main", "src/alpha/work.txt"));
+    EXPECT_TRUE(git.has_file("main", "src/beta/work.txt"));
+    expect_all_done(p);
+    expect_cleaned_up(p);
+}
+
+// Issue §3: SIGKILL at random points of a merge, then --resume or --abort. Never a moved
+// target without every lane in it; afterwards the mission is merged and everything clean.
+TEST(Merge, KilledAtAnyPointResumeOrAbortRecovers) {
+    std::mt19937 random(std::random_device{}());
+    // Kill points spread over a merge (about 75 ms here), each shifted by a random jitter.
+    for (int i = 0; i < 16; ++i) {
+        Project p;
+        approved_mission(p);
+        const std::string main_before = GitView(p.root).tip("main");
+        const int delay_us = 5000 * i + static_cast<int>(random() % 5000);
+        run_and_kill({tool_path("kitty-merge")}, p.root, p.home,
+                     std::chrono::microseconds(delay_us));
+        const std::string when = "killed after " + std::to_string(delay_us) + " us";
+        {
+            GitView git(p.root);
+            if (git.tip("main") != main_before) {
+                for (const std::string path : {"src/alpha/work.txt", "src/beta/work.txt"}) {
+                    EXPECT_TRUE(git.has_file("main", path)) << when << ": " << path;
+                }
+            }
+        }
+        const auto run = [&](const std::vector<std::string>& args) {
+            auto r = p.sk(args);
+            for (int locks = 0; r.exit_code == 75 && locks < 3; ++locks) {
+                const Json err = kitty::parse_json(r.out, "out");
+                EXPECT_EQ(err["code"], "GIT_LOCKED") << r.out;
+                fs::remove(err["path"].get<std::string>());
+                r = p.sk(args);
+            }
+            return r;
+        };
+        if (fs::exists(p.root / ".kittify/runtime/merge/001-demo/kitty-state.json")) {
+            if (i % 2 == 1) {
+                const auto abort = run({"merge", "--abort"});
+                if (abort.exit_code == 4) {
+                    EXPECT_EQ(kitty::parse_json(abort.out, "out")["code"], "MERGE_PAST_TARGET")
+                        << when;
+                    const auto resumed = run({"merge", "--resume"});
+                    ASSERT_EQ(resumed.exit_code, 0) << when << ": " << resumed.out << resumed.err;
+                } else {
+                    ASSERT_EQ(abort.exit_code, 0) << when << ": " << abort.out << abort.err;
+                    EXPECT_EQ(GitView(p.root).tip("main"), main_before) << when;
+                }
+            } else {
+                const auto resumed = run({"merge", "--resume"});
+                ASSERT_EQ(resumed.exit_code, 0) << when << ": " << resumed.out << resumed.err;
+            }
+        }
+        if (!fs::exists(p.root / ".kittify/workspaces") ||
+            !fs::is_empty(p.root / ".kittify/workspaces") ||
+            GitView(p.root).branches().size() > 1) {
+            const auto fresh = run({"merge", "--mission", "001-demo"});
+            ASSERT_EQ(fresh.exit_code, 0) << when << ": " << fresh.out << fresh.err;
+        }
+        expect_all_done(p);
+        expect_cleaned_up(p);
+        GitView git(p.root);
+        for (const std::string path :
+             {"src/alpha/work.txt", "src/beta/work.txt", "docs/notes.md"}) {
+            EXPECT_TRUE(git.has_file("main", path)) << when << ": " << path;
+        }
+    }
+}
