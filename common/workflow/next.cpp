@@ -696,6 +696,7 @@ Outcome next_command(const NextRequest& request) {
             d.kind = "terminal";
             d.mission_state = "done";
             d.reason = "All mission steps completed";
+            d.next_command = "spec-kitty merge --mission " + m.slug();
             return d;
         }
         run.set_issued(*step, agent);

@@ -229,6 +229,7 @@ TEST(Loop, ScriptedAgentTakesTheMissionFromCreationToTerminalWithOneRejection) {
                              {"WP01", "approved"}, {"WP02", "approved"}, {"WP03", "approved"}}));
     const Json again = p.next("claude");
     EXPECT_EQ(again["kind"], "terminal") << "terminal stays terminal";
+    EXPECT_EQ(again["next_command"], "spec-kitty merge --mission 001-demo");
     EXPECT_EQ(p.next("")["mission_state"], "done");
 
     // Lanes: two worktrees on their branches from the mission branch; planning in the root.
