@@ -104,7 +104,9 @@ namespace {
     X(git_index_update_all)                                                                        \
     X(git_index_read)                                                                              \
     X(git_repository_state_cleanup)                                                                \
-    X(git_oid_fromstrn)
+    X(git_oid_fromstrn)                                                                            \
+    X(git_odb_hash)                                                                                \
+    X(git_odb_hashfile)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -780,20 +782,90 @@ void Repository::move_branch(const std::string& branch, const std::string& to,
     ReferencePtr{raw};
 }
 
+namespace {
+
+// The blob id the file at `path` would have, nullopt when there is none.
+std::optional<git_oid> workdir_blob(const fs::path& path) {
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(path, ec);
+    git_oid id;
+    if (fs::is_symlink(st)) {
+        const std::string target = fs::read_symlink(path, ec).string();
+        if (ec || lg().git_odb_hash(&id, target.data(), target.size(), GIT_OBJECT_BLOB) != 0) {
+            return std::nullopt;
+        }
+        return id;
+    }
+    if (!fs::is_regular_file(st) ||
+        lg().git_odb_hashfile(&id, path.c_str(), GIT_OBJECT_BLOB) != 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+bool same_blob(const std::optional<git_oid>& a, const std::optional<git_oid>& b) {
+    return a.has_value() == b.has_value() && (!a || lg().git_oid_equal(&*a, &*b) != 0);
+}
+
+} // namespace
+
 void Repository::check_out_move(const std::string& from, const std::string& to) {
+    const auto root = work_dir();
+    if (!root) {
+        throw Error(Exit::input, "BARE_REPOSITORY", "a bare repository has no checkout");
+    }
     const CommitPtr before = lookup_commit(repo_, require_commit(repo_, from));
     const CommitPtr after = lookup_commit(repo_, require_commit(repo_, to));
     const TreePtr baseline = commit_tree(before.get());
     const TreePtr target = commit_tree(after.get());
+    git_diff* raw = nullptr;
+    check(lg().git_diff_tree_to_tree(&raw, repo_, baseline.get(), target.get(), nullptr),
+          Exit::input, "GIT_ERROR", "cannot compare " + from + " with " + to);
+    const DiffPtr diff(raw);
+    // Each file the move touches must hold its old or its new content: the new one is what
+    // a checkout killed half way left. Anything else is a local change, never overwritten.
+    std::vector<std::string> paths;
+    std::vector<std::string> conflicts;
+    for (std::size_t i = 0; i < lg().git_diff_num_deltas(diff.get()); ++i) {
+        const git_diff_delta* delta = lg().git_diff_get_delta(diff.get(), i);
+        const std::string path = delta->new_file.path ? delta->new_file.path : delta->old_file.path;
+        const std::optional<git_oid> old_id =
+            delta->status == GIT_DELTA_ADDED ? std::nullopt : std::optional(delta->old_file.id);
+        const std::optional<git_oid> new_id =
+            delta->status == GIT_DELTA_DELETED ? std::nullopt : std::optional(delta->new_file.id);
+        const std::optional<git_oid> here = workdir_blob(*root / path);
+        if (!same_blob(here, old_id) && !same_blob(here, new_id)) {
+            conflicts.push_back(path);
+        }
+        paths.push_back(path);
+    }
+    if (!conflicts.empty()) {
+        std::string listed;
+        for (const std::string& p : conflicts) {
+            listed += (listed.empty() ? "" : ", ") + p;
+        }
+        throw Error(Exit::conflict, "CHECKOUT_CONFLICT",
+                    "cannot bring the work tree from " + from + " to " + to + ": " + listed +
+                        " changed locally and would be overwritten",
+                    "commit or stash those changes first")
+            .with(nlohmann::ordered_json{{"paths", conflicts}});
+    }
+    if (paths.empty()) {
+        return;
+    }
+    std::vector<char*> specs;
+    for (std::string& p : paths) {
+        specs.push_back(p.data());
+    }
     git_checkout_options options;
     lg().git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
-    options.checkout_strategy = GIT_CHECKOUT_SAFE;
+    options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
     options.baseline = baseline.get();
+    options.paths = {specs.data(), specs.size()};
     check(
         lg().git_checkout_tree(repo_, reinterpret_cast<const git_object*>(target.get()), &options),
         Exit::conflict, "CHECKOUT_CONFLICT",
-        "cannot bring the work tree from " + from + " to " + to +
-            " (a file changed locally would be overwritten)");
+        "cannot bring the work tree from " + from + " to " + to);
 }
 
 namespace {
@@ -861,10 +933,6 @@ std::string Repository::finish_merge(const std::string& message) {
           Exit::input, "GIT_ERROR", "cannot stage the work tree");
     check(lg().git_index_update_all(index.get(), nullptr, nullptr, nullptr), Exit::input,
           "GIT_ERROR", "cannot stage the work tree");
-    if (lg().git_index_has_conflicts(index.get()) != 0) {
-        throw Error(Exit::check_failed, "MERGE_CONFLICT", "the merge still has conflicts")
-            .with(nlohmann::ordered_json{{"conflicting_paths", conflicting_paths(index.get())}});
-    }
     check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
     git_oid tree_id;
     check(lg().git_index_write_tree(&tree_id, index.get()), Exit::input, "GIT_ERROR",

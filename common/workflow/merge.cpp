@@ -9,6 +9,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/project.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 #include "kitty/yaml.hpp"
@@ -854,6 +855,20 @@ Outcome MergeRun::abort() {
             (restored ? "; " + s_.mission_branch + " is back where it was" : "") + "\n");
 }
 
+// The mission of the one merge in progress in the project, if there is exactly one: an
+// interrupted merge is resumed by mission even when all its work packages are done.
+std::string sole_merge_in_progress(const fs::path& start) {
+    const fs::path dir = find_project_root(start) / ".kittify/runtime/merge";
+    std::error_code ec;
+    std::vector<std::string> slugs;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (fs::is_regular_file(entry.path() / "kitty-state.json", ec)) {
+            slugs.push_back(entry.path().filename().string());
+        }
+    }
+    return slugs.size() == 1 ? slugs.front() : "";
+}
+
 } // namespace merge_detail
 
 using namespace merge_detail;
@@ -866,7 +881,11 @@ Outcome merge_command(const MergeRequest& request) {
         throw Error(Exit::usage, "USAGE",
                     "--dry-run plans a new merge; it takes no --resume or --abort");
     }
-    loop::LockedState locked = loop::read_locked_state(request.target);
+    LoopTarget target = request.target;
+    if (target.mission.empty() && (request.resume || request.abort)) {
+        target.mission = sole_merge_in_progress(target.start_dir);
+    }
+    loop::LockedState locked = loop::read_locked_state(target);
     loop::LoopState& state = locked.state;
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);

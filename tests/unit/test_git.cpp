@@ -599,3 +599,44 @@ TEST(Repository, CheckOutMoveBringsACleanCheckoutToTheMovedBranch) {
                  "CHECKOUT_CONFLICT");
     EXPECT_EQ(kitty::test::slurp(h.dir / "b.txt"), "mine\n");
 }
+
+// A checkout killed half way (some files already at the new commit) is finished by the same
+// call: files already holding the new content are not taken for local changes.
+TEST(Repository, CheckOutMoveFinishesAnInterruptedCheckout) {
+    History h;
+    const std::string squashed = h.repo.squash_commit("main", "lane-a", "squash");
+    h.repo.move_branch("main", squashed, h.m1, "kitty: test");
+    write_fixture(h.dir / "a.txt", "a2\n"); // written before the kill; the index is old
+    h.repo.check_out_move(h.m1, squashed);
+    EXPECT_EQ(kitty::test::slurp(h.dir / "a.txt"), "a2\n");
+    EXPECT_EQ(h.repo.changed_paths(), Paths{});
+}
+
+// start_merge leaves what `git merge` leaves on a conflict; finish_merge commits the
+// resolution with both parents and clears the merge state.
+TEST(Repository, StartAndFinishAMergeInAWorktree) {
+    History h;
+    write_fixture(h.tmp / "lane-b" / "a.txt", "b's a\n");
+    const std::string b2 = git_commit_all(h.tmp / "lane-b", "b2", 1767226100);
+    Repository lane_b = Repository::open(h.tmp / "lane-b");
+    EXPECT_FALSE(lane_b.merge_head().has_value());
+    const Paths conflicts = lane_b.start_merge("lane-a", "Merge lane-a into lane-b");
+    EXPECT_EQ(conflicts, Paths{"a.txt"});
+    EXPECT_EQ(lane_b.conflicted_paths(), Paths{"a.txt"});
+    EXPECT_EQ(lane_b.merge_head(), h.a2);
+    const std::string marked = kitty::test::slurp(h.tmp / "lane-b" / "a.txt");
+    EXPECT_NE(marked.find("<<<<<<<"), std::string::npos) << marked;
+    EXPECT_NE(marked.find(">>>>>>>"), std::string::npos) << marked;
+    EXPECT_EQ(lane_b.resolve_commit("lane-b"), b2) << "nothing is committed yet";
+
+    write_fixture(h.tmp / "lane-b" / "a.txt", "both\n");
+    const std::string merged = lane_b.finish_merge("Merge lane-a into lane-b");
+    EXPECT_EQ(lane_b.resolve_commit("lane-b"), merged);
+    EXPECT_TRUE(lane_b.is_ancestor(h.a2, merged));
+    EXPECT_TRUE(lane_b.is_ancestor(b2, merged));
+    EXPECT_FALSE(lane_b.merge_head().has_value());
+    EXPECT_EQ(lane_b.conflicted_paths(), Paths{});
+    EXPECT_EQ(lane_b.changed_paths(), Paths{});
+    EXPECT_EQ(lane_b.files_changed(b2, merged), (Paths{"a.txt"}));
+    expect_error([&] { lane_b.finish_merge("again"); }, Exit::conflict, "NO_MERGE_IN_PROGRESS");
+}

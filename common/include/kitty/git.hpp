@@ -134,10 +134,11 @@ public:
     // "BRANCH_MOVED") and stays where it is.
     void move_branch(const std::string& branch, const std::string& to, const std::string& expected,
                      const std::string& reason);
-    // Brings this work tree and index from commit `from` to commit `to` the safe way: files
-    // changed locally and touched by the move are an Error(Exit::conflict,
-    // "CHECKOUT_CONFLICT"), never overwritten. For a checkout whose branch was moved from
-    // `from` to `to`, so that its index and files follow the branch.
+    // Brings this work tree and index from commit `from` to commit `to` the safe way: a file
+    // the move touches that holds neither its old nor its new content is a local change, an
+    // Error(Exit::conflict, "CHECKOUT_CONFLICT") listing the paths, and nothing is written.
+    // For a checkout whose branch was moved from `from` to `to`, so that its index and files
+    // follow the branch; a call killed half way is finished by calling it again.
     void check_out_move(const std::string& from, const std::string& to);
 
     // Starts merging `from` into this checkout's HEAD as `git merge` does: a clean result is
@@ -150,9 +151,11 @@ public:
     std::vector<std::string> conflicted_paths() const;
     // The commit MERGE_HEAD names; nullopt when no merge is in progress.
     std::optional<std::string> merge_head() const;
-    // Completes the merge in progress: the whole work tree staged (git add -A), committed on
-    // HEAD with HEAD and MERGE_HEAD as parents, the merge state cleared. Returns the commit.
-    // Conflicts left in the index are Error(Exit::check, "MERGE_CONFLICT") listing them.
+    // Completes the merge in progress: the whole work tree staged as the resolution (git add
+    // -A, which also settles the conflicted paths: whether their files are resolved is the
+    // caller's call), committed on HEAD with HEAD and MERGE_HEAD as parents, the merge state
+    // cleared. Returns the commit. No merge in progress: Error(Exit::conflict,
+    // "NO_MERGE_IN_PROGRESS").
     std::string finish_merge(const std::string& message);
 
     // The newest commit reachable from `revision` whose subject line contains one of
