@@ -138,7 +138,7 @@ for _ in $(seq 40); do
         step "${git[@]}" commit -qm "$wp: $(basename "$file")"
         if [ "$wp" != WP02 ] || [ -z "$rejected" ]; then
             # shellcheck disable=SC2046 # one argument per subtask
-            step spec-kitty agent tasks mark-status $(tasks_of "$wp") --status done
+            step spec-kitty agent tasks mark-status $(tasks_of "$wp") --status 'done'
         fi
         step spec-kitty agent tasks move-task "$wp" --to for_review --agent claude --note "ready"
         ;;
