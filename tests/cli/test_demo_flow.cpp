@@ -1,0 +1,218 @@
+// `make demo` as an end-to-end test (issue 15 §2): scripts/demo.sh takes the bundled example
+// from `spec-kitty init` to merged on main with a scripted agent; the project it keeps is
+// then read with libgit2 directly, independently of kitty.
+#include <git2.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kitty/json.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::run_process;
+using kitty::test::slurp;
+using kitty::test::TempDir;
+
+namespace {
+
+bool git_on_path() {
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "");
+    for (std::string dir; std::getline(dirs, dir, ':');) {
+        if (!dir.empty() && ::access((fs::path(dir) / "git").c_str(), X_OK) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The repository as libgit2 sees it.
+class Repo {
+public:
+    explicit Repo(const fs::path& dir) {
+        git_libgit2_init();
+        EXPECT_EQ(git_repository_open(&repo_, dir.c_str()), 0) << dir;
+    }
+    Repo(const Repo&) = delete;
+    Repo& operator=(const Repo&) = delete;
+    ~Repo() {
+        git_repository_free(repo_);
+        git_libgit2_shutdown();
+    }
+
+    std::set<std::string> refs() const {
+        git_strarray names{};
+        git_reference_list(&names, repo_);
+        std::set<std::string> out(names.strings, names.strings + names.count);
+        git_strarray_dispose(&names);
+        return out;
+    }
+    std::set<std::string> worktrees() const {
+        git_strarray names{};
+        git_worktree_list(&names, repo_);
+        std::set<std::string> out(names.strings, names.strings + names.count);
+        git_strarray_dispose(&names);
+        return out;
+    }
+    // Every file of main's tree with its content.
+    std::map<std::string, std::string> main_tree() const {
+        git_object* obj = nullptr;
+        std::map<std::string, std::string> out;
+        if (git_revparse_single(&obj, repo_, "main^{tree}") != 0) {
+            ADD_FAILURE() << "main has no tree";
+            return out;
+        }
+        struct Walk {
+            git_repository* repo;
+            std::map<std::string, std::string>* files;
+        } walk{repo_, &out};
+        git_tree_walk(
+            reinterpret_cast<git_tree*>(obj), GIT_TREEWALK_PRE,
+            [](const char* root, const git_tree_entry* entry, void* payload) {
+                auto* w = static_cast<Walk*>(payload);
+                if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+                    return 0;
+                }
+                git_blob* blob = nullptr;
+                git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry));
+                (*w->files)[std::string(root) + git_tree_entry_name(entry)] =
+                    std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                                static_cast<std::size_t>(git_blob_rawsize(blob)));
+                git_blob_free(blob);
+                return 0;
+            },
+            &walk);
+        git_object_free(obj);
+        return out;
+    }
+    std::vector<std::string> subjects(const std::string& branch) const {
+        std::vector<std::string> out;
+        git_revwalk* walk = nullptr;
+        git_revwalk_new(&walk, repo_);
+        git_revwalk_push_ref(walk, ("refs/heads/" + branch).c_str());
+        for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
+            git_commit* c = nullptr;
+            git_commit_lookup(&c, repo_, &id);
+            out.push_back(git_commit_summary(c));
+            git_commit_free(c);
+        }
+        git_revwalk_free(walk);
+        return out;
+    }
+    // Paths `git status` would list, untracked ones included.
+    std::vector<std::string> dirty() const {
+        git_status_options o = GIT_STATUS_OPTIONS_INIT;
+        o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+        git_status_list* list = nullptr;
+        git_status_list_new(&list, repo_, &o);
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < git_status_list_entrycount(list); ++i) {
+            const git_status_entry* e = git_status_byindex(list, i);
+            const git_diff_delta* d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+            out.push_back(d->new_file.path);
+        }
+        git_status_list_free(list);
+        return out;
+    }
+
+private:
+    git_repository* repo_ = nullptr;
+};
+
+std::vector<Json> events(const fs::path& log) {
+    std::vector<Json> out;
+    std::istringstream lines(slurp(log));
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty()) {
+            out.push_back(kitty::parse_json(line, "status.events.jsonl"));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
+    if (!git_on_path()) {
+        GTEST_SKIP() << "git is not on PATH: the demo's scripted agent commits with it "
+                        "(scripts/bootstrap.sh installs it)";
+    }
+    TempDir tmp;
+    const fs::path keep = tmp / "demo";
+    kitty::test::ProcessOptions options;
+    options.env["KITTY_DEMO_DIR"] = keep.string();
+    const auto r = run_process({KITTY_SOURCE_DIR "/scripts/demo.sh",
+                                fs::path(kitty::test::tool_path("spec-kitty")).parent_path()},
+                               options);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("demo: OK"), std::string::npos) << r.out;
+    const fs::path root = keep / "project";
+    Repo repo(root);
+
+    // What the agent wrote for each WP is on main (WP02 twice: the rejection's fix too),
+    // and no file of main carries a conflict marker.
+    const auto tree = repo.main_tree();
+    const std::map<std::string, std::string> work = {
+        {"src/search/index/index.py", "# WP01: Search index\n"},
+        {"src/search/api/search.py", "# WP02: Query API\n"},
+        {"src/search/api/test_search.py", "# WP02: a test for the ranking, as the review asked\n"},
+        {"src/cli/notes_search.py", "# WP03: Command-line client\n"},
+        {"kitty-specs/001-legacy-search/quickstart.md", "# WP04: Spec and quickstart\n"},
+    };
+    for (const auto& [path, content] : work) {
+        ASSERT_TRUE(tree.count(path)) << path;
+        EXPECT_EQ(tree.at(path), content) << path;
+    }
+    const std::string cycle =
+        "kitty-specs/001-legacy-search/tasks/WP02-query-api/review-cycle-1.md";
+    ASSERT_TRUE(tree.count(cycle)) << "the rejection's feedback is committed";
+    EXPECT_NE(tree.at(cycle).find("Add a test for the ranking."), std::string::npos);
+    for (const auto& [path, content] : tree) {
+        for (const char* marker : {"<<<<<<< ", "\n=======\n", ">>>>>>> "}) {
+            EXPECT_EQ(content.find(marker), std::string::npos) << path << " has " << marker;
+        }
+    }
+
+    // Refs: main alone; no lane worktree left; the main checkout clean.
+    EXPECT_EQ(repo.refs(), std::set<std::string>{"refs/heads/main"});
+    EXPECT_EQ(repo.worktrees(), std::set<std::string>{});
+    EXPECT_FALSE(fs::exists(root / ".worktrees/001-legacy-search-lane-a"));
+    EXPECT_FALSE(fs::exists(root / ".worktrees/001-legacy-search-lane-b"));
+    EXPECT_EQ(repo.dirty(), std::vector<std::string>{});
+
+    // The event log: every WP ended done by the merge, after exactly one rejection (WP02's).
+    const auto log = events(root / "kitty-specs/001-legacy-search/status.events.jsonl");
+    std::map<std::string, Json> last;
+    int rejections = 0;
+    for (const Json& e : log) {
+        last[e["wp_id"].get<std::string>()] = e;
+        const std::string from =
+            e["from_lane"].is_string() ? e["from_lane"].get<std::string>() : "";
+        if (e["to_lane"] == "planned" && (from == "for_review" || from == "in_review")) {
+            ++rejections;
+            EXPECT_EQ(e["wp_id"], "WP02");
+        }
+    }
+    EXPECT_EQ(rejections, 1);
+    ASSERT_EQ(last.size(), 4u);
+    for (const auto& [wp, e] : last) {
+        EXPECT_EQ(e["to_lane"], "done") << wp;
+        EXPECT_EQ(e["actor"], "merge") << wp;
+    }
+
+    // 3.1.1's subjects for the squash and the done transitions.
+    const auto subjects = repo.subjects("main");
+    ASSERT_GE(subjects.size(), 2u);
+    EXPECT_EQ(subjects[0], "chore(001-legacy-search): record done transitions for merged WPs");
+    EXPECT_EQ(subjects[1], "feat(kitty/mission-001-legacy-search): squash merge of mission");
+}
