@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "kitty/json.hpp"
+#include "loop_project.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
 using kitty::Json;
+using kitty::test::GitView;
 using kitty::test::run_process;
 using kitty::test::slurp;
 using kitty::test::TempDir;
@@ -35,99 +37,6 @@ bool git_on_path() {
     }
     return false;
 }
-
-// The repository as libgit2 sees it.
-class Repo {
-public:
-    explicit Repo(const fs::path& dir) {
-        git_libgit2_init();
-        EXPECT_EQ(git_repository_open(&repo_, dir.c_str()), 0) << dir;
-    }
-    Repo(const Repo&) = delete;
-    Repo& operator=(const Repo&) = delete;
-    ~Repo() {
-        git_repository_free(repo_);
-        git_libgit2_shutdown();
-    }
-
-    std::set<std::string> refs() const {
-        git_strarray names{};
-        git_reference_list(&names, repo_);
-        std::set<std::string> out(names.strings, names.strings + names.count);
-        git_strarray_dispose(&names);
-        return out;
-    }
-    std::set<std::string> worktrees() const {
-        git_strarray names{};
-        git_worktree_list(&names, repo_);
-        std::set<std::string> out(names.strings, names.strings + names.count);
-        git_strarray_dispose(&names);
-        return out;
-    }
-    // Every file of main's tree with its content.
-    std::map<std::string, std::string> main_tree() const {
-        git_object* obj = nullptr;
-        std::map<std::string, std::string> out;
-        if (git_revparse_single(&obj, repo_, "main^{tree}") != 0) {
-            ADD_FAILURE() << "main has no tree";
-            return out;
-        }
-        struct Walk {
-            git_repository* repo;
-            std::map<std::string, std::string>* files;
-        } walk{repo_, &out};
-        git_tree_walk(
-            reinterpret_cast<git_tree*>(obj), GIT_TREEWALK_PRE,
-            [](const char* root, const git_tree_entry* entry, void* payload) {
-                auto* w = static_cast<Walk*>(payload);
-                if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
-                    return 0;
-                }
-                git_blob* blob = nullptr;
-                git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry));
-                (*w->files)[std::string(root) + git_tree_entry_name(entry)] =
-                    std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
-                                static_cast<std::size_t>(git_blob_rawsize(blob)));
-                git_blob_free(blob);
-                return 0;
-            },
-            &walk);
-        git_object_free(obj);
-        return out;
-    }
-    std::vector<std::string> subjects(const std::string& branch) const {
-        std::vector<std::string> out;
-        git_revwalk* walk = nullptr;
-        git_revwalk_new(&walk, repo_);
-        git_revwalk_push_ref(walk, ("refs/heads/" + branch).c_str());
-        for (git_oid id; git_revwalk_next(&id, walk) == 0;) {
-            git_commit* c = nullptr;
-            git_commit_lookup(&c, repo_, &id);
-            out.push_back(git_commit_summary(c));
-            git_commit_free(c);
-        }
-        git_revwalk_free(walk);
-        return out;
-    }
-    // Paths `git status` would list, untracked ones included.
-    std::vector<std::string> dirty() const {
-        git_status_options o = GIT_STATUS_OPTIONS_INIT;
-        o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
-        git_status_list* list = nullptr;
-        git_status_list_new(&list, repo_, &o);
-        std::vector<std::string> out;
-        for (std::size_t i = 0; i < git_status_list_entrycount(list); ++i) {
-            const git_status_entry* e = git_status_byindex(list, i);
-            const git_diff_delta* d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
-            out.push_back(d->new_file.path);
-        }
-        git_status_list_free(list);
-        return out;
-    }
-
-private:
-    git_repository* repo_ = nullptr;
-};
 
 std::vector<Json> events(const fs::path& log) {
     std::vector<Json> out;
@@ -157,11 +66,11 @@ TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("demo: OK"), std::string::npos) << r.out;
     const fs::path root = keep / "project";
-    Repo repo(root);
+    GitView repo(root);
 
     // What the agent wrote for each WP is on main (WP02 twice: the rejection's fix too),
     // and no file of main carries a conflict marker.
-    const auto tree = repo.main_tree();
+    const auto tree = repo.files("main");
     const std::map<std::string, std::string> work = {
         {"src/search/index/index.py", "# WP01: Search index\n"},
         {"src/search/api/search.py", "# WP02: Query API\n"},

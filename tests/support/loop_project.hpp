@@ -88,6 +88,44 @@ public:
         git_strarray_dispose(&names);
         return out;
     }
+    std::set<std::string> refs() const {
+        git_strarray names{};
+        git_reference_list(&names, repo_);
+        std::set<std::string> out(names.strings, names.strings + names.count);
+        git_strarray_dispose(&names);
+        return out;
+    }
+    // Every file of `branch`'s tree with its content.
+    std::map<std::string, std::string> files(const std::string& branch) const {
+        git_object* obj = nullptr;
+        std::map<std::string, std::string> out;
+        if (git_revparse_single(&obj, repo_, (branch + "^{tree}").c_str()) != 0) {
+            ADD_FAILURE() << branch << " has no tree";
+            return out;
+        }
+        struct Walk {
+            git_repository* repo;
+            std::map<std::string, std::string>* files;
+        } walk{repo_, &out};
+        git_tree_walk(
+            reinterpret_cast<git_tree*>(obj), GIT_TREEWALK_PRE,
+            [](const char* root, const git_tree_entry* entry, void* payload) {
+                auto* w = static_cast<Walk*>(payload);
+                if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+                    return 0;
+                }
+                git_blob* blob = nullptr;
+                git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry));
+                (*w->files)[std::string(root) + git_tree_entry_name(entry)] =
+                    std::string(static_cast<const char*>(git_blob_rawcontent(blob)),
+                                static_cast<std::size_t>(git_blob_rawsize(blob)));
+                git_blob_free(blob);
+                return 0;
+            },
+            &walk);
+        git_object_free(obj);
+        return out;
+    }
     // Whether the tree of `branch`'s tip has a file at `path`.
     bool has_file(const std::string& branch, const std::string& path) const {
         git_object* tree = nullptr;
