@@ -50,6 +50,9 @@ BENCHMARK_CAPTURE(BM_ColdStart, kitty_next_version, "kitty-next", {"--version"})
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_workspace_version, "kitty-workspace", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdStart, kitty_merge_version, "kitty-merge", {"--version"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_ColdStart, kitty_release_check_version, "kitty-release-check", {"--version"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
