@@ -536,7 +536,7 @@ void MergeRun::conflict_stop(const Step& step, const std::string& from,
     // Anything at the merge worktree's place is from a run killed before it recorded the
     // conflict: nobody was told about it.
     drop_conflict_worktree();
-    const fs::path path = m_.worktree_path(kConflictWorktree);
+    const fs::path path = m_.writable(m_.worktree_path(kConflictWorktree));
     repo_.add_worktree(worktree_name(m_.slug(), kConflictWorktree), path, s_.mission_branch);
     Repository worktree = Repository::open(path);
     const std::vector<std::string> paths = worktree.start_merge(from, merge_message(step.branch));

@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kitty/json.hpp"
@@ -457,4 +458,29 @@ TEST(Merge, KilledAtAnyPointResumeOrAbortRecovers) {
             EXPECT_TRUE(git.has_file("main", path)) << when << ": " << path;
         }
     }
+}
+
+// Two merges of one mission started together (real processes): one merges, the other
+// waits for the status lock and then finds nothing left to merge; every WP is done once.
+TEST(Merge, ConcurrentMergesMergeOnce) {
+    Project p;
+    approved_mission(p);
+    kitty::test::ProcessResult results[2];
+    std::thread first([&] { results[0] = p.sk({"merge", "--mission", "001-demo"}); });
+    std::thread second([&] { results[1] = p.sk({"merge", "--mission", "001-demo"}); });
+    first.join();
+    second.join();
+    std::multiset<std::string> outcomes;
+    for (const auto& r : results) {
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        outcomes.insert(kitty::parse_json(r.out, "out")["result"].get<std::string>());
+    }
+    EXPECT_EQ(outcomes, (std::multiset<std::string>{"merged", "nothing_to_merge"}));
+    int done = 0;
+    for (const Json& e : p.events()) {
+        done += e["to_lane"] == "done";
+    }
+    EXPECT_EQ(done, 3);
+    expect_all_done(p);
+    expect_cleaned_up(p);
 }
