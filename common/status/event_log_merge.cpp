@@ -5,6 +5,7 @@
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
 
@@ -178,6 +179,14 @@ Outcome event_log_driver_command(const fs::path& base_path, const fs::path& ours
     const auto events = static_cast<int>(std::count(merged.begin(), merged.end(), '\n'));
     // Git shows whatever a driver prints, so success says nothing in text.
     return Outcome::success({{"path", ours_path.string()}, {"events", events}}, "");
+}
+
+void register_event_log_merge_driver() {
+    register_merge_driver(std::string(kEventLogMergeDriver),
+                          [](const std::string& base, const std::string& ours,
+                             const std::string& theirs) -> std::optional<std::string> {
+                              return merge_event_logs(base, ours, theirs);
+                          });
 }
 
 } // namespace kitty

@@ -1,8 +1,11 @@
 // The status model against ../shared/spec/identity-status.md §4 (section numbers below).
+#include <git2.h>
+
 #include <gtest/gtest.h>
 
 #include "expect_error.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/status.hpp"
 #include "process.hpp"
 
@@ -345,4 +348,90 @@ TEST(EventLogMerge, DriverWritesTheUnionOverOurs) {
     // A side that does not exist has no events.
     kitty::event_log_driver_command(dir / "none", dir / "A", dir / "also-none");
     EXPECT_EQ(kitty::test::slurp(dir / "A"), a + b + c);
+}
+
+namespace {
+
+// The content of `path` in the commit `revision` of the repository at `dir` (libgit2).
+std::string blob_at(const std::filesystem::path& dir, const std::string& revision,
+                    const std::string& path) {
+    git_libgit2_init();
+    git_repository* repo = nullptr;
+    EXPECT_EQ(git_repository_open(&repo, dir.c_str()), 0);
+    git_object* object = nullptr;
+    EXPECT_EQ(git_revparse_single(&object, repo, (revision + ":" + path).c_str()), 0);
+    std::string text;
+    if (object != nullptr) {
+        const auto* blob = reinterpret_cast<const git_blob*>(object);
+        text.assign(static_cast<const char*>(git_blob_rawcontent(blob)),
+                    static_cast<std::size_t>(git_blob_rawsize(blob)));
+    }
+    git_object_free(object);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return text;
+}
+
+// A repository whose main has init's .gitattributes line and a mission event log with one
+// event; lane-a and lane-b (worktrees beside it) each append their own event.
+struct EventLogBranches {
+    kitty::test::TempDir tmp;
+    std::filesystem::path dir = tmp / "repo";
+    std::string log = "kitty-specs/001-x/status.events.jsonl";
+    std::string base = event("01A", "WP01", "planned", "planned", "2026-01-01T00:00:00Z").line();
+    EventLogBranches(const StatusEvent& on_a, const StatusEvent& on_b) {
+        kitty::test::make_git_repo(dir);
+        kitty::test::write_fixture(dir / ".git" / "config",
+                                   kitty::test::slurp(dir / ".git" / "config") +
+                                       "[user]\n\tname = Ada\n\temail = ada@example.invalid\n");
+        kitty::test::write_fixture(
+            dir / ".gitattributes",
+            "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log\n");
+        kitty::test::write_fixture(dir / log, base);
+        kitty::test::git_commit_all(dir, "mission");
+        kitty::Repository repo = kitty::Repository::open(dir);
+        for (const auto& [lane, added] : {std::pair{"lane-a", &on_a}, std::pair{"lane-b", &on_b}}) {
+            repo.create_branch(lane, "main");
+            repo.add_worktree(lane, tmp / lane, lane);
+            kitty::test::write_fixture(tmp / lane / log, base + added->line());
+            kitty::test::git_commit_all(tmp / lane, lane, 1767225700);
+        }
+    }
+};
+
+} // namespace
+
+// §4.9 through a real libgit2 merge: the .gitattributes line of the checkout routes the
+// event log to the driver registered in process.
+TEST(EventLogMerge, KittysOwnMergesUseTheDriver) {
+    const StatusEvent b = event("01C", "WP02", "planned", "claimed", "2026-01-03T00:00:00Z");
+    const StatusEvent a = event("01B", "WP01", "planned", "claimed", "2026-01-02T00:00:00Z");
+    EventLogBranches h(b, a);
+    // The only test of this program that registers it: until then, libgit2's line merge
+    // conflicts.
+    expect_error(
+        [&] {
+            kitty::Repository::open(h.dir).combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        kitty::Exit::conflict, "MERGE_CONFLICT");
+    kitty::register_event_log_merge_driver();
+    kitty::register_event_log_merge_driver(); // twice is harmless
+    kitty::Repository repo = kitty::Repository::open(h.dir);
+    const std::string merged = repo.combine_commits({"lane-a", "lane-b"}, "m");
+    EXPECT_EQ(blob_at(h.dir, merged, h.log), h.base + a.line() + b.line());
+    const std::string squashed = repo.squash_commit("lane-b", "lane-a", "s");
+    EXPECT_EQ(blob_at(h.dir, squashed, h.log), h.base + a.line() + b.line());
+
+    // The same event_id with two payloads: the log stays conflicted, and the error says why.
+    StatusEvent changed = a;
+    changed.actor = "someone else";
+    EventLogBranches conflicting(a, changed);
+    try {
+        kitty::Repository::open(conflicting.dir).combine_commits({"lane-a", "lane-b"}, "m");
+        ADD_FAILURE() << "merged";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "MERGE_CONFLICT");
+        EXPECT_EQ(e.notes(), std::vector<std::string>{
+                                 h.log + ": Conflicting payloads found for event_id '01B'"});
+    }
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,25 @@ struct Worktree {
     std::filesystem::path path; // its working directory
     bool valid = false;         // the working directory and its metadata are intact
 };
+
+// A merge driver: the merged content of a file from its three versions (a version that does
+// not exist is empty), or nullopt to leave the file conflicted.
+using MergeDriver = std::function<std::optional<std::string>(
+    const std::string& ancestor, const std::string& ours, const std::string& theirs)>;
+
+// Makes kitty's own merges (combine_commits, squash_commit) merge with `merge` every file
+// whose gitattributes say `merge=<name>`, in this process; git's config for the driver (its
+// command) plays no part. A file both sides changed is merged by the driver instead of
+// libgit2's line merge. An exception from `merge` leaves the file conflicted and its
+// message is a note of the MERGE_CONFLICT error. Registering a name again replaces its
+// function.
+//
+// libgit2 (1.5) reads the attributes from the checkout of the repository the merge runs in,
+// never from the commits being merged: the work tree's .gitattributes files, then the
+// index's (git_attr_get with GIT_ATTR_CHECK_FILE_THEN_INDEX; a rule in either applies, the
+// work tree's first). A merge in a temporary worktree sees that worktree's checkout. An open
+// Repository reads its index once: a line staged by another process later is not seen.
+void register_merge_driver(const std::string& name, MergeDriver merge);
 
 class Repository {
 public:

@@ -78,6 +78,15 @@ Outcome event_log_driver_command(const std::filesystem::path& base,
                                  const std::filesystem::path& ours,
                                  const std::filesystem::path& theirs);
 
+// The driver name of the .gitattributes line init writes
+// (`kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log`).
+inline constexpr std::string_view kEventLogMergeDriver = "spec-kitty-event-log";
+
+// Registers merge_event_logs as that driver for kitty's own libgit2 merges in this process
+// (register_merge_driver): two branches that each appended events then merge cleanly; a
+// conflict or an invalid log leaves the file conflicted.
+void register_event_log_merge_driver();
+
 // Appends one line (O_APPEND, fsync), creating the file and its directory.
 void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
 
