@@ -109,7 +109,12 @@ namespace {
     X(git_blob_rawcontent)                                                                         \
     X(git_blob_rawsize)                                                                            \
     X(git_blob_free)                                                                               \
-    X(git_buf_set)
+    X(git_buf_set)                                                                                 \
+    X(git_config_open_ondisk)                                                                      \
+    X(git_config_free)                                                                             \
+    X(git_config_get_entry)                                                                        \
+    X(git_config_entry_free)                                                                       \
+    X(git_config_set_string)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -142,6 +147,9 @@ using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
 using DiffPtr = std::unique_ptr<git_diff, Freer<git_diff, &LibGit2::git_diff_free>>;
+using ConfigPtr = std::unique_ptr<git_config, Freer<git_config, &LibGit2::git_config_free>>;
+using ConfigEntryPtr =
+    std::unique_ptr<git_config_entry, Freer<git_config_entry, &LibGit2::git_config_entry_free>>;
 using BlobPtr = std::unique_ptr<git_blob, Freer<git_blob, &LibGit2::git_blob_free>>;
 using SignaturePtr =
     std::unique_ptr<git_signature, Freer<git_signature, &LibGit2::git_signature_free>>;
@@ -310,6 +318,15 @@ fs::path staging_path(const fs::path& path) {
 std::string read_small_file(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The local config file alone: neither the user's nor the system's config is read, so
+// neither can fail or answer for it.
+ConfigPtr open_config_file(const fs::path& file) {
+    git_config* raw = nullptr;
+    check(lg().git_config_open_ondisk(&raw, file.c_str()), Exit::input, "GIT_ERROR",
+          "cannot read " + file.string());
+    return ConfigPtr(raw);
 }
 
 // The merge drivers registered with register_merge_driver. libgit2 keeps a pointer to each
@@ -744,6 +761,30 @@ std::vector<std::string> Repository::changed_among(const std::vector<std::string
 std::vector<std::string> Repository::staged_paths() const {
     const std::set<std::string> staged = status_paths(repo_, GIT_STATUS_SHOW_INDEX_ONLY);
     return {staged.begin(), staged.end()};
+}
+
+fs::path Repository::local_config_path() const {
+    return common_dir() / "config";
+}
+
+std::optional<std::string> Repository::local_config(const std::string& key) const {
+    const fs::path file = local_config_path();
+    const ConfigPtr config = open_config_file(file);
+    git_config_entry* raw = nullptr;
+    const int rc = lg().git_config_get_entry(&raw, config.get(), key.c_str());
+    if (rc == GIT_ENOTFOUND) {
+        return std::nullopt;
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot read " + key + " from " + file.string());
+    const ConfigEntryPtr entry(raw);
+    return std::string(entry->value);
+}
+
+void Repository::set_local_config(const std::string& key, const std::string& value) {
+    const fs::path file = local_config_path();
+    const ConfigPtr config = open_config_file(file);
+    check(lg().git_config_set_string(config.get(), key.c_str(), value.c_str()), Exit::input,
+          "GIT_ERROR", "cannot set " + key + " in " + file.string());
 }
 
 std::optional<std::string> Repository::merge_base(const std::string& a,

@@ -727,3 +727,22 @@ TEST(MergeDriver, TheAttributeComesFromTheCheckoutNotTheCommits) {
     stage(h.tmp / "lane-a", ".gitattributes");
     expect_error([&] { combine(h.tmp / "lane-a"); }, Exit::conflict, "MERGE_CONFLICT");
 }
+
+TEST(Repository, LocalConfigIsTheCommonConfigFile) {
+    Fixture f;
+    Repository repo = Repository::open(f.dir);
+    EXPECT_EQ(repo.local_config_path(), fs::canonical(f.dir) / ".git" / "config");
+    EXPECT_FALSE(repo.local_config("merge.x.driver").has_value());
+    repo.set_local_config("merge.x.driver", "run %O %A %B");
+    EXPECT_EQ(repo.local_config("merge.x.driver"), "run %O %A %B");
+    EXPECT_NE(kitty::test::slurp(f.dir / ".git" / "config").find("[merge \"x\"]"),
+              std::string::npos);
+    // A linked worktree shares it.
+    repo.create_branch("lane", "main");
+    repo.add_worktree("lane", f.tmp / "lane", "lane");
+    Repository lane = Repository::open(f.tmp / "lane");
+    EXPECT_EQ(lane.local_config_path(), repo.local_config_path());
+    EXPECT_EQ(lane.local_config("merge.x.driver"), "run %O %A %B");
+    lane.set_local_config("merge.x.name", "X");
+    EXPECT_EQ(repo.local_config("merge.x.name"), "X");
+}

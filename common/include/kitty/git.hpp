@@ -71,6 +71,14 @@ public:
     // The git directory shared by all worktrees.
     std::filesystem::path common_dir() const;
 
+    // The repository's own config file (<common dir>/config), which `git config --local`
+    // reads and writes.
+    std::filesystem::path local_config_path() const;
+    // The value of `key` ("merge.x.driver") in that file alone, nullopt when it is unset.
+    std::optional<std::string> local_config(const std::string& key) const;
+    // Sets `key` in that file; libgit2 locks it and replaces it whole, as git does.
+    void set_local_config(const std::string& key, const std::string& value);
+
     // The branch HEAD names (also an unborn one), or nullopt when HEAD is detached.
     std::optional<std::string> current_branch() const;
     // The commit a revision ("HEAD", a branch, a hex id) names, as a hex id; nullopt when it
