@@ -329,12 +329,10 @@ ConfigPtr open_config_file(const fs::path& file) {
     return ConfigPtr(raw);
 }
 
-// The merge drivers registered with register_merge_driver. libgit2 keeps a pointer to each
-// git_merge_driver for the rest of the process, so they are never removed.
+// The functions registered with register_merge_driver, by driver name.
 struct MergeDrivers {
     std::mutex mutex;
     std::map<std::string, MergeDriver> functions;
-    std::map<std::string, std::unique_ptr<git_merge_driver>> drivers;
 };
 
 MergeDrivers& merge_drivers() {
@@ -1049,18 +1047,16 @@ std::optional<BranchProgress> Repository::progress_since_default_branch() const 
 }
 
 void register_merge_driver(const std::string& name, MergeDriver merge) {
+    // One C driver for every name (libgit2 passes the name to apply). libgit2 keeps the
+    // pointer for the rest of the process; a constant-initialised struct outlives every use.
+    static constinit git_merge_driver driver{GIT_MERGE_DRIVER_VERSION, nullptr, nullptr,
+                                             apply_merge_driver};
     const LibGit2& git = lg();
     MergeDrivers& drivers = merge_drivers();
     const std::lock_guard lock(drivers.mutex);
     drivers.functions.insert_or_assign(name, std::move(merge));
-    auto& driver = drivers.drivers[name];
-    if (!driver) {
-        driver = std::make_unique<git_merge_driver>();
-        driver->version = GIT_MERGE_DRIVER_VERSION;
-        driver->apply = apply_merge_driver;
-    }
     // Already registered (by an earlier call) is fine: the function was replaced above.
-    const int rc = git.git_merge_driver_register(name.c_str(), driver.get());
+    const int rc = git.git_merge_driver_register(name.c_str(), &driver);
     if (rc != GIT_EEXISTS) {
         check(rc, Exit::internal, "GIT_ERROR", "cannot register the merge driver " + name);
     }

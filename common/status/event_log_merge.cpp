@@ -136,10 +136,14 @@ std::string read_side(const fs::path& path) {
 
 std::string merge_event_logs(const std::string& base, const std::string& ours,
                              const std::string& theirs, const std::array<std::string, 3>& labels) {
+    // Every side is read before any is merged, so a bad line anywhere is reported before a
+    // conflict, as in 3.1.1.
+    std::array<std::vector<Json>, 3> sides{parse_event_log(base, labels[0]),
+                                           parse_event_log(ours, labels[1]),
+                                           parse_event_log(theirs, labels[2])};
     std::map<std::string, Json> merged;
-    const std::array<const std::string*, 3> sides{&base, &ours, &theirs};
-    for (std::size_t i = 0; i < sides.size(); ++i) {
-        for (Json& event : parse_event_log(*sides[i], labels[i])) {
+    for (std::vector<Json>& side : sides) {
+        for (Json& event : side) {
             std::string id = event["event_id"].get<std::string>();
             const auto it = merged.find(id);
             if (it != merged.end() && !python_equal(it->second, event)) {

@@ -266,6 +266,8 @@ TEST(EventLogMerge, ConflictingPayloadsNameTheId) {
     EXPECT_EQ(
         merge_error(raw_event("x", "t", "\"n\": true"), "", raw_event("x", "t", "\"n\": 2")).code(),
         "EVENT_LOG_CONFLICT");
+    // Every side is read first: a bad line in theirs wins over a conflict of the others.
+    EXPECT_EQ(merge_error(mine.line(), theirs.line(), "nope").code(), "INVALID_EVENT_LOG");
 }
 
 TEST(EventLogMerge, InvalidLinesNameTheSideAndTheLine) {

@@ -65,8 +65,9 @@ std::vector<Json> read_event_objects(const std::filesystem::path& path);
 // the three sides united by event_id, sorted by (at, event_id), one json.dumps(sort_keys)
 // line each. Every non-blank line must be a JSON object with a non-blank string event_id
 // and at, else Error(Exit::input, "INVALID_EVENT_LOG") naming the side (its label) and the
-// line; one event_id with two different payloads is Error(Exit::check_failed,
-// "EVENT_LOG_CONFLICT") naming the id. An event deleted on one side comes back from another.
+// line (all three are read before any is merged); one event_id with two different payloads
+// (Python's ==) is Error(Exit::check_failed, "EVENT_LOG_CONFLICT") naming the id. An event
+// deleted on one side comes back from another.
 std::string merge_event_logs(const std::string& base, const std::string& ours,
                              const std::string& theirs,
                              const std::array<std::string, 3>& labels = {"base", "ours", "theirs"});
