@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include <git2.h>
+#include <git2/sys/merge.h>
 #include <nlohmann/json.hpp>
 
 #include "kitty/atomic_file.hpp"
@@ -106,7 +110,22 @@ namespace {
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
     X(git_odb_hash)                                                                                \
-    X(git_odb_hashfile)
+    X(git_odb_hashfile)                                                                            \
+    X(git_merge_driver_register)                                                                   \
+    X(git_merge_driver_source_repo)                                                                \
+    X(git_merge_driver_source_ancestor)                                                            \
+    X(git_merge_driver_source_ours)                                                                \
+    X(git_merge_driver_source_theirs)                                                              \
+    X(git_blob_lookup)                                                                             \
+    X(git_blob_rawcontent)                                                                         \
+    X(git_blob_rawsize)                                                                            \
+    X(git_blob_free)                                                                               \
+    X(git_buf_set)                                                                                 \
+    X(git_config_open_ondisk)                                                                      \
+    X(git_config_free)                                                                             \
+    X(git_config_get_entry)                                                                        \
+    X(git_config_entry_free)                                                                       \
+    X(git_config_set_string)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -139,6 +158,10 @@ using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
 using DiffPtr = std::unique_ptr<git_diff, Freer<git_diff, &LibGit2::git_diff_free>>;
+using ConfigPtr = std::unique_ptr<git_config, Freer<git_config, &LibGit2::git_config_free>>;
+using ConfigEntryPtr =
+    std::unique_ptr<git_config_entry, Freer<git_config_entry, &LibGit2::git_config_entry_free>>;
+using BlobPtr = std::unique_ptr<git_blob, Freer<git_blob, &LibGit2::git_blob_free>>;
 using SignaturePtr =
     std::unique_ptr<git_signature, Freer<git_signature, &LibGit2::git_signature_free>>;
 using StatusListPtr =
@@ -308,12 +331,122 @@ std::string read_small_file(const fs::path& file) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+// The local config file alone: neither the user's nor the system's config is read, so
+// neither can fail or answer for it.
+ConfigPtr open_config_file(const fs::path& file) {
+    git_config* raw = nullptr;
+    check(lg().git_config_open_ondisk(&raw, file.c_str()), Exit::input, "GIT_ERROR",
+          "cannot read " + file.string());
+    return ConfigPtr(raw);
+}
+
+// The functions registered with register_merge_driver, by driver name.
+struct MergeDrivers {
+    std::mutex mutex;
+    std::map<std::string, MergeDriver> functions;
+};
+
+MergeDrivers& merge_drivers() {
+    static MergeDrivers drivers;
+    return drivers;
+}
+
+// Why each driver that was asked during the running merge of this thread left its file
+// conflicted; merged_tree reports them under MERGE_CONFLICT.
+thread_local std::vector<std::string> merge_driver_failures;
+
+std::string blob_text(git_repository* repo, const git_index_entry* entry) {
+    if (entry == nullptr) {
+        return {}; // the side has no such file: added on both sides, or deleted
+    }
+    git_blob* raw = nullptr;
+    check(lg().git_blob_lookup(&raw, repo, &entry->id), Exit::input, "GIT_ERROR",
+          std::string("cannot read the blob of ") + entry->path);
+    const BlobPtr blob(raw);
+    return {static_cast<const char*>(lg().git_blob_rawcontent(blob.get())),
+            static_cast<std::size_t>(lg().git_blob_rawsize(blob.get()))};
+}
+
+// The path and mode of the merged file as libgit2's own text driver picks them
+// (git_merge_file__best_path/best_mode, which libgit2 does not export): the side that
+// changed it; nullopt for a path renamed differently on each side.
+std::optional<std::pair<const char*, std::uint32_t>> merged_entry(const git_index_entry* base,
+                                                                  const git_index_entry* ours,
+                                                                  const git_index_entry* theirs) {
+    if (ours == nullptr || theirs == nullptr) {
+        return std::nullopt;
+    }
+    const std::string_view our_path = ours->path, their_path = theirs->path;
+    if (base == nullptr) {
+        if (our_path != their_path) {
+            return std::nullopt;
+        }
+        const bool executable = ours->mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+                                theirs->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+        return std::pair{ours->path, executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB};
+    }
+    const char* path = base->path == our_path     ? theirs->path
+                       : base->path == their_path ? ours->path
+                                                  : nullptr;
+    if (path == nullptr) {
+        return std::nullopt;
+    }
+    return std::pair{path, base->mode == ours->mode ? theirs->mode : ours->mode};
+}
+
+// The C side of every registered driver. Nothing may unwind through libgit2: any exception
+// leaves the file conflicted, as a driver's nullopt does.
+int apply_merge_driver(git_merge_driver* /*self*/, const char** path_out, std::uint32_t* mode_out,
+                       git_buf* merged_out, const char* name,
+                       const git_merge_driver_source* source) noexcept {
+    const LibGit2& git = lg();
+    const git_index_entry* base = git.git_merge_driver_source_ancestor(source);
+    const git_index_entry* ours = git.git_merge_driver_source_ours(source);
+    const git_index_entry* theirs = git.git_merge_driver_source_theirs(source);
+    try {
+        MergeDriver merge;
+        {
+            MergeDrivers& drivers = merge_drivers();
+            const std::lock_guard lock(drivers.mutex);
+            merge = drivers.functions.at(name);
+        }
+        const auto entry = merged_entry(base, ours, theirs);
+        if (!entry) {
+            return GIT_EMERGECONFLICT;
+        }
+        git_repository* repo = git.git_merge_driver_source_repo(source);
+        const std::optional<std::string> merged =
+            merge(blob_text(repo, base), blob_text(repo, ours), blob_text(repo, theirs));
+        if (!merged) {
+            return GIT_EMERGECONFLICT;
+        }
+        const int rc = git.git_buf_set(merged_out, merged->data(), merged->size());
+        if (rc < 0) {
+            return rc;
+        }
+        *path_out = entry->first;
+        *mode_out = entry->second;
+        return 0;
+    } catch (const std::exception& e) {
+        try {
+            merge_driver_failures.push_back(std::string(ours != nullptr ? ours->path : "?") + ": " +
+                                            e.what());
+        } catch (...) {
+            // No memory to say why: the file is conflicted all the same.
+        }
+        return GIT_EMERGECONFLICT;
+    } catch (...) {
+        return GIT_EMERGECONFLICT;
+    }
+}
+
 // The tree of a three-way merge of two commits (their merge base is the base), written to
 // the object database. Conflicts are Error(Exit::conflict, "MERGE_CONFLICT") listing the
 // paths; `what` ("combine x with y") names the merge in messages.
 TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
                     const std::string& what) {
     git_index* raw_index = nullptr;
+    merge_driver_failures.clear();
     check(lg().git_merge_commits(&raw_index, repo, ours, theirs, nullptr), Exit::input, "GIT_ERROR",
           "cannot " + what);
     const IndexPtr index(raw_index);
@@ -325,7 +458,8 @@ TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
         }
         throw Error(Exit::conflict, "MERGE_CONFLICT", "cannot " + what + ": both change " + listed,
                     "merge them by hand and resolve the conflicts, then retry")
-            .with(nlohmann::ordered_json{{"conflicting_paths", paths}});
+            .with(nlohmann::ordered_json{{"conflicting_paths", paths}},
+                  std::exchange(merge_driver_failures, {}));
     }
     git_oid tree_id;
     check(lg().git_index_write_tree_to(&tree_id, index.get(), repo), Exit::input, "GIT_ERROR",
@@ -636,6 +770,30 @@ std::vector<std::string> Repository::changed_among(const std::vector<std::string
 std::vector<std::string> Repository::staged_paths() const {
     const std::set<std::string> staged = status_paths(repo_, GIT_STATUS_SHOW_INDEX_ONLY);
     return {staged.begin(), staged.end()};
+}
+
+fs::path Repository::local_config_path() const {
+    return common_dir() / "config";
+}
+
+std::optional<std::string> Repository::local_config(const std::string& key) const {
+    const fs::path file = local_config_path();
+    const ConfigPtr config = open_config_file(file);
+    git_config_entry* raw = nullptr;
+    const int rc = lg().git_config_get_entry(&raw, config.get(), key.c_str());
+    if (rc == GIT_ENOTFOUND) {
+        return std::nullopt;
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot read " + key + " from " + file.string());
+    const ConfigEntryPtr entry(raw);
+    return std::string(entry->value);
+}
+
+void Repository::set_local_config(const std::string& key, const std::string& value) {
+    const fs::path file = local_config_path();
+    const ConfigPtr config = open_config_file(file);
+    check(lg().git_config_set_string(config.get(), key.c_str(), value.c_str()), Exit::input,
+          "GIT_ERROR", "cannot set " + key + " in " + file.string());
 }
 
 std::optional<std::string> Repository::merge_base(const std::string& a,
@@ -1052,6 +1210,22 @@ std::optional<BranchProgress> Repository::progress_since_default_branch() const 
     }
     progress.last_commit = commit_time("HEAD");
     return progress;
+}
+
+void register_merge_driver(const std::string& name, MergeDriver merge) {
+    // One C driver for every name (libgit2 passes the name to apply). libgit2 keeps the
+    // pointer for the rest of the process; a constant-initialised struct outlives every use.
+    static constinit git_merge_driver driver{GIT_MERGE_DRIVER_VERSION, nullptr, nullptr,
+                                             apply_merge_driver};
+    const LibGit2& git = lg();
+    MergeDrivers& drivers = merge_drivers();
+    const std::lock_guard lock(drivers.mutex);
+    drivers.functions.insert_or_assign(name, std::move(merge));
+    // Already registered (by an earlier call) is fine: the function was replaced above.
+    const int rc = git.git_merge_driver_register(name.c_str(), &driver);
+    if (rc != GIT_EEXISTS) {
+        check(rc, Exit::internal, "GIT_ERROR", "cannot register the merge driver " + name);
+    }
 }
 
 } // namespace kitty

@@ -4,6 +4,7 @@
 #include <gnu/libc-version.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/digest.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/init.hpp"
 #include "kitty/json.hpp"
 #include "kitty/templates.hpp"
@@ -28,6 +30,12 @@ namespace {
 constexpr std::string_view kGitignoreMarker = "# Added by Spec Kitty CLI (auto-managed)";
 constexpr std::string_view kMergeLine =
     "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log";
+// What 3.1.1's migration sets with `git config --local`, so git's own merges run the driver
+// the .gitattributes line names.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kDriverConfig{{
+    {"merge.spec-kitty-event-log.name", "Spec Kitty event log union merge"},
+    {"merge.spec-kitty-event-log.driver", "spec-kitty merge-driver-event-log %O %A %B"},
+}};
 
 std::vector<std::string> split_lines(std::string_view text) {
     std::vector<std::string> lines;
@@ -265,13 +273,98 @@ std::string manifest_json(const std::vector<const AgentInfo*>& agents,
            "\n";
 }
 
-std::vector<std::string> next_steps(const Project& p, const std::string& agent) {
+// The merge-driver keys of the local git config of the repository the project is in.
+struct GitConfigPlan {
+    struct Entry {
+        std::string key;
+        std::string value;
+        std::optional<std::string> existing; // the value there now
+        // "set" (unset now), "already set", or "kept" (the user's other value stays)
+        std::string action;
+    };
+    std::optional<Repository> repo; // none: not in a git repository
+    std::vector<Entry> entries;
+};
+
+GitConfigPlan plan_git_config(const Project& p) {
+    // A DIR that does not exist yet is made inside whatever repository holds its parent.
+    fs::path dir = p.root;
+    std::error_code ec;
+    while (!fs::is_directory(dir, ec) && dir.has_relative_path()) {
+        dir = dir.parent_path();
+    }
+    GitConfigPlan plan;
+    plan.repo = Repository::discover(dir);
+    if (plan.repo && !plan.repo->work_dir()) {
+        plan.repo.reset(); // a bare repository holds no project
+    }
+    if (!plan.repo) {
+        return plan;
+    }
+    for (const auto& [key, value] : kDriverConfig) {
+        GitConfigPlan::Entry e{std::string(key), std::string(value),
+                               plan.repo->local_config(std::string(key)), ""};
+        e.action = !e.existing ? "set" : *e.existing == value ? "already set" : "kept";
+        plan.entries.push_back(std::move(e));
+    }
+    return plan;
+}
+
+// Sets the keys the plan found unset (not on a dry run); returns whether it set any.
+bool apply_git_config(GitConfigPlan& plan, bool dry_run) {
+    bool changed = false;
+    for (const GitConfigPlan::Entry& e : plan.entries) {
+        if (e.action == "set" && !dry_run) {
+            plan.repo->set_local_config(e.key, e.value);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+Json git_config_json(const GitConfigPlan& plan) {
+    Json entries = Json::array();
+    for (const GitConfigPlan::Entry& e : plan.entries) {
+        Json entry = {{"key", e.key}, {"value", e.value}, {"action", e.action}};
+        if (e.action == "kept") {
+            entry["existing"] = *e.existing;
+        }
+        entries.push_back(std::move(entry));
+    }
+    return {{"file", plan.repo ? Json(plan.repo->local_config_path().string()) : Json(nullptr)},
+            {"entries", entries}};
+}
+
+std::string git_config_text(const GitConfigPlan& plan, bool dry_run) {
+    if (!plan.repo) {
+        return "  not in a git repository: the event-log merge driver is not in any git config "
+               "(run kitty-init again after git init)\n";
+    }
+    std::string out;
+    for (const GitConfigPlan::Entry& e : plan.entries) {
+        out += "  git config " + e.key + " ";
+        if (e.action == "kept") {
+            out += "kept as \"" + *e.existing + "\" (yours; kitty-init would set \"" + e.value +
+                   "\")\n";
+        } else {
+            out += "\"" + e.value + "\" (" +
+                   (e.action == "set" && dry_run ? std::string("would set") : e.action) + ")\n";
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> next_steps(const Project& p, const std::string& agent,
+                                    const GitConfigPlan& git) {
     std::vector<std::string> steps;
     if (p.named) {
         steps.push_back("cd " + p.as_typed);
     }
-    steps.push_back("git init  (optional: kitty-init never touches git; making the project a "
-                    "repository, and when, is your choice)");
+    if (!git.repo) {
+        steps.push_back("git init  (optional: making the project a repository, and when, is "
+                        "your choice; then run kitty-init again to register the event-log merge "
+                        "driver in its config)");
+    }
     steps.push_back("in your agent, /spec-kitty.specify describes the first mission; then "
                     "/spec-kitty.plan and /spec-kitty.tasks");
     steps.push_back("spec-kitty next --agent " + agent + " --mission <slug>  (the agent loop)");
@@ -413,11 +506,12 @@ Outcome init_project(const InitRequest& request) {
                             ", or change .kittify/config.yaml yourself")
                 .at(p.root / ".kittify/config.yaml");
         }
-        // Report each file init wrote: untouched, edited by the user, or gone. Nothing is
-        // written, so edited files keep the user's bytes.
+        // Report each file init wrote: untouched, edited by the user, or gone. No file is
+        // written, so edited files keep the user's bytes; the merge driver's git config is
+        // completed (a repository made after the first run gets it).
+        GitConfigPlan git = plan_git_config(p);
         Json files = Json::array();
-        std::string text = p.root.string() + " is already initialized for " + agent_list(*agents) +
-                           "; nothing was changed\n";
+        std::string text;
         const fs::path manifest_path = p.root / ".kittify/manifest.json";
         if (const auto bytes = read_if_exists(manifest_path)) {
             const JsonInput in(manifest_path, "INVALID_MANIFEST",
@@ -442,12 +536,16 @@ Outcome init_project(const InitRequest& request) {
                 }
             }
         }
+        const bool configured = apply_git_config(git, request.dry_run);
+        text = p.root.string() + " is already initialized for " + agent_list(*agents) +
+               (configured ? "; no file was changed\n" : "; nothing was changed\n") + text;
         const std::vector<std::string> steps =
-            next_steps(p, agents->empty() ? "<agent>" : agents->front());
-        text += steps_text(steps);
+            next_steps(p, agents->empty() ? "<agent>" : agents->front(), git);
+        text += git_config_text(git, request.dry_run) + steps_text(steps);
         return Outcome::success({{"project", p.root.string()},
                                  {"agents", *agents},
                                  {"created", Json::array()},
+                                 {"git_config", git_config_json(git)},
                                  {"next_steps", steps},
                                  {"already_initialized", true},
                                  {"files", files}},
@@ -482,6 +580,8 @@ Outcome init_project(const InitRequest& request) {
     }
     require_inside(p, ".kittify/manifest.json");
     require_inside(p, ".kittify/config.yaml");
+    // Read before anything is written, so a config libgit2 cannot read stops the run here.
+    GitConfigPlan git = plan_git_config(p);
     // config.yaml marks an initialized project, so it is written last, after the manifest
     // that records it.
     files.push_back({".kittify/config.yaml", config_yaml(agents, git_on_path()), false, true});
@@ -496,10 +596,11 @@ Outcome init_project(const InitRequest& request) {
     for (const PlannedFile& f : files) {
         created.push_back(f.path);
     }
-    const std::vector<std::string> steps = next_steps(p, keys.front());
+    const std::vector<std::string> steps = next_steps(p, keys.front(), git);
     Json doc = {{"project", p.root.string()},
                 {"agents", keys},
                 {"created", created},
+                {"git_config", git_config_json(git)},
                 {"next_steps", steps}};
 
     std::string text;
@@ -515,6 +616,7 @@ Outcome init_project(const InitRequest& request) {
         }
         doc["dry_run"] = true;
         doc["plan"] = plan;
+        text += git_config_text(git, true);
         return Outcome::success(doc,
                                 text + "Nothing was written (--dry-run).\n" + steps_text(steps));
     }
@@ -524,6 +626,8 @@ Outcome init_project(const InitRequest& request) {
         writes.stage(p.root / f.path, f.content);
     }
     writes.commit();
+    // After the files: should the config fail (a lock), a re-run completes it.
+    apply_git_config(git, false);
 
     text = "Initialized " + p.root.string() + " for " + agent_list(keys) + "\n";
     for (const AgentInfo* a : agents) {
@@ -534,7 +638,7 @@ Outcome init_project(const InitRequest& request) {
             text += std::string(f.appended ? "  updated " : "  ") + f.path + "\n";
         }
     }
-    return Outcome::success(doc, text + steps_text(steps));
+    return Outcome::success(doc, text + git_config_text(git, false) + steps_text(steps));
 }
 
 } // namespace kitty

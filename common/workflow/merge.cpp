@@ -885,6 +885,9 @@ Outcome merge_command(const MergeRequest& request) {
     if (target.mission.empty() && (request.resume || request.abort)) {
         target.mission = sole_merge_in_progress(target.start_dir);
     }
+    // Status changes made on two branches merge as a union, as git merges them with the
+    // driver kitty-init registers.
+    register_event_log_merge_driver();
     loop::LockedState locked = loop::read_locked_state(target);
     loop::LoopState& state = locked.state;
     const Mission& m = state.mission;

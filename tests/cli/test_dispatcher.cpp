@@ -177,7 +177,7 @@ TEST(Dispatcher, EveryToolFailsWhenStdoutCannotBeWritten) {
     };
     std::vector<std::string> tools{"kitty-mint-id",       "kitty-init",   "kitty-parse-tasks",
                                    "kitty-lanes",         "kitty-status", "kitty-auth-refresh",
-                                   "kitty-release-check", "spec-kitty"};
+                                   "kitty-release-check", "kitty-merge",  "spec-kitty"};
     std::vector<Run> all = runs;
     for (const std::string& tool : tools) {
         all.push_back({{tool, "--version"}, "", 0});

@@ -210,19 +210,66 @@ TEST(InitCli, TemplatesAndOutputTeachTheCanonicalLoop) {
     EXPECT_NE(steps.find("git init"), std::string::npos);
 }
 
-// Inside an existing repository: HEAD, refs, index and config byte-identical.
-TEST(InitCli, LeavesAnExistingRepositoryAlone) {
+// The value of `key` in the repository's own config file, read with libgit2.
+std::optional<std::string> local_config(const fs::path& repo, const std::string& key) {
+    git_libgit2_init();
+    git_config* config = nullptr;
+    EXPECT_EQ(git_config_open_ondisk(&config, (repo / ".git/config").c_str()), 0);
+    git_config_entry* entry = nullptr;
+    std::optional<std::string> value;
+    if (git_config_get_entry(&entry, config, key.c_str()) == 0) {
+        value = entry->value;
+        git_config_entry_free(entry);
+    }
+    git_config_free(config);
+    git_libgit2_shutdown();
+    return value;
+}
+
+void set_local_config(const fs::path& repo, const std::string& key, const std::string& value) {
+    git_libgit2_init();
+    git_config* config = nullptr;
+    EXPECT_EQ(git_config_open_ondisk(&config, (repo / ".git/config").c_str()), 0);
+    EXPECT_EQ(git_config_set_string(config, key.c_str(), value.c_str()), 0);
+    git_config_free(config);
+    git_libgit2_shutdown();
+}
+
+const std::string kDriverName = "merge.spec-kitty-event-log.name";
+const std::string kDriverCommand = "merge.spec-kitty-event-log.driver";
+
+// Inside an existing repository: HEAD, refs and index byte-identical; the config gains the
+// merge driver's two keys and nothing else.
+TEST(InitCli, InARepositoryOnlyTheMergeDriverConfigChanges) {
     Sandbox s;
     const fs::path repo = s.tmp / "repo";
     kitty::test::make_git_repo(repo, "trunk");
     write_fixture(repo / "README.md", "hello\n");
     write_fixture(repo / ".gitignore", "build/\n");
     const std::string head_commit = kitty::test::git_commit_all(repo, "first");
-    const auto git_before = snapshot(repo / ".git");
+    auto git_before = snapshot(repo / ".git");
+    const std::string config_before = git_before.at("config");
 
     const auto r = s.init({".", "--ai", "claude"}, repo);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(snapshot(repo / ".git"), git_before);
+    auto git_after = snapshot(repo / ".git");
+    const std::string config_after = git_after.at("config");
+    git_before.erase("config");
+    git_after.erase("config");
+    EXPECT_EQ(git_after, git_before);
+    EXPECT_EQ(config_after.substr(0, config_before.size()), config_before);
+    EXPECT_EQ(local_config(repo, kDriverName), "Spec Kitty event log union merge");
+    EXPECT_EQ(local_config(repo, kDriverCommand), "spec-kitty merge-driver-event-log %O %A %B");
+    const Json doc = Json::parse(r.out);
+    EXPECT_EQ(doc["git_config"]["file"], (fs::canonical(repo) / ".git/config").string());
+    EXPECT_EQ(doc["git_config"]["entries"],
+              Json::parse(R"([{"key": "merge.spec-kitty-event-log.name", "value": "Spec Kitty )"
+                          R"(event log union merge", "action": "set"}, {"key": )"
+                          R"("merge.spec-kitty-event-log.driver", "value": "spec-kitty )"
+                          R"(merge-driver-event-log %O %A %B", "action": "set"}])"));
+    for (const Json& step : doc["next_steps"]) {
+        EXPECT_EQ(step.get<std::string>().find("git init"), std::string::npos) << step;
+    }
 
     git_libgit2_init();
     git_repository* g = nullptr;
@@ -239,6 +286,80 @@ TEST(InitCli, LeavesAnExistingRepositoryAlone) {
     // The user's .gitignore line stays first; the managed block follows it.
     EXPECT_EQ(slurp(repo / ".gitignore").substr(0, 49),
               "build/\n\n# Added by Spec Kitty CLI (auto-managed)\n");
+
+    // A second run changes nothing, the config included.
+    const auto before = snapshot(repo);
+    const auto again = s.init({".", "--ai", "claude"}, repo);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(snapshot(repo), before);
+    const Json again_doc = Json::parse(again.out);
+    for (const Json& e : again_doc["git_config"]["entries"]) {
+        EXPECT_EQ(e["action"], "already set") << e;
+    }
+}
+
+// A value the user set is theirs: kept and reported; only the unset key is added.
+TEST(InitCli, AUsersMergeDriverConfigIsKept) {
+    Sandbox s;
+    const fs::path repo = s.tmp / "repo";
+    kitty::test::make_git_repo(repo);
+    set_local_config(repo, kDriverCommand, "my-own-driver %A");
+    const auto r = s.init({".", "--ai", "codex", "--format", "text"}, repo);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(local_config(repo, kDriverCommand), "my-own-driver %A");
+    EXPECT_EQ(local_config(repo, kDriverName), "Spec Kitty event log union merge");
+    EXPECT_NE(r.out.find("merge.spec-kitty-event-log.driver kept as \"my-own-driver %A\""),
+              std::string::npos)
+        << r.out;
+    const Json doc = Json::parse(s.init({".", "--ai", "codex"}, repo).out);
+    EXPECT_EQ(doc["git_config"]["entries"][1],
+              Json::parse(R"({"key": "merge.spec-kitty-event-log.driver", "value": "spec-kitty )"
+                          R"(merge-driver-event-log %O %A %B", "action": "kept", "existing": )"
+                          R"("my-own-driver %A"})"));
+}
+
+// Outside a repository no config is written anywhere; a re-run after git init adds it.
+TEST(InitCli, NoRepositoryNoConfigUntilARerunInOne) {
+    Sandbox s;
+    auto r = s.init({"demo", "--ai", "codex"}, s.tmp.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json doc = Json::parse(r.out);
+    EXPECT_EQ(doc["git_config"], Json::parse(R"({"file": null, "entries": []})"));
+    EXPECT_FALSE(fs::exists(s.tmp / "demo/.git"));
+    EXPECT_TRUE(fs::is_empty(s.home));
+    EXPECT_NE(doc["next_steps"][1].get<std::string>().find("git init"), std::string::npos);
+
+    kitty::test::make_git_repo(s.tmp / "demo");
+    const auto files_before = snapshot(s.tmp / "demo");
+    r = s.init({"demo", "--ai", "codex", "--dry-run"}, s.tmp.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(snapshot(s.tmp / "demo"), files_before);
+    r = s.init({"demo", "--ai", "codex", "--format", "text"}, s.tmp.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("already initialized for codex; no file was changed"), std::string::npos)
+        << r.out;
+    EXPECT_EQ(local_config(s.tmp / "demo", kDriverCommand),
+              "spec-kitty merge-driver-event-log %O %A %B");
+}
+
+// --dry-run in a repository lists the keys it would set and writes none of them.
+TEST(InitCli, DryRunSetsNoConfig) {
+    Sandbox s;
+    const fs::path repo = s.tmp / "repo";
+    kitty::test::make_git_repo(repo);
+    const auto before = snapshot(repo);
+    auto r = s.init({".", "--ai", "codex", "--dry-run"}, repo);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(snapshot(repo), before);
+    const Json doc = Json::parse(r.out);
+    ASSERT_EQ(doc["git_config"]["entries"].size(), 2u);
+    EXPECT_EQ(doc["git_config"]["entries"][0]["action"], "set");
+    r = s.init({".", "--ai", "codex", "--dry-run", "--format", "text"}, repo);
+    EXPECT_NE(r.out.find("merge.spec-kitty-event-log.driver \"spec-kitty merge-driver-event-log "
+                         "%O %A %B\" (would set)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(snapshot(repo), before);
 }
 
 TEST(InitCli, RerunsChangeNothing) {

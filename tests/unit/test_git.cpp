@@ -1,6 +1,7 @@
 // kitty::Repository on real repositories made with libgit2 in temp dirs.
 #include <git2.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -639,4 +640,150 @@ TEST(Repository, StartAndFinishAMergeInAWorktree) {
     EXPECT_EQ(lane_b.changed_paths(), Paths{});
     EXPECT_EQ(lane_b.files_changed(b2, merged), (Paths{"a.txt"}));
     expect_error([&] { lane_b.finish_merge("again"); }, Exit::conflict, "NO_MERGE_IN_PROGRESS");
+}
+
+namespace {
+
+// main holds notes.log ("base") and a .gitattributes line giving *.log the merge driver
+// `driver`; lane-a and lane-b each append a different line to notes.log and add both.log
+// with different content.
+struct DriverHistory : Fixture {
+    Repository repo = Repository::open(dir);
+    explicit DriverHistory(const std::string& driver) {
+        set_identity(dir, "Ada Lovelace", "ada@example.invalid");
+        write_fixture(dir / ".gitattributes", "*.log merge=" + driver + "\n");
+        write_fixture(dir / "notes.log", "base\n");
+        git_commit_all(dir, "notes", 1767225700);
+        for (const std::string lane : {"a", "b"}) {
+            repo.create_branch("lane-" + lane, "main");
+            repo.add_worktree("lane-" + lane, tmp / ("lane-" + lane), "lane-" + lane);
+            write_fixture(tmp / ("lane-" + lane) / "notes.log", "base\n" + lane + "\n");
+            write_fixture(tmp / ("lane-" + lane) / "both.log", lane + " only\n");
+            git_commit_all(tmp / ("lane-" + lane), lane, 1767225800);
+        }
+    }
+};
+
+struct DriverCall {
+    std::string ancestor, ours, theirs;
+};
+
+} // namespace
+
+TEST(MergeDriver, MergesTheFilesItsAttributeNamesInKittysMerges) {
+    DriverHistory h("kitty-test-concat");
+    // No driver of that name registered: libgit2's line merge conflicts.
+    expect_error(
+        [&] {
+            h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        Exit::conflict, "MERGE_CONFLICT");
+    std::vector<DriverCall> calls;
+    kitty::register_merge_driver(
+        "kitty-test-concat",
+        [&calls](const std::string& ancestor, const std::string& ours, const std::string& theirs) {
+            calls.push_back({ancestor, ours, theirs});
+            return std::optional<std::string>(ours + theirs);
+        });
+    const std::string merged = h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+    EXPECT_EQ(file_at(h.dir, merged, "notes.log"), "base\na\nbase\nb\n");
+    // Added on both sides: no ancestor, an empty one for the driver.
+    EXPECT_EQ(file_at(h.dir, merged, "both.log"), "a only\nb only\n");
+    ASSERT_EQ(calls.size(), 2u);
+    std::sort(calls.begin(), calls.end(),
+              [](const DriverCall& x, const DriverCall& y) { return x.ancestor < y.ancestor; });
+    EXPECT_EQ(calls[0].ancestor, "");
+    EXPECT_EQ(calls[0].ours, "a only\n");
+    EXPECT_EQ(calls[0].theirs, "b only\n");
+    EXPECT_EQ(calls[1].ancestor, "base\n");
+    EXPECT_EQ(calls[1].ours, "base\na\n");
+    EXPECT_EQ(calls[1].theirs, "base\nb\n");
+    // The squash merge goes through the driver too.
+    const std::string squashed = h.repo.squash_commit("lane-b", "lane-a", "s");
+    EXPECT_EQ(file_at(h.dir, squashed, "notes.log"), "base\nb\nbase\na\n");
+}
+
+TEST(MergeDriver, NulloptOrAnExceptionLeavesTheFileConflicted) {
+    DriverHistory h("kitty-test-refuse");
+    bool refuse_quietly = true;
+    kitty::register_merge_driver("kitty-test-refuse",
+                                 [&](const std::string&, const std::string&,
+                                     const std::string&) -> std::optional<std::string> {
+                                     if (refuse_quietly) {
+                                         return std::nullopt;
+                                     }
+                                     throw kitty::Error(Exit::check_failed, "NOPE",
+                                                        "the driver says no");
+                                 });
+    expect_error(
+        [&] {
+            h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        Exit::conflict, "MERGE_CONFLICT");
+    refuse_quietly = false;
+    try {
+        h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+        ADD_FAILURE() << "merged";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "MERGE_CONFLICT");
+        ASSERT_NE(e.details(), nullptr);
+        EXPECT_EQ(e.details()->dump(), R"({"conflicting_paths":["both.log","notes.log"]})");
+        EXPECT_EQ(e.notes(),
+                  (Paths{"both.log: the driver says no", "notes.log: the driver says no"}));
+    }
+    // Registering again replaces the function; the later merge uses the new one.
+    kitty::register_merge_driver(
+        "kitty-test-refuse", [](const std::string&, const std::string& ours, const std::string&) {
+            return std::optional<std::string>(ours);
+        });
+    const std::string merged = h.repo.combine_commits({"lane-a", "lane-b"}, "m");
+    EXPECT_EQ(file_at(h.dir, merged, "notes.log"), "base\na\n");
+}
+
+// libgit2 reads the attributes from the checkout of the repository the merge runs in: its
+// work tree's .gitattributes, then its index's (a rule in either applies, the work tree's
+// first), never the commits it merges. (A handle reads its index once: each step opens the
+// repository again to see the index stage() wrote.)
+TEST(MergeDriver, TheAttributeComesFromTheCheckoutNotTheCommits) {
+    DriverHistory h("kitty-test-checkout");
+    kitty::register_merge_driver(
+        "kitty-test-checkout",
+        [](const std::string&, const std::string& ours, const std::string& theirs) {
+            return std::optional(ours + theirs);
+        });
+    const auto combine = [&h](const fs::path& checkout) {
+        return Repository::open(checkout).combine_commits({"lane-a", "lane-b"}, "m");
+    };
+    // Both commits have the line; the work tree has not, the index still has.
+    write_fixture(h.dir / ".gitattributes", "# nothing\n");
+    EXPECT_EQ(file_at(h.dir, combine(h.dir), "notes.log"), "base\na\nbase\nb\n");
+    // Neither has: libgit2's line merge.
+    stage(h.dir, ".gitattributes");
+    expect_error([&] { combine(h.dir); }, Exit::conflict, "MERGE_CONFLICT");
+    // Only the work tree has (written, not staged): the driver again.
+    write_fixture(h.dir / ".gitattributes", "*.log merge=kitty-test-checkout\n");
+    EXPECT_EQ(file_at(h.dir, combine(h.dir), "notes.log"), "base\na\nbase\nb\n");
+    // The same merge from lane-a's worktree uses that checkout's attributes.
+    write_fixture(h.tmp / "lane-a" / ".gitattributes", "# nothing\n");
+    stage(h.tmp / "lane-a", ".gitattributes");
+    expect_error([&] { combine(h.tmp / "lane-a"); }, Exit::conflict, "MERGE_CONFLICT");
+}
+
+TEST(Repository, LocalConfigIsTheCommonConfigFile) {
+    Fixture f;
+    Repository repo = Repository::open(f.dir);
+    EXPECT_EQ(repo.local_config_path(), fs::canonical(f.dir) / ".git" / "config");
+    EXPECT_FALSE(repo.local_config("merge.x.driver").has_value());
+    repo.set_local_config("merge.x.driver", "run %O %A %B");
+    EXPECT_EQ(repo.local_config("merge.x.driver"), "run %O %A %B");
+    EXPECT_NE(kitty::test::slurp(f.dir / ".git" / "config").find("[merge \"x\"]"),
+              std::string::npos);
+    // A linked worktree shares it.
+    repo.create_branch("lane", "main");
+    repo.add_worktree("lane", f.tmp / "lane", "lane");
+    Repository lane = Repository::open(f.tmp / "lane");
+    EXPECT_EQ(lane.local_config_path(), repo.local_config_path());
+    EXPECT_EQ(lane.local_config("merge.x.driver"), "run %O %A %B");
+    lane.set_local_config("merge.x.name", "X");
+    EXPECT_EQ(repo.local_config("merge.x.name"), "X");
 }

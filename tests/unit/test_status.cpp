@@ -1,11 +1,16 @@
 // The status model against ../shared/spec/identity-status.md §4 (section numbers below).
+#include <git2.h>
+
 #include <gtest/gtest.h>
 
+#include "expect_error.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/status.hpp"
 #include "process.hpp"
 
 using kitty::StatusEvent;
+using kitty::test::expect_error;
 
 namespace {
 
@@ -185,4 +190,250 @@ TEST(StatusLog, MalformedNumbersAndDeepValuesNameTheLine) {
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(kitty::dump_python(events[0].evidence), "{\"tests\": [1, 2.5]}");
     EXPECT_TRUE(events[1].force);
+}
+
+namespace {
+
+// An event-log line as the merge driver reads it: any JSON object with event_id and at.
+std::string raw_event(const std::string& id, const std::string& at, const std::string& extra = "") {
+    return "{\"event_id\": \"" + id + "\", \"at\": \"" + at + "\"" +
+           (extra.empty() ? "" : ", " + extra) + "}\n";
+}
+
+// The error merge_event_logs throws for the three sides, or a failure when it merges.
+kitty::Error merge_error(const std::string& base, const std::string& ours,
+                         const std::string& theirs) {
+    try {
+        kitty::merge_event_logs(base, ours, theirs);
+    } catch (const kitty::Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "merged";
+    return kitty::Error(kitty::Exit::ok, "", "");
+}
+
+} // namespace
+
+// §4.9: the union by event_id, sorted by (at, event_id), one json.dumps(sort_keys) line each.
+TEST(EventLogMerge, UnionSortedByTimeThenId) {
+    const StatusEvent planned = event("01A", "WP01", "planned", "planned", "2026-01-01T00:00:00Z");
+    const StatusEvent claimed = event("01B", "WP01", "planned", "claimed", "2026-01-02T00:00:00Z");
+    const StatusEvent other = event("01C", "WP02", "planned", "claimed", "2026-01-02T00:00:00Z");
+    const std::string base = planned.line();
+    const std::string merged =
+        kitty::merge_event_logs(base, base + other.line(), base + claimed.line());
+    EXPECT_EQ(merged, planned.line() + claimed.line() + other.line());
+    // The time sorts before the id, and both as strings ("10" < "9").
+    EXPECT_EQ(kitty::merge_event_logs("", raw_event("a", "9") + raw_event("z", "10"),
+                                      raw_event("b", "10")),
+              "{\"at\": \"10\", \"event_id\": \"b\"}\n{\"at\": \"10\", \"event_id\": "
+              "\"z\"}\n{\"at\": \"9\", \"event_id\": \"a\"}\n");
+    // Keys sorted at every level, non-ASCII escaped, as json.dumps(sort_keys=True) writes.
+    EXPECT_EQ(kitty::merge_event_logs("", "", raw_event("x", "t", R"("z": {"b": 1, "a": "é"})")),
+              "{\"at\": \"t\", \"event_id\": \"x\", \"z\": {\"a\": \"\\u00e9\", \"b\": 1}}\n");
+    EXPECT_EQ(kitty::merge_event_logs("", "", ""), "");
+}
+
+TEST(EventLogMerge, IdenticalEventsAreKeptOnce) {
+    const std::string line = event("01A", "WP01", "planned", "planned", "t").line();
+    EXPECT_EQ(kitty::merge_event_logs(line, line, line + line), line);
+    // Python's dict equality: key order and 1 == 1.0 do not make two payloads differ; the
+    // last side's spelling is written.
+    EXPECT_EQ(kitty::merge_event_logs(raw_event("x", "t", "\"n\": 1, \"m\": [true]"),
+                                      R"({"m": [1], "at": "t", "n": 1.0, "event_id": "x"})", ""),
+              "{\"at\": \"t\", \"event_id\": \"x\", \"m\": [1], \"n\": 1.0}\n");
+}
+
+TEST(EventLogMerge, AnEventDeletedOnOneSideComesBackFromTheBase) {
+    const std::string a = event("01A", "WP01", "planned", "planned", "t1").line();
+    const std::string b = event("01B", "WP02", "planned", "planned", "t2").line();
+    const std::string c = event("01C", "WP02", "planned", "claimed", "t3").line();
+    EXPECT_EQ(kitty::merge_event_logs(a + b, b + c, b), a + b + c);
+    EXPECT_EQ(kitty::merge_event_logs(a + b, "", ""), a + b);
+}
+
+TEST(EventLogMerge, ConflictingPayloadsNameTheId) {
+    const StatusEvent mine = event("01A", "WP01", "planned", "claimed", "t");
+    StatusEvent theirs = mine;
+    theirs.actor = "someone else";
+    const kitty::Error e = merge_error("", mine.line(), theirs.line());
+    EXPECT_EQ(e.exit(), kitty::Exit::check_failed);
+    EXPECT_EQ(e.code(), "EVENT_LOG_CONFLICT");
+    EXPECT_STREQ(e.what(), "Conflicting payloads found for event_id '01A'");
+    // A key present on one side only is a different payload too.
+    EXPECT_EQ(merge_error(raw_event("x", "t"), raw_event("x", "t", "\"n\": null"), "").code(),
+              "EVENT_LOG_CONFLICT");
+    EXPECT_EQ(
+        merge_error(raw_event("x", "t", "\"n\": true"), "", raw_event("x", "t", "\"n\": 2")).code(),
+        "EVENT_LOG_CONFLICT");
+    // Every side is read first: a bad line in theirs wins over a conflict of the others.
+    EXPECT_EQ(merge_error(mine.line(), theirs.line(), "nope").code(), "INVALID_EVENT_LOG");
+}
+
+TEST(EventLogMerge, InvalidLinesNameTheSideAndTheLine) {
+    const std::string good = raw_event("x", "t");
+    struct Case {
+        std::string base, ours, theirs;
+        std::string message;
+        int line;
+    };
+    for (const Case& c : std::vector<Case>{
+             {good + "\n{oops\n", "", "", "base: invalid JSON on line 3: ", 3},
+             {"", "[1, 2]\n", "", "ours: line 1 is not a JSON object", 1},
+             {"", "", good + "{\"at\": \"t\"}\n", "theirs: line 2 is missing a valid event_id", 2},
+             {"", "", "{\"event_id\": 7, \"at\": \"t\"}\n",
+              "theirs: line 1 is missing a valid event_id", 1},
+             {"", "{\"event_id\": \"  \", \"at\": \"t\"}\n", "",
+              "ours: line 1 is missing a valid event_id", 1},
+             {"{\"event_id\": \"x\"}\n", "", "", "base: line 1 is missing a valid at timestamp", 1},
+             {"", "{\"event_id\": \"x\", \"at\": null}\n", "",
+              "ours: line 1 is missing a valid at timestamp", 1},
+             {"", "\xEF\xBB\xBF" + good, "", "ours: invalid JSON on line 1: unexpected UTF-8 BOM",
+              1},
+             {"", good + "\"\xFF\"\n", "", "ours: invalid UTF-8 on line 2", 2},
+             {"", "",
+              "{\"event_id\": \"x\", \"at\": \"t\", \"deep\": " + std::string(600, '[') +
+                  std::string(600, ']') + "}\n",
+              "theirs: invalid JSON on line 1: nested deeper than 512 levels", 1},
+         }) {
+        const kitty::Error e = merge_error(c.base, c.ours, c.theirs);
+        EXPECT_EQ(e.exit(), kitty::Exit::input) << c.message;
+        EXPECT_EQ(e.code(), "INVALID_EVENT_LOG") << c.message;
+        EXPECT_EQ(std::string(e.what()).substr(0, c.message.size()), c.message);
+        EXPECT_EQ(e.line(), c.line) << c.message;
+    }
+}
+
+TEST(EventLogMerge, BlankLinesAndLineEndingsAreSkipped) {
+    const std::string a = event("01A", "WP01", "planned", "planned", "t1").line();
+    const std::string b = event("01B", "WP01", "planned", "claimed", "t2").line();
+    std::string crlf_b = b;
+    crlf_b.insert(crlf_b.size() - 1, "\r");
+    EXPECT_EQ(kitty::merge_event_logs("\n   \n" + a + "\t\n", "\r\n" + crlf_b, "  " + a), a + b);
+    // A line number counts the blank lines before it.
+    EXPECT_EQ(merge_error("", "\n\n \n{", "").line(), 4);
+}
+
+TEST(EventLogMerge, DriverWritesTheUnionOverOurs) {
+    kitty::test::TempDir dir;
+    const std::string a = event("01A", "WP01", "planned", "planned", "t1").line();
+    const std::string b = event("01B", "WP01", "planned", "claimed", "t2").line();
+    const std::string c = event("01C", "WP02", "planned", "planned", "t3").line();
+    kitty::test::write_fixture(dir / "O", a);
+    kitty::test::write_fixture(dir / "A", a + c);
+    kitty::test::write_fixture(dir / "B", a + b);
+    const kitty::Outcome outcome = kitty::event_log_driver_command(dir / "O", dir / "A", dir / "B");
+    EXPECT_EQ(outcome.exit, kitty::Exit::ok);
+    EXPECT_EQ(outcome.text, "");
+    EXPECT_EQ(outcome.document["events"], 3);
+    EXPECT_EQ(outcome.document["path"], (dir / "A").string());
+    EXPECT_EQ(kitty::test::slurp(dir / "A"), a + b + c);
+    EXPECT_EQ(kitty::test::slurp(dir / "B"), a + b);
+
+    // A conflict or a bad line leaves ours as it was and names the file.
+    StatusEvent changed = event("01C", "WP02", "planned", "planned", "t3");
+    changed.actor = "other";
+    kitty::test::write_fixture(dir / "B", changed.line());
+    expect_error([&] { kitty::event_log_driver_command(dir / "O", dir / "A", dir / "B"); },
+                 kitty::Exit::check_failed, "EVENT_LOG_CONFLICT");
+    kitty::test::write_fixture(dir / "B", "nope\n");
+    try {
+        kitty::event_log_driver_command(dir / "O", dir / "A", dir / "B");
+        ADD_FAILURE() << "merged";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "INVALID_EVENT_LOG");
+        EXPECT_EQ(e.path(), dir / "B");
+        EXPECT_EQ(std::string(e.what()).find((dir / "B").string() + ": invalid JSON on line 1"), 0u)
+            << e.what();
+    }
+    EXPECT_EQ(kitty::test::slurp(dir / "A"), a + b + c);
+    // A side that does not exist has no events.
+    kitty::event_log_driver_command(dir / "none", dir / "A", dir / "also-none");
+    EXPECT_EQ(kitty::test::slurp(dir / "A"), a + b + c);
+}
+
+namespace {
+
+// The content of `path` in the commit `revision` of the repository at `dir` (libgit2).
+std::string blob_at(const std::filesystem::path& dir, const std::string& revision,
+                    const std::string& path) {
+    git_libgit2_init();
+    git_repository* repo = nullptr;
+    EXPECT_EQ(git_repository_open(&repo, dir.c_str()), 0);
+    git_object* object = nullptr;
+    EXPECT_EQ(git_revparse_single(&object, repo, (revision + ":" + path).c_str()), 0);
+    std::string text;
+    if (object != nullptr) {
+        const auto* blob = reinterpret_cast<const git_blob*>(object);
+        text.assign(static_cast<const char*>(git_blob_rawcontent(blob)),
+                    static_cast<std::size_t>(git_blob_rawsize(blob)));
+    }
+    git_object_free(object);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return text;
+}
+
+// A repository whose main has init's .gitattributes line and a mission event log with one
+// event; lane-a and lane-b (worktrees beside it) each append their own event.
+struct EventLogBranches {
+    kitty::test::TempDir tmp;
+    std::filesystem::path dir = tmp / "repo";
+    std::string log = "kitty-specs/001-x/status.events.jsonl";
+    std::string base = event("01A", "WP01", "planned", "planned", "2026-01-01T00:00:00Z").line();
+    EventLogBranches(const StatusEvent& on_a, const StatusEvent& on_b) {
+        kitty::test::make_git_repo(dir);
+        kitty::test::write_fixture(dir / ".git" / "config",
+                                   kitty::test::slurp(dir / ".git" / "config") +
+                                       "[user]\n\tname = Ada\n\temail = ada@example.invalid\n");
+        kitty::test::write_fixture(
+            dir / ".gitattributes",
+            "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log\n");
+        kitty::test::write_fixture(dir / log, base);
+        kitty::test::git_commit_all(dir, "mission");
+        kitty::Repository repo = kitty::Repository::open(dir);
+        for (const auto& [lane, added] : {std::pair{"lane-a", &on_a}, std::pair{"lane-b", &on_b}}) {
+            repo.create_branch(lane, "main");
+            repo.add_worktree(lane, tmp / lane, lane);
+            kitty::test::write_fixture(tmp / lane / log, base + added->line());
+            kitty::test::git_commit_all(tmp / lane, lane, 1767225700);
+        }
+    }
+};
+
+} // namespace
+
+// §4.9 through a real libgit2 merge: the .gitattributes line of the checkout routes the
+// event log to the driver registered in process.
+TEST(EventLogMerge, KittysOwnMergesUseTheDriver) {
+    const StatusEvent b = event("01C", "WP02", "planned", "claimed", "2026-01-03T00:00:00Z");
+    const StatusEvent a = event("01B", "WP01", "planned", "claimed", "2026-01-02T00:00:00Z");
+    EventLogBranches h(b, a);
+    // The only test of this program that registers it: until then, libgit2's line merge
+    // conflicts.
+    expect_error(
+        [&] {
+            kitty::Repository::open(h.dir).combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        kitty::Exit::conflict, "MERGE_CONFLICT");
+    kitty::register_event_log_merge_driver();
+    kitty::register_event_log_merge_driver(); // twice is harmless
+    kitty::Repository repo = kitty::Repository::open(h.dir);
+    const std::string merged = repo.combine_commits({"lane-a", "lane-b"}, "m");
+    EXPECT_EQ(blob_at(h.dir, merged, h.log), h.base + a.line() + b.line());
+    const std::string squashed = repo.squash_commit("lane-b", "lane-a", "s");
+    EXPECT_EQ(blob_at(h.dir, squashed, h.log), h.base + a.line() + b.line());
+
+    // The same event_id with two payloads: the log stays conflicted, and the error says why.
+    StatusEvent changed = a;
+    changed.actor = "someone else";
+    EventLogBranches conflicting(a, changed);
+    try {
+        kitty::Repository::open(conflicting.dir).combine_commits({"lane-a", "lane-b"}, "m");
+        ADD_FAILURE() << "merged";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "MERGE_CONFLICT");
+        EXPECT_EQ(e.notes(), std::vector<std::string>{
+                                 h.log + ": Conflicting payloads found for event_id '01B'"});
+    }
 }

@@ -1,6 +1,8 @@
-// kitty-merge: a mission's approved lanes into its mission branch, then onto the target.
+// kitty-merge: a mission's approved lanes into its mission branch, then onto the target;
+// and the git merge driver of status.events.jsonl.
 #include "kitty/cli.hpp"
 #include "kitty/merge.hpp"
+#include "kitty/status.hpp"
 
 int main(int argc, char** argv) {
     kitty::Tool tool(
@@ -11,15 +13,17 @@ int main(int argc, char** argv) {
         "removed. Every check comes before any branch moves. A conflict stops in the merge\n"
         "worktree .worktrees/<slug>-merge with the target untouched: resolve the files there,\n"
         "then --resume; --abort restores the mission branch. The main checkout must have the\n"
-        "target checked out and clean; its index and files follow the new target commit.");
+        "target checked out and clean; its index and files follow the new target commit.\n"
+        "`event-log-driver` is the git merge driver of status.events.jsonl that kitty-init\n"
+        "registers (git runs it as `spec-kitty merge-driver-event-log %O %A %B`).");
     CLI::App& app = tool.app();
+    app.require_subcommand(0, 1);
     kitty::MergeRequest request;
     app.add_option("mission", request.target.mission,
                    "The mission: slug, number, mission_id or prefix (default: the lane "
                    "worktree's mission, else the one open mission)");
     app.add_option("--mission,--feature", request.target.mission,
-                   "The mission, as spec-kitty "
-                   "spells it");
+                   "The mission, as spec-kitty spells it");
     app.add_option("--target", request.target_branch,
                    "The branch to merge into (default: lanes.json's target_branch, else main)");
     app.add_option("--strategy", request.strategy,
@@ -38,5 +42,19 @@ int main(int argc, char** argv) {
                  "Give up an interrupted merge: the merge worktree removed, the mission branch "
                  "restored; refused once the target has moved")
         ->excludes(resume);
-    return tool.run(argc, argv, [&] { return kitty::merge_command(request); });
+    std::function<kitty::Outcome()> action = [&] { return kitty::merge_command(request); };
+
+    std::string base, ours, theirs;
+    CLI::App* driver = app.add_subcommand(
+        "event-log-driver",
+        "Merge three versions of a status.events.jsonl as spec-kitty 3.1.1's driver does: the "
+        "union by event_id, sorted by (at, event_id), written over OURS. The same event_id with "
+        "two payloads is exit 1 and OURS stays as it was, so git leaves the file conflicted. "
+        "Prints nothing in text on success (git shows a driver's output)");
+    driver->add_option("base", base, "The common ancestor's version (git's %O)")->required();
+    driver->add_option("ours", ours, "Our version, replaced by the merge (git's %A)")->required();
+    driver->add_option("theirs", theirs, "Their version (git's %B)")->required();
+    driver->callback(
+        [&] { action = [&] { return kitty::event_log_driver_command(base, ours, theirs); }; });
+    return tool.run(argc, argv, [&] { return action(); });
 }

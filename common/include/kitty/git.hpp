@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,25 @@ struct Worktree {
     bool valid = false;         // the working directory and its metadata are intact
 };
 
+// A merge driver: the merged content of a file from its three versions (a version that does
+// not exist is empty), or nullopt to leave the file conflicted.
+using MergeDriver = std::function<std::optional<std::string>(
+    const std::string& ancestor, const std::string& ours, const std::string& theirs)>;
+
+// Makes kitty's own merges (combine_commits, squash_commit) merge with `merge` every file
+// whose gitattributes say `merge=<name>`, in this process; git's config for the driver (its
+// command) plays no part. A file both sides changed is merged by the driver instead of
+// libgit2's line merge. An exception from `merge` leaves the file conflicted and its
+// message is a note of the MERGE_CONFLICT error. Registering a name again replaces its
+// function.
+//
+// libgit2 (1.5) reads the attributes from the checkout of the repository the merge runs in,
+// never from the commits being merged: the work tree's .gitattributes files, then the
+// index's (git_attr_get with GIT_ATTR_CHECK_FILE_THEN_INDEX; a rule in either applies, the
+// work tree's first). A merge in a temporary worktree sees that worktree's checkout. An open
+// Repository reads its index once: a line staged by another process later is not seen.
+void register_merge_driver(const std::string& name, MergeDriver merge);
+
 class Repository {
 public:
     // The repository containing `dir` (searching upward), or nullopt outside git.
@@ -50,6 +70,14 @@ public:
     std::optional<std::filesystem::path> work_dir() const;
     // The git directory shared by all worktrees.
     std::filesystem::path common_dir() const;
+
+    // The repository's own config file (<common dir>/config), which `git config --local`
+    // reads and writes.
+    std::filesystem::path local_config_path() const;
+    // The value of `key` ("merge.x.driver") in that file alone, nullopt when it is unset.
+    std::optional<std::string> local_config(const std::string& key) const;
+    // Sets `key` in that file; libgit2 locks it and replaces it whole, as git does.
+    void set_local_config(const std::string& key, const std::string& value);
 
     // The branch HEAD names (also an unborn one), or nullopt when HEAD is detached.
     std::optional<std::string> current_branch() const;

@@ -1,7 +1,8 @@
 // kitty-init: make a directory a kitty project: .kittify/ (config, metadata, manifest),
 // the managed .gitignore and .gitattributes lines, and each chosen agent's command files
-// in the agent's own directory inside the project. Files only: no git, nothing in $HOME
-// (docs/tools/kitty-init.md).
+// in the agent's own directory inside the project. Files only, nothing in $HOME; the one
+// git write is the event-log merge driver's two keys in the local config of a repository
+// the project is in, when unset (docs/tools/kitty-init.md).
 #pragma once
 
 #include <filesystem>
@@ -62,8 +63,9 @@ struct InitRequest {
     Prompt ask;                            // set when a person can pick agents (a terminal)
 };
 
-// Runs init: a fresh project, "already initialized" (same agents: nothing written), or a
-// conflict (other agents, or files in the way: exit 4, nothing written).
+// Runs init: a fresh project, "already initialized" (same agents: no file written), or a
+// conflict (other agents, or files in the way: exit 4, nothing written). Both successes set
+// the merge driver's git config keys that are unset (not with dry_run).
 Outcome init_project(const InitRequest& request);
 
 // The registry as a document: {agents: [{key, name, command_dir, extension, format}]}.

@@ -61,6 +61,33 @@ std::vector<StatusEvent> read_status_events(const std::filesystem::path& path);
 // other line is skipped, not an error. None when the file does not exist.
 std::vector<Json> read_event_objects(const std::filesystem::path& path);
 
+// The event-log merge of 3.1.1's git merge driver (identity-status.md §4.9): the events of
+// the three sides united by event_id, sorted by (at, event_id), one json.dumps(sort_keys)
+// line each. Every non-blank line must be a JSON object with a non-blank string event_id
+// and at, else Error(Exit::input, "INVALID_EVENT_LOG") naming the side (its label) and the
+// line (all three are read before any is merged); one event_id with two different payloads
+// (Python's ==) is Error(Exit::check_failed, "EVENT_LOG_CONFLICT") naming the id. An event
+// deleted on one side comes back from another.
+std::string merge_event_logs(const std::string& base, const std::string& ours,
+                             const std::string& theirs,
+                             const std::array<std::string, 3>& labels = {"base", "ours", "theirs"});
+
+// The merge driver git runs (`%O %A %B`): merges the three files (a missing one has no
+// events) and writes the result over `ours` atomically. The document is {"path",
+// "events"}; the text is empty, since git shows what a driver prints.
+Outcome event_log_driver_command(const std::filesystem::path& base,
+                                 const std::filesystem::path& ours,
+                                 const std::filesystem::path& theirs);
+
+// The driver name of the .gitattributes line init writes
+// (`kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log`).
+inline constexpr std::string_view kEventLogMergeDriver = "spec-kitty-event-log";
+
+// Registers merge_event_logs as that driver for kitty's own libgit2 merges in this process
+// (register_merge_driver): two branches that each appended events then merge cleanly; a
+// conflict or an invalid log leaves the file conflicted.
+void register_event_log_merge_driver();
+
 // Appends one line (O_APPEND, fsync), creating the file and its directory.
 void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
 
