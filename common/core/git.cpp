@@ -1,5 +1,7 @@
 #include "kitty/git.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -95,7 +97,6 @@ namespace {
     X(git_diff_get_delta)                                                                          \
     X(git_diff_free)                                                                               \
     X(git_reference_create_matching)                                                               \
-    X(git_checkout_tree)                                                                           \
     X(git_checkout_options_init)                                                                   \
     X(git_tree_id)                                                                                 \
     X(git_oid_tostr_s)                                                                             \
@@ -110,7 +111,9 @@ namespace {
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
     X(git_odb_hash)                                                                                \
-    X(git_odb_hashfile)                                                                            \
+    X(git_repository_hashfile)                                                                     \
+    X(git_blob_filter)                                                                             \
+    X(git_buf_dispose)                                                                             \
     X(git_merge_driver_register)                                                                   \
     X(git_merge_driver_source_repo)                                                                \
     X(git_merge_driver_source_ancestor)                                                            \
@@ -942,23 +945,32 @@ void Repository::move_branch(const std::string& branch, const std::string& to,
 
 namespace {
 
-// The blob id the file at `path` would have, nullopt when there is none.
-std::optional<git_oid> workdir_blob(const fs::path& path) {
+// The blob id the work tree's file at `path` would have once cleaned by git's filters,
+// nullopt when there is none.
+std::optional<git_oid> workdir_blob(git_repository* repo, const fs::path& root,
+                                    const std::string& path) {
+    const fs::path file = root / path;
     std::error_code ec;
-    const fs::file_status st = fs::symlink_status(path, ec);
+    const fs::file_status st = fs::symlink_status(file, ec);
     git_oid id;
     if (fs::is_symlink(st)) {
-        const std::string target = fs::read_symlink(path, ec).string();
+        const std::string target = fs::read_symlink(file, ec).string();
         if (ec || lg().git_odb_hash(&id, target.data(), target.size(), GIT_OBJECT_BLOB) != 0) {
             return std::nullopt;
         }
         return id;
     }
     if (!fs::is_regular_file(st) ||
-        lg().git_odb_hashfile(&id, path.c_str(), GIT_OBJECT_BLOB) != 0) {
+        lg().git_repository_hashfile(&id, repo, file.c_str(), GIT_OBJECT_BLOB, path.c_str()) != 0) {
         return std::nullopt;
     }
     return id;
+}
+
+IndexPtr repository_index(git_repository* repo) {
+    git_index* raw = nullptr;
+    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot open the index");
+    return IndexPtr(raw);
 }
 
 bool same_blob(const std::optional<git_oid>& a, const std::optional<git_oid>& b) {
@@ -982,7 +994,12 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
     const DiffPtr diff(raw);
     // Each file the move touches must hold its old or its new content: the new one is what
     // a checkout killed half way left. Anything else is a local change, never overwritten.
-    std::vector<std::string> paths;
+    struct Move {
+        std::string path;
+        std::optional<git_oid> id; // none: the file goes
+        std::uint32_t mode = 0;
+    };
+    std::vector<Move> moves;
     std::vector<std::string> conflicts;
     for (std::size_t i = 0; i < lg().git_diff_num_deltas(diff.get()); ++i) {
         const git_diff_delta* delta = lg().git_diff_get_delta(diff.get(), i);
@@ -991,11 +1008,11 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
             delta->status == GIT_DELTA_ADDED ? std::nullopt : std::optional(delta->old_file.id);
         const std::optional<git_oid> new_id =
             delta->status == GIT_DELTA_DELETED ? std::nullopt : std::optional(delta->new_file.id);
-        const std::optional<git_oid> here = workdir_blob(*root / path);
+        const std::optional<git_oid> here = workdir_blob(repo_, *root, path);
         if (!same_blob(here, old_id) && !same_blob(here, new_id)) {
             conflicts.push_back(path);
         }
-        paths.push_back(path);
+        moves.push_back({path, new_id, delta->new_file.mode});
     }
     if (!conflicts.empty()) {
         std::string listed;
@@ -1008,22 +1025,68 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
                     "commit or stash those changes first")
             .with(nlohmann::ordered_json{{"paths", conflicts}});
     }
-    if (paths.empty()) {
-        return;
+    // Each file is replaced whole (temporary file, rename), so a move killed half way leaves
+    // every file old or new, never partly written, and calling it again finishes it.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    AtomicFileSet files;
+    std::vector<std::pair<fs::path, std::string>> links;
+    for (const Move& move : moves) {
+        const fs::path file = *root / move.path;
+        remove_stale_temporaries(file);
+        if (!move.id || move.mode == GIT_FILEMODE_COMMIT) {
+            continue;
+        }
+        git_blob* raw = nullptr;
+        check(lg().git_blob_lookup(&raw, repo_, &*move.id), Exit::input, "GIT_ERROR",
+              "cannot read " + move.path);
+        const BlobPtr blob(raw);
+        git_buf content = GIT_BUF_INIT;
+        git_blob_filter_options filter = GIT_BLOB_FILTER_OPTIONS_INIT;
+        check(lg().git_blob_filter(&content, blob.get(), move.path.c_str(), &filter), Exit::input,
+              "GIT_ERROR", "cannot filter " + move.path);
+        const std::string bytes(content.ptr, content.size);
+        lg().git_buf_dispose(&content);
+        if (move.mode == GIT_FILEMODE_LINK) {
+            links.emplace_back(file, bytes);
+        } else {
+            files.stage(file, bytes,
+                        (move.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0777 : 0666) & ~mask);
+        }
     }
-    std::vector<char*> specs;
-    for (std::string& p : paths) {
-        specs.push_back(p.data());
+    files.commit();
+    std::error_code ec;
+    for (const auto& [file, target] : links) {
+        const fs::path temp = file.parent_path() / ("." + file.filename().string() + ".kitty-link");
+        fs::remove(temp, ec);
+        fs::create_symlink(target, temp, ec);
+        fs::rename(temp, file, ec);
+        if (ec) {
+            throw Error(Exit::input, "GIT_ERROR", "cannot write the link " + file.string());
+        }
     }
-    git_checkout_options options;
-    lg().git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
-    options.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
-    options.baseline = baseline.get();
-    options.paths = {specs.data(), specs.size()};
-    check(
-        lg().git_checkout_tree(repo_, reinterpret_cast<const git_object*>(target.get()), &options),
-        Exit::conflict, "CHECKOUT_CONFLICT",
-        "cannot bring the work tree from " + from + " to " + to);
+    for (const Move& move : moves) {
+        if (move.id) {
+            continue;
+        }
+        fs::remove(*root / move.path, ec);
+        // Directories the move emptied go too, as git removes them.
+        for (fs::path dir = (*root / move.path).parent_path();
+             dir != *root && fs::is_empty(dir, ec); dir = dir.parent_path()) {
+            fs::remove(dir, ec);
+        }
+    }
+    const IndexPtr index = repository_index(repo_);
+    check(lg().git_index_read(index.get(), 1), Exit::input, "GIT_ERROR", "cannot read the index");
+    for (const Move& move : moves) {
+        if (move.mode == GIT_FILEMODE_COMMIT) {
+            continue;
+        }
+        const int rc = move.id ? lg().git_index_add_bypath(index.get(), move.path.c_str())
+                               : lg().git_index_remove_bypath(index.get(), move.path.c_str());
+        check(rc, Exit::input, "GIT_ERROR", "cannot stage " + move.path);
+    }
+    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
 }
 
 namespace {
@@ -1037,12 +1100,6 @@ std::optional<git_oid> read_merge_head(git_repository* repo) {
         return std::nullopt;
     }
     return id;
-}
-
-IndexPtr repository_index(git_repository* repo) {
-    git_index* raw = nullptr;
-    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot open the index");
-    return IndexPtr(raw);
 }
 
 } // namespace

@@ -102,10 +102,12 @@ void save_state(const Mission& m, const MergeState& s) {
     write_file_atomic(m.writable(state_file(m)), dump_python(s.to_json(), {.indent = 2}) + "\n");
 }
 
+// The state file goes first: a merge killed meanwhile leaves at most an empty directory,
+// which is no merge in progress.
 void remove_state(const Mission& m) {
     std::error_code ec;
     fs::remove(m.writable(state_file(m)), ec);
-    fs::remove(state_dir(m), ec);
+    fs::remove_all(m.writable(state_dir(m)), ec);
 }
 
 std::optional<MergeState> load_state(const Mission& m) {
@@ -964,6 +966,10 @@ Outcome merge_command(const MergeRequest& request) {
         s.keep_worktrees = request.keep_worktrees;
         s.keep_branches = request.keep_branches;
         s.started_at = python_isoformat(now_utc());
+        std::error_code ec;
+        if (fs::is_directory(state_dir(m), ec)) {
+            remove_stale_temporaries(m.writable(state_file(m)));
+        }
         save_state(m, s);
         saved = std::move(s);
     } else if (saved->phase == "lanes" && !plan.problems.empty()) {
