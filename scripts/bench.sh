@@ -7,6 +7,7 @@ build=${1:-build}
 "$build/benchmarks/bench-lanes" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 "$build/benchmarks/bench-release" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 "$build/benchmarks/bench-loop" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+"$build/benchmarks/bench-merge" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 if [ -x "$build/benchmarks/bench-auth" ]; then
     "$build/benchmarks/bench-auth" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 fi
