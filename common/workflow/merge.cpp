@@ -739,9 +739,12 @@ Json MergeRun::clean_up(const Plan& plan) {
         const bool listed = std::any_of(worktrees.begin(), worktrees.end(),
                                         [&](const Worktree& w) { return w.name == name; });
         if (listed) {
+            // Checked again here: a worktree is never removed with changes made meanwhile.
             bool dirty = false;
-            if (auto lane_repo = Repository::discover(m_.worktree_path(lane.lane_id))) {
-                dirty = !lane_repo->changed_paths().empty();
+            if (!s_.keep_worktrees) {
+                if (auto lane_repo = Repository::discover(m_.worktree_path(lane.lane_id))) {
+                    dirty = !lane_repo->changed_paths().empty();
+                }
             }
             if (s_.keep_worktrees || dirty) {
                 kept.push_back(lane.lane_id);
