@@ -33,23 +33,9 @@ std::string tool(const std::string& name) {
     return std::string(KITTY_BIN_DIR) + "/" + name;
 }
 
+using kitty::bench::must;
 using kitty::bench::run_quietly;
-
-// Setup steps must work, or every figure after them is meaningless.
-void must(const std::vector<std::string>& args, const fs::path& cwd) {
-    if (run_quietly(args, cwd) != 0) {
-        std::string line;
-        for (const auto& a : args) {
-            line += a + " ";
-        }
-        throw std::runtime_error("setup failed: " + line + "(in " + cwd.string() + ")");
-    }
-}
-
-void write(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-}
+using kitty::bench::write;
 
 std::string wp_id(int i) {
     char id[8];

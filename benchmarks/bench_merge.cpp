@@ -43,18 +43,9 @@ std::string tool(const std::string& name) {
     return std::string(KITTY_BIN_DIR) + "/" + name;
 }
 
+using kitty::bench::must;
 using kitty::bench::run_quietly;
-
-// Setup steps must work, or every figure after them is meaningless.
-void must(const std::vector<std::string>& args, const fs::path& cwd) {
-    if (run_quietly(args, cwd) != 0) {
-        std::string line;
-        for (const auto& a : args) {
-            line += a + " ";
-        }
-        throw std::runtime_error("setup failed: " + line + "(in " + cwd.string() + ")");
-    }
-}
+using kitty::bench::write;
 
 int sh(const std::string& script, const fs::path& cwd) {
     return run_quietly({"sh", "-c", script}, cwd);
@@ -64,11 +55,6 @@ void must_sh(const std::string& script, const fs::path& cwd) {
     if (sh(script, cwd) != 0) {
         throw std::runtime_error("setup failed: " + script + " (in " + cwd.string() + ")");
     }
-}
-
-void write(const fs::path& path, const std::string& text) {
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
 }
 
 std::string read(const fs::path& path) {

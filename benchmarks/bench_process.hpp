@@ -1,4 +1,5 @@
-// Whole-process timings: a child started with posix_spawn, its output discarded.
+// Whole-process timings: a child started with posix_spawn, its output discarded; and the
+// setup helpers of the fixtures.
 #pragma once
 
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +41,23 @@ inline int run_quietly(std::vector<std::string> args, const std::filesystem::pat
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Setup steps must work, or every figure after them is meaningless.
+inline void must(const std::vector<std::string>& args, const std::filesystem::path& cwd) {
+    if (run_quietly(args, cwd) != 0) {
+        std::string line;
+        for (const auto& a : args) {
+            line += a + " ";
+        }
+        throw std::runtime_error("setup failed: " + line + "(in " + cwd.string() + ")");
+    }
+}
+
+// Writes a fixture file, creating its directory.
+inline void write(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
 }
 
 } // namespace kitty::bench
