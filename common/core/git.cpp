@@ -473,6 +473,24 @@ TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
     return TreePtr(raw_tree);
 }
 
+IndexPtr repository_index(git_repository* repo) {
+    git_index* raw = nullptr;
+    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot open the index");
+    return IndexPtr(raw);
+}
+
+// Writes `index` to disk and its tree to the object database; returns the tree.
+TreePtr write_index_tree(git_repository* repo, git_index* index) {
+    check(lg().git_index_write(index), Exit::input, "GIT_ERROR", "cannot write the index");
+    git_oid tree_id;
+    check(lg().git_index_write_tree(&tree_id, index), Exit::input, "GIT_ERROR",
+          "cannot write the tree");
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the tree");
+    return TreePtr(raw_tree);
+}
+
 TreePtr commit_tree(const git_commit* commit) {
     git_tree* raw = nullptr;
     check(lg().git_commit_tree(&raw, commit), Exit::input, "GIT_ERROR",
@@ -713,14 +731,7 @@ std::string Repository::commit_paths(const std::vector<fs::path>& paths,
                                : lg().git_index_remove_bypath(index.get(), rel.c_str());
         check(rc, Exit::input, "GIT_ERROR", "cannot stage " + rel.string());
     }
-    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
-    git_oid tree_id;
-    check(lg().git_index_write_tree(&tree_id, index.get()), Exit::input, "GIT_ERROR",
-          "cannot write the tree");
-    git_tree* raw_tree = nullptr;
-    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
-          "cannot read the tree");
-    const TreePtr tree(raw_tree);
+    const TreePtr tree = write_index_tree(repo_, index.get());
     CommitPtr parent;
     if (const auto head = peel_to_commit(repo_, "HEAD")) {
         git_commit* raw_parent = nullptr;
@@ -967,12 +978,6 @@ std::optional<git_oid> workdir_blob(git_repository* repo, const fs::path& root,
     return id;
 }
 
-IndexPtr repository_index(git_repository* repo) {
-    git_index* raw = nullptr;
-    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot open the index");
-    return IndexPtr(raw);
-}
-
 bool same_blob(const std::optional<git_oid>& a, const std::optional<git_oid>& b) {
     return a.has_value() == b.has_value() && (!a || lg().git_oid_equal(&*a, &*b) != 0);
 }
@@ -1148,14 +1153,7 @@ std::string Repository::finish_merge(const std::string& message) {
           Exit::input, "GIT_ERROR", "cannot stage the work tree");
     check(lg().git_index_update_all(index.get(), nullptr, nullptr, nullptr), Exit::input,
           "GIT_ERROR", "cannot stage the work tree");
-    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
-    git_oid tree_id;
-    check(lg().git_index_write_tree(&tree_id, index.get()), Exit::input, "GIT_ERROR",
-          "cannot write the tree");
-    git_tree* raw_tree = nullptr;
-    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
-          "cannot read the tree");
-    const TreePtr tree(raw_tree);
+    const TreePtr tree = write_index_tree(repo_, index.get());
     const CommitPtr ours = lookup_commit(repo_, require_commit(repo_, "HEAD"));
     const CommitPtr theirs = lookup_commit(repo_, *theirs_id);
     const git_commit* parents[] = {ours.get(), theirs.get()};

@@ -188,6 +188,22 @@ std::string_view py_strip(std::string_view s) {
     return s.substr(begin, end - begin);
 }
 
+void for_each_stripped_line(std::string_view text,
+                            const std::function<void(int number, std::string_view line)>& line) {
+    int number = 0;
+    std::size_t begin = 0;
+    while (begin < text.size()) {
+        std::size_t end = text.find('\n', begin);
+        end = end == std::string_view::npos ? text.size() : end;
+        const std::string_view stripped = py_strip(text.substr(begin, end - begin));
+        begin = end + 1;
+        ++number;
+        if (!stripped.empty()) {
+            line(number, stripped);
+        }
+    }
+}
+
 void append_utf8(std::string& out, char32_t c) {
     if (c < 0x80) {
         out += static_cast<char>(c);

@@ -84,16 +84,8 @@ std::vector<Json> parse_event_log(std::string_view bytes, const std::string& lab
         fail("invalid UTF-8 on line " + std::to_string(number));
     }
     const std::string text = normalize_newlines(bytes);
-    std::size_t begin = 0;
-    while (begin < text.size()) {
-        std::size_t end = text.find('\n', begin);
-        end = end == std::string::npos ? text.size() : end;
-        const std::string_view line = py_strip(std::string_view(text).substr(begin, end - begin));
-        begin = end + 1;
-        ++number;
-        if (line.empty()) {
-            continue;
-        }
+    for_each_stripped_line(text, [&](int line_number, std::string_view line) {
+        number = line_number;
         const std::string where = " on line " + std::to_string(number);
         // Python's json.loads refuses a BOM, which nlohmann would skip.
         if (line.starts_with("\xEF\xBB\xBF")) {
@@ -119,7 +111,7 @@ std::vector<Json> parse_event_log(std::string_view bytes, const std::string& lab
             fail("line " + std::to_string(number) + " is missing a valid at timestamp");
         }
         events.push_back(std::move(event));
-    }
+    });
     return events;
 }
 

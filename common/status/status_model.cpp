@@ -297,17 +297,7 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
         return events;
     }
     const std::string text = read_text_file(path, Bom::keep);
-    int number = 0;
-    std::size_t begin = 0;
-    while (begin < text.size()) {
-        std::size_t end = text.find('\n', begin);
-        end = end == std::string::npos ? text.size() : end;
-        const std::string_view line = py_strip(std::string_view(text).substr(begin, end - begin));
-        begin = end + 1;
-        ++number;
-        if (line.empty()) {
-            continue;
-        }
+    for_each_stripped_line(text, [&](int number, std::string_view line) {
         const auto fail = [&](const std::string& what) {
             throw Error(Exit::input, "INVALID_EVENT_LOG",
                         path.string() + ": " + what + " on line " + std::to_string(number),
@@ -374,7 +364,7 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
             }
         }
         events.push_back(std::move(e));
-    }
+    });
     return events;
 }
 

@@ -117,3 +117,15 @@ TEST(Regex, ABadPatternIsAnInternalErrorNamingIt) {
         EXPECT_NE(std::string(e.what()).find("'[[:nope:]'"), std::string::npos) << e.what();
     }
 }
+
+TEST(Text, StrippedLinesAreNumberedAndBlankOnesSkipped) {
+    std::vector<std::pair<int, std::string>> seen;
+    kitty::for_each_stripped_line("  a \n\n\t\r\nb\r\n  c", [&](int n, std::string_view line) {
+        seen.emplace_back(n, std::string(line));
+    });
+    EXPECT_EQ(seen, (std::vector<std::pair<int, std::string>>{{1, "a"}, {4, "b"}, {5, "c"}}));
+    int calls = 0;
+    kitty::for_each_stripped_line("", [&](int, std::string_view) { ++calls; });
+    kitty::for_each_stripped_line("\n \n", [&](int, std::string_view) { ++calls; });
+    EXPECT_EQ(calls, 0);
+}

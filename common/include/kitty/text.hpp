@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,11 @@ bool is_py_space(char32_t c);
 
 // Python's str.strip() on valid UTF-8 (Unicode whitespace, not only ASCII).
 std::string_view py_strip(std::string_view s);
+
+// Calls `line` with the 1-based number and the py_strip'ed text of each line of `text`
+// ("\n"-separated) that is not blank, as line-per-record readers (JSON Lines) read.
+void for_each_stripped_line(std::string_view text,
+                            const std::function<void(int number, std::string_view line)>& line);
 
 // Appends the UTF-8 encoding of `c` (a Unicode scalar value).
 void append_utf8(std::string& out, char32_t c);
