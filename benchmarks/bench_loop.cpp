@@ -29,12 +29,9 @@ namespace fs = std::filesystem;
 
 const char* const kSlug = "001-bench";
 
-std::string tool(const std::string& name) {
-    return std::string(KITTY_BIN_DIR) + "/" + name;
-}
-
 using kitty::bench::must;
 using kitty::bench::run_quietly;
+using kitty::bench::tool;
 using kitty::bench::write;
 
 std::string wp_id(int i) {
@@ -49,18 +46,8 @@ std::string wp_id(int i) {
 class Project {
 public:
     Project(int wps, int files) {
-        std::string base = (fs::temp_directory_path() / "kitty-bench-loop-XXXXXX").string();
-        if (::mkdtemp(base.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        base_ = base;
+        base_ = kitty::bench::make_git_project("kitty-bench-loop");
         root_ = base_ / "project";
-        must({tool("kitty-init"), root_.string(), "--ai", "claude", "--non-interactive"}, base_);
-        must({"git", "init", "-q", "-b", "main"}, root_);
-        // kitty commits the claims with libgit2 and the repository's identity.
-        must({"git", "config", "user.name", "Bench"}, root_);
-        must({"git", "config", "user.email", "bench@kitty.invalid"}, root_);
-        must({"git", "config", "commit.gpgsign", "false"}, root_);
         for (int i = 0; i < files; ++i) {
             write(root_ / ("files/d" + std::to_string(i % 50) + "/f" + std::to_string(i) + ".txt"),
                   "file " + std::to_string(i) + "\n");

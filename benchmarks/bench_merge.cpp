@@ -39,12 +39,9 @@ constexpr int kFiles = 1000;
 constexpr int kDirs = 50;
 constexpr int kChangedPerLane = 10;
 
-std::string tool(const std::string& name) {
-    return std::string(KITTY_BIN_DIR) + "/" + name;
-}
-
 using kitty::bench::must;
 using kitty::bench::run_quietly;
+using kitty::bench::tool;
 using kitty::bench::write;
 
 int sh(const std::string& script, const fs::path& cwd) {
@@ -128,18 +125,8 @@ std::string git_script(bool cleanup) {
 class Project {
 public:
     Project() {
-        std::string base = (fs::temp_directory_path() / "kitty-bench-merge-XXXXXX").string();
-        if (::mkdtemp(base.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        base_ = base;
+        base_ = kitty::bench::make_git_project("kitty-bench-merge");
         root_ = base_ / "project";
-        must({tool("kitty-init"), root_.string(), "--ai", "claude", "--non-interactive"}, base_);
-        must({"git", "init", "-q", "-b", "main"}, root_);
-        // kitty commits with libgit2 and the repository's identity.
-        must({"git", "config", "user.name", "Bench"}, root_);
-        must({"git", "config", "user.email", "bench@kitty.invalid"}, root_);
-        must({"git", "config", "commit.gpgsign", "false"}, root_);
         for (int i = 0; i < kFiles; ++i) {
             write(root_ / file_path(i), "file " + std::to_string(i) + "\n");
         }

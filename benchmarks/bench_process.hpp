@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -59,5 +60,27 @@ inline void write(const std::filesystem::path& path, const std::string& text) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path) << text;
 }
+
+#ifdef KITTY_BIN_DIR
+inline std::string tool(const std::string& name) {
+    return std::string(KITTY_BIN_DIR) + "/" + name;
+}
+
+// A new temporary directory (returned) holding `project/`: a kitty project (kitty-init) in a
+// git repository on `main` whose identity kitty's libgit2 commits use.
+inline std::filesystem::path make_git_project(const std::string& prefix) {
+    std::string base = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(base.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    const std::filesystem::path root = std::filesystem::path(base) / "project";
+    must({tool("kitty-init"), root.string(), "--ai", "claude", "--non-interactive"}, base);
+    must({"git", "init", "-q", "-b", "main"}, root);
+    must({"git", "config", "user.name", "Bench"}, root);
+    must({"git", "config", "user.email", "bench@kitty.invalid"}, root);
+    must({"git", "config", "commit.gpgsign", "false"}, root);
+    return base;
+}
+#endif
 
 } // namespace kitty::bench

@@ -61,6 +61,16 @@ void approved_mission(const Project& p) {
     }
 }
 
+// WP01 and WP02, in two lanes, both append a line to README.md; all three WPs approved.
+void readme_conflict_mission(const Project& p) {
+    write_fixture(p.root / "README.md", "readme\n");
+    p.commit("a README");
+    p.finalized_mission(kThreeWps);
+    approve_touching_readme(p, "WP01");
+    approve_touching_readme(p, "WP02");
+    approve(p, "WP03");
+}
+
 // Everything a refused merge must leave as it was.
 struct Snapshot {
     std::map<std::string, std::string> refs;
@@ -309,12 +319,7 @@ TEST(Merge, UsageErrors) {
 // merge worktree it finishes.
 TEST(Merge, AConflictStopsBeforeTheTargetAndResumeFinishesIt) {
     Project p;
-    write_fixture(p.root / "README.md", "readme\n");
-    p.commit("a README");
-    p.finalized_mission(kThreeWps);
-    approve_touching_readme(p, "WP01");
-    approve_touching_readme(p, "WP02");
-    approve(p, "WP03");
+    readme_conflict_mission(p);
     const std::string main_before = GitView(p.root).tip("main");
     const std::string mission_before = GitView(p.root).tip(kMission);
 
@@ -352,12 +357,7 @@ TEST(Merge, AConflictStopsBeforeTheTargetAndResumeFinishesIt) {
 // moved. A new merge meets the same conflict.
 TEST(Merge, AbortRestoresTheMissionBranch) {
     Project p;
-    write_fixture(p.root / "README.md", "readme\n");
-    p.commit("a README");
-    p.finalized_mission(kThreeWps);
-    approve_touching_readme(p, "WP01");
-    approve_touching_readme(p, "WP02");
-    approve(p, "WP03");
+    readme_conflict_mission(p);
     const Snapshot before = snapshot(p);
     merge(p, {}, 1);
     const Json aborted = merge(p, {"--abort"});
