@@ -860,6 +860,24 @@ Outcome MergeRun::abort() {
             (restored ? "; " + s_.mission_branch + " is back where it was" : "") + "\n");
 }
 
+// A git lock a killed process left on a ref the merge moves (or on packed-refs, which
+// deleting branches rewrites) is refused before the merge starts, like the index lock.
+void refuse_ref_locks(const Repository& repo, const std::vector<std::string>& branches) {
+    std::vector<fs::path> locks = {repo.common_dir() / "packed-refs.lock"};
+    for (const std::string& branch : branches) {
+        locks.push_back(repo.common_dir() / "refs/heads" / (branch + ".lock"));
+    }
+    std::error_code ec;
+    for (const fs::path& lock : locks) {
+        if (fs::exists(lock, ec)) {
+            throw Error(Exit::temporary, "GIT_LOCKED", "git's lock " + lock.string() + " exists",
+                        "another git process is updating that ref; retry when it is done. If "
+                        "none is running, one died: remove the .lock file, then retry")
+                .at(lock);
+        }
+    }
+}
+
 // The mission of the one merge in progress in the project, if there is exactly one: an
 // interrupted merge is resumed by mission even when all its work packages are done.
 std::string sole_merge_in_progress(const fs::path& start) {
@@ -957,6 +975,7 @@ Outcome merge_command(const MergeRequest& request) {
                 "Every work package of " + m.slug() + " is done already; nothing to merge\n");
         }
         loop::check_workflow_commit(m, loop::status_paths(m));
+        refuse_ref_locks(repo, {plan.mission_branch, plan.target});
         MergeState s;
         s.mission_slug = m.slug();
         s.mission_id = m.identity().mission_id.value_or(m.slug());
@@ -978,7 +997,18 @@ Outcome merge_command(const MergeRequest& request) {
     } else if (saved->phase == "lanes" && !plan.problems.empty()) {
         return refusal(m, plan, plan_document(state, plan, effective));
     }
-    return MergeRun(state, std::move(*saved)).run(plan);
+    try {
+        return MergeRun(state, std::move(*saved)).run(plan);
+    } catch (Error& e) {
+        if (e.code() != "MERGE_CONFLICT" && fs::exists(state_file(m), ec)) {
+            std::vector<std::string> notes = e.notes();
+            notes.push_back("the merge of " + m.slug() +
+                            " is stopped: kitty-merge --resume continues it once the cause is "
+                            "fixed; kitty-merge --abort gives it up");
+            e.with(e.details() ? *e.details() : Json::object(), notes);
+        }
+        throw;
+    }
 }
 
 } // namespace kitty

@@ -277,6 +277,21 @@ TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
         EXPECT_EQ(snapshot(p), before);
     }
     {
+        // A lock a dead git process left on the target: exit 75 naming it, before the merge
+        // starts (no merge state to resume).
+        Project p;
+        approved_mission(p);
+        const fs::path lock = p.root / ".git/refs/heads/main.lock";
+        write_fixture(lock, "");
+        const Snapshot before = snapshot(p);
+        const Json out = merge(p, {}, 75);
+        EXPECT_EQ(out["code"], "GIT_LOCKED");
+        EXPECT_EQ(out["path"], lock.string());
+        EXPECT_EQ(snapshot(p), before);
+        fs::remove(lock);
+        EXPECT_EQ(merge(p, {})["result"], "merged");
+    }
+    {
         // A stale lane (spec §8.2): the mission branch changed a file lane-a changes.
         Project p;
         approved_mission(p);
@@ -401,11 +416,11 @@ TEST(Merge, ADependentLaneIsMergedAfterItsUpstream) {
 TEST(Merge, KilledAtAnyPointResumeOrAbortRecovers) {
     std::mt19937 random(std::random_device{}());
     // Kill points spread over a merge (about 75 ms here), each shifted by a random jitter.
-    for (int i = 0; i < 16; ++i) {
+    for (int i = 0; i < 14; ++i) {
         Project p;
         approved_mission(p);
         const std::string main_before = GitView(p.root).tip("main");
-        const int delay_us = 5000 * i + static_cast<int>(random() % 5000);
+        const int delay_us = 6000 * i + static_cast<int>(random() % 6000);
         run_and_kill({tool_path("kitty-merge")}, p.root, p.home,
                      std::chrono::microseconds(delay_us));
         std::string when = "killed after " + std::to_string(delay_us) + " us";
@@ -417,7 +432,9 @@ TEST(Merge, KilledAtAnyPointResumeOrAbortRecovers) {
                 }
             }
         }
-        const auto run = [&](const std::vector<std::string>& args) {
+        // A lock the killed merge left is exit 75 naming it; removed, the command is run
+        // again, as --resume when the merge had started (its note says so).
+        const auto run = [&](std::vector<std::string> args) {
             kitty::test::ProcessResult r = p.sk(args);
             for (int locks = 0; r.exit_code == 75 && locks < 3; ++locks) {
                 const Json err = kitty::parse_json(r.out, "out");
@@ -426,6 +443,11 @@ TEST(Merge, KilledAtAnyPointResumeOrAbortRecovers) {
                     break;
                 }
                 fs::remove(err["path"].get<std::string>());
+                if (fs::exists(p.root / ".kittify/runtime/merge/001-demo/kitty-state.json") &&
+                    args.size() > 1 && args[1].starts_with("--mission")) {
+                    when += ", a lock, then --resume";
+                    args = {"merge", "--resume"};
+                }
                 r = p.sk(args);
             }
             return r;

@@ -27,8 +27,9 @@ int main(int argc, char** argv) {
     app.add_option("--target", request.target_branch,
                    "The branch to merge into (default: lanes.json's target_branch, else main)");
     app.add_option("--strategy", request.strategy,
-                   "squash: one commit on the target (default); merge: keep the lanes' history. "
-                   "Default from merge.strategy in .kittify/config.yaml")
+                   "squash: one commit on the target (default); merge: keep the lanes' history; "
+                   "rebase is refused (3.1.1's reported success and moved nothing). Default from "
+                   "merge.strategy in .kittify/config.yaml")
         ->check(CLI::IsMember({"squash", "merge", "rebase"}));
     app.add_flag("--dry-run", request.dry_run,
                  "Print the plan and every problem that would stop the merge; change nothing");
