@@ -479,9 +479,23 @@ IndexPtr repository_index(git_repository* repo) {
     return IndexPtr(raw);
 }
 
+// Writes `index` to disk. libgit2's lock message does not name the file, so a lock is
+// reported with its path here.
+void write_index(git_repository* repo, git_index* index) {
+    const int rc = lg().git_index_write(index);
+    if (rc == GIT_ELOCKED) {
+        const fs::path lock = fs::path(lg().git_repository_path(repo)) / "index.lock";
+        throw Error(Exit::temporary, "GIT_LOCKED", "git's index is locked (" + lock.string() + ")",
+                    "another git process is writing it; retry when it is done. If none is "
+                    "running, one died: remove the index.lock file, then retry")
+            .at(lock);
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot write the index");
+}
+
 // Writes `index` to disk and its tree to the object database; returns the tree.
 TreePtr write_index_tree(git_repository* repo, git_index* index) {
-    check(lg().git_index_write(index), Exit::input, "GIT_ERROR", "cannot write the index");
+    write_index(repo, index);
     git_oid tree_id;
     check(lg().git_index_write_tree(&tree_id, index), Exit::input, "GIT_ERROR",
           "cannot write the tree");
@@ -1091,7 +1105,7 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
                                : lg().git_index_remove_bypath(index.get(), move.path.c_str());
         check(rc, Exit::input, "GIT_ERROR", "cannot stage " + move.path);
     }
-    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
+    write_index(repo_, index.get());
 }
 
 namespace {

@@ -860,10 +860,12 @@ Outcome MergeRun::abort() {
             (restored ? "; " + s_.mission_branch + " is back where it was" : "") + "\n");
 }
 
-// A git lock a killed process left on a ref the merge moves (or on packed-refs, which
-// deleting branches rewrites) is refused before the merge starts, like the index lock.
-void refuse_ref_locks(const Repository& repo, const std::vector<std::string>& branches) {
-    std::vector<fs::path> locks = {repo.common_dir() / "packed-refs.lock"};
+// A git lock a killed process left on the main checkout's index, a ref the merge moves, or
+// packed-refs (which deleting branches rewrites) is refused before the merge starts or
+// resumes.
+void refuse_git_locks(const Repository& repo, const std::vector<std::string>& branches) {
+    std::vector<fs::path> locks = {repo.common_dir() / "index.lock",
+                                   repo.common_dir() / "packed-refs.lock"};
     for (const std::string& branch : branches) {
         locks.push_back(repo.common_dir() / "refs/heads" / (branch + ".lock"));
     }
@@ -871,8 +873,8 @@ void refuse_ref_locks(const Repository& repo, const std::vector<std::string>& br
     for (const fs::path& lock : locks) {
         if (fs::exists(lock, ec)) {
             throw Error(Exit::temporary, "GIT_LOCKED", "git's lock " + lock.string() + " exists",
-                        "another git process is updating that ref; retry when it is done. If "
-                        "none is running, one died: remove the .lock file, then retry")
+                        "another git process holds it; retry when it is done. If none is "
+                        "running, one died: remove the .lock file, then retry")
                 .at(lock);
         }
     }
@@ -975,7 +977,7 @@ Outcome merge_command(const MergeRequest& request) {
                 "Every work package of " + m.slug() + " is done already; nothing to merge\n");
         }
         loop::check_workflow_commit(m, loop::status_paths(m));
-        refuse_ref_locks(repo, {plan.mission_branch, plan.target});
+        refuse_git_locks(repo, {plan.mission_branch, plan.target});
         MergeState s;
         s.mission_slug = m.slug();
         s.mission_id = m.identity().mission_id.value_or(m.slug());
@@ -996,6 +998,8 @@ Outcome merge_command(const MergeRequest& request) {
         saved = std::move(s);
     } else if (saved->phase == "lanes" && !plan.problems.empty()) {
         return refusal(m, plan, plan_document(state, plan, effective));
+    } else {
+        refuse_git_locks(repo, {saved->mission_branch, saved->target_branch});
     }
     try {
         return MergeRun(state, std::move(*saved)).run(plan);
