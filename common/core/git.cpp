@@ -19,6 +19,7 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
 #include "kitty/shared_library.hpp"
+#include "kitty/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -455,10 +456,7 @@ TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
     const IndexPtr index(raw_index);
     if (lg().git_index_has_conflicts(index.get()) != 0) {
         const std::vector<std::string> paths = conflicting_paths(index.get());
-        std::string listed;
-        for (const std::string& path : paths) {
-            listed += (listed.empty() ? "" : ", ") + path;
-        }
+        const std::string listed = join(paths);
         throw Error(Exit::conflict, "MERGE_CONFLICT", "cannot " + what + ": both change " + listed,
                     "merge them by hand and resolve the conflicts, then retry")
             .with(nlohmann::ordered_json{{"conflicting_paths", paths}},
@@ -1034,10 +1032,7 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
         moves.push_back({path, new_id, delta->new_file.mode});
     }
     if (!conflicts.empty()) {
-        std::string listed;
-        for (const std::string& p : conflicts) {
-            listed += (listed.empty() ? "" : ", ") + p;
-        }
+        const std::string listed = join(conflicts);
         throw Error(Exit::conflict, "CHECKOUT_CONFLICT",
                     "cannot bring the work tree from " + from + " to " + to + ": " + listed +
                         " changed locally and would be overwritten",

@@ -188,6 +188,17 @@ std::string_view py_strip(std::string_view s) {
     return s.substr(begin, end - begin);
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) {
+            out += separator;
+        }
+        out += items[i];
+    }
+    return out;
+}
+
 void for_each_stripped_line(std::string_view text,
                             const std::function<void(int number, std::string_view line)>& line) {
     int number = 0;

@@ -6,6 +6,7 @@
 #include "kitty/init.hpp"
 #include "kitty/json.hpp"
 #include "kitty/templates.hpp"
+#include "kitty/text.hpp"
 #include "kitty/version.hpp"
 
 namespace kitty {
@@ -104,10 +105,7 @@ std::vector<const AgentInfo*> parse_agent_selection(std::string_view value) {
     }
     take();
     if (!unknown.empty()) {
-        std::string list;
-        for (const std::string& k : unknown) {
-            list += (list.empty() ? "" : ", ") + k;
-        }
+        const std::string list = join(unknown);
         throw Error(Exit::usage, "UNKNOWN_AGENT", "unknown agent(s) for --ai: " + list,
                     "choose from: " + keys + " (kitty-init --list-agents)");
     }

@@ -428,10 +428,7 @@ std::string pick_agents(const Prompt& ask) {
 }
 
 std::string agent_list(const std::vector<std::string>& keys) {
-    std::string out;
-    for (const std::string& k : keys) {
-        out += (out.empty() ? "" : ", ") + k;
-    }
+    const std::string out = join(keys);
     return out.empty() ? "none" : out;
 }
 
@@ -567,10 +564,7 @@ Outcome init_project(const InitRequest& request) {
     std::vector<std::string> conflicts;
     std::vector<PlannedFile> files = plan_files(p, agents, conflicts);
     if (!conflicts.empty()) {
-        std::string list;
-        for (const std::string& c : conflicts) {
-            list += (list.empty() ? "" : ", ") + c;
-        }
+        const std::string list = join(conflicts);
         throw Error(Exit::conflict, "FILES_IN_THE_WAY",
                     "kitty-init would overwrite files that already exist with other content: " +
                         list,

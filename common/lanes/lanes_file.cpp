@@ -120,10 +120,7 @@ LanesFile parse_lanes_file(const std::string& bytes, const fs::path& path) {
         }
     }
     if (!outside.empty()) {
-        std::string list;
-        for (const std::string& wp : outside) {
-            list += (list.empty() ? "" : ", ") + wp;
-        }
+        const std::string list = join(outside);
         differences.push_back("planning WPs outside lane-planning");
         out.findings.push_back(
             {"warning", "PLANNING_WP_OUTSIDE_PLANNING_LANE",

@@ -75,14 +75,6 @@ std::string count_of(std::size_t n, const std::string& noun) {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
-std::string joined(const std::vector<std::string>& items, const std::string& sep = ", ") {
-    std::string out;
-    for (const std::string& s : items) {
-        out += (out.empty() ? "" : sep) + s;
-    }
-    return out;
-}
-
 // Two WPs of one code lane of which neither depends on the other, even indirectly: work
 // the WPs declared as parallel that the lane runs one after the other.
 struct LostPair {
@@ -214,9 +206,9 @@ std::string render_lanes(const LanesManifest& m, const LostParallelism* lost) {
     std::string out = "mission " + m.mission_slug + ", target branch " + m.target_branch + "\n";
     for (const Lane& lane : m.lanes) {
         out += lane_heading(m, lane) + "\n";
-        out += "  runs:   " + joined(lane.wp_ids, " -> ") + "\n";
-        out += "  writes: " + (lane.write_scope.empty() ? "(nothing)" : joined(lane.write_scope)) +
-               "\n";
+        out += "  runs:   " + join(lane.wp_ids, " -> ") + "\n";
+        out +=
+            "  writes: " + (lane.write_scope.empty() ? "(nothing)" : join(lane.write_scope)) + "\n";
         for (const CollapseEvent& e : m.events) {
             const Lane* owner = m.lane_for_wp(e.wp_a);
             if (owner == &lane) {
@@ -267,7 +259,7 @@ std::vector<Finding> lost_findings(const LanesManifest& m, const LostParallelism
                        lane.lane_id + ": " + count_of(loss->second.total, "pair") +
                            " of WPs with no dependency between them in one lane, run one "
                            "after the other (" +
-                           joined(pairs) + ")",
+                           join(pairs) + ")",
                        path, 0});
     }
     return out;

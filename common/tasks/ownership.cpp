@@ -96,10 +96,7 @@ InferredOwnership infer_ownership(const std::string& text, const std::string& sl
                 common.resize(n);
             }
         }
-        std::string joined;
-        for (const std::string& c : common) {
-            joined += (joined.empty() ? "" : "/") + c;
-        }
+        const std::string joined = join(common, "/");
         o.authoritative_surface = joined.empty() ? "" : joined + "/";
     }
     return o;

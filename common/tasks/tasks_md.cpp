@@ -533,14 +533,6 @@ private:
         }
     }
 
-    static std::string join(const std::vector<std::string>& ids) {
-        std::string s;
-        for (const std::string& id : ids) {
-            s += (s.empty() ? "" : ", ") + id;
-        }
-        return s;
-    }
-
     std::string_view text_;
     const LineIndex& lines_;
     std::string path_;

@@ -67,14 +67,6 @@ void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
     }
 }
 
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const std::string& s : items) {
-        out += (out.empty() ? "" : ", ") + s;
-    }
-    return out;
-}
-
 // The events that take `wp` into in_progress for an implementation (§4.2).
 std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& wp,
                                                const std::string& actor) {
@@ -150,7 +142,7 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
     if (wp.lane == "planned" || wp.lane == "claimed") {
         if (const auto unmet = state.unmet_dependencies(wp); !unmet.empty()) {
             throw Error(Exit::check_failed, "DEPENDENCIES_NOT_APPROVED",
-                        wp.id + " depends on " + joined(unmet) + ", not yet approved",
+                        wp.id + " depends on " + join(unmet) + ", not yet approved",
                         "implement and approve those first; spec-kitty next hands out what is "
                         "ready");
         }
@@ -243,7 +235,7 @@ Outcome implement_action_command(const ActionRequest& request) {
     text += "📍 Workspace: cd " + ws.path.string() + "\n";
     text += ws.planning ? "   Repository-root planning workspace\n"
                         : "   Lane workspace: " + ws.lane_id + " (shared by " +
-                              joined(ws.lane_wp_ids) + ")\n";
+                              join(ws.lane_wp_ids) + ")\n";
     if (feedback) {
         text += "⚠️  Has review feedback - read " + feedback->string() + "\n";
     }

@@ -371,10 +371,7 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
         }
     }
     if (updated.empty()) {
-        std::string list;
-        for (const std::string& id : not_found) {
-            list += (list.empty() ? "" : ", ") + id;
-        }
+        const std::string list = join(not_found);
         throw Error(Exit::check_failed, "TASKS_NOT_FOUND", "No task IDs found in tasks.md: " + list,
                     "use the ids of tasks.md's checklist lines (- [ ] T001 …)")
             .at(m.tasks_md());

@@ -616,10 +616,7 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
         }
     }
     if (!foreign.empty()) {
-        std::string list;
-        for (const std::string& f : foreign) {
-            list += (list.empty() ? "" : ", ") + f;
-        }
+        const std::string list = join(foreign);
         throw Error(Exit::conflict, "STAGED_CHANGES",
                     "the main checkout has staged changes that a workflow commit would take "
                     "along: " +
@@ -665,12 +662,8 @@ void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
                     "switch the main checkout to " + target_branch + " (git switch " +
                         target_branch + "), or commit the mission's files there yourself");
     }
-    std::string list;
-    std::vector<fs::path> paths;
-    for (const std::string& d : dirty) {
-        list += (list.empty() ? "" : ", ") + d;
-        paths.emplace_back(d);
-    }
+    const std::string list = join(dirty);
+    const std::vector<fs::path> paths(dirty.begin(), dirty.end());
     if (!project_auto_commit(root)) {
         throw Error(Exit::conflict, "UNCOMMITTED_PLANNING",
                     "the mission has uncommitted planning files (" + list +
@@ -726,10 +719,7 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     const Mission& m = state.mission;
     const Workspace ws = workspace_of(state, wp);
     const std::string rule(80, '=');
-    std::string lane_wps;
-    for (const std::string& id : ws.lane_wp_ids) {
-        lane_wps += (lane_wps.empty() ? "" : ", ") + id;
-    }
+    const std::string lane_wps = join(ws.lane_wp_ids);
     std::string text = rule + "\n" + (action == "review" ? "REVIEW: " : "IMPLEMENT: ") + wp.id +
                        "\n" + rule + "\n";
     text += "Agent: " + agent + "\nMission: " + m.slug() +

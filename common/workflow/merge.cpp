@@ -251,14 +251,6 @@ std::vector<const Lane*> merge_order(const LanesManifest& lanes) {
     return order;
 }
 
-std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
-    std::string out;
-    for (const std::string& item : items) {
-        out += (out.empty() ? "" : sep) + item;
-    }
-    return out;
-}
-
 std::string short_id(const std::string& id) {
     return id.substr(0, 7);
 }

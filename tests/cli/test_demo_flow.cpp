@@ -3,14 +3,11 @@
 // then read with libgit2 directly, independently of kitty.
 #include <git2.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,38 +18,15 @@
 namespace fs = std::filesystem;
 using kitty::Json;
 using kitty::test::GitView;
+using kitty::test::json_lines;
 using kitty::test::run_process;
 using kitty::test::slurp;
 using kitty::test::TempDir;
 
-namespace {
-
-bool git_on_path() {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "");
-    for (std::string dir; std::getline(dirs, dir, ':');) {
-        if (!dir.empty() && ::access((fs::path(dir) / "git").c_str(), X_OK) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-std::vector<Json> events(const fs::path& log) {
-    std::vector<Json> out;
-    std::istringstream lines(slurp(log));
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty()) {
-            out.push_back(kitty::parse_json(line, "status.events.jsonl"));
-        }
-    }
-    return out;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
-    if (!git_on_path()) {
+    if (kitty::test::find_on_path("git").empty()) {
         GTEST_SKIP() << "git is not on PATH: the demo's scripted agent commits with it "
                         "(scripts/bootstrap.sh installs it)";
     }
@@ -100,7 +74,7 @@ TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
     EXPECT_EQ(repo.dirty(), std::vector<std::string>{});
 
     // The event log: every WP ended done by the merge, after exactly one rejection (WP02's).
-    const auto log = events(root / "kitty-specs/001-legacy-search/status.events.jsonl");
+    const auto log = json_lines(root / "kitty-specs/001-legacy-search/status.events.jsonl");
     std::map<std::string, Json> last;
     int rejections = 0;
     for (const Json& e : log) {

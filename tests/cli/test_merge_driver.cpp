@@ -1,7 +1,6 @@
 // The event-log merge driver as git runs it: kitty-merge event-log-driver on files, through
 // the spec-kitty dispatcher, and inside git's own `git merge` in a project made by
 // kitty-init (when git is installed).
-#include <unistd.h>
 
 #include <cstdlib>
 #include <map>
@@ -39,21 +38,6 @@ ProcessResult driver(const std::vector<std::string>& args, const fs::path& cwd) 
     std::vector<std::string> argv{kitty::test::tool_path("kitty-merge")};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, {"", cwd, {}});
-}
-
-// An executable `git` on PATH, or empty.
-std::string find_git() {
-    const char* path = std::getenv("PATH");
-    std::string rest = path == nullptr ? "" : path;
-    while (!rest.empty()) {
-        const std::size_t colon = rest.find(':');
-        const std::string dir = rest.substr(0, colon);
-        rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
-        if (!dir.empty() && ::access((dir + "/git").c_str(), X_OK) == 0) {
-            return dir + "/git";
-        }
-    }
-    return "";
 }
 
 } // namespace
@@ -112,7 +96,7 @@ TEST(MergeDriverCli, ConflictOrBadInputLeavesOursAlone) {
 // driver runs through the dispatcher on PATH, and two branches that each appended an
 // event merge without conflict.
 TEST(MergeDriverCli, GitMergeRunsTheDriverKittyInitRegisters) {
-    const std::string git = find_git();
+    const std::string git = kitty::test::find_on_path("git");
     if (git.empty()) {
         GTEST_SKIP() << "git is not installed: git's own merge cannot be tried";
     }

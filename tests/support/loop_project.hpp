@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kitty/json.hpp"
+#include "kitty/text.hpp"
 #include "process.hpp"
 
 namespace kitty::test {
@@ -243,6 +244,15 @@ inline std::string tasks_md(const std::vector<WpSpec>& wps) {
     return out;
 }
 
+// The JSON documents of a JSON-lines file (status.events.jsonl), blank lines skipped.
+inline std::vector<Json> json_lines(const fs::path& file) {
+    std::vector<Json> out;
+    kitty::for_each_stripped_line(slurp(file), [&](int, std::string_view line) {
+        out.push_back(kitty::parse_json(line, file));
+    });
+    return out;
+}
+
 // A git project made with kitty-init, HOME isolated, and a helper to run spec-kitty in it.
 struct Project {
     TempDir tmp;
@@ -311,18 +321,7 @@ struct Project {
     }
 
     std::vector<Json> events() const {
-        std::vector<Json> out;
-        const std::string text = slurp(root / "kitty-specs/001-demo/status.events.jsonl");
-        std::size_t pos = 0;
-        while (pos < text.size()) {
-            const std::size_t nl = text.find('\n', pos);
-            const std::string line = text.substr(pos, nl - pos);
-            if (!line.empty()) {
-                out.push_back(kitty::parse_json(line, "events"));
-            }
-            pos = nl == std::string::npos ? text.size() : nl + 1;
-        }
-        return out;
+        return json_lines(root / "kitty-specs/001-demo/status.events.jsonl");
     }
     std::map<std::string, std::string> lanes() const {
         std::map<std::string, std::string> out;

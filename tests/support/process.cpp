@@ -140,6 +140,20 @@ std::string tool_path(const std::string& name) {
     return (fs::path(dir) / name).string();
 }
 
+std::string find_on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string rest = path == nullptr ? "" : path;
+    while (!rest.empty()) {
+        const std::size_t colon = rest.find(':');
+        const std::string dir = rest.substr(0, colon);
+        rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
+        if (!dir.empty() && ::access((fs::path(dir) / name).c_str(), X_OK) == 0) {
+            return (fs::path(dir) / name).string();
+        }
+    }
+    return "";
+}
+
 fs::path shared_dir() {
     const char* dir = std::getenv("KITTY_SHARED_DIR");
     if (dir == nullptr || !fs::is_directory(fs::path(dir) / "corpus")) {

@@ -29,6 +29,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
 // A built binary: $KITTY_BIN_DIR/<name> (set by meson for the test suites).
 std::string tool_path(const std::string& name);
 
+// The executable `name` found on $PATH, or empty when there is none.
+std::string find_on_path(const std::string& name);
+
 // The shared corpus folder ($KITTY_SHARED_DIR), or empty when it is not there.
 std::filesystem::path shared_dir();
 

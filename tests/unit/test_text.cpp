@@ -129,3 +129,11 @@ TEST(Text, StrippedLinesAreNumberedAndBlankOnesSkipped) {
     kitty::for_each_stripped_line("\n \n", [&](int, std::string_view) { ++calls; });
     EXPECT_EQ(calls, 0);
 }
+
+TEST(Text, JoinPutsTheSeparatorBetweenItems) {
+    EXPECT_EQ(kitty::join({}), "");
+    EXPECT_EQ(kitty::join({"a"}), "a");
+    EXPECT_EQ(kitty::join({"a", "", "c"}), "a, , c");
+    EXPECT_EQ(kitty::join({"", "b"}), ", b");
+    EXPECT_EQ(kitty::join({"src", "api"}, "/"), "src/api");
+}

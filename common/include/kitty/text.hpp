@@ -42,6 +42,9 @@ bool is_py_space(char32_t c);
 // Python's str.strip() on valid UTF-8 (Unicode whitespace, not only ASCII).
 std::string_view py_strip(std::string_view s);
 
+// The items with `separator` between them ("a, b, c").
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
 // Calls `line` with the 1-based number and the py_strip'ed text of each line of `text`
 // ("\n"-separated) that is not blank, as line-per-record readers (JSON Lines) read.
 void for_each_stripped_line(std::string_view text,
