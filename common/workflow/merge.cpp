@@ -503,6 +503,11 @@ private:
     std::vector<std::string> record_done();
     Json clean_up(const Plan& plan);
     void save() { save_state(m_, s_); }
+    // The commit a step merges: the target as the merge found it for lane-planning, else
+    // the lane branch's tip ("" when the branch is gone).
+    std::string source_of(const Step& step) const {
+        return step.planning ? s_.target_start : repo_.resolve_commit(step.branch).value_or("");
+    }
     std::string merge_message(const std::string& from) const {
         return "Merge " + from + " into " + s_.mission_branch;
     }
@@ -580,19 +585,17 @@ bool MergeRun::settle_conflict(const Step& step) {
                             step.branch,
                         "kitty-merge --abort restores it to where the merge found it");
         }
-        if (present) {
-            if (auto wt = Repository::discover(path); wt && !wt->changed_paths().empty()) {
+        if (auto wt = present ? Repository::discover(path) : std::nullopt) {
+            if (const auto dirty = wt->changed_paths(); !dirty.empty()) {
                 throw Error(Exit::conflict, "MERGE_WORKTREE_DIRTY",
                             "the merge worktree " + path.string() + " has uncommitted changes",
                             "commit or discard them, then run kitty-merge --resume")
-                    .with(Json{{"paths", wt->changed_paths()}});
+                    .with(Json{{"paths", dirty}});
             }
         }
         return finished();
     }
-    const std::string lane_now =
-        step.planning ? s_.target_start : repo_.resolve_commit(step.branch).value_or("");
-    if (!present || lane_now != from) {
+    if (!present || source_of(step) != from) {
         // The worktree is gone, or the lane was brought up to date instead: merge again.
         return retry();
     }
@@ -621,8 +624,7 @@ void MergeRun::merge_step(const Step& step) {
         settle_conflict(step)) {
         return;
     }
-    const std::string from =
-        step.planning ? s_.target_start : repo_.resolve_commit(step.branch).value_or("");
+    const std::string from = source_of(step);
     if (from.empty()) {
         throw Error(Exit::check_failed, "LANE_BRANCH_MISSING",
                     "lane branch " + step.branch + " disappeared during the merge",
@@ -684,10 +686,10 @@ void MergeRun::move_target() {
 }
 
 std::vector<std::string> MergeRun::record_done() {
-    loop::LoopState fresh = loop::read_loop_state(Mission::at_directory(m_.dir()));
+    // The state read under the status lock this merge holds is still the log's.
     std::vector<StatusEvent> added;
     std::vector<std::string> done;
-    for (loop::LoopWp& wp : fresh.wps) {
+    for (const loop::LoopWp& wp : state_.wps) {
         if (wp.lane != "approved") {
             continue;
         }
@@ -701,7 +703,7 @@ std::vector<std::string> MergeRun::record_done() {
         added.push_back(std::move(e));
         done.push_back(wp.id);
     }
-    for (Finding& f : record_status_events(m_, fresh.events, added)) {
+    for (Finding& f : record_status_events(m_, state_.events, added)) {
         findings_.push_back(std::move(f));
     }
     const fs::path root = m_.project_root();
