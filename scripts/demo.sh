@@ -145,10 +145,11 @@ for _ in $(seq 40); do
     step/review)
         if [ "$wp" = WP02 ] && [ -z "$rejected" ]; then
             rejected=yes
-            printf 'Add a test for the ranking.\n' >../feedback.md
-            step cat ../feedback.md
-            step spec-kitty agent tasks move-task "$wp" --to planned --agent claude \
-                --review-feedback-file ../feedback.md
+            # The feedback comes on standard input ("-"); a file must lie inside the project.
+            printf '\n%s$ %s%s\n' "$bold" "spec-kitty agent tasks move-task $wp --to planned \
+--agent claude --review-feedback-file - <<<'Add a test for the ranking.'" "$plain"
+            spec-kitty agent tasks move-task "$wp" --to planned --agent claude \
+                --review-feedback-file - <<<'Add a test for the ranking.'
         else
             step spec-kitty agent tasks move-task "$wp" --to approved --agent claude
         fi

@@ -3,6 +3,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -145,6 +146,11 @@ int Tool::fail(const Error& error) const {
     return checked_stdout(static_cast<int>(error.exit()));
 }
 
+CLI::Option* Tool::non_empty(CLI::Option* option, std::string code) {
+    non_empty_.emplace_back(option, std::move(code));
+    return option;
+}
+
 int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
     try {
         app_.parse(argc, argv);
@@ -153,6 +159,13 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& action) {
         return checked_stdout(app_.exit(e, std::cout, std::cerr));
     } catch (const CLI::ParseError& e) {
         return fail(Error(Exit::usage, "USAGE", e.what(), "run '" + name_ + " --help'"));
+    }
+    for (const auto& [option, code] : non_empty_) {
+        const auto& given = option->results();
+        if (std::any_of(given.begin(), given.end(), [](const auto& v) { return v.empty(); })) {
+            return fail(Error(Exit::usage, code, option->get_name() + " is empty",
+                              "give it a value, or leave the option out"));
+        }
     }
     try {
         const Outcome outcome = action();

@@ -69,6 +69,10 @@ namespace {
     X(git_branch_create)                                                                           \
     X(git_branch_lookup)                                                                           \
     X(git_branch_delete)                                                                           \
+    X(git_branch_iterator_new)                                                                     \
+    X(git_branch_next)                                                                             \
+    X(git_branch_iterator_free)                                                                    \
+    X(git_branch_name)                                                                             \
     X(git_worktree_list)                                                                           \
     X(git_worktree_lookup)                                                                         \
     X(git_worktree_free)                                                                           \
@@ -591,6 +595,28 @@ bool Repository::branch_exists(const std::string& branch) const {
     }
     ReferencePtr{raw};
     return true;
+}
+
+std::vector<std::string> Repository::branches(const std::string& prefix) const {
+    git_branch_iterator* raw = nullptr;
+    check(lg().git_branch_iterator_new(&raw, repo_, GIT_BRANCH_LOCAL), Exit::input, "GIT_ERROR",
+          "cannot list branches");
+    const std::unique_ptr<git_branch_iterator,
+                          Freer<git_branch_iterator, &LibGit2::git_branch_iterator_free>>
+        it(raw);
+    std::vector<std::string> out;
+    git_reference* ref = nullptr;
+    git_branch_t type{};
+    while (lg().git_branch_next(&ref, &type, it.get()) == 0) {
+        const ReferencePtr owned(ref);
+        const char* name = nullptr;
+        if (lg().git_branch_name(&name, owned.get()) == 0 &&
+            std::string_view(name).starts_with(prefix)) {
+            out.emplace_back(name);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void Repository::create_branch(const std::string& branch, const std::string& revision) {

@@ -116,6 +116,18 @@ std::string read_file_bytes(const std::filesystem::path& path) {
     return std::move(buf).str();
 }
 
+std::optional<std::string> read_at_most(std::istream& in, std::size_t limit) {
+    std::string out;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        out.append(buf, static_cast<std::size_t>(in.gcount()));
+        if (out.size() > limit) {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
 void require_utf8(std::string_view bytes, const std::filesystem::path& path) {
     if (auto bad = first_invalid_utf8(bytes)) {
         const int line = 1 + static_cast<int>(std::count(

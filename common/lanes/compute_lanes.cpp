@@ -534,12 +534,20 @@ std::string mission_branch_name(std::string_view mission_slug) {
     return "kitty/mission-" + std::string(mission_slug);
 }
 
+std::string mission_branch_of(const LanesManifest& lanes, std::string_view mission_slug) {
+    return lanes.mission_branch.empty() ? mission_branch_name(mission_slug) : lanes.mission_branch;
+}
+
+std::string code_lane_branch(std::string_view mission_slug, std::string_view lane_id) {
+    return mission_branch_name(mission_slug) + "-" + std::string(lane_id);
+}
+
 std::string lane_branch_name(std::string_view mission_slug, const Lane& lane,
                              std::string_view planning_base_branch) {
     if (lane.is_planning()) {
         return std::string(planning_base_branch);
     }
-    return mission_branch_name(mission_slug) + "-" + lane.lane_id;
+    return code_lane_branch(mission_slug, lane.lane_id);
 }
 
 } // namespace kitty

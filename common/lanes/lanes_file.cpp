@@ -21,6 +21,24 @@ LanesFile read_lanes_file(const fs::path& path) {
     return parse_lanes_file(read_file_bytes(path), path);
 }
 
+LanesManifest read_valid_lanes(const fs::path& path) {
+    LanesFile file = read_lanes_file(path);
+    std::vector<std::string> errors;
+    for (const Finding& f : file.findings) {
+        if (f.severity == "error") {
+            errors.push_back(f.message);
+        }
+    }
+    if (!errors.empty()) {
+        throw Error(Exit::input, "INVALID_LANES_JSON",
+                    path.string() + " is invalid: " + join(errors, "; "),
+                    "recompute it with `kitty-lanes compute <mission> --write` (or spec-kitty "
+                    "agent mission finalize-tasks); `kitty-lanes show` lists every problem")
+            .at(path);
+    }
+    return std::move(file.manifest);
+}
+
 LanesFile parse_lanes_file(const std::string& bytes, const fs::path& path) {
     const JsonInput r(path, "INVALID_LANES_JSON",
                       "recompute it with `kitty-lanes compute <mission> --write`",

@@ -119,6 +119,19 @@ fs::path Mission::writable(const fs::path& path) const {
     return writable_in_project(project_root(), path);
 }
 
+fs::path readable_in_project(const fs::path& project_root, const fs::path& path) {
+    const fs::path root = resolved(project_root);
+    const fs::path real = resolved(path);
+    if (!is_within(real, root)) {
+        throw Error(Exit::input, "OUTSIDE_PROJECT",
+                    path.string() + " leads to " + real.string() + ", outside the project " +
+                        root.string() + "; kitty reads such files only from inside the project",
+                    "copy the file into the project, or pass - and give it on standard input")
+            .at(path);
+    }
+    return real;
+}
+
 fs::path writable_in_project(const fs::path& project_root, const fs::path& path) {
     const fs::path root = resolved(project_root);
     const fs::path parent = resolved(fs::absolute(path).parent_path());

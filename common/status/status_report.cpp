@@ -30,7 +30,7 @@ namespace {
 
 // The mission a status command works on; it must have a tasks/ directory.
 Mission open_mission(const StatusRequest& request) {
-    Mission m = Mission::open(request.mission, request.start_dir);
+    Mission m = open_target_mission(request.mission, request.start_dir);
     std::error_code ec;
     if (!fs::is_directory(m.tasks_dir(), ec)) {
         throw Error(Exit::input, "NO_TASKS_DIR",

@@ -40,9 +40,10 @@ LoopWp& chosen_wp(LoopState& state, const std::string& named, const std::string&
         }
     }
     for (LoopWp& wp : state.wps) {
-        const bool ready =
-            review ? wp.lane == "for_review"
-                   : wp.has_events && wp.lane == "planned" && state.unmet_dependencies(wp).empty();
+        const bool ready = review ? wp.lane == "for_review"
+                                  : wp.has_events && wp.lane == "planned" &&
+                                        state.unmet_dependencies(wp).empty() &&
+                                        !state.lane_held_by_other(wp, agent);
         if (ready) {
             return wp;
         }
@@ -146,6 +147,15 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
                         "implement and approve those first; spec-kitty next hands out what is "
                         "ready");
         }
+    }
+    if (const LoopWp* other = state.lane_held_by_other(wp, agent)) {
+        throw Error(Exit::conflict, "LANE_HELD",
+                    wp.id + "'s lane " + wp.lane_id + " is held by " +
+                        (other->holder().empty() ? "another agent" : other->holder()) + " with " +
+                        other->id + " (" + other->lane +
+                        "); one agent works in a lane's worktree at a time",
+                    "pick another work package (spec-kitty next); " + wp.id +
+                        " is handed out once " + other->id + " is handed off for review");
     }
     const fs::path root = m.project_root();
     std::vector<fs::path> paths = loop::status_paths(m);
@@ -328,6 +338,7 @@ Outcome review_action_command(const ActionRequest& request) {
 
 Outcome workspace_allocate_command(const WorkspaceRequest& request) {
     using namespace action_detail;
+    loop::checked_agent(request.actor);
     loop::LockedState locked = loop::read_locked_state(request.target);
     LoopState& state = locked.state;
     const Mission& m = state.mission;
@@ -438,7 +449,7 @@ Outcome workspace_remove_command(const WorkspaceRequest& request) {
             }
         }
     }
-    const std::string branch = mission_branch_name(m.slug()) + "-" + lane_id;
+    const std::string branch = code_lane_branch(m.slug(), lane_id);
     if (listed) {
         repo.remove_worktree(name);
     }

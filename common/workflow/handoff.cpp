@@ -1,6 +1,8 @@
 // The hand-off verbs of `agent tasks` (next-loop.md §7): move-task, mark-status,
 // add-history. Every check before any write; one commit with 3.1.1's subject.
 #include <algorithm>
+#include <fstream>
+#include <iostream>
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
@@ -90,8 +92,8 @@ void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
         }
     }
     if (base.empty() || !repo.resolve_commit(base)) {
-        base = state.lanes && !state.lanes->mission_branch.empty() ? state.lanes->mission_branch
-                                                                   : mission_branch_name(m.slug());
+        base =
+            state.lanes ? mission_branch_of(*state.lanes, m.slug()) : mission_branch_name(m.slug());
     }
     if (repo.resolve_commit(base) && repo.count_commits(base, ws.branch) == 0) {
         throw Error(Exit::check_failed, "NO_COMMITS",
@@ -126,6 +128,62 @@ std::string review_cycle_text(const Mission& m, const LoopWp& wp, int cycle,
            (feedback.ends_with("\n") ? "" : "\n");
 }
 
+// The reviewer's feedback: standard input ("-"), or a regular file inside the project (a
+// feedback file is committed, so /proc/self/environ or a link to /etc/shadow must never be
+// read); text without NUL, at most kMaxFeedbackBytes.
+constexpr std::size_t kMaxFeedbackBytes = 1 << 20;
+
+std::string read_feedback(const fs::path& project_root, const fs::path& file) {
+    const auto too_large = [&] {
+        return Error(Exit::input, "FEEDBACK_TOO_LARGE",
+                     "the review feedback " + file.string() + " is over " +
+                         std::to_string(kMaxFeedbackBytes) + " bytes",
+                     "keep review feedback under 1 MiB: what must change, not logs")
+            .at(file);
+    };
+    std::optional<std::string> bytes;
+    if (file == "-") {
+        bytes = read_at_most(std::cin, kMaxFeedbackBytes);
+    } else {
+        std::error_code ec;
+        if (!fs::exists(fs::symlink_status(file, ec))) {
+            throw Error(Exit::input, "FEEDBACK_NOT_FOUND",
+                        "review feedback file not found: " + file.string(),
+                        "write the feedback to a file in the project and pass its path, or pass "
+                        "- and give it on standard input")
+                .at(file);
+        }
+        const fs::path real = readable_in_project(project_root, file);
+        if (!fs::is_regular_file(real, ec)) {
+            throw Error(Exit::input, "FEEDBACK_NOT_A_FILE",
+                        "the review feedback " + file.string() +
+                            " is not a regular file (a directory, device or pipe)",
+                        "write the feedback to a file and pass its path, or pass - and give "
+                        "it on standard input")
+                .at(file);
+        }
+        if (fs::file_size(real, ec) > kMaxFeedbackBytes) {
+            throw too_large();
+        }
+        std::ifstream in(real, std::ios::binary);
+        if (!in) {
+            throw system_error(Exit::input, "cannot read", file, errno);
+        }
+        bytes = read_at_most(in, kMaxFeedbackBytes);
+    }
+    if (!bytes) {
+        throw too_large();
+    }
+    if (bytes->find('\0') != std::string::npos) {
+        throw Error(Exit::input, "FEEDBACK_NOT_TEXT",
+                    "the review feedback " + file.string() + " holds NUL bytes; it is not text",
+                    "give the feedback as UTF-8 text")
+            .at(file);
+    }
+    require_utf8(*bytes, file);
+    return *std::move(bytes);
+}
+
 } // namespace handoff_detail
 
 Outcome move_task_command(const MoveTaskRequest& request) {
@@ -140,20 +198,13 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     if (!request.agent.empty()) {
         loop::checked_agent(request.agent);
     }
+    Mission mission = loop::open_loop_mission(request.target);
     std::optional<std::string> feedback;
     if (request.review_feedback_file) {
-        std::error_code ec;
-        if (!fs::is_regular_file(*request.review_feedback_file, ec)) {
-            throw Error(Exit::input, "FEEDBACK_NOT_FOUND",
-                        "review feedback file not found: " + request.review_feedback_file->string(),
-                        "write the feedback to a file and pass its path")
-                .at(*request.review_feedback_file);
-        }
-        feedback = read_file_bytes(*request.review_feedback_file);
-        require_utf8(*feedback, *request.review_feedback_file);
+        feedback = read_feedback(mission.project_root(), *request.review_feedback_file);
     }
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    LoopState& state = locked.state;
+    const FileLock lock = mission.lock_status();
+    LoopState state = loop::read_loop_state(std::move(mission));
     const Mission& m = state.mission;
     LoopWp& wp = state.get(request.wp_id);
     const std::string from = wp.lane;

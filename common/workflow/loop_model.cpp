@@ -23,39 +23,6 @@ bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> l
     return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
 }
 
-// The first path component of `dir` below <root>/.worktrees, or "".
-std::string worktree_dir_name(const fs::path& root, const fs::path& dir) {
-    std::error_code ec;
-    const fs::path base = fs::weakly_canonical(root / ".worktrees", ec);
-    const fs::path here = fs::weakly_canonical(fs::absolute(dir), ec);
-    const fs::path rel = here.lexically_relative(base);
-    if (rel.empty() || *rel.begin() == ".." || *rel.begin() == ".") {
-        return "";
-    }
-    return rel.begin()->string();
-}
-
-// Whether every WP file of the mission is done (a mission without WP files is open).
-bool mission_done(const fs::path& dir) {
-    try {
-        const auto files = list_wp_files(dir / "tasks");
-        if (files.empty()) {
-            return false;
-        }
-        const StatusSnapshot snap = reduce_status(read_status_events(dir / "status.events.jsonl"));
-        for (const fs::path& f : files) {
-            const auto id = wp_id_from_filename(f.filename().string());
-            const auto it = id ? snap.work_packages.find(*id) : snap.work_packages.end();
-            if (it == snap.work_packages.end() || it->second.lane != "done") {
-                return false;
-            }
-        }
-        return true;
-    } catch (const Error&) {
-        return false; // unreadable: still a candidate, and the command will say why
-    }
-}
-
 } // namespace model_detail
 
 std::string LoopWp::holder() const {
@@ -108,60 +75,24 @@ std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
     return unmet;
 }
 
+const LoopWp* LoopState::lane_held_by_other(const LoopWp& wp, const std::string& agent) const {
+    if (wp.lane_id.empty()) {
+        return nullptr;
+    }
+    for (const LoopWp& other : wps) {
+        if (other.id != wp.id && other.lane_id == wp.lane_id && !other.review_claim &&
+            model_detail::in_lanes(other.lane, {"claimed", "in_progress"}) &&
+            other.holder() != agent) {
+            return &other;
+        }
+    }
+    return nullptr;
+}
+
 Mission open_loop_mission(const LoopTarget& target) {
-    if (!target.mission.empty()) {
-        Mission m = Mission::open(target.mission, target.start_dir);
-        m.project_root();
-        return m;
-    }
-    const fs::path root = find_project_root(target.start_dir);
-    const std::string worktree = model_detail::worktree_dir_name(root, target.start_dir);
-    const auto missions = list_missions(root);
-    if (!worktree.empty()) {
-        // The context file names the mission; without one, the longest "<slug>-" prefix.
-        const fs::path context = root / ".kittify/workspaces" / (worktree + ".json");
-        std::error_code ec;
-        if (fs::is_regular_file(context, ec)) {
-            const Json doc = read_json_file(context);
-            if (const Json* slug = JsonInput::member(doc, "mission_slug");
-                slug && slug->is_string()) {
-                return Mission::open(slug->get<std::string>(), root);
-            }
-        }
-        const MissionRef* best = nullptr;
-        for (const MissionRef& ref : missions) {
-            if (worktree.starts_with(ref.dir_name + "-") &&
-                (!best || ref.dir_name.size() > best->dir_name.size())) {
-                best = &ref;
-            }
-        }
-        if (best) {
-            return Mission::at_directory(best->dir);
-        }
-    }
-    std::vector<const MissionRef*> open;
-    for (const MissionRef& ref : missions) {
-        if (!model_detail::mission_done(ref.dir)) {
-            open.push_back(&ref);
-        }
-    }
-    if (open.size() == 1) {
-        return Mission::at_directory(open.front()->dir);
-    }
-    if (open.empty()) {
-        throw Error(Exit::input, "MISSION_NOT_FOUND",
-                    "no open mission in " + (root / "kitty-specs").string(),
-                    "create one (spec-kitty agent mission create <slug>) or pass --mission");
-    }
-    std::string names;
-    Json candidates = Json::array();
-    for (const MissionRef* ref : open) {
-        names += (names.empty() ? "" : ", ") + ref->dir_name;
-        candidates.push_back(ref->dir_name);
-    }
-    throw Error(Exit::conflict, "AMBIGUOUS_MISSION", "several missions are open: " + names,
-                "pass --mission <slug>")
-        .with({{"candidates", candidates}});
+    Mission m = open_target_mission(target.mission, target.start_dir);
+    m.project_root();
+    return m;
 }
 
 LockedState read_locked_state(const LoopTarget& target) {
@@ -188,7 +119,7 @@ LoopState read_loop_state(Mission mission) {
     state.events = read_status_events(m.events_log());
     const StatusSnapshot snap = reduce_status(state.events);
     if (fs::exists(m.lanes_json(), ec)) {
-        state.lanes = read_lanes_file(m.lanes_json()).manifest;
+        state.lanes = read_valid_lanes(m.lanes_json());
     }
     for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         const auto id = wp_id_from_filename(file.filename().string());
@@ -431,11 +362,11 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
     const Mission& m = state.mission;
     Repository& repo = loop_repository(m);
     const Workspace& ws = out.workspace;
+    // Worktrees are written through .worktrees: a link there would put them outside.
+    m.writable(m.project_root() / ".worktrees");
     const std::string name = worktree_name(m.slug(), ws.lane_id);
     const fs::path context = context_file(m, ws.lane_id);
-    const std::string mission_branch = state.lanes->mission_branch.empty()
-                                           ? mission_branch_name(m.slug())
-                                           : state.lanes->mission_branch;
+    const std::string mission_branch = mission_branch_of(*state.lanes, m.slug());
     std::error_code ec;
     std::optional<Json> existing_context;
     if (fs::is_regular_file(context, ec)) {
@@ -540,7 +471,7 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
         std::vector<std::string> bases{mission_branch};
         const Lane* lane = state.lanes->lane_for_wp(wp.id);
         for (const std::string& upstream : lane->depends_on_lanes) {
-            const std::string branch = mission_branch_name(m.slug()) + "-" + upstream;
+            const std::string branch = code_lane_branch(m.slug(), upstream);
             if (upstream != kPlanningLaneId && repo.branch_exists(branch)) {
                 bases.push_back(branch);
             }
@@ -740,9 +671,8 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     // What the review compares: the lane branch against the mission branch, or for planning
     // work in the main checkout, the WP's owned files since its claim commit (the subjects
     // 3.1.1 looks for).
-    std::string base = state.lanes && !state.lanes->mission_branch.empty()
-                           ? state.lanes->mission_branch
-                           : mission_branch_name(slug);
+    std::string base =
+        state.lanes ? mission_branch_of(*state.lanes, slug) : mission_branch_name(slug);
     std::string pathspec;
     if (ws.planning) {
         base = loop_repository(m)

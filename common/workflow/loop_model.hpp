@@ -66,6 +66,10 @@ struct LoopState {
     LoopWp& get(const std::string& argument);
     // The ids of `wp`'s dependencies that are not approved or done.
     std::vector<std::string> unmet_dependencies(const LoopWp& wp) const;
+    // Another WP of `wp`'s lane that someone other than `agent` implements (claimed or
+    // in_progress, not a review claim), or nullptr: one agent per lane worktree
+    // (ARCHITECTURE.md decision 11). Reviews read and do not hold the lane.
+    const LoopWp* lane_held_by_other(const LoopWp& wp, const std::string& agent) const;
 };
 
 // The mission a loop command works on (LoopTarget's rule). It must be in a project.

@@ -241,6 +241,7 @@ std::vector<const Lane*> merge_order(const LanesManifest& lanes) {
                     placed.insert(lane->lane_id);
                 }
             }
+            break; // every lane id is placed (a repeated id can never be placed twice)
         }
     }
     for (const Lane& lane : lanes.lanes) {
@@ -271,6 +272,46 @@ std::vector<std::string> unresolved(const fs::path& dir, const std::vector<std::
     return out;
 }
 
+// Every approved WP's commits are in a step of the plan, or the merge refuses: an approved
+// WP in no lane of lanes.json, and a lane branch of the mission that no step merges and
+// whose commits are neither on the mission branch nor on the target (a WP moved to another
+// lane by a re-finalize, a lane dropped from lanes.json by hand) would otherwise be marked
+// done with its work on no branch.
+void account_for_approved_work(const loop::LoopState& state, const Repository& repo,
+                               const std::string& mission_tip, Plan& plan) {
+    const Mission& m = state.mission;
+    for (const std::string& wp : plan.approved) {
+        if (!state.lanes->lane_for_wp(wp)) {
+            plan.refuse("WP_NOT_IN_LANES",
+                        wp + " is approved but in no lane of " + m.lanes_json().string() +
+                            "; its work would not be merged (recompute lanes.json with "
+                            "spec-kitty agent mission finalize-tasks)",
+                        Json{{"wp_id", wp}});
+        }
+    }
+    std::set<std::string> listed;
+    for (const Lane& lane : state.lanes->lanes) {
+        listed.insert(code_lane_branch(m.slug(), lane.lane_id));
+    }
+    const std::string target_tip = repo.resolve_commit(plan.target).value_or("");
+    for (const std::string& branch : repo.branches(code_lane_branch(m.slug(), "lane-"))) {
+        const auto tip = repo.resolve_commit(branch);
+        if (listed.count(branch) || !tip) {
+            continue;
+        }
+        const bool kept = (!mission_tip.empty() && repo.is_ancestor(*tip, mission_tip)) ||
+                          (!target_tip.empty() && repo.is_ancestor(*tip, target_tip));
+        if (!kept) {
+            plan.refuse("UNMERGED_LANE_BRANCH",
+                        "the branch " + branch +
+                            " holds commits that no lane of lanes.json merges (a WP moved to "
+                            "another lane, or a lane dropped from lanes.json); merge it into the "
+                            "lane that now holds its WPs, or delete it if that work is not wanted",
+                        Json{{"branch", branch}, {"tip", *tip}});
+        }
+    }
+}
+
 // The mission's plan with every check of ARCHITECTURE.md decision 10 made; nothing written.
 Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) {
     const Mission& m = state.mission;
@@ -281,7 +322,7 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
             .at(m.lanes_json());
     }
     Plan plan;
-    plan.mission_branch = mission_branch_name(m.slug());
+    plan.mission_branch = mission_branch_of(*state.lanes, m.slug());
     plan.target = !request.target_branch.empty()
                       ? request.target_branch
                       : (state.lanes->target_branch.empty() ? "main" : state.lanes->target_branch);
@@ -343,9 +384,8 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
     const std::string mission_tip = repo.resolve_commit(plan.mission_branch).value_or("");
     bool needs_mission_branch = false;
     for (const Lane* lane : merge_order(*state.lanes)) {
-        Step step{lane->lane_id,
-                  lane->is_planning() ? plan.target : plan.mission_branch + "-" + lane->lane_id,
-                  lane->wp_ids, lane->is_planning()};
+        Step step{lane->lane_id, lane_branch_name(m.slug(), *lane, plan.target), lane->wp_ids,
+                  lane->is_planning()};
         const bool active =
             std::any_of(lane->wp_ids.begin(), lane->wp_ids.end(), [&](const auto& id) {
                 const auto it = wps.find(id);
@@ -400,6 +440,7 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
         }
         plan.steps.push_back(std::move(step));
     }
+    account_for_approved_work(state, repo, mission_tip, plan);
     if (!plan.steps.empty() && !plan.steps.back().planning) {
         // The target into the mission branch last, as lane-planning does, so that a conflict
         // with work that reached the target meanwhile is resolved like a lane's, and the
@@ -742,7 +783,7 @@ Json MergeRun::clean_up(const Plan& plan) {
             }
             if (s_.keep_worktrees || dirty) {
                 kept.push_back(lane.lane_id);
-                still_checked_out.insert(plan.mission_branch + "-" + lane.lane_id);
+                still_checked_out.insert(code_lane_branch(m_.slug(), lane.lane_id));
                 continue;
             }
             repo_.remove_worktree(name);
@@ -752,7 +793,7 @@ Json MergeRun::clean_up(const Plan& plan) {
     }
     if (!s_.keep_branches) {
         for (const Lane& lane : state_.lanes->lanes) {
-            const std::string branch = plan.mission_branch + "-" + lane.lane_id;
+            const std::string branch = code_lane_branch(m_.slug(), lane.lane_id);
             if (!lane.is_planning() && !still_checked_out.count(branch) &&
                 repo_.branch_exists(branch)) {
                 repo_.delete_branch(branch);

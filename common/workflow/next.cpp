@@ -174,6 +174,33 @@ public:
         event("NextStepAutoCompleted", step, agent, "success");
     }
 
+    // The agent the issued step was issued to, from the run's events ("" when unknown).
+    std::string issued_to() const {
+        const auto step = issued();
+        std::error_code ec;
+        const fs::path log = run_dir_ / "run.events.jsonl";
+        if (!step || !fs::is_regular_file(log, ec)) {
+            return "";
+        }
+        std::string agent;
+        for_each_stripped_line(read_file_bytes(log), [&](int, std::string_view line) {
+            Json e;
+            try {
+                e = parse_json(line, log);
+            } catch (const Error&) {
+                return; // the run log is informational; a bad line decides nothing
+            }
+            const Json* type = JsonInput::member(e, "event_type");
+            const Json* payload = JsonInput::member(e, "payload");
+            if (type && *type == "NextStepIssued" && payload && payload->is_object() &&
+                payload->value("step_id", Json()) == *step) {
+                const Json id = payload->value("agent_id", Json());
+                agent = id.is_string() ? id.get<std::string>() : "";
+            }
+        });
+        return agent;
+    }
+
     void set_blocked(const std::optional<std::string>& reason) {
         state_["blocked_reason"] = reason ? Json(*reason) : Json(nullptr);
     }
@@ -260,14 +287,21 @@ private:
         if (!entry || !entry->is_object()) {
             return;
         }
+        // runs/<run_id>/ first: a copied project's index still names the original's run_dir,
+        // and a run_dir outside the project is never read.
         std::vector<fs::path> dirs;
-        if (const Json* d = JsonInput::member(*entry, "run_dir"); d && d->is_string()) {
-            dirs.emplace_back(d->get<std::string>());
-        }
         if (const Json* id = JsonInput::member(*entry, "run_id"); id && id->is_string()) {
             dirs.push_back(root_ / "runs" /
                            checked_path_component(id->get<std::string>(), "run_id"));
             run_id_ = id->get<std::string>();
+        }
+        if (const Json* d = JsonInput::member(*entry, "run_dir"); d && d->is_string()) {
+            const fs::path dir = fs::weakly_canonical(fs::path(d->get<std::string>()), ec);
+            const fs::path rel =
+                dir.lexically_relative(fs::weakly_canonical(m_.project_root(), ec));
+            if (!ec && !rel.empty() && *rel.begin() != "..") {
+                dirs.push_back(dir);
+            }
         }
         for (const fs::path& dir : dirs) {
             if (fs::is_regular_file(dir / "state.json", ec)) {
@@ -277,6 +311,15 @@ private:
                     .object(state_, "the run state");
                 if (const Json* id = JsonInput::member(state_, "run_id"); id && id->is_string()) {
                     run_id_ = id->get<std::string>();
+                }
+                if (const auto step = issued(); step && !step_def(*step)) {
+                    throw Error(Exit::input, "INVALID_RUN_STATE",
+                                "the run state issues the step '" + *step +
+                                    "', which is not one of software-dev's steps",
+                                "a run of another mission type cannot be continued by kitty; "
+                                "set issued_step_id to null or delete the run directory " +
+                                    dir.string())
+                        .at(dir / "state.json");
                 }
                 exists_ = true;
                 return;
@@ -409,7 +452,11 @@ WpPick pick_wp(LoopState& state, const std::string& step, const std::string& age
         const std::string holder = wp.holder();
         if (wp.lane == "planned") {
             const auto unmet = state.unmet_dependencies(wp);
-            if (unmet.empty()) {
+            const LoopWp* lane_holder = state.lane_held_by_other(wp, agent);
+            if (unmet.empty() && lane_holder) {
+                waiting += (waiting.empty() ? "" : "; ") + wp.id + " waits for " + wp.lane_id +
+                           " (" + lane_holder->id + ", " + lane_holder->holder() + ")";
+            } else if (unmet.empty()) {
                 ready = ready ? ready : &wp;
             } else {
                 std::string deps;
@@ -714,6 +761,20 @@ Outcome next_command(const NextRequest& request) {
         }
         d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
         return render(state, agent, d, run.run_id());
+    }
+    if (request.result && cur && !is_wp_step(*cur)) {
+        // A mission step is reported by the agent it was issued to (E11): another agent's
+        // result must not complete or fail it.
+        if (const std::string owner = run.issued_to(); !owner.empty() && owner != agent) {
+            Decision d;
+            d.kind = "blocked";
+            d.mission_state = *cur;
+            d.step_id = cur;
+            d.reason = "Step '" + *cur + "' is issued to " + owner + "; only " + owner +
+                       " reports its result. Nothing changed.";
+            d.next_command = loop::next_command_line(m, agent, false);
+            return finish(d);
+        }
     }
     if (request.result && *request.result != "success") {
         const std::string step = cur.value_or(first_open_step(run.completed()).value_or("accept"));

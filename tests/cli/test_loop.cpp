@@ -205,10 +205,13 @@ TEST(Loop, ScriptedAgentTakesTheMissionFromCreationToTerminalWithOneRejection) {
             const Json claim = p.sk_json({"agent", "action", "review", wp, "--agent", "claude"});
             EXPECT_EQ(claim["lane"], "in_review");
             if (wp == "WP02" && !rejected) {
-                write_fixture(p.tmp / "feedback.md", "Add a test for beta.\n");
-                const Json back = p.sk_json({"agent", "tasks", "move-task", wp, "--to", "planned",
-                                             "--agent", "claude", "--review-feedback-file",
-                                             (p.tmp / "feedback.md").string()});
+                // The feedback on standard input.
+                const auto r = kitty::test::run_process(
+                    {tool_path("spec-kitty"), "agent", "tasks", "move-task", wp, "--to", "planned",
+                     "--agent", "claude", "--review-feedback-file", "-", "--json"},
+                    {"Add a test for beta.\n", p.root, {{"HOME", p.home.string()}}});
+                ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+                const Json back = kitty::parse_json(r.out, "stdout");
                 EXPECT_EQ(back["review_feedback"],
                           "review-cycle://001-demo/WP02-beta/review-cycle-1.md");
                 rejected = true;
@@ -415,9 +418,10 @@ TEST(Loop, FailedResultAndRejectionDoNotWedge) {
     EXPECT_EQ(review["mission_state"], "review");
     EXPECT_EQ(review["action"], "review");
     p.sk_json({"agent", "action", "review", "WP01", "--agent", "claude"});
-    write_fixture(p.tmp / "fb.md", "Wrong.\n");
+    // A feedback file inside the project (here where git ignores it).
+    write_fixture(p.root / ".kittify/runtime/fb.md", "Wrong.\n");
     p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "planned", "--agent", "claude",
-               "--review-feedback-file", (p.tmp / "fb.md").string()});
+               "--review-feedback-file", ".kittify/runtime/fb.md"});
     const Json rework = p.next("claude", "success");
     EXPECT_EQ(rework["kind"], "step") << rework.dump();
     EXPECT_EQ(rework["mission_state"], "review");

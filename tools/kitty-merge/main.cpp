@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
     app.add_option("mission", request.target.mission,
                    "The mission: slug, number, mission_id or prefix (default: the lane "
                    "worktree's mission, else the one open mission)");
-    app.add_option("--mission,--feature", request.target.mission,
-                   "The mission, as spec-kitty spells it");
+    tool.non_empty(app.add_option("--mission,--feature", request.target.mission,
+                                  "The mission, as spec-kitty spells it"),
+                   "BAD_MISSION");
     app.add_option("--target", request.target_branch,
                    "The branch to merge into (default: lanes.json's target_branch, else main)");
     app.add_option("--strategy", request.strategy,

@@ -7,10 +7,12 @@
 
 namespace {
 
-void add_mission(CLI::App* app, kitty::LoopTarget& target) {
-    app->add_option("--mission,--feature", target.mission,
-                    "The mission: slug, number, mission_id or prefix (default: the lane "
-                    "worktree's mission, else the one open mission)");
+void add_mission(kitty::Tool& tool, CLI::App* app, kitty::LoopTarget& target) {
+    tool.non_empty(app->add_option("--mission,--feature", target.mission,
+                                   "The mission: slug, number, mission_id or prefix (default: "
+                                   "the mission of the directory you stand in, else the one "
+                                   "open mission)"),
+                   "BAD_MISSION");
 }
 
 } // namespace
@@ -34,11 +36,15 @@ int main(int argc, char** argv) {
 
     kitty::NextRequest next;
     std::string result;
-    add_mission(&app, next.target);
-    app.add_option("--agent", next.agent, "Who asks (needed to issue steps and hand out work)");
-    app.add_option("--result", result,
-                   "Report the issued step: success completes it (once its guard holds) and "
-                   "issues the next; failed or blocked records why and returns blocked");
+    add_mission(tool, &app, next.target);
+    tool.non_empty(
+        app.add_option("--agent", next.agent, "Who asks (needed to issue steps and hand out work)"),
+        "BAD_AGENT");
+    tool.non_empty(app.add_option("--result", result,
+                                  "Report the issued step: success completes it (once its guard "
+                                  "holds) and issues the next; failed or blocked records why and "
+                                  "returns blocked"),
+                   "BAD_RESULT");
     std::function<kitty::Outcome()> action = [&] {
         if (!result.empty()) {
             next.result = result;
@@ -58,8 +64,9 @@ int main(int argc, char** argv) {
         sub->add_option("wp", act.wp_id,
                         review ? "The work package (default: the first one for review)"
                                : "The work package (default: the first ready one)");
-        sub->add_option("--agent", act.agent, "Who claims it (required)");
-        add_mission(sub, act.target);
+        tool.non_empty(sub->add_option("--agent", act.agent, "Who claims it (required)"),
+                       "BAD_AGENT");
+        add_mission(tool, sub, act.target);
         sub->callback([&, review] {
             action = [&, review] {
                 // --agent and --mission may also come before the verb.

@@ -14,9 +14,11 @@ int main(int argc, char** argv) {
         "Writes hold the per-mission status lock spec-kitty uses (flock).");
     CLI::App& app = tool.app();
     kitty::StatusRequest report;
-    report.mission = ".";
-    app.add_option("mission", report.mission, "A mission directory or selector (default: .)");
-    app.add_option("--mission", report.mission, "The same, as spec-kitty spells it");
+    app.add_option("mission", report.mission,
+                   "A mission directory or selector (default: the mission of the directory you "
+                   "stand in, else the one open mission)");
+    tool.non_empty(app.add_option("--mission", report.mission, "The same, as spec-kitty spells it"),
+                   "BAD_MISSION");
     app.add_option("--stale-threshold", report.stale_threshold_minutes,
                    "Minutes without a commit after which an in-progress WP is stale")
         ->default_str("10");
@@ -57,10 +59,12 @@ int main(int argc, char** argv) {
     });
     // The hand-off verbs of the agent loop (spec-kitty agent tasks …).
     const std::string shell_pid = std::to_string(::getppid());
-    const auto add_mission = [](CLI::App* sub, kitty::LoopTarget& target) {
-        sub->add_option("--mission,--feature", target.mission,
-                        "The mission: slug, number, mission_id or prefix (default: the lane "
-                        "worktree's mission, else the one open mission)");
+    const auto add_mission = [&tool](CLI::App* sub, kitty::LoopTarget& target) {
+        tool.non_empty(sub->add_option("--mission,--feature", target.mission,
+                                       "The mission: slug, number, mission_id or prefix (default: "
+                                       "the mission of the directory you stand in, else the one "
+                                       "open mission)"),
+                       "BAD_MISSION");
     };
     kitty::MoveTaskRequest handoff;
     handoff.shell_pid = shell_pid;
@@ -74,7 +78,7 @@ int main(int argc, char** argv) {
                    "feedback), done, …")
         ->required();
     add_mission(mt, handoff.target);
-    mt->add_option("--agent", handoff.agent, "Who moves it");
+    tool.non_empty(mt->add_option("--agent", handoff.agent, "Who moves it"), "BAD_AGENT");
     mt->add_option("--note", handoff.note, "Why; also the activity-log line");
     mt->add_option("--review-feedback-file", feedback_file,
                    "The reviewer's feedback (required with --to planned); kept as a committed "
@@ -98,7 +102,9 @@ int main(int argc, char** argv) {
                                                      "commit");
     ms->add_option("task_ids", mark.task_ids, "Subtask ids, e.g. T001 T002")->required();
     ms->add_option("--status", mark.status, "done or pending")->required();
-    ms->add_option("--agent", mark.agent, "Who ticks them (checked, as on the other hand-offs)");
+    tool.non_empty(ms->add_option("--agent", mark.agent,
+                                  "Who ticks them (checked, as on the other hand-offs)"),
+                   "BAD_AGENT");
     add_mission(ms, mark.target);
     ms->callback([&] { action = [&] { return kitty::mark_status_command(mark); }; });
 
@@ -109,7 +115,7 @@ int main(int argc, char** argv) {
     ah->add_option("wp", history.wp_id, "The work package")->required();
     ah->add_option("--note", history.note, "The line, e.g. \"Blocked: waiting for the API\"")
         ->required();
-    ah->add_option("--agent", history.agent, "Who writes it");
+    tool.non_empty(ah->add_option("--agent", history.agent, "Who writes it"), "BAD_AGENT");
     add_mission(ah, history.target);
     ah->callback([&] { action = [&] { return kitty::add_history_command(history); }; });
     return tool.run(argc, argv, [&] { return action(); });

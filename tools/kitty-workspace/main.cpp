@@ -25,10 +25,13 @@ int main(int argc, char** argv) {
         "implement-command) with one commit. Agents use `spec-kitty next` and `spec-kitty agent "
         "action implement` instead");
     alloc->add_option("wp", request.wp_id, "The work package, e.g. WP01")->required();
-    alloc->add_option("--mission,--feature", request.target.mission,
-                      "The mission: slug, number, mission_id or prefix (default: the lane "
-                      "worktree's mission, else the one open mission)");
-    alloc->add_option("--actor", request.actor, "Who records the claim")
+    tool.non_empty(alloc->add_option("--mission,--feature", request.target.mission,
+                                     "The mission: slug, number, mission_id or prefix (default: "
+                                     "the mission of the directory you stand in, else the one "
+                                     "open mission)"),
+                   "BAD_MISSION");
+    tool.non_empty(alloc->add_option("--actor", request.actor, "Who records the claim"),
+                   "BAD_AGENT")
         ->default_str("implement-command");
     alloc->callback([&] { action = [&] { return kitty::workspace_allocate_command(request); }; });
 

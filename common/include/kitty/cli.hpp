@@ -39,6 +39,10 @@ public:
     Format format() const { return format_; }
     bool color_stderr() const;
 
+    // Marks `option` as one whose value, when given, must not be empty: an empty value (an
+    // unset variable in a script) is Error(Exit::usage, code), never taken as "not given".
+    CLI::Option* non_empty(CLI::Option* option, std::string code);
+
     // Parses argv, runs `action` (usually chosen by a subcommand callback), prints its
     // Outcome, and returns the process exit code. Usage errors give exit 2, an Error its
     // own code, and any other exception exit 70 with "internal error" — never a crash.
@@ -53,6 +57,7 @@ private:
 
     std::string name_;
     CLI::App app_;
+    std::vector<std::pair<CLI::Option*, std::string>> non_empty_;
     Format format_ = Format::json;
     ColorMode color_ = ColorMode::auto_;
 };

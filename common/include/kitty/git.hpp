@@ -85,6 +85,8 @@ public:
     // names none (an unborn branch, a missing ref).
     std::optional<std::string> resolve_commit(const std::string& revision) const;
     bool branch_exists(const std::string& branch) const;
+    // The local branches whose names start with `prefix`, sorted.
+    std::vector<std::string> branches(const std::string& prefix) const;
     // Creates `branch` at the commit `revision` names. An existing branch is
     // Error(Exit::conflict, "BRANCH_EXISTS"); an unknown revision Error(Exit::input).
     void create_branch(const std::string& branch, const std::string& revision);

@@ -119,6 +119,11 @@ std::string serialize_lanes(const LanesManifest& manifest);
 
 // "kitty/mission-<slug>".
 std::string mission_branch_name(std::string_view mission_slug);
+// The one mission-branch rule of the loop and merge: lanes.json's mission_branch (3.1.1's
+// allocator cuts lanes from it), else mission_branch_name(slug).
+std::string mission_branch_of(const LanesManifest& lanes, std::string_view mission_slug);
+// A code lane's branch: "kitty/mission-<slug>-<lane>".
+std::string code_lane_branch(std::string_view mission_slug, std::string_view lane_id);
 
 // The branch a lane's work happens on: the planning base (the target branch) for
 // lane-planning, "kitty/mission-<slug>-<lane>" for a code lane.
@@ -155,6 +160,11 @@ struct LanesFile {
 // Error(Exit::input, "INVALID_LANES_JSON") naming the file; a missing file is
 // Error(Exit::input, "MISSING_LANES").
 LanesFile read_lanes_file(const std::filesystem::path& path);
+
+// The manifest of a lanes.json the loop and merge can act on: read_lanes_file, and any
+// error finding (a lane id twice, a WP in two lanes) is Error(Exit::input,
+// "INVALID_LANES_JSON") listing them.
+LanesManifest read_valid_lanes(const std::filesystem::path& path);
 
 // The same for the bytes of a file; `path` names it in errors and findings.
 LanesFile parse_lanes_file(const std::string& bytes, const std::filesystem::path& path);

@@ -28,6 +28,12 @@ const std::string& checked_path_component(const std::string& name, const std::st
 std::filesystem::path writable_in_project(const std::filesystem::path& project_root,
                                           const std::filesystem::path& path);
 
+// The one guard for reads of a file named by input (a feedback file): `path` with every link
+// followed must lie inside the project at `project_root`. Returns that resolved path;
+// anything else is Error(Exit::input, "OUTSIDE_PROJECT").
+std::filesystem::path readable_in_project(const std::filesystem::path& project_root,
+                                          const std::filesystem::path& path);
+
 // The worktree directory name of a code lane, as 3.1.1 names it: <slug>-<lane_id>, each part
 // checked by checked_path_component.
 std::string worktree_name(const std::string& mission_slug, const std::string& lane_id);

@@ -134,8 +134,16 @@ std::vector<Finding> record_status_events(const Mission& mission, std::vector<St
 // Error(Exit::input, "INVALID_YAML") naming the file.
 bool project_auto_commit(const std::filesystem::path& project_root);
 
+// The one mission-target rule of every command that works on one mission: an explicit
+// selector or directory; else ("" or ".") the mission of the directory you stand in (a
+// mission directory under kitty-specs/, or a lane worktree under .worktrees/); else the one
+// open mission (one whose WPs are not all done). Several open missions are
+// Error(Exit::conflict, "AMBIGUOUS_MISSION") listing the candidates; none is
+// Error(Exit::input, "MISSION_NOT_FOUND").
+Mission open_target_mission(const std::string& selector, const std::filesystem::path& start_dir);
+
 struct StatusRequest {
-    std::string mission; // directory or selector
+    std::string mission; // directory or selector; empty: open_target_mission's rule
     std::filesystem::path start_dir = ".";
     double stale_threshold_minutes = 10; // an in-progress WP idle longer is stale
 };

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ enum class Bom { keep, strip };
 
 // The raw bytes of a file; a missing or unreadable file is Error(Exit::input).
 std::string read_file_bytes(const std::filesystem::path& path);
+// Everything `in` holds, or nullopt once it holds more than `limit` bytes (reading stops
+// there, so a huge or endless input costs at most `limit` bytes).
+std::optional<std::string> read_at_most(std::istream& in, std::size_t limit);
 
 // A text file read as Python's read_text does: valid UTF-8 (else Error(Exit::input)
 // "INVALID_UTF8" naming the byte offset and line), newlines normalised, BOM per `bom`.
