@@ -1,0 +1,358 @@
+// Regression tests for the loop and merge defects of ../shared/findings/adversarial-3.md:
+// each reproduction, run through the built binaries on real repositories, with what must
+// hold now. The finding's id names each test.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kitty/json.hpp"
+#include "loop_project.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::Json;
+using kitty::test::do_work;
+using kitty::test::GitView;
+using kitty::test::kThreeWps;
+using kitty::test::ProcessResult;
+using kitty::test::Project;
+using kitty::test::slurp;
+using kitty::test::tool_path;
+using kitty::test::WpSpec;
+using kitty::test::write_fixture;
+
+namespace {
+
+const fs::path kMissionDir = "kitty-specs/001-demo";
+
+std::string code_of(const ProcessResult& r) {
+    return kitty::parse_json(r.out, "stdout").value("code", "");
+}
+
+// implement (agent `claude`), the agent's committed file, a forced approval.
+void approve(const Project& p, const std::string& wp) {
+    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+    do_work(p, claim, "work");
+    p.sk_json(
+        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
+}
+
+void edit_lanes(const Project& p, const std::function<void(Json&)>& edit) {
+    const fs::path file = p.root / kMissionDir / "lanes.json";
+    Json doc = kitty::read_json_file(file);
+    edit(doc);
+    write_fixture(file, doc.dump(2) + "\n");
+    p.commit("lanes.json edited by hand");
+}
+
+std::set<std::string> problem_codes(const Json& doc) {
+    std::set<std::string> out;
+    for (const Json& problem : doc.value("problems", Json::array())) {
+        out.insert(problem["code"].get<std::string>());
+    }
+    return out;
+}
+
+} // namespace
+
+// E01: two WPs of one lane are never held by two agents; the second waits, named.
+TEST(FindingsLoop, E01_OneAgentPerLaneWorktree) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "beta", {"WP01"}, "code_change", "src/beta/**"},
+                         {"WP03", "gamma", {"WP01"}, "code_change", "src/gamma/**"}});
+    approve(p, "WP01");
+    const Json a = p.next("A");
+    ASSERT_EQ(a["kind"], "step") << a.dump();
+    const std::string held = a["wp_id"].get<std::string>();
+    const Json b = p.next("B", "", 1);
+    EXPECT_EQ(b["kind"], "blocked");
+    EXPECT_EQ(b["wp_id"], nullptr);
+    EXPECT_NE(b["reason"].get<std::string>().find("lane-a (" + held + ", A)"), std::string::npos)
+        << b["reason"];
+    const std::string other = held == "WP02" ? "WP03" : "WP02";
+    const auto r = p.sk({"agent", "action", "implement", other, "--agent", "B"});
+    EXPECT_EQ(r.exit_code, 4) << r.out;
+    EXPECT_EQ(code_of(r), "LANE_HELD");
+    EXPECT_EQ(p.lanes().at(other), "planned") << "nothing was recorded for B";
+    // A review does not hold the lane: once A hands off, B may take the next WP.
+    const Json claim = p.sk_json({"agent", "action", "implement", held, "--agent", "A"});
+    do_work(p, claim, "a");
+    p.sk_json(
+        {"agent", "tasks", "move-task", held, "--to", "for_review", "--agent", "A", "--force"});
+    const Json again = p.sk_json({"agent", "action", "implement", other, "--agent", "B"});
+    EXPECT_EQ(again["wp_id"], other);
+}
+
+// E04: a lane listed twice is refused at once (it looped forever holding the status lock).
+TEST(FindingsLoop, E04_ALaneListedTwiceIsInvalidNotAHang) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    approve(p, "WP01");
+    edit_lanes(p, [](Json& d) { d["lanes"].push_back(d["lanes"][0]); });
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--dry-run"}, std::vector<std::string>{}}) {
+        std::vector<std::string> argv{"/usr/bin/timeout", "20", tool_path("kitty-merge")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = p.run(argv);
+        EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+        EXPECT_EQ(code_of(r), "INVALID_LANES_JSON");
+        EXPECT_NE(r.out.find("appears more than once"), std::string::npos) << r.out;
+    }
+}
+
+// E05 (a): an approved WP that lanes.json lost is refused, and its lane branch survives.
+TEST(FindingsLoop, E05_AnApprovedWpInNoLaneIsNotMarkedDone) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    for (const std::string wp : {"WP01", "WP02", "WP03"}) {
+        approve(p, wp);
+    }
+    const std::string branch = "kitty/mission-001-demo-lane-b";
+    const std::string tip = GitView(p.root).tip(branch);
+    ASSERT_FALSE(tip.empty());
+    edit_lanes(p, [](Json& d) {
+        for (Json& lane : d["lanes"]) {
+            if (lane["lane_id"] == "lane-b") {
+                lane["wp_ids"] = Json::array();
+            }
+        }
+    });
+    const Json doc = p.sk_json({"merge"}, 1);
+    EXPECT_TRUE(problem_codes(doc).count("WP_NOT_IN_LANES")) << doc.dump();
+    EXPECT_EQ(GitView(p.root).tip(branch), tip);
+    EXPECT_EQ(p.lanes().at("WP02"), "approved");
+}
+
+// E05 (b): a re-finalize that moves an approved WP into another lane leaves its work on the
+// old lane branch: the merge refuses instead of marking it done.
+TEST(FindingsLoop, E05_WorkLeftOnALaneBranchOutsideLanesJsonIsRefused) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    for (const std::string wp : {"WP02", "WP01", "WP03"}) {
+        approve(p, wp);
+    }
+    const std::string branch = "kitty/mission-001-demo-lane-b";
+    const std::string tip = GitView(p.root).tip(branch);
+    ASSERT_FALSE(tip.empty());
+    // WP02 now depends on WP01: finalize puts both in one lane, lane-b leaves lanes.json.
+    std::vector<WpSpec> wps = kThreeWps;
+    wps[1].deps = {"WP01"};
+    const fs::path dir = p.root / kMissionDir;
+    write_fixture(dir / "tasks.md", kitty::test::tasks_md(wps));
+    const std::string wp02 = slurp(dir / "tasks/WP02-beta.md");
+    const std::string::size_type at = wp02.find("dependencies: []");
+    ASSERT_NE(at, std::string::npos) << wp02;
+    write_fixture(dir / "tasks/WP02-beta.md",
+                  wp02.substr(0, at) + "dependencies: [WP01]" + wp02.substr(at + 16));
+    p.sk_json({"agent", "mission", "finalize-tasks", "--mission", "001-demo"});
+    p.commit("WP02 depends on WP01");
+    const Json lanes = kitty::read_json_file(dir / "lanes.json");
+    for (const Json& lane : lanes["lanes"]) {
+        ASSERT_NE(lane["lane_id"], "lane-b") << "the re-finalize keeps lane-b; test needs a move";
+    }
+    const Json doc = p.sk_json({"merge"}, 1);
+    EXPECT_TRUE(problem_codes(doc).count("UNMERGED_LANE_BRANCH")) << doc.dump();
+    EXPECT_EQ(GitView(p.root).tip(branch), tip) << "the branch holding WP02's work is kept";
+    EXPECT_EQ(p.lanes().at("WP02"), "approved");
+}
+
+// E06: an issued step that is not a software-dev step is an input error, not a crash.
+TEST(FindingsLoop, E06_AnUnknownIssuedStepIsInvalidRunState) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    p.next("A");
+    fs::path state;
+    for (const auto& e : fs::directory_iterator(p.root / ".kittify/runtime/runs")) {
+        state = e.path() / "state.json";
+    }
+    Json doc = kitty::read_json_file(state);
+    doc["issued_step_id"] = "research-gather";
+    write_fixture(state, doc.dump(2));
+    for (const std::string result : {"", "success"}) {
+        const Json r = p.next("A", result, 3);
+        EXPECT_EQ(r["code"], "INVALID_RUN_STATE") << r.dump();
+        EXPECT_NE(r["error"].get<std::string>().find("research-gather"), std::string::npos);
+    }
+}
+
+// E08: the feedback file is a bounded regular text file inside the project, or stdin.
+TEST(FindingsLoop, E08_FeedbackFilesOutsideTheProjectOrNotTextAreRefused) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "A"});
+    do_work(p, claim, "a");
+    p.sk_json(
+        {"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "A", "--force"});
+    p.sk_json({"agent", "action", "review", "WP01", "--agent", "R"});
+    const fs::path inside = p.root / ".kittify/runtime";
+    fs::create_directories(inside / "a-directory");
+    fs::create_symlink("/etc/passwd", inside / "link.md");
+    ASSERT_EQ(::mkfifo((inside / "fifo").c_str(), 0600), 0);
+    write_fixture(inside / "big.md", std::string((1 << 20) + 1, 'x'));
+    write_fixture(inside / "nul.md", std::string("bad\0text", 8));
+    const std::string head = GitView(p.root).tip("main");
+    const std::string log = slurp(p.root / kMissionDir / "status.events.jsonl");
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"/proc/self/environ", "OUTSIDE_PROJECT"},
+        {"/dev/zero", "OUTSIDE_PROJECT"},
+        {(inside / "link.md").string(), "OUTSIDE_PROJECT"},
+        {(inside / "a-directory").string(), "FEEDBACK_NOT_A_FILE"},
+        {(inside / "fifo").string(), "FEEDBACK_NOT_A_FILE"},
+        {(inside / "big.md").string(), "FEEDBACK_TOO_LARGE"},
+        {(inside / "nul.md").string(), "FEEDBACK_NOT_TEXT"},
+        {(inside / "missing.md").string(), "FEEDBACK_NOT_FOUND"},
+    };
+    for (const auto& [file, code] : cases) {
+        const auto r =
+            p.run({"/usr/bin/timeout", "20", tool_path("kitty-status"), "move-task", "WP01", "--to",
+                   "planned", "--agent", "R", "--review-feedback-file", file});
+        EXPECT_EQ(r.exit_code, 3) << file << ": " << r.out << r.err;
+        EXPECT_EQ(code_of(r), code) << file;
+    }
+    EXPECT_EQ(GitView(p.root).tip("main"), head) << "nothing was committed";
+    EXPECT_EQ(slurp(p.root / kMissionDir / "status.events.jsonl"), log);
+    // Standard input over the bound is refused too; within it, it is the feedback.
+    const auto big = kitty::test::run_process(
+        {tool_path("kitty-status"), "move-task", "WP01", "--to", "planned", "--agent", "R",
+         "--review-feedback-file", "-"},
+        {std::string((1 << 20) + 1, 'y'), p.root, {{"HOME", p.home.string()}}});
+    EXPECT_EQ(code_of(big), "FEEDBACK_TOO_LARGE");
+    const auto ok =
+        kitty::test::run_process({tool_path("kitty-status"), "move-task", "WP01", "--to", "planned",
+                                  "--agent", "R", "--review-feedback-file", "-"},
+                                 {"Needs a test.\n", p.root, {{"HOME", p.home.string()}}});
+    ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_NE(
+        slurp(p.root / kMissionDir / "tasks/WP01-alpha/review-cycle-1.md").find("Needs a test.\n"),
+        std::string::npos);
+}
+
+// Observation of adversarial-3: a .worktrees linked out of the project is refused.
+TEST(FindingsLoop, ALinkedWorktreesDirectoryIsRefused) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const fs::path outside = p.tmp / "elsewhere";
+    fs::create_directories(outside);
+    fs::create_directory_symlink(outside, p.root / ".worktrees");
+    const auto r = p.sk({"agent", "action", "implement", "WP01", "--agent", "A"});
+    EXPECT_EQ(r.exit_code, 3) << r.out;
+    EXPECT_EQ(code_of(r), "OUTSIDE_PROJECT");
+    EXPECT_TRUE(fs::is_empty(outside));
+    EXPECT_EQ(GitView(p.root).worktrees(), std::set<std::string>{});
+    EXPECT_EQ(p.lanes().at("WP01"), "planned");
+}
+
+// E09: an empty value is a usage error, never "not given".
+TEST(FindingsLoop, E09_EmptyValuesAreUsageErrors) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    p.sk_json({"agent", "action", "implement", "WP01", "--agent", "A"});
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"agent", "tasks", "move-task", "WP01", "--to", "planned", "--agent", "", "--note", "x"},
+         "BAD_AGENT"},
+        {{"next", "--agent", ""}, "BAD_AGENT"},
+        {{"next", "--agent", "A", "--result", ""}, "BAD_RESULT"},
+        {{"next", "--agent", "A", "--mission", ""}, "BAD_MISSION"},
+        {{"agent", "tasks", "mark-status", "T001", "--status", "done", "--agent", ""}, "BAD_AGENT"},
+    };
+    const std::string log = slurp(p.root / kMissionDir / "status.events.jsonl");
+    for (const auto& [args, code] : cases) {
+        const auto r = p.sk(args);
+        EXPECT_EQ(r.exit_code, 2) << r.out;
+        EXPECT_EQ(code_of(r), code) << r.out;
+    }
+    const auto r = p.run({tool_path("kitty-workspace"), "allocate", "WP02", "--actor", "x\ny"});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(code_of(r), "BAD_AGENT");
+    EXPECT_EQ(slurp(p.root / kMissionDir / "status.events.jsonl"), log);
+    EXPECT_EQ(p.lanes().at("WP01"), "in_progress") << "A's claim was not released";
+}
+
+// E10: a copy of a project runs the loop on its own run state.
+TEST(FindingsLoop, E10_ACopiedProjectContinuesItsRun) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const Json first = p.next("A");
+    const fs::path copy = p.tmp / "copy";
+    fs::copy(p.root, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const auto r =
+        kitty::test::run_process({tool_path("spec-kitty"), "next", "--agent", "A", "--json"},
+                                 {"", copy, {{"HOME", p.home.string()}}});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const Json again = kitty::parse_json(r.out, "stdout");
+    EXPECT_EQ(again["run_id"], first["run_id"]);
+    EXPECT_EQ(again["wp_id"], first["wp_id"]) << "the copy returns the issued step";
+    EXPECT_EQ(again["prompt_file"].get<std::string>().rfind(copy.string(), 0), 0u)
+        << "written in the copy";
+}
+
+// E11: a mission step issued to one agent is not completed by another's result.
+TEST(FindingsLoop, E11_OnlyTheIssuedAgentReportsAMissionStep) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "X"});
+    do_work(p, claim, "x");
+    p.sk_json(
+        {"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "X", "--force"});
+    p.sk_json({"agent", "action", "review", "WP01", "--agent", "Y"});
+    p.sk_json(
+        {"agent", "tasks", "move-task", "WP01", "--to", "approved", "--agent", "Y", "--force"});
+    Json d = Json::object();
+    for (int i = 0; i < 3 && d.value("mission_state", "") != "accept"; ++i) {
+        d = p.next("X", "success");
+    }
+    ASSERT_EQ(d["mission_state"], "accept") << d.dump();
+    const Json y = p.next("Y", "success", 1);
+    EXPECT_EQ(y["kind"], "blocked");
+    EXPECT_NE(y["reason"].get<std::string>().find("issued to X"), std::string::npos);
+    EXPECT_EQ(p.next("Y", "failed", 1)["kind"], "blocked");
+    const Json x = p.next("X");
+    EXPECT_EQ(x["kind"], "step") << "Y's results changed nothing: " << x.dump();
+    EXPECT_EQ(x["mission_state"], "accept");
+    EXPECT_EQ(p.next("X", "success")["kind"], "terminal");
+}
+
+// E14: the status report picks the mission by the one rule: where you stand, else the one
+// open mission.
+TEST(FindingsLoop, E14_StatusWithoutAMissionFollowsTheMissionRule) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    for (const auto& args : {std::vector<std::string>{"status"},
+                             std::vector<std::string>{"agent", "tasks", "status"}}) {
+        const Json doc = p.sk_json(args);
+        EXPECT_EQ(doc["mission_slug"], "001-demo") << doc.dump();
+    }
+    for (const fs::path& cwd : {p.root, p.root / kMissionDir, p.root / kMissionDir / "tasks"}) {
+        const auto r = p.run({tool_path("kitty-status")}, cwd);
+        EXPECT_EQ(r.exit_code, 0) << cwd << r.out << r.err;
+        EXPECT_EQ(kitty::parse_json(r.out, "out")["mission_slug"], "001-demo");
+        const auto dot = p.run({tool_path("kitty-status"), "."}, cwd);
+        EXPECT_EQ(dot.exit_code, 0) << cwd << dot.out;
+    }
+    // A second open mission: the root is ambiguous (exit 4), a mission directory is not.
+    p.sk_json({"agent", "mission", "create", "other"});
+    const fs::path other = p.root / "kitty-specs/002-other";
+    kitty::test::Project::write_mission_files(other, {{"WP01", "x", {}, "code_change", "x/**"}});
+    const auto amb = p.run({tool_path("kitty-status")});
+    EXPECT_EQ(amb.exit_code, 4) << amb.out;
+    EXPECT_EQ(code_of(amb), "AMBIGUOUS_MISSION");
+    const auto in_dir = p.run({tool_path("kitty-status")}, p.root / kMissionDir);
+    EXPECT_EQ(kitty::parse_json(in_dir.out, "out")["mission_slug"], "001-demo") << in_dir.out;
+}
+
+// E15: lanes.json's mission_branch is the mission branch of the lanes and of the merge.
+TEST(FindingsLoop, E15_OneMissionBranchRule) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    edit_lanes(p, [](Json& d) { d["mission_branch"] = "kitty/mission-legacy-name"; });
+    approve(p, "WP01");
+    EXPECT_TRUE(GitView(p.root).branches().count("kitty/mission-legacy-name"));
+    const Json merged = p.sk_json({"merge"});
+    EXPECT_TRUE(GitView(p.root).has_file("main", "src/alpha/work.txt")) << merged.dump();
+    EXPECT_EQ(p.lanes().at("WP01"), "done");
+}
