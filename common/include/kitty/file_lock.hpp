@@ -14,9 +14,10 @@ public:
     static constexpr std::chrono::milliseconds wait_forever{-1};
 
     // Creates the lock file (and its parent directories) if needed and takes an
-    // exclusive lock, polling every 50 ms. Within one process the lock is reentrant: a
-    // nested acquire of the same path succeeds at once. On timeout: Error(Exit::temporary,
-    // "LOCK_TIMEOUT"). The lock file is left in place on release, as filelock does.
+    // exclusive lock, polling after 1, 2, 4, … ms, then every 50 ms. Within one process the lock is
+    // reentrant: a nested acquire of the same path succeeds at once. On timeout:
+    // Error(Exit::temporary, "LOCK_TIMEOUT"). The lock file is left in place on release, as
+    // filelock does.
     static FileLock acquire(const std::filesystem::path& path,
                             std::chrono::milliseconds timeout = wait_forever);
 

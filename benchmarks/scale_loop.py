@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""The loop at scale, whole process: a generated mission of N work packages (WP00..WPnn in 8
+dependency chains, so 8 execution lanes; 2-3 subtasks each), run from finalize-tasks to merged
+on main by concurrent scripted agents, each a separate process calling `spec-kitty` as an agent
+would. Some WPs are rejected once. Every kitty call is timed as a whole process (CPU from
+wait4's rusage, wall around it); the status lock's wait and hold times come from kitty's
+KITTY_LOCK_TRACE file. At the end the invariants are checked: every WP done once, unique event
+ids, legal chains, no two WPs of one lane implemented at once, a clean checkout, no worktree or
+lane branch left.
+
+Usage: benchmarks/scale_loop.py [--bin build/tools] [--wps 100] [--agents 8] [--reject 5]
+                                [--keep DIR] [--json]
+Exit status: 0 when every invariant held, 1 otherwise.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CHAINS = 8
+
+
+def wp_id(i):
+    return "WP%02d" % i
+
+
+def mission_files(n, seed=7):
+    """tasks.md and WP files: WP i is in chain i % 8, depends on the chain's previous WP and,
+    for about half of the rest, on the one before that (about 1.5 dependencies per WP)."""
+    rnd = random.Random(seed)
+    chains = {}
+    deps = {}
+    for i in range(n):
+        chain = chains.setdefault(i % CHAINS, [])
+        d = []
+        if chain:
+            d.append(chain[-1])
+        if len(chain) >= 2 and rnd.random() < 0.7:
+            d.append(chain[-2])
+        deps[i] = sorted(d)
+        chain.append(i)
+    tasks = ["# Work Packages\n"]
+    files = {}
+    t = 1
+    subtasks = {}
+    for i in range(n):
+        w = wp_id(i)
+        count = 3 if i % 4 == 0 else 2
+        ids = ["T%03d" % (t + k) for k in range(count)]
+        t += count
+        subtasks[w] = ids
+        dep_text = ", ".join(wp_id(x) for x in deps[i]) or "None"
+        tasks.append("\n## Work Package %s: Part %d\n\n**Dependencies**: %s\n\n" % (w, i, dep_text))
+        tasks.extend("- [ ] %s step %s\n" % (s, s) for s in ids)
+        files["tasks/%s-part-%d.md" % (w, i)] = (
+            "---\nwork_package_id: %s\ntitle: Part %d\nrequirement_refs: [FR-001]\n"
+            "dependencies: [%s]\nexecution_mode: code_change\nauthoritative_surface: src/w%02d/\n"
+            "owned_files:\n- src/w%02d/**\n---\n\n# %s\n\nBuild part %d.\n"
+            % (w, i, ", ".join(wp_id(x) for x in deps[i]), i, i, w, i))
+    files["tasks.md"] = "".join(tasks)
+    files["spec.md"] = "# Spec\n\n- FR-001 The parts work together.\n"
+    files["plan.md"] = "# Plan\n\nParts in chains.\n"
+    return files, subtasks, sum(len(d) for d in deps.values())
+
+
+def timed(bin_dir, args, cwd, env, stdin=None):
+    """Runs spec-kitty ARGS; returns (rc, stdout, stderr, cpu seconds, wall seconds)."""
+    start = time.monotonic()
+    r, w = os.pipe() if stdin is not None else (None, None)
+    proc = subprocess.Popen([os.path.join(bin_dir, "spec-kitty")] + args, cwd=cwd, env=env,
+                            stdin=r if r is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if w is not None:
+        os.close(r)
+        os.write(w, stdin.encode())
+        os.close(w)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - start
+    return proc.returncode, out, err, usage.ru_utime + usage.ru_stime, wall
+
+
+def agent_main(args):
+    env = json.loads(os.environ["SCALE_ENV"])
+    root = args.root
+    name = args.agent_name
+    subtasks = json.loads(open(os.path.join(args.state, "subtasks.json")).read())
+    calls = open(os.path.join(args.state, "calls-%s.jsonl" % name), "w")
+    mission = "001-scale"
+
+    def call(label, argv, cwd=root, stdin=None, ok=(0,)):
+        rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
+        calls.write(json.dumps({"label": label, "cpu": cpu, "wall": wall, "rc": rc}) + "\n")
+        if rc not in ok:
+            raise RuntimeError("%s: %s exit %d\n%s%s" % (name, " ".join(argv), rc,
+                                                        out.decode(), err.decode()))
+        return rc, json.loads(out) if out.strip() else {}
+
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        _, d = call("next", ["next", "--agent", name, "--mission", mission], ok=(0, 1))
+        kind = d.get("kind")
+        if kind == "terminal":
+            return 0
+        if kind == "blocked" or (kind == "step" and d.get("action") is None):
+            if kind == "step" or "report the step done" in (d.get("reason") or ""):
+                call("next --result", ["next", "--agent", name, "--mission", mission,
+                                       "--result", "success"], ok=(0, 1))
+            else:
+                time.sleep(0.05)
+            continue
+        action, wp = d.get("action"), d.get("wp_id")
+        if wp is None:
+            # A mission step (accept): report it done.
+            call("next --result", ["next", "--agent", name, "--mission", mission,
+                                   "--result", "success"], ok=(0, 1))
+            continue
+        if action == "implement":
+            _, claim = call("implement", ["agent", "action", "implement", wp, "--agent", name,
+                                          "--mission", mission])
+            ws = claim["workspace_path"]
+            n = int(wp[2:])
+            path = os.path.join(ws, "src/w%02d" % n, "%s.txt" % name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "a") as f:
+                f.write("%s by %s\n" % (wp, name))
+            subprocess.run(["git", "-C", ws, "add", "-A"], check=True, env=env)
+            subprocess.run(["git", "-C", ws, "commit", "-qm", "%s by %s" % (wp, name)], check=True,
+                           env=env)
+            call("mark-status", ["agent", "tasks", "mark-status"] + subtasks[wp] +
+                 ["--status", "done", "--agent", name, "--mission", mission])
+            call("move-task", ["agent", "tasks", "move-task", wp, "--to", "for_review", "--agent",
+                               name, "--mission", mission, "--note", "done"])
+        elif action == "review":
+            _, _ = call("review", ["agent", "action", "review", wp, "--agent", name,
+                                   "--mission", mission])
+            marker = os.path.join(args.state, "rejected-" + wp)
+            reject = wp in args.reject_set.split(",")
+            if reject:
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    reject = False
+            if reject:
+                call("move-task", ["agent", "tasks", "move-task", wp, "--to", "planned", "--agent",
+                                   name, "--mission", mission, "--review-feedback-file", "-"],
+                     stdin="Please redo %s.\n" % wp)
+            else:
+                call("move-task", ["agent", "tasks", "move-task", wp, "--to", "approved",
+                                   "--agent", name, "--mission", mission])
+    raise RuntimeError("%s: timed out" % name)
+
+
+def percentile(values, p):
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100.0 * (len(s) - 1)))))
+    return s[k]
+
+
+def check_invariants(root, n, env):
+    problems = []
+    log = os.path.join(root, "kitty-specs/001-scale/status.events.jsonl")
+    events = [json.loads(line) for line in open(log) if line.strip()]
+    ids = [e["event_id"] for e in events]
+    if len(ids) != len(set(ids)):
+        problems.append("duplicate event ids")
+    last = {}
+    for e in events:
+        prev = last.get(e["wp_id"], None)
+        if prev is not None and prev != e["from_lane"]:
+            problems.append("chain break at %s: %s -> %s" % (e["wp_id"], prev, e["from_lane"]))
+        last[e["wp_id"]] = e["to_lane"]
+    for i in range(n):
+        if last.get(wp_id(i)) != "done":
+            problems.append("%s ends %s" % (wp_id(i), last.get(wp_id(i))))
+        dones = sum(1 for e in events if e["wp_id"] == wp_id(i) and e["to_lane"] == "done")
+        if dones != 1:
+            problems.append("%s done %d times" % (wp_id(i), dones))
+    # One agent per lane: replay the events, a lane's WPs in claimed/in_progress (not a
+    # review claim) at one time must be held by one agent.
+    lanes = json.load(open(os.path.join(root, "kitty-specs/001-scale/lanes.json")))
+    lane_of = {wp: lane["lane_id"] for lane in lanes["lanes"] for wp in lane["wp_ids"]}
+    active = {}
+    overlaps = 0
+    for e in events:
+        wp = e["wp_id"]
+        review = e.get("review_ref") == "action-review-claim"
+        if e["to_lane"] in ("claimed", "in_progress") and not review:
+            active[wp] = e["actor"]
+            others = [w for w in active if w != wp and lane_of.get(w) == lane_of.get(wp)]
+            if others:
+                overlaps += 1
+        else:
+            active.pop(wp, None)
+    status = subprocess.run(["git", "-C", root, "status", "--porcelain"], capture_output=True,
+                            text=True, env=env).stdout
+    if status.strip():
+        problems.append("checkout not clean: " + status.strip().replace("\n", "; "))
+    branches = subprocess.run(["git", "-C", root, "branch", "--list", "kitty/*"],
+                              capture_output=True, text=True, env=env).stdout
+    if branches.strip():
+        problems.append("branches left: " + branches.strip().replace("\n", " "))
+    wts = subprocess.run(["git", "-C", root, "worktree", "list", "--porcelain"],
+                         capture_output=True, text=True, env=env).stdout
+    if wts.count("worktree ") != 1:
+        problems.append("worktrees left")
+    return problems, overlaps, len(events)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bin", default="build/tools")
+    p.add_argument("--wps", type=int, default=100)
+    p.add_argument("--agents", type=int, default=8)
+    p.add_argument("--reject", type=int, default=5, help="WPs rejected once in review")
+    p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--keep", help="keep the project in this directory")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--agent-name", help=argparse.SUPPRESS)
+    p.add_argument("--root", help=argparse.SUPPRESS)
+    p.add_argument("--state", help=argparse.SUPPRESS)
+    p.add_argument("--reject-set", default="", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    if args.agent_name:
+        return agent_main(args)
+
+    base = tempfile.mkdtemp(prefix="kitty-scale-")
+    try:
+        root = os.path.join(base, "project")
+        state = os.path.join(base, "state")
+        os.makedirs(root)
+        os.makedirs(state)
+        env = dict(os.environ, HOME=os.path.join(base, "home"), GIT_CONFIG_NOSYSTEM="1",
+                   KITTY_LOCK_TRACE=os.path.join(state, "locks.tsv"), NO_COLOR="1")
+        os.makedirs(env["HOME"])
+        git = lambda *a: subprocess.run(["git", "-C", root] + list(a), check=True, env=env,
+                                        stdout=subprocess.DEVNULL)
+        git("init", "-q", "-b", "main")
+        git("config", "user.name", "Scale Agent")
+        git("config", "user.email", "scale@kitty.invalid")
+        sk = lambda *a: subprocess.run([os.path.join(args.bin, "spec-kitty")] + list(a), cwd=root,
+                                       env=env, check=True, stdout=subprocess.DEVNULL)
+        sk("init", ".", "--ai", "claude", "--non-interactive")
+        sk("agent", "mission", "create", "scale")
+        files, subtasks, deps = mission_files(args.wps)
+        mdir = os.path.join(root, "kitty-specs/001-scale")
+        for rel, text in files.items():
+            os.makedirs(os.path.dirname(os.path.join(mdir, rel)), exist_ok=True)
+            with open(os.path.join(mdir, rel), "w") as f:
+                f.write(text)
+        git("add", "-A")
+        git("commit", "-qm", "plan")
+        with open(os.path.join(state, "subtasks.json"), "w") as f:
+            json.dump(subtasks, f)
+        calls = []
+        rc, out, err, cpu, wall = timed(args.bin, ["agent", "mission", "finalize-tasks",
+                                                   "--mission", "scale", "--json"], root, env)
+        if rc != 0:
+            raise RuntimeError("finalize: %s%s" % (out.decode(), err.decode()))
+        calls.append({"label": "finalize-tasks", "cpu": cpu, "wall": wall, "rc": rc})
+        git("add", "-A")
+        git("commit", "-qm", "finalized")
+        lanes = json.load(open(os.path.join(mdir, "lanes.json")))
+        reject = [wp_id(i) for i in random.Random(3).sample(range(args.wps),
+                                                             min(args.reject, args.wps))]
+        start = time.monotonic()
+        agent_env = dict(env, SCALE_ENV=json.dumps(env))
+        procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--bin", args.bin,
+                                   "--agent-name", "agent%d" % k, "--root", root, "--state", state,
+                                   "--reject-set", ",".join(reject), "--timeout",
+                                   str(args.timeout)], env=agent_env)
+                 for k in range(args.agents)]
+        failed = [p.wait() for p in procs]
+        loop_wall = time.monotonic() - start
+        rc, out, err, cpu, wall = timed(args.bin, ["merge", "--mission", "scale", "--json"], root,
+                                        env)
+        calls.append({"label": "merge", "cpu": cpu, "wall": wall, "rc": rc})
+        for k in range(args.agents):
+            with open(os.path.join(state, "calls-agent%d.jsonl" % k)) as f:
+                calls.extend(json.loads(line) for line in f if line.strip())
+        problems, overlaps, n_events = check_invariants(root, args.wps, env)
+        if any(failed):
+            problems.append("an agent failed")
+        if rc != 0:
+            problems.append("merge exit %d: %s" % (rc, out.decode()[:300]))
+        holds, waits = [], []
+        trace = os.path.join(state, "locks.tsv")
+        if os.path.exists(trace):
+            for line in open(trace):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == 3 and parts[0].endswith(".status.lock"):
+                    waits.append(float(parts[1]) / 1000.0)
+                    holds.append(float(parts[2]) / 1000.0)
+        by_label = {}
+        for c in calls:
+            by_label.setdefault(c["label"], []).append(c)
+        loop_calls = [c for c in calls if c["label"] not in ("finalize-tasks", "merge")]
+        report = {
+            "wps": args.wps, "agents": args.agents, "dependencies": deps,
+            "lanes": len([l for l in lanes["lanes"] if l["lane_id"] != "lane-planning"]),
+            "events": n_events, "calls": len(calls), "loop_wall_s": round(loop_wall, 2),
+            "cpu_total_s": round(sum(c["cpu"] for c in calls), 3),
+            "wall_total_s": round(sum(c["wall"] for c in calls), 3),
+            "loop_call_cpu_ms_median": round(1000 * statistics.median(
+                c["cpu"] for c in loop_calls), 2),
+            "wall_ms_p95": round(1000 * percentile([c["wall"] for c in loop_calls], 95), 1),
+            "lock_hold_ms_p50": round(percentile(holds, 50), 2),
+            "lock_hold_ms_p95": round(percentile(holds, 95), 2),
+            "lock_wait_ms_p95": round(percentile(waits, 95), 2),
+            "overlapping_implementations": overlaps,
+            "commands": {
+                label: {"n": len(cs),
+                        "cpu_ms_median": round(1000 * statistics.median(c["cpu"] for c in cs), 2),
+                        "cpu_ms_p95": round(1000 * percentile([c["cpu"] for c in cs], 95), 2),
+                        "wall_ms_median": round(1000 * statistics.median(c["wall"] for c in cs), 1),
+                        "wall_ms_p95": round(1000 * percentile([c["wall"] for c in cs], 95), 1)}
+                for label, cs in sorted(by_label.items())},
+            "problems": problems,
+        }
+        report["wall_over_cpu"] = round(report["wall_total_s"] / max(report["cpu_total_s"], 1e-9), 2)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            print("%d WPs, %d dependencies, %d lanes, %d agents: %d calls, %d events, loop %.1f s"
+                  % (args.wps, deps, report["lanes"], args.agents, len(calls), n_events, loop_wall))
+            print("  kitty CPU %.2f s total; loop call CPU median %.2f ms; wall p95 %.1f ms; "
+                  "sum wall / sum CPU %.2f" % (report["cpu_total_s"],
+                                                report["loop_call_cpu_ms_median"],
+                                                report["wall_ms_p95"], report["wall_over_cpu"]))
+            print("  status lock hold p50 %.2f ms, p95 %.2f ms (wait p95 %.2f ms); overlapping "
+                  "implementations in one lane: %d" % (report["lock_hold_ms_p50"],
+                                                      report["lock_hold_ms_p95"],
+                                                      report["lock_wait_ms_p95"], overlaps))
+            print("  %-16s %5s %10s %10s %10s %10s" % ("command", "n", "cpu med", "cpu p95",
+                                                      "wall med", "wall p95"))
+            for label, c in report["commands"].items():
+                print("  %-16s %5d %8.2fms %8.2fms %8.1fms %8.1fms" % (
+                    label, c["n"], c["cpu_ms_median"], c["cpu_ms_p95"], c["wall_ms_median"],
+                    c["wall_ms_p95"]))
+            for problem in problems:
+                print("  PROBLEM: " + problem)
+        return 1 if problems else 0
+    finally:
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            shutil.copytree(base, args.keep, symlinks=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
