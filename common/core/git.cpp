@@ -154,6 +154,25 @@ const LibGit2& lg() {
     return api;
 }
 
+} // namespace
+} // namespace kitty
+
+// libgit2 (built with mbedTLS, as Debian's is) parses the whole system CA bundle in
+// git_libgit2_init, on every start of a tool that touches git, though kitty only ever does
+// local git work. The tools export these two symbols (meson.build), so the libgit2 they load
+// binds to them instead of mbedTLS's: the bundle is never read, and libgit2's TLS, which
+// kitty never uses, has no trusted root, so it would refuse every server rather than trust
+// one unverified.
+extern "C" int mbedtls_x509_crt_parse_file(void*, const char*) {
+    return -0x2900; // MBEDTLS_ERR_X509_FILE_IO_ERROR
+}
+extern "C" int mbedtls_x509_crt_parse_path(void*, const char*) {
+    return -0x2900;
+}
+
+namespace kitty {
+namespace {
+
 template <typename T, auto Free> struct Freer {
     void operator()(T* p) const { (lg().*Free)(p); }
 };
