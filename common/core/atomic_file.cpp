@@ -252,3 +252,34 @@ bool write_file_atomic_if_changed(const std::filesystem::path& target, std::stri
 }
 
 } // namespace kitty
+
+namespace kitty {
+
+void append_file(const std::filesystem::path& path, std::string_view bytes) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw system_error(Exit::input, "cannot open", path, errno);
+    }
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    const int err = errno;
+    const bool synced = n == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) {
+        throw system_error(Exit::input, "cannot append to", path, n < 0 ? err : EIO);
+    }
+}
+
+} // namespace kitty
+
+namespace kitty {
+
+bool is_atomic_write_temporary(std::string_view name) {
+    const std::string_view marker = ".kitty-";
+    const std::size_t at = name.rfind(marker);
+    return name.starts_with('.') && at != std::string_view::npos && at > 1 &&
+           name.size() == at + marker.size() + 6;
+}
+
+} // namespace kitty

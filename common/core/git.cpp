@@ -1,8 +1,13 @@
 #include "kitty/git.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -10,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <git2.h>
@@ -113,6 +119,12 @@ namespace {
     X(git_index_add_all)                                                                           \
     X(git_index_update_all)                                                                        \
     X(git_index_read)                                                                              \
+    X(git_index_new)                                                                               \
+    X(git_index_open)                                                                              \
+    X(git_index_read_tree)                                                                         \
+    X(git_index_add)                                                                               \
+    X(git_index_get_bypath)                                                                        \
+    X(git_blob_create_from_buffer)                                                                 \
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
     X(git_odb_hash)                                                                                \
@@ -749,11 +761,6 @@ void Repository::finish_interrupted_worktree(const std::string& name, const fs::
     fs::remove_all(metadata, ec);
 }
 
-bool Repository::index_locked() const {
-    std::error_code ec;
-    return fs::exists(fs::path(lg().git_repository_path(repo_)) / "index.lock", ec);
-}
-
 void Repository::remove_worktree(const std::string& name) {
     git_worktree* raw = nullptr;
     check(lg().git_worktree_lookup(&raw, repo_, name.c_str()), Exit::input, "WORKTREE_NOT_FOUND",
@@ -804,6 +811,209 @@ std::string Repository::commit_paths(const std::vector<fs::path>& paths,
     return hex(&commit_id);
 }
 
+// A kitty process killed while it held index.lock would leave every later commit refused,
+// as a killed git does. Before kitty takes the lock it records its pid beside it
+// (<lock>.kitty). A lock is kitty's and stale when that owner is dead, the lock was made
+// after the record and the index was not written since the record (a record orphaned by a
+// kill after the index was replaced never claims a later lock of git's). Only such a lock
+// is removed.
+static bool remove_dead_kitty_lock(const fs::path& lock) {
+    const fs::path owner = fs::path(lock.string() + ".kitty");
+    const fs::path index = lock.parent_path() / "index";
+    std::ifstream in(owner);
+    long long pid = 0;
+    struct stat record {
+    }, held{}, written{};
+    if (!(in >> pid) || pid <= 0 || ::stat(owner.c_str(), &record) != 0 ||
+        ::lstat(lock.c_str(), &held) != 0) {
+        return false;
+    }
+    const auto ns = [](const struct timespec& t) {
+        return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+    };
+    const bool index_written_since =
+        ::stat(index.c_str(), &written) == 0 && ns(written.st_mtim) >= ns(record.st_mtim);
+    if (ns(held.st_mtim) < ns(record.st_mtim) || index_written_since ||
+        ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) {
+        return false;
+    }
+    std::error_code ec;
+    fs::remove(fs::path(lock.string() + ".lock"), ec); // libgit2's, while it wrote the lock
+    fs::remove(lock, ec);
+    fs::remove(owner, ec);
+    return true;
+}
+
+// git's lock protocol for the index, held from the read to the write: index.lock is created
+// exclusively (a concurrent `git add` waits or fails, never lost), filled with the current
+// index, changed for `entries` only (an entry with the blob and the file's stat, or none to
+// remove the path), and renamed over the index.
+static void update_index_entries(
+    git_repository* repo_,
+    const std::vector<std::pair<std::string, std::optional<git_index_entry>>>& entries) {
+    const fs::path git_dir = lg().git_repository_path(repo_);
+    const fs::path index_file = git_dir / "index";
+    const fs::path lock = git_dir / "index.lock";
+    const fs::path owner = git_dir / "index.lock.kitty";
+    std::ofstream(owner, std::ios::trunc) << ::getpid() << "\n"; // a torn record claims nothing
+    int fd = -1;
+    for (int pause = 1;
+         (fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0;
+         pause *= 2) {
+        if (errno == EEXIST && remove_dead_kitty_lock(lock)) {
+            continue;
+        }
+        if (errno != EEXIST || pause > 512) {
+            throw Error(Exit::temporary, "GIT_LOCKED", "git's lock " + lock.string() + " exists",
+                        "another git process holds it; retry when it is done. If none is "
+                        "running, one died: remove the .lock file, then retry")
+                .at(lock);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+    }
+    struct Unlock {
+        fs::path lock, owner;
+        bool armed = true;
+        ~Unlock() {
+            std::error_code ec;
+            if (armed) {
+                fs::remove(lock, ec);
+            }
+            fs::remove(owner, ec);
+        }
+    } unlock{lock, owner};
+    std::error_code ec;
+    const std::string current = fs::exists(index_file, ec) ? read_file_bytes(index_file) : "";
+    const bool written =
+        ::write(fd, current.data(), current.size()) == static_cast<ssize_t>(current.size());
+    ::close(fd);
+    if (!written) {
+        throw system_error(Exit::input, "cannot write", lock, errno);
+    }
+    git_index* raw = nullptr;
+    check(lg().git_index_open(&raw, lock.c_str()), Exit::input, "GIT_ERROR",
+          "cannot read the index");
+    const IndexPtr index(raw);
+    for (const auto& [path, entry] : entries) {
+        if (!entry) {
+            lg().git_index_remove_bypath(index.get(), path.c_str());
+            continue;
+        }
+        git_index_entry e = *entry;
+        e.path = path.c_str();
+        check(lg().git_index_add(index.get(), &e), Exit::input, "GIT_ERROR",
+              "cannot stage " + path);
+    }
+    // Written to index.lock (through index.lock.lock), then put in place.
+    check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
+    if (::rename(lock.c_str(), index_file.c_str()) != 0) {
+        throw system_error(Exit::input, "cannot replace", index_file, errno);
+    }
+    unlock.armed = false;
+}
+
+bool Repository::index_locked() const {
+    const fs::path lock = fs::path(lg().git_repository_path(repo_)) / "index.lock";
+    // Up to about a second for a holder to finish (or a killed one to be gone).
+    for (int pause = 1; pause <= 512; pause *= 2) {
+        std::error_code ec;
+        if (!fs::exists(lock, ec) || remove_dead_kitty_lock(lock)) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+    }
+    return true;
+}
+
+std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
+                                         const std::string& message) {
+    const SignaturePtr signature = default_signature(repo_);
+    const auto root = work_dir();
+    if (!root) {
+        throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
+    }
+    CommitPtr parent;
+    TreePtr parent_tree;
+    if (const auto head = peel_to_commit(repo_, "HEAD")) {
+        git_commit* raw_parent = nullptr;
+        check(lg().git_commit_lookup(&raw_parent, repo_, &*head), Exit::input, "GIT_ERROR",
+              "cannot read HEAD");
+        parent.reset(raw_parent);
+        parent_tree = commit_tree(parent.get());
+    }
+    // HEAD's tree with `paths` as they are on disk, in an index of our own: the user's index
+    // and whatever is staged in it stay out of the commit.
+    git_index* raw_scratch = nullptr;
+    check(lg().git_index_new(&raw_scratch), Exit::internal, "GIT_ERROR", "cannot make an index");
+    const IndexPtr scratch(raw_scratch);
+    if (parent_tree) {
+        check(lg().git_index_read_tree(scratch.get(), parent_tree.get()), Exit::input, "GIT_ERROR",
+              "cannot read HEAD's tree");
+    }
+    std::vector<std::pair<std::string, std::optional<git_index_entry>>> ours;
+    for (const fs::path& rel : paths) {
+        const std::string path = rel.generic_string();
+        const fs::path file = *root / rel;
+        struct stat before {};
+        if (::lstat(file.c_str(), &before) != 0 || !S_ISREG(before.st_mode)) {
+            lg().git_index_remove_bypath(scratch.get(), path.c_str());
+            ours.emplace_back(path, std::nullopt);
+            continue;
+        }
+        // Read whole by us, not by libgit2, which fails on a file another process appends
+        // to meanwhile; a JSON-lines file is taken up to its last complete line.
+        std::string bytes = read_file_bytes(file);
+        if (path.ends_with(".jsonl")) {
+            bytes.resize(bytes.rfind('\n') == std::string::npos ? 0 : bytes.rfind('\n') + 1);
+        }
+        struct stat after {};
+        const bool steady = ::lstat(file.c_str(), &after) == 0 &&
+                            after.st_size == static_cast<off_t>(bytes.size()) &&
+                            after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+                            after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
+        git_index_entry entry{};
+        entry.mode = (before.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+        entry.path = path.c_str();
+        check(lg().git_blob_create_from_buffer(&entry.id, repo_, bytes.data(), bytes.size()),
+              Exit::input, "GIT_ERROR", "cannot store " + path);
+        check(lg().git_index_add(scratch.get(), &entry), Exit::input, "GIT_ERROR",
+              "cannot stage " + path);
+        // The index gets the stat of the content committed; when the file changed while it
+        // was read, no stat (git then compares the content).
+        if (steady) {
+            entry.ctime = {static_cast<int32_t>(before.st_ctim.tv_sec),
+                           static_cast<uint32_t>(before.st_ctim.tv_nsec)};
+            entry.mtime = {static_cast<int32_t>(before.st_mtim.tv_sec),
+                           static_cast<uint32_t>(before.st_mtim.tv_nsec)};
+            entry.dev = static_cast<uint32_t>(before.st_dev);
+            entry.ino = static_cast<uint32_t>(before.st_ino);
+            entry.uid = before.st_uid;
+            entry.gid = before.st_gid;
+            entry.file_size = static_cast<uint32_t>(before.st_size);
+        }
+        ours.emplace_back(path, entry);
+    }
+    git_oid tree_id;
+    check(lg().git_index_write_tree_to(&tree_id, scratch.get(), repo_), Exit::input, "GIT_ERROR",
+          "cannot write the tree");
+    if (parent_tree && lg().git_oid_equal(&tree_id, lg().git_tree_id(parent_tree.get()))) {
+        return "";
+    }
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the tree");
+    const TreePtr tree(raw_tree);
+    const git_commit* parents[] = {parent.get()};
+    git_oid commit_id;
+    // Updating HEAD checks that it still names the parent: a commit made meanwhile by
+    // someone else is never overwritten.
+    check(lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(),
+                                 nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents),
+          Exit::temporary, "GIT_ERROR", "cannot commit");
+    update_index_entries(repo_, ours);
+    return hex(&commit_id);
+}
+
 std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {
     // "a/b" and "a/b/" both mean the directory a/b, never a sibling "a/bc".
     std::string dir = prefix;
@@ -815,6 +1025,9 @@ std::vector<std::string> Repository::changed_paths(const std::string& prefix) co
                      dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir});
     std::vector<std::string> out;
     for (const std::string& path : all) {
+        if (is_atomic_write_temporary(fs::path(path).filename().string())) {
+            continue; // another kitty process's file write, in flight
+        }
         if (dir.empty() || path == dir ||
             (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/')) {
             out.push_back(path);

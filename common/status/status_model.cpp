@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
@@ -369,20 +370,7 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
 }
 
 void append_status_event(const fs::path& path, const StatusEvent& event) {
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        throw system_error(Exit::input, "cannot open", path, errno);
-    }
-    const std::string line = event.line();
-    const ssize_t n = ::write(fd, line.data(), line.size());
-    const int err = errno;
-    const bool synced = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced) {
-        throw system_error(Exit::input, "cannot append to", path, n < 0 ? err : EIO);
-    }
+    append_file(path, event.line());
 }
 
 StatusSnapshot reduce_status(const std::vector<StatusEvent>& events) {

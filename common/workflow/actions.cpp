@@ -6,6 +6,7 @@
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
 #include "loop_model.hpp"
+#include "loop_transaction.hpp"
 
 namespace fs = std::filesystem;
 
@@ -122,13 +123,8 @@ struct Started {
     std::vector<Finding> findings;
 };
 
-// The implementation start shared by `agent action implement` and the internal allocate:
-// checks, planning artifacts, workspace, events (none when `claim_planned_only` and the WP
-// is not planned), frontmatter, commit.
-Started start_implementation(LoopState& state, LoopWp& wp, const std::string& actor,
-                             const std::string& agent, const std::string& shell_pid,
-                             const std::string& subject, bool claim_planned_only) {
-    const Mission& m = state.mission;
+// Whether `agent` may start implementing `wp` in `state` (none of these is a write).
+void check_implementable(const LoopState& state, const LoopWp& wp, const std::string& agent) {
     if (wp.lane == "done" || wp.lane == "canceled") {
         throw Error(Exit::check_failed, "WP_FINISHED", wp.id + " is " + wp.lane,
                     "nothing is left to implement in it");
@@ -157,46 +153,61 @@ Started start_implementation(LoopState& state, LoopWp& wp, const std::string& ac
                     "pick another work package (spec-kitty next); " + wp.id +
                         " is handed out once " + other->id + " is handed off for review");
     }
-    const fs::path root = m.project_root();
-    std::vector<fs::path> paths = loop::status_paths(m);
-    paths.push_back(wp.file.lexically_relative(root));
-    loop::check_workflow_commit(m, paths);
+}
+
+// The implementation start shared by `agent action implement` and the internal allocate,
+// as one loop transaction: the checks on the state read without the status lock, the
+// workspace made ready (under the commit lock: it may commit planning artifacts and cut
+// branches), then under the status lock the checks again and the claim's events (none when
+// `claim_planned_only` and the WP is not planned), then the frontmatter and the commit.
+Started start_implementation(loop::LoopTransaction& t, const std::string& wp_id,
+                             const std::string& actor, const std::string& agent,
+                             const std::string& shell_pid, const std::string& subject,
+                             bool claim_planned_only) {
+    LoopState& state = t.state();
+    const Mission& m = state.mission;
+    check_implementable(state, *state.find(wp_id), agent);
+    loop::check_workflow_commit(m);
     Started out;
+    {
+        const FileLock commits = loop::lock_commits(m);
+        // A new lane is cut from the target branch: the mission's planning files must be on
+        // it.
+        out.allocation = loop::allocate_workspace(state, *state.find(wp_id), [&] {
+            loop::commit_planning_artifacts(m, wp_id, state.lanes->target_branch);
+        });
+    }
+    t.lock();
+    LoopWp& wp = *state.find(wp_id);
+    check_implementable(state, wp, agent);
     out.from_lane = wp.lane;
-    // A new lane is cut from the target branch: the mission's planning files must be on it.
-    out.allocation = loop::allocate_workspace(
-        state, wp, [&] { loop::commit_planning_artifacts(m, wp.id, state.lanes->target_branch); });
     std::vector<StatusEvent> events;
     if (!claim_planned_only || wp.lane == "planned") {
         events = implementation_events(m, wp, actor);
     }
-    std::string text = read_file_bytes(wp.file);
-    if (!agent.empty()) {
-        text = loop::set_frontmatter_scalar(text, "agent", agent);
-    }
-    if (!shell_pid.empty() && (!events.empty() || !agent.empty())) {
-        text = loop::set_frontmatter_scalar(text, "shell_pid", shell_pid);
-    }
-    if (!agent.empty()) {
-        text = loop::append_activity(text, agent, shell_pid,
-                                     wp.lane == "in_progress"
-                                         ? "Assigned agent via action command"
-                                         : "Started implementation via action command");
-    }
+    const std::string note = wp.lane == "in_progress" ? "Assigned agent via action command"
+                                                      : "Started implementation via action command";
     // Also with no new event: status.json is brought up to date (a killed run may have
     // appended events without putting it in place) before it is committed.
-    out.findings = record_status_events(m, state.events, events);
-    if (!events.empty()) {
-        state.events.insert(state.events.end(), events.begin(), events.end());
-        wp.lane = "in_progress";
-        wp.actor = actor;
-        wp.review_claim = false;
-    }
+    t.record(events);
     if (!agent.empty()) {
         wp.set_agent(agent);
     }
-    loop::write_mission_file(m, wp.file, text);
-    out.commit = loop::commit_workflow(m, paths, subject);
+    t.edit(wp.file, [&, note, record = !events.empty()](const std::string& before) {
+        std::string text = before;
+        if (!agent.empty()) {
+            text = loop::set_frontmatter_scalar(text, "agent", agent);
+        }
+        if (!shell_pid.empty() && (record || !agent.empty())) {
+            text = loop::set_frontmatter_scalar(text, "shell_pid", shell_pid);
+        }
+        if (!agent.empty()) {
+            text = loop::append_activity(text, agent, shell_pid, note);
+        }
+        return text;
+    });
+    out.commit = t.commit(subject);
+    out.findings = t.findings();
     return out;
 }
 
@@ -215,12 +226,12 @@ void add_workspace(Json& doc, const Mission& m, const loop::Workspace& ws) {
 Outcome implement_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    LoopState& state = locked.state;
+    loop::LoopTransaction t(request.target);
+    LoopState& state = t.state();
     const Mission& m = state.mission;
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, false);
     const Started started =
-        start_implementation(state, wp, agent, agent, request.shell_pid,
+        start_implementation(t, wp.id, agent, agent, request.shell_pid,
                              "chore: Start " + wp.id + " implementation [" + agent + "]", false);
     const loop::Workspace& ws = started.allocation.workspace;
     const fs::path prompt = loop::write_wp_prompt(state, wp, "implement", agent);
@@ -258,9 +269,11 @@ Outcome implement_action_command(const ActionRequest& request) {
 Outcome review_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    LoopState& state = locked.state;
+    loop::LoopTransaction t(request.target);
+    LoopState& state = t.state();
     const Mission& m = state.mission;
+    loop::check_workflow_commit(m);
+    t.lock();
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, true);
     std::vector<StatusEvent> events;
     if (wp.lane == "for_review") {
@@ -280,10 +293,6 @@ Outcome review_action_command(const ActionRequest& request) {
                     wp.id + " is in lane '" + wp.lane + "', not 'for_review'.",
                     "only a work package handed off for review can be reviewed");
     }
-    const fs::path root = m.project_root();
-    std::vector<fs::path> paths = loop::status_paths(m);
-    paths.push_back(wp.file.lexically_relative(root));
-    loop::check_workflow_commit(m, paths);
     const loop::Workspace ws = loop::workspace_of(state, wp);
     std::error_code ec;
     if (!ws.planning && !fs::is_directory(ws.path, ec)) {
@@ -295,24 +304,17 @@ Outcome review_action_command(const ActionRequest& request) {
                         wp.id)
             .at(ws.path);
     }
-    std::string text = read_file_bytes(wp.file);
-    text = loop::set_frontmatter_scalar(text, "agent", agent);
-    if (!request.shell_pid.empty()) {
-        text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
-    }
-    text =
-        loop::append_activity(text, agent, request.shell_pid, "Started review via action command");
-    std::vector<Finding> findings;
-    findings = record_status_events(m, state.events, events);
-    if (!events.empty()) {
-        state.events.insert(state.events.end(), events.begin(), events.end());
-        wp.lane = "in_review";
-        wp.actor = agent;
-        wp.review_claim = true;
-    }
-    loop::write_mission_file(m, wp.file, text);
-    const std::string commit =
-        loop::commit_workflow(m, paths, "chore: Start " + wp.id + " review [" + agent + "]");
+    t.record(events);
+    t.edit(wp.file, [&](const std::string& before) {
+        std::string text = loop::set_frontmatter_scalar(before, "agent", agent);
+        if (!request.shell_pid.empty()) {
+            text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
+        }
+        return loop::append_activity(text, agent, request.shell_pid,
+                                     "Started review via action command");
+    });
+    const std::string commit = t.commit("chore: Start " + wp.id + " review [" + agent + "]");
+    const std::vector<Finding> findings = t.findings();
     const fs::path prompt = loop::write_wp_prompt(state, wp, "review", agent);
     Json doc{{"result", "success"},
              {"wp_id", wp.id},
@@ -339,12 +341,12 @@ Outcome review_action_command(const ActionRequest& request) {
 Outcome workspace_allocate_command(const WorkspaceRequest& request) {
     using namespace action_detail;
     loop::checked_agent(request.actor);
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    LoopState& state = locked.state;
+    loop::LoopTransaction t(request.target);
+    LoopState& state = t.state();
     const Mission& m = state.mission;
     LoopWp& wp = find_wp(state, request.wp_id);
     const Started started =
-        start_implementation(state, wp, request.actor, "", request.shell_pid,
+        start_implementation(t, wp.id, request.actor, "", request.shell_pid,
                              "chore: " + wp.id + " claimed for implementation", true);
     const loop::Workspace& ws = started.allocation.workspace;
     Json doc;

@@ -12,6 +12,7 @@
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
 #include "loop_model.hpp"
+#include "loop_transaction.hpp"
 
 namespace fs = std::filesystem;
 
@@ -184,6 +185,211 @@ std::string read_feedback(const fs::path& project_root, const fs::path& file) {
     return *std::move(bytes);
 }
 
+// What a hand-off or verdict needs of git: the readiness checks, and for done, the lane
+// merged into the checked-out branch.
+void check_handoff_git(LoopState& state, const LoopWp& wp, const std::string& to) {
+    check_ready(state, wp, to);
+    if (to == "done" && !wp.planning()) {
+        Repository& repo = loop::loop_repository(state.mission);
+        const loop::Workspace ws = loop::workspace_of(state, wp);
+        const auto head = repo.current_branch();
+        if (!head || !repo.branch_exists(ws.branch) || !repo.is_ancestor(ws.branch, *head)) {
+            throw Error(Exit::check_failed, "NOT_MERGED",
+                        wp.id + "'s lane branch " + ws.branch + " is not merged into " +
+                            head.value_or("HEAD"),
+                        "merge the mission (spec-kitty merge), or pass --force");
+        }
+    }
+}
+
+// A run of this very move killed after its events were recorded and before its commit
+// (the WP is already where the move goes, by this actor, and its files differ from HEAD):
+// the re-run commits them instead of answering ALREADY_IN_LANE, so nothing stays
+// half-done.
+std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp& wp,
+                                          const std::string& to, const std::string& actor,
+                                          const std::string& subject) {
+    const Mission& m = t.mission();
+    if (wp.lane != to || wp.actor != actor) {
+        return std::nullopt;
+    }
+    const fs::path root = m.project_root();
+    std::vector<std::string> ours;
+    for (const fs::path& p : loop::status_paths(m)) {
+        ours.push_back(p.generic_string());
+    }
+    ours.push_back(wp.file.lexically_relative(root).generic_string());
+    const FileLock commits = loop::lock_commits(m);
+    if (loop::loop_repository(m).changed_among(ours).empty()) {
+        return std::nullopt;
+    }
+    t.edit(wp.file, [](const std::string& text) { return text; });
+    const std::string commit = t.commit(subject);
+    Json doc{{"result", "success"},
+             {"task_id", wp.id},
+             {"old_lane", to},
+             {"new_lane", to},
+             {"path", wp.file.string()},
+             {"events", 0},
+             {"commit", commit.empty() ? Json(nullptr) : Json(commit)}};
+    return Outcome::success(std::move(doc), "✓ Finished moving " + wp.id + " to " + to +
+                                                " (a killed run had recorded it)\n");
+}
+
+// A move-task decided on the state: the lanes walked and how.
+struct Move {
+    std::string from;
+    std::vector<std::pair<std::string, std::string>> steps;
+    bool forced = false;
+    bool rejection = false;      // a review verdict back to planned
+    bool review_release = false; // a reviewer handing the review back
+    bool needs_readiness = false;
+};
+
+// The move's shape on `state`, without the checks (what the readiness check before the
+// status lock needs to know).
+Move plan_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
+               const std::string& to, const std::optional<std::string>& feedback) {
+    (void)state;
+    (void)feedback;
+    Move move;
+    move.from = wp.lane;
+    const std::string& from = move.from;
+    // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
+    // or the release of a claim (a reason required).
+    move.rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
+                                         from == "approved" || wp.review_claim);
+    // A reviewer who will not finish hands the review back.
+    move.review_release = to == "for_review" && wp.review_claim;
+    const bool verdict_or_handoff =
+        (to == "for_review" && !move.review_release) || to == "approved" || to == "done";
+    move.needs_readiness = verdict_or_handoff && !request.force && from != to;
+    return move;
+}
+
+// Every check of a move-task on the state read under the status lock (ownership, feedback,
+// reason, subtasks, the lane walk), and the move; nothing is written.
+Move decide_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
+                 const std::string& to, const std::optional<std::string>& feedback) {
+    const Mission& m = state.mission;
+    Move move = plan_move(state, wp, request, to, feedback);
+    const std::string& from = move.from;
+    // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
+    // the agent the WP file names.
+    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent();
+    if (!owner.empty() && !request.agent.empty() && owner != request.agent && !request.force) {
+        throw Error(Exit::check_failed, "AGENT_MISMATCH",
+                    "Agent mismatch: " + wp.id + " is assigned to '" + owner + "', not '" +
+                        request.agent + "'. Use --force to override.",
+                    "run it as the assigned agent, or pass --force");
+    }
+    if (move.rejection && (!feedback || py_strip(*feedback).empty())) {
+        throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
+                    "Moving " + wp.id + " to 'planned' requires review feedback.",
+                    "write what must change to a file and pass --review-feedback-file <file>");
+    }
+    if (((to == "planned" && !move.rejection && from != "planned") || move.review_release) &&
+        py_strip(request.note).empty()) {
+        throw Error(Exit::check_failed, "REASON_REQUIRED",
+                    "moving " + wp.id + " from " + from + " back to planned needs a reason",
+                    "say why with --note, e.g. --note \"released: not started\"");
+    }
+    if (from == to) {
+        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
+                    "nothing to move");
+    }
+    if (move.needs_readiness) {
+        std::vector<std::string> open;
+        for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
+            if (!t.done) {
+                open.push_back(t.line);
+            }
+        }
+        if (!open.empty()) {
+            std::string list;
+            for (const std::string& l : open) {
+                list += "\n  " + l;
+            }
+            throw Error(Exit::check_failed, "UNCHECKED_SUBTASKS",
+                        "Cannot move " + wp.id + " to " + to + " - unchecked subtasks:" + list,
+                        "tick them with spec-kitty agent tasks mark-status <ids> --status done, or "
+                        "pass --force")
+                .with({{"unchecked", open}});
+        }
+    }
+    // The events: a forced move is one event; back to planned or a review handed back is
+    // one event (forced where 3.1.1's matrix has no edge: a verdict or a release is
+    // legitimate); a forward move walks every lane in between.
+    const bool single_event = to == "planned" || move.review_release;
+    move.forced = request.force;
+    const int fi = forward_index(from), ti = forward_index(to);
+    if (request.force || single_event || fi < 0 || ti < 0 || ti < fi) {
+        move.steps.push_back({from, to});
+        if (!request.force && !transition_allowed(from, to)) {
+            if (!single_event) {
+                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
+                            "Illegal transition: " + from + " -> " + to,
+                            "follow the lane workflow, or pass --force");
+            }
+            move.forced = true;
+        }
+    } else {
+        for (int i = fi; i < ti; ++i) {
+            move.steps.push_back({std::string(kForward[i]), std::string(kForward[i + 1])});
+            if (!transition_allowed(move.steps.back().first, move.steps.back().second)) {
+                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
+                            "Illegal transition: " + move.steps.back().first + " -> " +
+                                move.steps.back().second,
+                            "follow the lane workflow, or pass --force");
+            }
+        }
+    }
+    return move;
+}
+
+// The events of `move`: the review-cycle pointer on the first, review evidence on an
+// approval.
+std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
+                                     const MoveTaskRequest& request, const Move& move,
+                                     const std::string& actor,
+                                     const std::optional<std::string>& pointer) {
+    const std::string& to = move.steps.back().second;
+    const std::string yyyymmdd = [] {
+        std::string d = iso_seconds_z(now_utc()).substr(0, 10);
+        d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
+        return d;
+    }();
+    std::vector<StatusEvent> events;
+    for (std::size_t i = 0; i < move.steps.size(); ++i) {
+        StatusEvent e =
+            loop::make_event(m, wp.id, move.steps[i].first, move.steps[i].second, actor);
+        e.force = move.forced;
+        e.reason = !request.note.empty() ? request.note
+                   : move.forced         ? "Force move to " + to
+                                         : "move-task: " + move.from + " -> " + to;
+        if (i == 0 && pointer) {
+            e.review_ref = pointer;
+        } else if (i == 0 && move.forced && move.from == "for_review" &&
+                   (to == "in_progress" || to == "planned")) {
+            e.review_ref = "force-override";
+        }
+        if (move.steps[i].second == "approved" || move.steps[i].second == "done") {
+            const std::string reviewer = !request.reviewer.empty() ? request.reviewer
+                                         : !request.agent.empty()  ? request.agent
+                                                                   : "unknown";
+            const std::string reference = !request.approval_ref.empty() ? request.approval_ref
+                                          : !request.note.empty()
+                                              ? request.note
+                                              : "auto-approval:" + wp.id + ":" + yyyymmdd;
+            e.evidence =
+                Json{{"review",
+                      {{"reviewer", reviewer}, {"verdict", "approved"}, {"reference", reference}}}};
+        }
+        events.push_back(std::move(e));
+    }
+    return events;
+}
+
 } // namespace handoff_detail
 
 Outcome move_task_command(const MoveTaskRequest& request) {
@@ -203,110 +409,37 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     if (request.review_feedback_file) {
         feedback = read_feedback(mission.project_root(), *request.review_feedback_file);
     }
-    const FileLock lock = mission.lock_status();
-    LoopState state = loop::read_loop_state(std::move(mission));
+    loop::LoopTransaction t(std::move(mission));
+    LoopState& state = t.state();
     const Mission& m = state.mission;
-    LoopWp& wp = state.get(request.wp_id);
-    const std::string from = wp.lane;
+    loop::check_workflow_commit(m);
     const std::string actor = request.agent.empty() ? "user" : request.agent;
-    // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
-    // the agent the WP file names.
-    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent();
-    if (!owner.empty() && !request.agent.empty() && owner != request.agent && !request.force) {
-        throw Error(Exit::check_failed, "AGENT_MISMATCH",
-                    "Agent mismatch: " + wp.id + " is assigned to '" + owner + "', not '" +
-                        request.agent + "'. Use --force to override.",
-                    "run it as the assigned agent, or pass --force");
+    const std::string subject = "chore: Move " + state.get(request.wp_id).id + " to " + to +
+                                " on spec " + mission_number_from_slug(m.slug()) +
+                                (request.agent.empty() ? "" : " [" + request.agent + "]");
+    if (auto finished = finish_killed_move(t, state.get(request.wp_id), to, actor, subject)) {
+        return *std::move(finished);
     }
-    // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
-    // or the release of a claim (a reason required).
-    const bool rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
-                                               from == "approved" || wp.review_claim);
-    if (rejection && (!feedback || py_strip(*feedback).empty())) {
-        throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
-                    "Moving " + wp.id + " to 'planned' requires review feedback.",
-                    "write what must change to a file and pass --review-feedback-file <file>");
+    // The checks first on the state as read (the same ones run again under the status lock),
+    // then the readiness checks, which read git: before the status lock, under the commit
+    // lock (no other hand-off is then half-committed in the mission directory).
+    bool ready_checked = false;
+    if (const Move pre = decide_move(state, state.get(request.wp_id), request, to, feedback);
+        pre.needs_readiness) {
+        const FileLock commits = loop::lock_commits(m);
+        check_handoff_git(state, state.get(request.wp_id), to);
+        ready_checked = true;
     }
-    // A reviewer who will not finish hands the review back.
-    const bool review_release = to == "for_review" && wp.review_claim;
-    if (((to == "planned" && !rejection && from != "planned") || review_release) &&
-        py_strip(request.note).empty()) {
-        throw Error(Exit::check_failed, "REASON_REQUIRED",
-                    "moving " + wp.id + " from " + from + " back to planned needs a reason",
-                    "say why with --note, e.g. --note \"released: not started\"");
+    t.lock();
+    LoopWp& wp = state.get(request.wp_id);
+    const Move move = decide_move(state, wp, request, to, feedback);
+    if (move.needs_readiness && !ready_checked) {
+        check_handoff_git(state, wp, to);
     }
-    if (from == to) {
-        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
-                    "nothing to move");
-    }
-    const bool verdict_or_handoff =
-        (to == "for_review" && !review_release) || to == "approved" || to == "done";
-    if (verdict_or_handoff && !request.force) {
-        std::vector<std::string> open;
-        for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
-            if (!t.done) {
-                open.push_back(t.line);
-            }
-        }
-        if (!open.empty()) {
-            std::string list;
-            for (const std::string& l : open) {
-                list += "\n  " + l;
-            }
-            throw Error(Exit::check_failed, "UNCHECKED_SUBTASKS",
-                        "Cannot move " + wp.id + " to " + to + " - unchecked subtasks:" + list,
-                        "tick them with spec-kitty agent tasks mark-status <ids> --status done, or "
-                        "pass --force")
-                .with({{"unchecked", open}});
-        }
-        check_ready(state, wp, to);
-    }
-    if (to == "done" && !request.force && !wp.planning()) {
-        Repository& repo = loop::loop_repository(m);
-        const loop::Workspace ws = loop::workspace_of(state, wp);
-        const auto head = repo.current_branch();
-        if (!head || !repo.branch_exists(ws.branch) || !repo.is_ancestor(ws.branch, *head)) {
-            throw Error(Exit::check_failed, "NOT_MERGED",
-                        wp.id + "'s lane branch " + ws.branch + " is not merged into " +
-                            head.value_or("HEAD"),
-                        "merge the mission (spec-kitty merge), or pass --force");
-        }
-    }
-    // The events: a forced move is one event; back to planned or a review handed back is
-    // one event (forced where 3.1.1's matrix has no edge: a verdict or a release is
-    // legitimate); a forward move walks every lane in between.
-    const bool single_event = to == "planned" || review_release;
-    std::vector<std::pair<std::string, std::string>> steps;
-    bool forced = request.force;
-    const int fi = forward_index(from), ti = forward_index(to);
-    if (request.force || single_event || fi < 0 || ti < 0 || ti < fi) {
-        steps.push_back({from, to});
-        if (!request.force && !transition_allowed(from, to)) {
-            if (!single_event) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + from + " -> " + to,
-                            "follow the lane workflow, or pass --force");
-            }
-            forced = true;
-        }
-    } else {
-        for (int i = fi; i < ti; ++i) {
-            steps.push_back({std::string(kForward[i]), std::string(kForward[i + 1])});
-            if (!transition_allowed(steps.back().first, steps.back().second)) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + steps.back().first + " -> " +
-                                steps.back().second,
-                            "follow the lane workflow, or pass --force");
-            }
-        }
-    }
-    const fs::path root = m.project_root();
-    std::vector<fs::path> paths = loop::status_paths(m);
-    paths.push_back(wp.file.lexically_relative(root));
     std::optional<fs::path> cycle_file;
     std::optional<std::string> pointer;
     int cycle = 0;
-    if (rejection) {
+    if (move.rejection) {
         const std::string wp_slug = wp.file.stem().string();
         const fs::path dir = m.tasks_dir() / wp_slug;
         std::error_code ec;
@@ -318,66 +451,27 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         cycle_file = dir / ("review-cycle-" + std::to_string(cycle) + ".md");
         pointer = "review-cycle://" + m.slug() + "/" + wp_slug + "/review-cycle-" +
                   std::to_string(cycle) + ".md";
-        paths.push_back(cycle_file->lexically_relative(root));
     }
-    loop::check_workflow_commit(m, paths);
-
-    const std::string yyyymmdd = [] {
-        std::string d = iso_seconds_z(now_utc()).substr(0, 10);
-        d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
-        return d;
-    }();
-    std::vector<StatusEvent> events;
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-        StatusEvent e = loop::make_event(m, wp.id, steps[i].first, steps[i].second, actor);
-        e.force = forced;
-        e.reason = !request.note.empty() ? request.note
-                   : forced              ? "Force move to " + to
-                                         : "move-task: " + from + " -> " + to;
-        if (i == 0 && pointer) {
-            e.review_ref = pointer;
-        } else if (i == 0 && forced && from == "for_review" &&
-                   (to == "in_progress" || to == "planned")) {
-            e.review_ref = "force-override";
-        }
-        if (steps[i].second == "approved" || steps[i].second == "done") {
-            const std::string reviewer = !request.reviewer.empty() ? request.reviewer
-                                         : !request.agent.empty()  ? request.agent
-                                                                   : "unknown";
-            const std::string reference = !request.approval_ref.empty() ? request.approval_ref
-                                          : !request.note.empty()
-                                              ? request.note
-                                              : "auto-approval:" + wp.id + ":" + yyyymmdd;
-            e.evidence =
-                Json{{"review",
-                      {{"reviewer", reviewer}, {"verdict", "approved"}, {"reference", reference}}}};
-        }
-        events.push_back(std::move(e));
-    }
-    std::string text = read_file_bytes(wp.file);
-    if (!request.agent.empty()) {
-        text = loop::set_frontmatter_scalar(text, "agent", request.agent);
-    }
-    if (!request.shell_pid.empty()) {
-        text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
-    }
-    text = loop::append_activity(text, actor, request.shell_pid,
-                                 request.note.empty() ? "Moved to " + to : request.note);
+    const std::vector<StatusEvent> events = move_events(m, wp, request, move, actor, pointer);
+    t.record(events);
     if (cycle_file) {
-        std::error_code ec;
-        fs::create_directories(m.writable(cycle_file->parent_path()), ec);
-        write_file_atomic(m.writable(*cycle_file),
-                          review_cycle_text(m, wp, cycle, actor, *feedback));
+        t.create(*cycle_file, review_cycle_text(m, wp, cycle, actor, *feedback));
     }
-    const std::vector<Finding> findings = record_status_events(m, state.events, events);
-    loop::write_mission_file(m, wp.file, text);
-    const std::string commit = loop::commit_workflow(
-        m, paths,
-        "chore: Move " + wp.id + " to " + to + " on spec " + mission_number_from_slug(m.slug()) +
-            (request.agent.empty() ? "" : " [" + request.agent + "]"));
+    t.edit(wp.file, [&](const std::string& before) {
+        std::string text = before;
+        if (!request.agent.empty()) {
+            text = loop::set_frontmatter_scalar(text, "agent", request.agent);
+        }
+        if (!request.shell_pid.empty()) {
+            text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
+        }
+        return loop::append_activity(text, actor, request.shell_pid,
+                                     request.note.empty() ? "Moved to " + to : request.note);
+    });
+    const std::string commit = t.commit(subject);
     Json doc{{"result", "success"},
              {"task_id", wp.id},
-             {"old_lane", from},
+             {"old_lane", move.from},
              {"new_lane", to},
              {"path", wp.file.string()}};
     if (pointer) {
@@ -385,9 +479,9 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     }
     doc["events"] = static_cast<int>(events.size());
     doc["commit"] = commit.empty() ? Json(nullptr) : Json(commit);
-    Outcome out =
-        Outcome::success(std::move(doc), "✓ Moved " + wp.id + " from " + from + " to " + to + "\n");
-    out.findings = findings;
+    Outcome out = Outcome::success(std::move(doc),
+                                   "✓ Moved " + wp.id + " from " + move.from + " to " + to + "\n");
+    out.findings = t.findings();
     return out;
 }
 
@@ -403,7 +497,9 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
         throw Error(Exit::usage, "NO_TASK_IDS", "name at least one task id (e.g. T001)");
     }
     const Mission m = loop::open_loop_mission(request.target);
-    const FileLock lock = m.lock_status();
+    loop::check_workflow_commit(m);
+    // No event: tasks.md is read, changed and committed under the commit lock alone.
+    const FileLock commits = loop::lock_commits(m);
     std::error_code ec;
     if (!fs::exists(m.tasks_md(), ec)) {
         throw Error(Exit::input, "NO_TASKS_MD", "no tasks.md in " + m.dir().string(),
@@ -428,7 +524,6 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
             .at(m.tasks_md());
     }
     const std::vector<fs::path> paths{m.tasks_md().lexically_relative(m.project_root())};
-    loop::check_workflow_commit(m, paths);
     loop::write_mission_file(m, m.tasks_md(), text);
     const std::string number = mission_number_from_slug(m.slug());
     const std::string subject =
@@ -459,12 +554,14 @@ Outcome add_history_command(const AddHistoryRequest& request) {
         throw Error(Exit::usage, "EMPTY_NOTE", "--note is empty", "say what happened");
     }
     const std::string actor = request.agent.empty() ? "user" : loop::checked_agent(request.agent);
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    LoopState& state = locked.state;
-    LoopWp& wp = state.get(request.wp_id);
-    const std::string text =
-        loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note);
-    loop::write_mission_file(state.mission, wp.file, text);
+    loop::LoopTransaction t(request.target);
+    const LoopWp& wp = t.state().get(request.wp_id);
+    // No event and no commit: the WP file changed under the commit lock, which every edit
+    // of it takes.
+    const FileLock commits = loop::lock_commits(t.mission());
+    loop::write_mission_file(
+        t.mission(), wp.file,
+        loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note));
     return Outcome::success(Json{{"result", "success"}, {"task_id", wp.id}, {"note", request.note}},
                             "✓ Noted on " + wp.id + "\n");
 }

@@ -1,6 +1,7 @@
 #include "loop_model.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "kitty/atomic_file.hpp"
@@ -111,13 +112,33 @@ Repository& loop_repository(const Mission& mission) {
     return *repo;
 }
 
-LoopState read_loop_state(Mission mission) {
-    LoopState state{std::move(mission), {}, false, {}, std::nullopt};
+void refresh_status(LoopState& state) {
     const Mission& m = state.mission;
     std::error_code ec;
     state.log_exists = fs::exists(m.events_log(), ec);
     state.events = read_status_events(m.events_log());
     const StatusSnapshot snap = reduce_status(state.events);
+    std::map<std::string_view, const StatusEvent*> by_id;
+    for (const StatusEvent& e : state.events) {
+        by_id.emplace(e.event_id, &e);
+    }
+    for (LoopWp& wp : state.wps) {
+        const auto it = snap.work_packages.find(wp.id);
+        wp.has_events = it != snap.work_packages.end();
+        wp.lane = wp.has_events ? it->second.lane : "planned";
+        wp.actor = wp.has_events ? it->second.actor : "";
+        const auto last = wp.has_events ? by_id.find(it->second.last_event_id) : by_id.end();
+        wp.review_claim =
+            wp.lane == "in_review" ||
+            (wp.lane == "in_progress" && last != by_id.end() &&
+             last->second->review_ref == std::optional<std::string>("action-review-claim"));
+    }
+}
+
+LoopState read_loop_state(Mission mission) {
+    LoopState state{std::move(mission), {}, false, {}, std::nullopt};
+    const Mission& m = state.mission;
+    std::error_code ec;
     if (fs::exists(m.lanes_json(), ec)) {
         state.lanes = read_valid_lanes(m.lanes_json());
     }
@@ -129,19 +150,6 @@ LoopState read_loop_state(Mission mission) {
         LoopWp wp;
         wp.id = *id;
         wp.file = file;
-        if (const auto it = snap.work_packages.find(wp.id); it != snap.work_packages.end()) {
-            wp.has_events = true;
-            wp.lane = it->second.lane;
-            wp.actor = it->second.actor;
-            for (const StatusEvent& e : state.events) {
-                if (e.event_id == it->second.last_event_id) {
-                    wp.review_claim =
-                        wp.lane == "in_review" ||
-                        (wp.lane == "in_progress" &&
-                         e.review_ref == std::optional<std::string>("action-review-claim"));
-                }
-            }
-        }
         if (state.lanes) {
             if (const Lane* lane = state.lanes->lane_for_wp(wp.id)) {
                 wp.lane_id = lane->lane_id;
@@ -150,6 +158,7 @@ LoopState read_loop_state(Mission mission) {
         }
         state.wps.push_back(std::move(wp));
     }
+    refresh_status(state);
     return state;
 }
 
@@ -520,7 +529,7 @@ std::vector<fs::path> status_paths(const Mission& mission) {
             mission.tasks_md().lexically_relative(root)};
 }
 
-void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& paths) {
+void check_workflow_commit(const Mission& mission) {
     Repository& repo = loop_repository(mission);
     if (!repo.current_branch()) {
         throw Error(Exit::conflict, "DETACHED_HEAD",
@@ -536,39 +545,11 @@ void check_workflow_commit(const Mission& mission, const std::vector<fs::path>& 
                     "running, one died: remove the index.lock file, then retry")
             .at(lock);
     }
-    std::set<std::string> ours;
-    for (const fs::path& p : paths) {
-        ours.insert(p.generic_string());
-    }
-    std::vector<std::string> foreign;
-    for (const std::string& staged : repo.staged_paths()) {
-        if (!ours.count(staged)) {
-            foreign.push_back(staged);
-        }
-    }
-    if (!foreign.empty()) {
-        const std::string list = join(foreign);
-        throw Error(Exit::conflict, "STAGED_CHANGES",
-                    "the main checkout has staged changes that a workflow commit would take "
-                    "along: " +
-                        list,
-                    "commit them, or unstage them with git restore --staged <path>")
-            .with({{"paths", foreign}});
-    }
 }
 
 std::string commit_workflow(const Mission& mission, const std::vector<fs::path>& paths,
                             const std::string& message) {
-    Repository& repo = loop_repository(mission);
-    std::vector<std::string> wanted;
-    for (const fs::path& p : paths) {
-        wanted.push_back(p.generic_string());
-    }
-    std::vector<fs::path> take;
-    for (const std::string& p : repo.changed_among(wanted)) {
-        take.emplace_back(p);
-    }
-    return take.empty() ? "" : repo.commit_paths(take, message);
+    return loop_repository(mission).commit_own_paths(paths, message);
 }
 
 void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
@@ -602,10 +583,10 @@ void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
                     "commit them: git add -f " + prefix + " && git commit -m \"planning\"")
             .with({{"paths", dirty}});
     }
-    check_workflow_commit(mission, paths);
-    repo.commit_paths(paths, "chore: planning artifacts for " + mission.slug() +
-                                 "\n\nCommitted by kitty so that the lane worktree for " + wp_id +
-                                 " starts from them.\n");
+    check_workflow_commit(mission);
+    repo.commit_own_paths(paths, "chore: planning artifacts for " + mission.slug() +
+                                     "\n\nCommitted by kitty so that the lane worktree for " +
+                                     wp_id + " starts from them.\n");
 }
 
 std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) {

@@ -78,6 +78,9 @@ Mission open_loop_mission(const LoopTarget& target);
 // Reads WP files, events and lanes.json. Hold the status lock when the result decides a
 // write.
 LoopState read_loop_state(Mission mission);
+// Reads the events again and brings each WP's lane, actor and claim up to date (the status
+// part of the state, after the status lock was taken).
+void refresh_status(LoopState& state);
 
 // A loop command's view, read under the mission's status lock, held while this lives.
 struct LockedState {
@@ -146,11 +149,12 @@ void write_mission_file(const Mission& mission, const std::filesystem::path& pat
 // The workflow files of a mission a command commits, relative to the project root.
 std::vector<std::filesystem::path> status_paths(const Mission& mission);
 
-// Checks that a commit of `paths` can be made: git has an identity, HEAD is on a branch and
-// the index holds no staged change outside `paths` (it would be swept into the commit).
-void check_workflow_commit(const Mission& mission, const std::vector<std::filesystem::path>& paths);
-// Commits those of `paths` that changed, on the main checkout's branch; nothing when none
-// did. Returns the commit id or "".
+// Checks that a workflow commit can be made: git has an identity, HEAD is on a branch and
+// git's index is not locked. What else is staged stays staged and out of kitty's commits.
+void check_workflow_commit(const Mission& mission);
+// Commits those of `paths` that differ from HEAD, and nothing else (Repository::
+// commit_own_paths), on the main checkout's branch. Hold lock_commits. Returns the commit
+// id, or "" when no path changed.
 std::string commit_workflow(const Mission& mission, const std::vector<std::filesystem::path>& paths,
                             const std::string& message);
 

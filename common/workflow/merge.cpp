@@ -1011,7 +1011,7 @@ Outcome merge_command(const MergeRequest& request) {
                 Json{{"result", "nothing_to_merge"}, {"mission_slug", m.slug()}},
                 "Every work package of " + m.slug() + " is done already; nothing to merge\n");
         }
-        loop::check_workflow_commit(m, loop::status_paths(m));
+        loop::check_workflow_commit(m);
         refuse_git_locks(repo, {plan.mission_branch, plan.target});
         MergeState s;
         s.mission_slug = m.slug();

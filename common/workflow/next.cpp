@@ -2,6 +2,7 @@
 // 3.1.1's run-state files under .kittify/runtime/, one issued step, and work packages handed
 // out by dependencies and claims.
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -226,12 +227,7 @@ public:
             lines += dump_python(e, {.indent = -1, .ensure_ascii = true, .sort_keys = true}) + "\n";
         }
         if (!lines.empty()) {
-            const fs::path log = m_.writable(run_dir_ / "run.events.jsonl");
-            std::string old;
-            if (fs::exists(log, ec)) {
-                old = read_file_bytes(log);
-            }
-            write_file_atomic(log, old + lines);
+            append_file(m_.writable(run_dir_ / "run.events.jsonl"), lines);
         }
         pending_events_.clear();
         if (fresh_) {
@@ -500,6 +496,9 @@ struct Decision {
     std::optional<std::string> step_id;
     std::optional<std::string> preview_step;
     std::optional<std::string> next_command;
+    // Writes the prompt file once the status lock is released (prompts are the agent's own
+    // files; nothing else waits for them).
+    std::function<fs::path()> write_prompt;
 };
 
 Json progress_json(const LoopState& state) {
@@ -640,7 +639,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     const StepDef* def = step_def(step);
     if (!is_wp_step(step)) {
         d.action = std::string(def->action);
-        d.prompt = write_step_prompt(state, *def, agent);
+        d.write_prompt = [&state, def, agent] { return write_step_prompt(state, *def, agent); };
         d.next_command = loop::next_command_line(m, agent, true);
         return d;
     }
@@ -664,12 +663,13 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         return d;
     }
     LoopWp& wp = *pick.wp;
-    // The prompt first: a place kitty may not write to refuses the call before the
-    // reservation is recorded.
+    // prompt_dir() checked before the decision that kitty may write the prompt.
     d.action = pick.action;
     d.wp_id = wp.id;
     d.workspace = loop::workspace_of(state, wp).path;
-    d.prompt = loop::write_wp_prompt(state, wp, pick.action, agent);
+    d.write_prompt = [&state, &wp, action = pick.action, agent] {
+        return loop::write_wp_prompt(state, wp, action, agent);
+    };
     d.next_command = loop::action_command_line(m, pick.action, wp.id, agent);
     if (pick.reserve_to) {
         StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
@@ -710,8 +710,12 @@ Outcome next_command(const NextRequest& request) {
     const Mission& m = state.mission;
     Run run(m, !query);
     std::vector<Finding> findings;
-    const auto finish = [&](const Decision& d) {
+    const auto finish = [&](Decision d) {
         run.save();
+        lock.reset();
+        if (d.write_prompt) {
+            d.prompt = d.write_prompt();
+        }
         Outcome out =
             render(state, agent, d, run.exists() ? std::optional(run.run_id()) : std::nullopt);
         out.findings = findings;

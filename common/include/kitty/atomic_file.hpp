@@ -25,6 +25,14 @@ bool write_file_atomic_if_changed(const std::filesystem::path& target, std::stri
 // Removes the temporary files a killed writer of `target` left beside it
 // (.<name>.kitty-XXXXXX). Only a caller holding the lock every writer of `target` takes may
 // call it: without that lock a temporary file may belong to a writer still at work.
+// Appends `bytes` with one write(2) (O_APPEND, so concurrent appenders' records never
+// interleave) and fsyncs; creates the file and its directory when missing.
+void append_file(const std::filesystem::path& path, std::string_view bytes);
+
+// Whether a file name is one of write_file_atomic's temporaries (".<name>.kitty-XXXXXX"):
+// never a change of anyone's, whatever a status scan sees for the moment it exists.
+bool is_atomic_write_temporary(std::string_view file_name);
+
 void remove_stale_temporaries(const std::filesystem::path& target);
 
 // write_file_atomic in two steps, for a caller that must know the new content is on disk

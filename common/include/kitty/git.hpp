@@ -104,8 +104,10 @@ public:
     // whose metadata still names the staging directory is pointed at `path`; a checkout that
     // never reached `path` is removed with its metadata.
     void finish_interrupted_worktree(const std::string& name, const std::filesystem::path& path);
-    // Whether git's index lock (<git dir>/index.lock) exists: another git process is
-    // writing the index, or one died while it did.
+    // Whether git's index lock (<git dir>/index.lock) still exists after about a second:
+    // another git process is writing the index, or one died while it did. A lock a killed
+    // kitty process left (its owner, recorded beside it, is dead) is removed and does not
+    // count.
     bool index_locked() const;
     // Removes the linked worktree `name`: its working directory and its metadata.
     void remove_worktree(const std::string& name);
@@ -122,9 +124,18 @@ public:
     std::string commit_paths(const std::vector<std::filesystem::path>& paths,
                              const std::string& message);
 
+    // Commits `paths` as they are on disk on top of HEAD, nothing else: the tree is HEAD's
+    // with those paths replaced (a missing one removed), built without the user's index, so
+    // whatever else is staged stays staged and out of the commit. HEAD moves only if it still
+    // names the parent (else Error(Exit::temporary)); then the index entries of `paths` are
+    // brought in line. Returns "" and commits nothing when no path differs from HEAD.
+    std::string commit_own_paths(const std::vector<std::filesystem::path>& paths,
+                                 const std::string& message);
+
     // The paths that differ from HEAD in this repository's index or working tree, untracked
     // files included and ignored ones not, relative to the work tree, sorted and unique
-    // (what `git status --porcelain` lists). `prefix` ("kitty-specs/001-x/") keeps only the
+    // (what `git status --porcelain` lists), less kitty's in-flight atomic-write temporaries.
+    // `prefix` ("kitty-specs/001-x/") keeps only the
     // paths under it; empty keeps all.
     std::vector<std::string> changed_paths(const std::string& prefix = "") const;
     // Those of `paths` (files, relative to the work tree) that changed_paths would list, in

@@ -37,8 +37,8 @@ struct MissionRef {
 std::vector<MissionRef> list_missions(const std::filesystem::path& project_root);
 
 // Resolves a mission selector: a numbered directory name (079-foo), a slug (foo, or the
-// meta.json mission_slug/slug), a mission number (79, 079), a mission_id, or a mission_id prefix of at least 8
-// characters (case-insensitive). No match is Error(Exit::input, "MISSION_NOT_FOUND");
+// meta.json mission_slug/slug), a mission number (79, 079), a mission_id, or a mission_id prefix of
+// at least 8 characters (case-insensitive). No match is Error(Exit::input, "MISSION_NOT_FOUND");
 // several are Error(Exit::conflict, "AMBIGUOUS_MISSION") listing the candidates.
 MissionRef resolve_mission(const std::filesystem::path& project_root, const std::string& selector);
 

@@ -1,0 +1,78 @@
+#include "loop_transaction.hpp"
+
+#include <algorithm>
+
+#include "kitty/atomic_file.hpp"
+#include "kitty/text.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty::loop {
+
+FileLock lock_commits(const Mission& mission) {
+    return FileLock::acquire(mission.lock_dir() / "workflow-commit.lock");
+}
+
+LoopTransaction::LoopTransaction(const LoopTarget& target)
+    : LoopTransaction(open_loop_mission(target)) {}
+
+LoopTransaction::LoopTransaction(Mission mission) : state_(read_loop_state(std::move(mission))) {}
+
+void LoopTransaction::lock() {
+    if (!status_lock_) {
+        status_lock_.emplace(state_.mission.lock_status());
+        refresh_status(state_);
+    }
+}
+
+void LoopTransaction::record(const std::vector<StatusEvent>& events) {
+    lock();
+    const auto added = record_status_events(state_.mission, state_.events, events);
+    findings_.insert(findings_.end(), added.begin(), added.end());
+    state_.events.insert(state_.events.end(), events.begin(), events.end());
+    for (const StatusEvent& e : events) {
+        if (LoopWp* wp = state_.find(e.wp_id)) {
+            wp->has_events = true;
+            wp->lane = e.to_lane;
+            wp->actor = e.actor;
+            wp->review_claim = e.to_lane == "in_review" ||
+                               (e.to_lane == "in_progress" &&
+                                e.review_ref == std::optional<std::string>("action-review-claim"));
+        }
+    }
+    status_lock_.reset();
+}
+
+void LoopTransaction::edit(const fs::path& file,
+                           std::function<std::string(const std::string&)> change) {
+    changes_.push_back({file, std::move(change)});
+}
+
+void LoopTransaction::create(const fs::path& file, std::string text) {
+    changes_.push_back({file, [text = std::move(text)](const std::string&) { return text; }});
+}
+
+std::string LoopTransaction::commit(const std::string& message) {
+    status_lock_.reset();
+    const Mission& m = state_.mission;
+    const FileLock commits = lock_commits(m);
+    std::vector<fs::path> paths = status_paths(m);
+    for (const Change& c : changes_) {
+        std::error_code ec;
+        const fs::path target = m.writable(c.file);
+        fs::create_directories(m.writable(target.parent_path()), ec);
+        const std::string before = fs::exists(target, ec) ? read_file_bytes(target) : "";
+        const std::string after = c.change(before);
+        if (after != before || !fs::exists(target, ec)) {
+            write_mission_file(m, target, after);
+        }
+        const fs::path rel = target.lexically_relative(m.project_root());
+        if (std::find(paths.begin(), paths.end(), rel) == paths.end()) {
+            paths.push_back(rel);
+        }
+    }
+    changes_.clear();
+    return commit_workflow(m, paths, message);
+}
+
+} // namespace kitty::loop
