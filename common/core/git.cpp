@@ -819,7 +819,8 @@ std::string Repository::commit_paths(const std::vector<fs::path>& paths,
 // is removed.
 static bool remove_dead_kitty_lock(const fs::path& lock) {
     const fs::path owner = fs::path(lock.string() + ".kitty");
-    const fs::path index = lock.parent_path() / "index";
+    const std::string& name = lock.string();
+    const fs::path index = name.substr(0, name.size() - 5); // the file the lock guards
     std::ifstream in(owner);
     long long pid = 0;
     struct stat record {
@@ -904,7 +905,9 @@ static void update_index_entries(
         check(lg().git_index_add(index.get(), &e), Exit::input, "GIT_ERROR",
               "cannot stage " + path);
     }
-    // Written to index.lock (through index.lock.lock), then put in place.
+    // Written to index.lock (through index.lock.lock, which only a holder of index.lock
+    // makes: one there now is a killed holder's), then put in place.
+    fs::remove(fs::path(lock.string() + ".lock"), ec);
     check(lg().git_index_write(index.get()), Exit::input, "GIT_ERROR", "cannot write the index");
     if (::rename(lock.c_str(), index_file.c_str()) != 0) {
         throw system_error(Exit::input, "cannot replace", index_file, errno);
@@ -997,6 +1000,9 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
     check(lg().git_index_write_tree_to(&tree_id, scratch.get(), repo_), Exit::input, "GIT_ERROR",
           "cannot write the tree");
     if (parent_tree && lg().git_oid_equal(&tree_id, lg().git_tree_id(parent_tree.get()))) {
+        // Nothing to commit; the index may still lag (a commit killed before its index
+        // update), so it follows HEAD for these paths all the same.
+        update_index_entries(repo_, ours);
         return "";
     }
     git_tree* raw_tree = nullptr;
@@ -1005,11 +1011,24 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
     const TreePtr tree(raw_tree);
     const git_commit* parents[] = {parent.get()};
     git_oid commit_id;
+    // The branch's ref lock is libgit2's; kitty records itself as its owner first, so a
+    // lock it leaves when killed is recognised as a dead kitty's like index.lock.
+    const auto branch = current_branch();
+    const fs::path ref_lock = common_dir() / "refs/heads" / (branch.value_or("HEAD") + ".lock");
+    const fs::path owner = ref_lock.string() + ".kitty";
+    std::error_code ec;
+    if (fs::exists(ref_lock, ec)) {
+        remove_dead_kitty_lock(ref_lock);
+    }
+    fs::create_directories(owner.parent_path(), ec);
+    std::ofstream(owner, std::ios::trunc) << ::getpid() << "\n";
     // Updating HEAD checks that it still names the parent: a commit made meanwhile by
     // someone else is never overwritten.
-    check(lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(),
-                                 nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents),
-          Exit::temporary, "GIT_ERROR", "cannot commit");
+    const int rc =
+        lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(), nullptr,
+                               message.c_str(), tree.get(), parent ? 1 : 0, parents);
+    fs::remove(owner, ec);
+    check(rc, Exit::temporary, "GIT_ERROR", "cannot commit");
     update_index_entries(repo_, ours);
     return hex(&commit_id);
 }

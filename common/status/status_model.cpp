@@ -292,13 +292,35 @@ std::optional<Fields> object_fields(const Json& j) {
 } // namespace
 
 std::vector<StatusEvent> read_status_events(const fs::path& path) {
-    std::vector<StatusEvent> events;
+    EventLogRead read;
+    reread_status_events(path, read);
+    return std::move(read.events);
+}
+
+void reread_status_events(const fs::path& path, EventLogRead& read) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
-        return events;
+        read = {};
+        return;
     }
-    const std::string text = read_text_file(path, Bom::keep);
-    for_each_stripped_line(text, [&](int number, std::string_view line) {
+    std::string text = read_text_file(path, Bom::keep);
+    std::string_view rest = text;
+    int lines_before = 0;
+    // Appended to since the last read: only the new lines are parsed.
+    if (!read.bytes.empty() && read.bytes.back() == '\n' && text.starts_with(read.bytes)) {
+        rest.remove_prefix(read.bytes.size());
+        lines_before = static_cast<int>(std::count(read.bytes.begin(), read.bytes.end(), '\n'));
+    } else {
+        read.events.clear();
+    }
+    parse_status_lines(rest, path, lines_before, read.events);
+    read.bytes = std::move(text);
+}
+
+void parse_status_lines(std::string_view text, const fs::path& path, int lines_before,
+                        std::vector<StatusEvent>& events) {
+    for_each_stripped_line(text, [&](int line_in_text, std::string_view line) {
+        const int number = lines_before + line_in_text;
         const auto fail = [&](const std::string& what) {
             throw Error(Exit::input, "INVALID_EVENT_LOG",
                         path.string() + ": " + what + " on line " + std::to_string(number),
@@ -366,7 +388,6 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
         }
         events.push_back(std::move(e));
     });
-    return events;
 }
 
 void append_status_event(const fs::path& path, const StatusEvent& event) {

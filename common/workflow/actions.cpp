@@ -96,7 +96,7 @@ std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& w
 // The review-cycle file of the latest rejection of `wp`, when it has one.
 std::optional<fs::path> review_feedback(const LoopState& state, const LoopWp& wp) {
     static const std::string scheme = "review-cycle://";
-    for (auto it = state.events.rbegin(); it != state.events.rend(); ++it) {
+    for (auto it = state.log.events.rbegin(); it != state.log.events.rend(); ++it) {
         if (it->wp_id != wp.id || !it->review_ref || !it->review_ref->starts_with(scheme)) {
             continue;
         }
@@ -174,7 +174,7 @@ Started start_implementation(loop::LoopTransaction& t, const std::string& wp_id,
         // A new lane is cut from the target branch: the mission's planning files must be on
         // it.
         out.allocation = loop::allocate_workspace(state, *state.find(wp_id), [&] {
-            loop::commit_planning_artifacts(m, wp_id, state.lanes->target_branch);
+            loop::commit_planning_artifacts(state, wp_id, agent);
         });
     }
     t.lock();

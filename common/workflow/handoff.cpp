@@ -213,6 +213,7 @@ std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp
     if (wp.lane != to || wp.actor != actor) {
         return std::nullopt;
     }
+    t.record({}); // status.json caught up, should the kill have come before it
     const fs::path root = m.project_root();
     std::vector<std::string> ours;
     for (const fs::path& p : loop::status_paths(m)) {

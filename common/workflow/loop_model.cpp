@@ -7,6 +7,7 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
+#include "kitty/glob.hpp"
 #include "kitty/project.hpp"
 #include "kitty/regex.hpp"
 #include "kitty/templates.hpp"
@@ -116,10 +117,10 @@ void refresh_status(LoopState& state) {
     const Mission& m = state.mission;
     std::error_code ec;
     state.log_exists = fs::exists(m.events_log(), ec);
-    state.events = read_status_events(m.events_log());
-    const StatusSnapshot snap = reduce_status(state.events);
+    reread_status_events(m.events_log(), state.log);
+    const StatusSnapshot snap = reduce_status(state.log.events);
     std::map<std::string_view, const StatusEvent*> by_id;
-    for (const StatusEvent& e : state.events) {
+    for (const StatusEvent& e : state.log.events) {
         by_id.emplace(e.event_id, &e);
     }
     for (LoopWp& wp : state.wps) {
@@ -552,8 +553,16 @@ std::string commit_workflow(const Mission& mission, const std::vector<fs::path>&
     return loop_repository(mission).commit_own_paths(paths, message);
 }
 
-void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
-                               const std::string& target_branch) {
+void commit_planning_artifacts(const LoopState& state, const std::string& wp_id,
+                               const std::string& agent) {
+    const Mission& mission = state.mission;
+    const std::string& target_branch = state.lanes->target_branch;
+    std::vector<std::string> held;
+    for (const LoopWp& wp : state.wps) {
+        if (wp.planning() && !wp.holder().empty() && wp.holder() != agent) {
+            held.insert(held.end(), wp.owned_files().begin(), wp.owned_files().end());
+        }
+    }
     Repository& repo = loop_repository(mission);
     const fs::path root = mission.project_root();
     const std::string prefix = mission.dir().lexically_relative(root).generic_string() + "/";
@@ -561,7 +570,9 @@ void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
     std::vector<std::string> dirty;
     for (const std::string& path : repo.changed_paths(prefix)) {
         const std::string base = fs::path(path).filename().string();
-        if (base != "status.events.jsonl" && base != "status.json") {
+        const bool others = std::any_of(
+            held.begin(), held.end(), [&](const std::string& glob) { return fnmatch(path, glob); });
+        if (base != "status.events.jsonl" && base != "status.json" && !others) {
             dirty.push_back(path);
         }
     }

@@ -56,7 +56,7 @@ private:
 
 struct LoopState {
     Mission mission;
-    std::vector<StatusEvent> events;
+    EventLogRead log; // the events, and the bytes they were read from
     bool log_exists = false;
     std::vector<LoopWp> wps; // by file name
     std::optional<LanesManifest> lanes;
@@ -160,9 +160,11 @@ std::string commit_workflow(const Mission& mission, const std::vector<std::files
 
 // Commits uncommitted files of the mission directory as 3.1.1 does before a lane worktree
 // is cut from them ("chore: planning artifacts for <slug>"), unless auto_commit is off,
-// which is an error naming the files, as is a main checkout not on `target_branch`.
-void commit_planning_artifacts(const Mission& mission, const std::string& wp_id,
-                               const std::string& target_branch);
+// which is an error naming the files, as is a main checkout not on lanes.json's target.
+// Files owned by a planning WP that another agent than `agent` holds are its unfinished
+// work and stay out (E16).
+void commit_planning_artifacts(const LoopState& state, const std::string& wp_id,
+                               const std::string& agent);
 
 // A checklist line ("- [ ] T001 …") of a WP's section of tasks.md: from a ##-#### heading
 // naming the WP to the next such heading naming any WP.

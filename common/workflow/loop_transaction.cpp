@@ -27,9 +27,13 @@ void LoopTransaction::lock() {
 
 void LoopTransaction::record(const std::vector<StatusEvent>& events) {
     lock();
-    const auto added = record_status_events(state_.mission, state_.events, events);
+    const auto added = record_status_events(state_.mission, state_.log.events, events);
     findings_.insert(findings_.end(), added.begin(), added.end());
-    state_.events.insert(state_.events.end(), events.begin(), events.end());
+    // Read under the lock and appended to by us alone: the file is now these bytes.
+    for (const StatusEvent& e : events) {
+        state_.log.bytes += e.line();
+        state_.log.events.push_back(e);
+    }
     for (const StatusEvent& e : events) {
         if (LoopWp* wp = state_.find(e.wp_id)) {
             wp->has_events = true;
@@ -65,6 +69,8 @@ std::string LoopTransaction::commit(const std::string& message) {
         const std::string after = c.change(before);
         if (after != before || !fs::exists(target, ec)) {
             write_mission_file(m, target, after);
+        } else {
+            remove_stale_temporaries(target); // a killed writer's, under the same lock
         }
         const fs::path rel = target.lexically_relative(m.project_root());
         if (std::find(paths.begin(), paths.end(), rel) == paths.end()) {

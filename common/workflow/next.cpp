@@ -513,7 +513,8 @@ Json progress_json(const LoopState& state) {
         planned += wp.lane == "planned";
         for_review += wp.lane == "for_review" || wp.lane == "in_review";
     }
-    const double weighted = std::stod(python_round1(status_progress(reduce_status(state.events))));
+    const double weighted =
+        std::stod(python_round1(status_progress(reduce_status(state.log.events))));
     return Json{{"total_wps", static_cast<int>(state.wps.size())},
                 {"done_wps", done},
                 {"approved_wps", approved},
@@ -675,9 +676,10 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
         e.reason = "Reserved for " + agent + " by next";
         e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
-        const auto added = record_status_events(m, state.events, {e});
+        const auto added = record_status_events(m, state.log.events, {e});
         findings.insert(findings.end(), added.begin(), added.end());
-        state.events.push_back(e);
+        state.log.bytes += e.line();
+        state.log.events.push_back(e);
         wp.lane = *pick.reserve_to;
         wp.actor = agent;
         wp.review_claim = pick.action == "review";
@@ -701,13 +703,22 @@ Outcome next_command(const NextRequest& request) {
         loop::checked_agent(request.agent);
     }
     const std::string& agent = request.agent;
-    Mission mission = loop::open_loop_mission(request.target);
+    // The WP files and lanes.json are read, and the frontmatter parsed, before the status
+    // lock; under it the status is read again (only what was appended meanwhile).
+    LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
+    const Mission& m = state.mission;
     std::optional<FileLock> lock;
     if (!query) {
-        lock.emplace(mission.lock_status());
+        for (const LoopWp& wp : state.wps) {
+            try {
+                wp.dependencies();
+            } catch (const Error&) {
+                // said again, if it matters, where the decision reads the file
+            }
+        }
+        lock.emplace(m.lock_status());
+        loop::refresh_status(state);
     }
-    LoopState state = loop::read_loop_state(std::move(mission));
-    const Mission& m = state.mission;
     Run run(m, !query);
     std::vector<Finding> findings;
     const auto finish = [&](Decision d) {

@@ -3,10 +3,15 @@
 // hold now. The finding's id names each test.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kitty/json.hpp"
@@ -20,6 +25,7 @@ using kitty::test::GitView;
 using kitty::test::kThreeWps;
 using kitty::test::ProcessResult;
 using kitty::test::Project;
+using kitty::test::run_and_kill;
 using kitty::test::slurp;
 using kitty::test::tool_path;
 using kitty::test::WpSpec;
@@ -355,4 +361,99 @@ TEST(FindingsLoop, E15_OneMissionBranchRule) {
     const Json merged = p.sk_json({"merge"});
     EXPECT_TRUE(GitView(p.root).has_file("main", "src/alpha/work.txt")) << merged.dump();
     EXPECT_EQ(p.lanes().at("WP01"), "done");
+}
+
+// E02: a move-task killed at any point is finished by its re-run, and no later workflow
+// commit is refused because of it (a lock it held is recognised as a dead kitty's).
+TEST(FindingsLoop, E02_AKilledMoveIsFinishedByItsRerun) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "A"});
+    do_work(p, claim, "a");
+    p.sk_json({"agent", "tasks", "mark-status", "T001", "--status", "done"});
+    std::mt19937 rng(2);
+    std::uniform_int_distribution<int> delay_us(2000, 60000);
+    int killed_mid_way = 0;
+    for (int round = 0; round < 24; ++round) {
+        run_and_kill(
+            {tool_path("kitty-status"), "move-task", "WP01", "--to", "for_review", "--agent", "A"},
+            p.root, p.home, std::chrono::microseconds(delay_us(rng)));
+        const bool pending = !GitView(p.root).dirty().empty();
+        killed_mid_way += pending;
+        const auto rerun =
+            p.sk({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "A"});
+        if (rerun.exit_code != 0) {
+            EXPECT_EQ(code_of(rerun), "ALREADY_IN_LANE") << rerun.out;
+            EXPECT_FALSE(pending) << "a re-run after a kill mid-way finishes the move";
+        }
+        EXPECT_EQ(GitView(p.root).dirty(), std::vector<std::string>{}) << "round " << round;
+        EXPECT_FALSE(fs::exists(p.root / ".git/index.lock"));
+        EXPECT_EQ(p.lanes().at("WP01"), "for_review");
+        // Back for the next round: a workflow commit that must not be refused.
+        p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "in_progress", "--agent", "A",
+                   "--force", "--note", "again"});
+    }
+    RecordProperty("killed_mid_way", killed_mid_way);
+}
+
+// E07: kitty's commits take only kitty's paths and never undo a `git add` made meanwhile.
+TEST(FindingsLoop, E07_APersonStagingFilesMeanwhileKeepsThem) {
+    const std::string git = kitty::test::find_on_path("git");
+    if (git.empty()) {
+        GTEST_SKIP() << "git is not installed";
+    }
+    Project p;
+    p.finalized_mission(kThreeWps);
+    // A foreign staged file stays staged and out of the claim commit.
+    write_fixture(p.root / "staged.txt", "mine\n");
+    ASSERT_EQ(p.run({git, "add", "staged.txt"}).exit_code, 0);
+    p.sk_json({"agent", "action", "implement", "WP01", "--agent", "A"});
+    EXPECT_FALSE(GitView(p.root).has_file("main", "staged.txt"));
+    EXPECT_NE(p.run({git, "diff", "--cached", "--name-only"}).out.find("staged.txt"),
+              std::string::npos);
+    // Concurrently: kitty commits tasks.md over and over while files are staged.
+    const pid_t kitty = ::fork();
+    ASSERT_GE(kitty, 0);
+    if (kitty == 0) {
+        for (int i = 0; i < 40; ++i) {
+            for (const char* status : {"done", "pending"}) {
+                kitty::test::run_process(
+                    {tool_path("kitty-status"), "mark-status", "T002", "--status", status},
+                    {"", p.root, {{"HOME", p.home.string()}}});
+            }
+        }
+        ::_exit(0);
+    }
+    for (int i = 0; i < 30; ++i) {
+        const std::string name = "note-" + std::to_string(i) + ".txt";
+        write_fixture(p.root / name, name);
+        for (int tries = 0; p.run({git, "add", name}).exit_code != 0 && tries < 200; ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    int status = 0;
+    ::waitpid(kitty, &status, 0);
+    const std::string staged = p.run({git, "diff", "--cached", "--name-only"}).out;
+    const std::string in_kitty_commits =
+        p.run({git, "log", "--name-only", "--format=", "main"}).out;
+    for (int i = 0; i < 30; ++i) {
+        const std::string name = "note-" + std::to_string(i) + ".txt";
+        EXPECT_NE(staged.find(name), std::string::npos) << name << ": the git add was undone";
+        EXPECT_EQ(in_kitty_commits.find(name), std::string::npos) << name << " committed by kitty";
+    }
+}
+
+// E16: cutting a lane leaves out the files of a planning WP another agent is working on.
+TEST(FindingsLoop, E16_AnotherAgentsPlanningDraftStaysOutOfANewLane) {
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "notes", {}, "planning_artifact", "kitty-specs/001-demo/**"}});
+    p.sk_json({"agent", "action", "implement", "WP02", "--agent", "X"});
+    write_fixture(p.root / kMissionDir / "research-draft.md", "X's half-written draft\n");
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "Y"});
+    GitView git(p.root);
+    EXPECT_FALSE(git.has_file("main", "kitty-specs/001-demo/research-draft.md"));
+    EXPECT_FALSE(
+        git.has_file(claim["branch"].get<std::string>(), "kitty-specs/001-demo/research-draft.md"));
+    EXPECT_EQ(slurp(p.root / kMissionDir / "research-draft.md"), "X's half-written draft\n");
 }

@@ -57,6 +57,19 @@ struct StatusEvent {
 // rejects is Error(Exit::input, "INVALID_EVENT_LOG") naming the file and line.
 std::vector<StatusEvent> read_status_events(const std::filesystem::path& path);
 
+// An event log as last read: its bytes and events.
+struct EventLogRead {
+    std::string bytes;
+    std::vector<StatusEvent> events;
+};
+// Reads the log again into `read`: when it still begins with the bytes read before (it was
+// only appended to), only the lines after them are parsed; anything else is read whole.
+void reread_status_events(const std::filesystem::path& path, EventLogRead& read);
+// The events of the JSON lines of `text`, appended to `events`; errors name `path` and the
+// line, counting `lines_before` lines above `text`.
+void parse_status_lines(std::string_view text, const std::filesystem::path& path,
+                        int lines_before, std::vector<StatusEvent>& events);
+
 // The lines of `path` that are JSON objects, as 3.1.1's release prep reads the log: any
 // other line is skipped, not an error. None when the file does not exist.
 std::vector<Json> read_event_objects(const std::filesystem::path& path);
