@@ -13,3 +13,7 @@ if [ -x "$build/benchmarks/bench-auth" ]; then
 fi
 "$build/benchmarks/bench-cold-start" --benchmark_repetitions=10 \
     --benchmark_report_aggregates_only=true --benchmark_min_time=0.5
+# The loop at scale: 8 concurrent scripted agents from finalize-tasks to merged on a
+# generated mission of 10 and of 100 WPs (per-command CPU and wall, status-lock hold).
+python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 10 --agents 8
+python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 100 --agents 8

@@ -39,6 +39,14 @@ struct LoopWp {
     // of its latest event (the frontmatter agent for 3.1.1's generic actors).
     std::string holder() const;
 
+    // The frontmatter as given, not read from `file` (an in-memory state).
+    void set_frontmatter(std::vector<std::string> dependencies,
+                         std::vector<std::string> owned_files, std::string agent,
+                         bool planning_artifact) {
+        front_ = Frontmatter{std::move(dependencies), std::move(owned_files), std::move(agent),
+                             planning_artifact};
+    }
+
 private:
     struct Frontmatter {
         std::vector<std::string> dependencies;

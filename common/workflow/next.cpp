@@ -14,6 +14,7 @@
 #include "kitty/templates.hpp"
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
+#include "loop_decisions.hpp"
 #include "loop_model.hpp"
 
 namespace fs = std::filesystem;
@@ -426,64 +427,6 @@ bool step_complete(const LoopState& state, const std::string& step) {
     return true;
 }
 
-// What the agent is given in a WP step: its own work first, then new work in the step's
-// preference, never a WP another agent holds or whose dependencies are not approved.
-struct WpPick {
-    LoopWp* wp = nullptr;
-    std::string action;
-    std::optional<std::string> reserve_to; // the lane the reservation moves it to
-    std::string waiting;                   // why nothing was picked
-};
-
-WpPick pick_wp(LoopState& state, const std::string& step, const std::string& agent) {
-    for (LoopWp& wp : state.wps) {
-        if (wp.holder() == agent) {
-            return {&wp, wp.review_claim ? "review" : "implement", std::nullopt, ""};
-        }
-    }
-    LoopWp* ready = nullptr;
-    LoopWp* reviewable = nullptr;
-    std::string waiting;
-    for (LoopWp& wp : state.wps) {
-        const std::string holder = wp.holder();
-        if (wp.lane == "planned") {
-            const auto unmet = state.unmet_dependencies(wp);
-            const LoopWp* lane_holder = state.lane_held_by_other(wp, agent);
-            if (unmet.empty() && lane_holder) {
-                waiting += (waiting.empty() ? "" : "; ") + wp.id + " waits for " + wp.lane_id +
-                           " (" + lane_holder->id + ", " + lane_holder->holder() + ")";
-            } else if (unmet.empty()) {
-                ready = ready ? ready : &wp;
-            } else {
-                std::string deps;
-                for (const std::string& d : unmet) {
-                    deps += (deps.empty() ? "" : ", ") + d;
-                }
-                waiting += (waiting.empty() ? "" : "; ") + wp.id + " waits for " + deps;
-            }
-        } else if (wp.lane == "for_review") {
-            reviewable = reviewable ? reviewable : &wp;
-        } else if (!holder.empty()) {
-            waiting +=
-                (waiting.empty() ? "" : "; ") + wp.id + " is " + wp.lane + " (" + holder + ")";
-        } else if (wp.lane == "blocked") {
-            waiting += (waiting.empty() ? "" : "; ") + wp.id + " is blocked";
-        }
-    }
-    const WpPick implement{ready, "implement", "claimed", ""};
-    const WpPick review{reviewable, "review", "in_review", ""};
-    const WpPick first = step == "review" ? review : implement;
-    const WpPick second = step == "review" ? implement : review;
-    if (first.wp) {
-        return first;
-    }
-    if (second.wp) {
-        return second;
-    }
-    return {nullptr, "", std::nullopt,
-            "No work package is ready for " + agent + (waiting.empty() ? "" : ": " + waiting)};
-}
-
 struct Decision {
     std::string kind;
     std::string mission_state;
@@ -651,7 +594,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
         return d;
     }
-    WpPick pick = pick_wp(state, step, agent);
+    loop::WorkPick pick = loop::pick_work(state, step, agent);
     if (!pick.wp) {
         if (step_complete(state, step)) {
             d.reason = "Every work package is past " + step + "; report the step done to go on";

@@ -1,0 +1,24 @@
+// The loop's decisions as pure functions of a typed loop state (docs/architecture.md):
+// they read the state and return what to do; the commands apply and render it. Unit-tested
+// on in-memory states (tests/unit/test_loop_decisions.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "loop_model.hpp"
+
+namespace kitty::loop {
+
+// What the agent is given in a WP step: its own work first, then new work in the step's
+// preference, never a WP another agent holds or whose dependencies are not approved.
+struct WorkPick {
+    LoopWp* wp = nullptr;
+    std::string action;
+    std::optional<std::string> reserve_to; // the lane the reservation moves it to
+    std::string waiting;                   // why nothing was picked
+};
+
+WorkPick pick_work(LoopState& state, const std::string& step, const std::string& agent);
+
+} // namespace kitty::loop

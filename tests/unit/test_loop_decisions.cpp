@@ -1,0 +1,131 @@
+// The loop's decisions on in-memory states (ARCHITECTURE.md: decisions are pure functions of
+// a typed loop state, tested the way ninja tests its build plan): which WP `next` hands an
+// agent, with dependencies, claims, lanes, reviews and rejections.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "loop_decisions.hpp"
+#include "process.hpp"
+
+namespace fs = std::filesystem;
+using kitty::loop::LoopState;
+using kitty::loop::LoopWp;
+using kitty::loop::pick_work;
+
+namespace {
+
+struct Wp {
+    std::string id, lane, actor, lane_id;
+    std::vector<std::string> deps;
+    bool review_claim = false;
+};
+
+// A state of WPs in memory; the mission directory exists only because a Mission names one.
+class States : public ::testing::Test {
+protected:
+    kitty::test::TempDir tmp;
+    LoopState state(const std::vector<Wp>& wps) {
+        fs::create_directories(tmp / "kitty-specs/001-demo");
+        LoopState s{kitty::Mission::at_directory(tmp / "kitty-specs/001-demo"), {}, true, {}, {}};
+        for (const Wp& w : wps) {
+            LoopWp wp;
+            wp.id = w.id;
+            wp.lane = w.lane;
+            wp.actor = w.actor;
+            wp.has_events = true;
+            wp.review_claim = w.review_claim || w.lane == "in_review";
+            wp.lane_id = w.lane_id;
+            wp.set_frontmatter(w.deps, {}, "", false);
+            s.wps.push_back(std::move(wp));
+        }
+        return s;
+    }
+};
+
+TEST_F(States, DependenciesDecideWhatIsReady) {
+    LoopState s = state({{"WP01", "planned", "", "lane-a", {}},
+                         {"WP02", "planned", "", "lane-a", {"WP01"}},
+                         {"WP03", "planned", "", "lane-b", {"WP01", "WP02"}}});
+    auto pick = pick_work(s, "implement", "A");
+    ASSERT_NE(pick.wp, nullptr);
+    EXPECT_EQ(pick.wp->id, "WP01");
+    EXPECT_EQ(pick.action, "implement");
+    EXPECT_EQ(pick.reserve_to, "claimed");
+    s.wps[0].lane = "approved";
+    EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP02");
+    s.wps[1].lane = "done";
+    EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP03");
+}
+
+TEST_F(States, AnAgentGetsItsOwnWorkBackFirst) {
+    LoopState s = state({{"WP01", "planned", "", "lane-a", {}},
+                         {"WP02", "in_progress", "B", "lane-b", {}},
+                         {"WP03", "in_review", "B", "lane-c", {}}});
+    const auto pick = pick_work(s, "implement", "B");
+    EXPECT_EQ(pick.wp->id, "WP02");
+    EXPECT_EQ(pick.action, "implement");
+    EXPECT_FALSE(pick.reserve_to) << "nothing new is reserved";
+    s.wps[1].lane = "for_review";
+    s.wps[1].actor = "B";
+    const auto review = pick_work(s, "implement", "B");
+    EXPECT_EQ(review.wp->id, "WP03");
+    EXPECT_EQ(review.action, "review");
+}
+
+TEST_F(States, NoWpIsHandedToTwoAgents) {
+    LoopState s =
+        state({{"WP01", "claimed", "A", "lane-a", {}}, {"WP02", "in_review", "A", "lane-b", {}}});
+    const auto pick = pick_work(s, "implement", "B");
+    EXPECT_EQ(pick.wp, nullptr);
+    EXPECT_NE(pick.waiting.find("WP01 is claimed (A)"), std::string::npos) << pick.waiting;
+    EXPECT_NE(pick.waiting.find("WP02 is in_review (A)"), std::string::npos) << pick.waiting;
+}
+
+TEST_F(States, OneAgentPerLaneWorktree) {
+    LoopState s = state({{"WP01", "approved", "", "lane-a", {}},
+                         {"WP02", "in_progress", "A", "lane-a", {"WP01"}},
+                         {"WP03", "planned", "", "lane-a", {"WP01"}},
+                         {"WP04", "planned", "", "lane-b", {}}});
+    const auto b = pick_work(s, "implement", "B");
+    ASSERT_NE(b.wp, nullptr);
+    EXPECT_EQ(b.wp->id, "WP04") << "lane-a is A's while WP02 is implemented";
+    s.wps[3].lane = "in_progress";
+    s.wps[3].actor = "C";
+    const auto blocked = pick_work(s, "implement", "B");
+    EXPECT_EQ(blocked.wp, nullptr);
+    EXPECT_NE(blocked.waiting.find("WP03 waits for lane-a (WP02, A)"), std::string::npos)
+        << blocked.waiting;
+    // The lane's own agent may go on with it; a review does not hold the lane.
+    s.wps[1].lane = "done";
+    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
+    s.wps[1].lane = "in_review";
+    s.wps[1].actor = "R";
+    s.wps[1].review_claim = true;
+    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
+}
+
+TEST_F(States, TheStepDecidesBetweenNewWorkAndReviews) {
+    LoopState s =
+        state({{"WP01", "planned", "", "lane-a", {}}, {"WP02", "for_review", "A", "lane-b", {}}});
+    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP01");
+    const auto review = pick_work(s, "review", "B");
+    EXPECT_EQ(review.wp->id, "WP02");
+    EXPECT_EQ(review.reserve_to, "in_review");
+}
+
+TEST_F(States, BlockedAndRejectedWork) {
+    LoopState s =
+        state({{"WP01", "blocked", "", "lane-a", {}}, {"WP02", "planned", "", "lane-b", {"WP01"}}});
+    const auto none = pick_work(s, "implement", "A");
+    EXPECT_EQ(none.wp, nullptr);
+    EXPECT_NE(none.waiting.find("WP01 is blocked"), std::string::npos) << none.waiting;
+    EXPECT_NE(none.waiting.find("WP02 waits for WP01"), std::string::npos) << none.waiting;
+    // Unblocked and rejected back to planned: handed out again.
+    s.wps[0].lane = "planned";
+    EXPECT_EQ(pick_work(s, "review", "A").wp->id, "WP01") << "no review waits, so new work";
+}
+
+} // namespace
