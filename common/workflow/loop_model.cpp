@@ -1,5 +1,7 @@
 #include "loop_model.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -8,6 +10,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/glob.hpp"
+#include "kitty/json.hpp"
 #include "kitty/project.hpp"
 #include "kitty/regex.hpp"
 #include "kitty/templates.hpp"
@@ -23,6 +26,105 @@ namespace model_detail {
 
 bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> lanes) {
     return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
+}
+
+// A derived, stat-keyed cache of the WP files' frontmatter, as git's index keys file
+// contents: .kittify/runtime/cache/<slug>/wp-frontmatter.json. An entry is used only while
+// the file's size, mtime and inode are those recorded and the file had not changed for a
+// while when it was parsed (a change within the file system's timestamp granularity could
+// otherwise keep its stat). Deleting or corrupting the cache changes no answer.
+constexpr long long kSettledNs = 2'000'000'000;
+
+struct FileKey {
+    long long size = 0, mtime_ns = 0, ino = 0;
+    bool operator==(const FileKey&) const = default;
+};
+
+std::optional<FileKey> key_of(const fs::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    return FileKey{static_cast<long long>(st.st_size),
+                   static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
+                   static_cast<long long>(st.st_ino)};
+}
+
+long long now_ns() {
+    struct timespec t {};
+    ::clock_gettime(CLOCK_REALTIME, &t);
+    return static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_nsec;
+}
+
+fs::path frontmatter_cache(const Mission& m) {
+    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "wp-frontmatter.json";
+}
+
+// Fills the frontmatter of the WPs the cache knows as they are; parses the others (a bad
+// file is left to be reported where it is needed) and saves the cache when it learned any.
+void use_frontmatter_cache(LoopState& state) {
+    const Mission& m = state.mission;
+    if (!m.root()) {
+        return;
+    }
+    const fs::path file = frontmatter_cache(m);
+    Json doc = Json::object();
+    std::error_code ec;
+    if (fs::is_regular_file(file, ec)) {
+        try {
+            doc = read_json_file(file);
+        } catch (const Error&) {
+            doc = Json::object(); // derived: rebuilt below
+        }
+    }
+    const Json* entries = JsonInput::member(doc, "entries");
+    const long long started = now_ns();
+    Json fresh = Json::object();
+    bool learned = false;
+    for (LoopWp& wp : state.wps) {
+        const auto key = key_of(wp.file);
+        if (!key) {
+            continue;
+        }
+        const std::string name = wp.file.filename().string();
+        const Json* e =
+            entries && entries->is_object() ? JsonInput::member(*entries, name) : nullptr;
+        try {
+            if (e && e->is_object() && e->value("size", -1LL) == key->size &&
+                e->value("mtime_ns", -1LL) == key->mtime_ns && e->value("ino", -1LL) == key->ino &&
+                e->value("deps", Json()).is_array() && e->value("owned", Json()).is_array() &&
+                e->value("agent", Json()).is_string() &&
+                e->value("planning", Json()).is_boolean()) {
+                wp.set_frontmatter((*e)["deps"].get<std::vector<std::string>>(),
+                                   (*e)["owned"].get<std::vector<std::string>>(),
+                                   (*e)["agent"].get<std::string>(), (*e)["planning"].get<bool>());
+                fresh[name] = *e;
+                continue;
+            }
+            wp.dependencies(); // parsed now, kept below once settled
+        } catch (const std::exception&) {
+            continue;
+        }
+        if (key->mtime_ns + kSettledNs < started && key_of(wp.file) == key) {
+            fresh[name] = Json{{"size", key->size},
+                               {"mtime_ns", key->mtime_ns},
+                               {"ino", key->ino},
+                               {"deps", wp.dependencies()},
+                               {"owned", wp.owned_files()},
+                               {"agent", wp.agent()},
+                               {"planning", wp.planning_artifact()}};
+            learned = true;
+        }
+    }
+    if (!learned && entries && entries->size() == fresh.size()) {
+        return;
+    }
+    try {
+        fs::create_directories(m.writable(file.parent_path()), ec);
+        write_file_atomic(m.writable(file), Json{{"version", 1}, {"entries", fresh}}.dump() + "\n");
+    } catch (const Error&) {
+        // a cache that cannot be written is only slower
+    }
 }
 
 } // namespace model_detail
@@ -159,6 +261,7 @@ LoopState read_loop_state(Mission mission) {
         }
         state.wps.push_back(std::move(wp));
     }
+    model_detail::use_frontmatter_cache(state);
     refresh_status(state);
     return state;
 }

@@ -39,6 +39,9 @@ struct LoopWp {
     // of its latest event (the frontmatter agent for 3.1.1's generic actors).
     std::string holder() const;
 
+    bool frontmatter_read() const { return front_.has_value(); }
+    bool planning_artifact() const { return front().planning_artifact; }
+
     // The frontmatter as given, not read from `file` (an in-memory state).
     void set_frontmatter(std::vector<std::string> dependencies,
                          std::vector<std::string> owned_files, std::string agent,

@@ -457,3 +457,33 @@ TEST(FindingsLoop, E16_AnotherAgentsPlanningDraftStaysOutOfANewLane) {
         git.has_file(claim["branch"].get<std::string>(), "kitty-specs/001-demo/research-draft.md"));
     EXPECT_EQ(slurp(p.root / kMissionDir / "research-draft.md"), "X's half-written draft\n");
 }
+
+// Issue 20 §3: the stat-keyed frontmatter cache is derived: a changed WP file is read again
+// (a stale entry is never used), a corrupt or deleted cache changes no answer.
+TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
+                                              {"WP02", "beta", {}, "code_change", "src/b/**"},
+                                              {"WP03", "gamma", {}, "code_change", "src/c/**"}});
+    const auto aged = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    for (const auto& e : fs::directory_iterator(dir / "tasks")) {
+        fs::last_write_time(e.path(), aged);
+    }
+    p.next("");
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.json";
+    ASSERT_TRUE(fs::exists(cache));
+    EXPECT_EQ(kitty::read_json_file(cache)["entries"].size(), 3u);
+    // WP01 now depends on WP02; its mtime is put back, its size differs.
+    const fs::path wp01 = dir / "tasks/WP01-alpha.md";
+    const std::string text = slurp(wp01);
+    const auto at = text.find("dependencies: []");
+    ASSERT_NE(at, std::string::npos);
+    write_fixture(wp01, text.substr(0, at) + "dependencies: [WP02]" + text.substr(at + 16));
+    fs::last_write_time(wp01, aged);
+    EXPECT_EQ(p.next("A")["wp_id"], "WP02") << "WP01 waits for WP02: the cached [] is stale";
+    write_fixture(cache, "{not json");
+    EXPECT_EQ(p.next("B")["wp_id"], "WP03");
+    EXPECT_NO_THROW(kitty::read_json_file(cache)) << "rebuilt";
+    fs::remove(cache);
+    EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
+}
