@@ -7,7 +7,10 @@
 namespace kitty {
 
 SharedLibrary::SharedLibrary(const std::string& soname, const std::string& package)
-    : handle_(::dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL)), soname_(soname) {
+    // Lazy binding: libgit2 and its dozen libraries have thousands of functions, of which a
+    // command calls a few; binding them all at load was a fifth of a workflow call's CPU.
+    // The functions kitty uses are looked up (and so checked) at once, by `symbol`.
+    : handle_(::dlopen(soname.c_str(), RTLD_LAZY | RTLD_LOCAL)), soname_(soname) {
     if (handle_ == nullptr) {
         const char* why = ::dlerror();
         throw Error(Exit::internal, "LIBRARY_UNAVAILABLE",
