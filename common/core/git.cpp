@@ -485,7 +485,7 @@ int apply_merge_driver(git_merge_driver* /*self*/, const char** path_out, std::u
 }
 
 // The tree of a three-way merge of two commits (their merge base is the base), written to
-// the object database. Conflicts are Error(Exit::conflict, "MERGE_CONFLICT") listing the
+// the object database. Conflicts are Error(Exit::check_failed, "MERGE_CONFLICT") listing the
 // paths; `what` ("combine x with y") names the merge in messages.
 TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
                     const std::string& what) {
@@ -497,7 +497,8 @@ TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
     if (lg().git_index_has_conflicts(index.get()) != 0) {
         const std::vector<std::string> paths = conflicting_paths(index.get());
         const std::string listed = join(paths);
-        throw Error(Exit::conflict, "MERGE_CONFLICT", "cannot " + what + ": both change " + listed,
+        throw Error(Exit::check_failed, "MERGE_CONFLICT",
+                    "cannot " + what + ": both change " + listed,
                     "merge them by hand and resolve the conflicts, then retry")
             .with(nlohmann::ordered_json{{"conflicting_paths", paths}},
                   std::exchange(merge_driver_failures, {}));
@@ -1435,7 +1436,7 @@ std::optional<std::string> Repository::merge_head() const {
 std::string Repository::finish_merge(const std::string& message) {
     const auto theirs_id = read_merge_head(repo_);
     if (!theirs_id) {
-        throw Error(Exit::conflict, "NO_MERGE_IN_PROGRESS", "no merge is in progress here");
+        throw Error(Exit::input, "NO_MERGE_IN_PROGRESS", "no merge is in progress here");
     }
     const SignaturePtr signature = default_signature(repo_);
     const IndexPtr index = repository_index(repo_);

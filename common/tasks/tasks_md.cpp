@@ -39,6 +39,8 @@ struct Patterns {
     Regex conjunction{R"(^\s*,?\s*(?i:and|or|&|\+)\s+(WP\d{2}))"};
     Regex header_like{
         R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?wp\d{2}\b)"};
+    Regex long_id_header{
+        R"((?im)^#{1,6}[ \t]*(?:\*\*)?(?:work[ \t]+package[ \t]+)?(?:\*\*)?(wp\d{3,})\b)"};
     Regex mentions_depend{"(?i)depend"};
     Regex prompt_link{R"((?i)prompt|tasks/WP\d{2})"};
 };
@@ -684,6 +686,19 @@ TasksAnalysis analyse_tasks_md(std::string_view text, const std::string& path) {
                               "of the section above it, or is ignored before the first header",
                           lines.line(start));
         }
+    }
+    pos = 0;
+    while (pos < text.size() &&
+           patterns().long_id_header.Match(whole, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
+        const std::size_t start = offset_in(text, m);
+        pos = start + m.size();
+        std::string id;
+        RE2::PartialMatch(m, patterns().long_id_header, &id);
+        findings.warn("WP_ID_OVER_TWO_DIGITS",
+                      id + " has more than two digits: 3.1.1 reads a WP id as WP and exactly two "
+                           "digits (WP00-WP99), so this section is no work package for it (nor "
+                           "for kitty, which keeps the parity); split the mission or renumber",
+                      lines.line(start));
     }
     constexpr std::string_view bom = "\xEF\xBB\xBF";
     if (text.substr(0, bom.size()) == bom && header_at(text.substr(bom.size()), 0, nullptr)) {

@@ -21,6 +21,7 @@
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
 #include "kitty/wps_manifest.hpp"
+#include "loop_transaction.hpp"
 
 namespace kitty {
 
@@ -79,6 +80,14 @@ Error check_failed(const std::string& code, const std::string& message, const st
 
 Outcome finalize_tasks_command(const FinalizeRequest& request) {
     const Mission mission = Mission::open(request.mission, request.start_dir);
+    // A finalize that writes is one loop transaction held whole: the commit lock (every edit
+    // of a WP file takes it) and the status lock, from the first read to the last write, so
+    // a hand-off in between is never overwritten.
+    std::optional<FileLock> commits, status_lock;
+    if (!request.validate_only && mission.root()) {
+        commits.emplace(loop::lock_commits(mission));
+        status_lock.emplace(mission.lock_status());
+    }
     const fs::path& dir = mission.dir();
     const std::string& slug = mission.slug();
     const Repository* repo = mission.repository();
@@ -462,8 +471,6 @@ Outcome finalize_tasks_command(const FinalizeRequest& request) {
     mission.writable(mission.status_json());
     mission.lock_dir();
     {
-        // Under the status lock, which every writer of WP files holds (the loop too).
-        const FileLock lock = mission.lock_status();
         AtomicFileSet writes;
         for (const WpPlan& plan : plans) {
             if (!plan.changes.empty()) {

@@ -247,12 +247,8 @@ struct Move {
     bool needs_readiness = false;
 };
 
-// The move's shape on `state`, without the checks (what the readiness check before the
-// status lock needs to know).
-Move plan_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
-               const std::string& to, const std::optional<std::string>& feedback) {
-    (void)state;
-    (void)feedback;
+// The move's shape, without the checks.
+Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to) {
     Move move;
     move.from = wp.lane;
     const std::string& from = move.from;
@@ -273,7 +269,7 @@ Move plan_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& 
 Move decide_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
                  const std::string& to, const std::optional<std::string>& feedback) {
     const Mission& m = state.mission;
-    Move move = plan_move(state, wp, request, to, feedback);
+    Move move = plan_move(wp, request, to);
     const std::string& from = move.from;
     // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
     // the agent the WP file names.

@@ -317,7 +317,7 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     if (!state.lanes) {
-        throw Error(Exit::input, "NO_LANES", m.lanes_json().string() + " does not exist",
+        throw Error(Exit::input, "MISSING_LANES", m.lanes_json().string() + " does not exist",
                     "finalize the mission's tasks first: spec-kitty agent mission finalize-tasks")
             .at(m.lanes_json());
     }
@@ -667,7 +667,7 @@ void MergeRun::merge_step(const Step& step) {
     }
     const std::string from = source_of(step);
     if (from.empty()) {
-        throw Error(Exit::check_failed, "LANE_BRANCH_MISSING",
+        throw Error(Exit::conflict, "LANE_BRANCH_MISSING",
                     "lane branch " + step.branch + " disappeared during the merge",
                     "restore it, then kitty-merge --resume; or kitty-merge --abort");
     }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "kitty/json.hpp"
+#include "kitty/regex.hpp"
+#include "kitty/text.hpp"
 #include "loop_project.hpp"
 #include "process.hpp"
 
@@ -486,4 +489,102 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     EXPECT_NO_THROW(kitty::read_json_file(cache)) << "rebuilt";
     fs::remove(cache);
     EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
+}
+
+// Issue 20 §1: finalize and hand-offs, and hand-offs among themselves, run as real processes
+// at once, lose nothing: every activity line and every event of every call is there.
+TEST(FindingsLoop, ConcurrentFinalizeAndHandOffsLoseNothing) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
+                                              {"WP02", "beta", {}, "code_change", "src/b/**"}});
+    const auto spawn = [&](std::vector<std::string> argv) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            const auto r =
+                kitty::test::run_process(argv, {"", p.root, {{"HOME", p.home.string()}}});
+            ::_exit(r.exit_code);
+        }
+        return pid;
+    };
+    const auto exit_of = [](pid_t pid) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    for (int round = 0; round < 6; ++round) {
+        const std::string note = "note " + std::to_string(round);
+        const pid_t finalize = spawn({tool_path("spec-kitty"), "agent", "mission", "finalize-tasks",
+                                      "--mission", "001-demo", "--json"});
+        const pid_t a = spawn({tool_path("kitty-status"), "add-history", "WP01", "--note",
+                               note + " a", "--agent", "A"});
+        const pid_t b = spawn({tool_path("kitty-status"), "move-task", "WP02", "--to",
+                               round % 2 ? "planned" : "blocked", "--agent", "B", "--note",
+                               note + " b", "--force"});
+        const pid_t c = spawn({tool_path("kitty-status"), "add-history", "WP02", "--note",
+                               note + " c", "--agent", "C"});
+        EXPECT_EQ(exit_of(finalize), 0) << round;
+        EXPECT_EQ(exit_of(a), 0) << round;
+        EXPECT_EQ(exit_of(b), 0) << round;
+        EXPECT_EQ(exit_of(c), 0) << round;
+        const std::string wp01 = slurp(dir / "tasks/WP01-alpha.md");
+        const std::string wp02 = slurp(dir / "tasks/WP02-beta.md");
+        EXPECT_NE(wp01.find(note + " a"), std::string::npos) << round << wp01;
+        EXPECT_NE(wp02.find(note + " b"), std::string::npos) << round << wp02;
+        EXPECT_NE(wp02.find(note + " c"), std::string::npos) << round << wp02;
+        EXPECT_EQ(p.lanes().at("WP02"), round % 2 ? "planned" : "blocked") << round;
+    }
+    const std::vector<Json> events = p.events();
+    EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                            [](const Json& e) { return e["actor"] == "B"; }),
+              6);
+}
+
+// Issue 20 §1, one error table: every code the sources throw has one exit status, and a code
+// docs/exit-codes.md lists under one status is thrown with that status.
+TEST(FindingsLoop, EachErrorCodeHasOneExitStatusAndTheDocsSayWhich) {
+    const fs::path root = KITTY_SOURCE_DIR;
+    const kitty::Regex thrown(R"re(Error\(\s*Exit::(\w+),\s*"([A-Z0-9_]+)")re");
+    std::map<std::string, std::set<std::string>> exits;
+    for (const fs::path& dir : {root / "common", root / "tools"}) {
+        for (const auto& e : fs::recursive_directory_iterator(dir)) {
+            if (e.path().extension() != ".cpp" && e.path().extension() != ".hpp") {
+                continue;
+            }
+            const std::string text = slurp(e.path());
+            re2::StringPiece input(text);
+            std::string exit, code;
+            while (RE2::FindAndConsume(&input, thrown, &exit, &code)) {
+                exits[code].insert(exit);
+            }
+        }
+    }
+    ASSERT_GT(exits.size(), 100u);
+    for (const auto& [code, statuses] : exits) {
+        EXPECT_EQ(statuses.size(), 1u) << code << " exits with several statuses";
+    }
+    const std::map<std::string, std::string> names = {
+        {"1", "check_failed"}, {"2", "usage"},     {"3", "input"},   {"4", "conflict"},
+        {"5", "auth"},         {"70", "internal"}, {"74", "output"}, {"75", "temporary"}};
+    const kitty::Regex row(R"(^\| (\d+) \|)"), listed(R"(`([A-Z][A-Z0-9_]+)`)");
+    std::map<std::string, std::set<std::string>> rows;
+    kitty::for_each_stripped_line(slurp(root / "docs/exit-codes.md"), [&](int, std::string_view l) {
+        std::string status, code;
+        re2::StringPiece line(l.data(), l.size());
+        if (RE2::PartialMatch(line, row, &status)) {
+            while (RE2::FindAndConsume(&line, listed, &code)) {
+                rows[code].insert(status);
+            }
+        }
+    });
+    int checked = 0;
+    for (const auto& [code, statuses] : rows) {
+        const auto it = exits.find(code);
+        if (statuses.size() != 1 || it == exits.end()) {
+            continue; // a merge problem listed under its refusal, or no Error of its own
+        }
+        ++checked;
+        EXPECT_EQ(*it->second.begin(), names.at(*statuses.begin()))
+            << code << " is documented under exit " << *statuses.begin();
+    }
+    EXPECT_GT(checked, 40);
 }

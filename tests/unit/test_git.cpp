@@ -516,7 +516,7 @@ TEST(Repository, CombineStopsAtAConflictNamingThePaths) {
         h.repo.combine_commits({"lane-b", "lane-a", "lane-c"}, "combine");
         ADD_FAILURE() << "expected MERGE_CONFLICT";
     } catch (const kitty::Error& e) {
-        EXPECT_EQ(e.exit(), Exit::conflict);
+        EXPECT_EQ(e.exit(), Exit::check_failed);
         EXPECT_EQ(e.code(), "MERGE_CONFLICT");
         EXPECT_NE(std::string(e.what()).find("a.txt"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("lane-c"), std::string::npos) << e.what();
@@ -567,7 +567,7 @@ TEST(Repository, SquashWritesOneCommitOnTheTargetWithoutMovingARef) {
     write_fixture(h.tmp / "lane-c" / "a.txt", "c's a\n");
     git_commit_all(h.tmp / "lane-c", "c1", 1767226100);
     const auto before = all_refs(h.dir);
-    expect_error([&] { h.repo.squash_commit("lane-a", "lane-c", "x"); }, Exit::conflict,
+    expect_error([&] { h.repo.squash_commit("lane-a", "lane-c", "x"); }, Exit::check_failed,
                  "MERGE_CONFLICT");
     EXPECT_EQ(all_refs(h.dir), before);
 }
@@ -639,7 +639,7 @@ TEST(Repository, StartAndFinishAMergeInAWorktree) {
     EXPECT_EQ(lane_b.conflicted_paths(), Paths{});
     EXPECT_EQ(lane_b.changed_paths(), Paths{});
     EXPECT_EQ(lane_b.files_changed(b2, merged), (Paths{"a.txt"}));
-    expect_error([&] { lane_b.finish_merge("again"); }, Exit::conflict, "NO_MERGE_IN_PROGRESS");
+    expect_error([&] { lane_b.finish_merge("again"); }, Exit::input, "NO_MERGE_IN_PROGRESS");
 }
 
 namespace {
@@ -677,7 +677,7 @@ TEST(MergeDriver, MergesTheFilesItsAttributeNamesInKittysMerges) {
         [&] {
             h.repo.combine_commits({"lane-a", "lane-b"}, "m");
         },
-        Exit::conflict, "MERGE_CONFLICT");
+        Exit::check_failed, "MERGE_CONFLICT");
     std::vector<DriverCall> calls;
     kitty::register_merge_driver(
         "kitty-test-concat",
@@ -719,7 +719,7 @@ TEST(MergeDriver, NulloptOrAnExceptionLeavesTheFileConflicted) {
         [&] {
             h.repo.combine_commits({"lane-a", "lane-b"}, "m");
         },
-        Exit::conflict, "MERGE_CONFLICT");
+        Exit::check_failed, "MERGE_CONFLICT");
     refuse_quietly = false;
     try {
         h.repo.combine_commits({"lane-a", "lane-b"}, "m");
@@ -759,14 +759,14 @@ TEST(MergeDriver, TheAttributeComesFromTheCheckoutNotTheCommits) {
     EXPECT_EQ(file_at(h.dir, combine(h.dir), "notes.log"), "base\na\nbase\nb\n");
     // Neither has: libgit2's line merge.
     stage(h.dir, ".gitattributes");
-    expect_error([&] { combine(h.dir); }, Exit::conflict, "MERGE_CONFLICT");
+    expect_error([&] { combine(h.dir); }, Exit::check_failed, "MERGE_CONFLICT");
     // Only the work tree has (written, not staged): the driver again.
     write_fixture(h.dir / ".gitattributes", "*.log merge=kitty-test-checkout\n");
     EXPECT_EQ(file_at(h.dir, combine(h.dir), "notes.log"), "base\na\nbase\nb\n");
     // The same merge from lane-a's worktree uses that checkout's attributes.
     write_fixture(h.tmp / "lane-a" / ".gitattributes", "# nothing\n");
     stage(h.tmp / "lane-a", ".gitattributes");
-    expect_error([&] { combine(h.tmp / "lane-a"); }, Exit::conflict, "MERGE_CONFLICT");
+    expect_error([&] { combine(h.tmp / "lane-a"); }, Exit::check_failed, "MERGE_CONFLICT");
 }
 
 TEST(Repository, LocalConfigIsTheCommonConfigFile) {

@@ -2,15 +2,15 @@
 // that keeps writes inside the project (findings D05, D06, D07, D15).
 #include <gtest/gtest.h>
 
+#include "expect_error.hpp"
 #include "kitty/error.hpp"
 #include "kitty/mission.hpp"
-#include "expect_error.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
 using kitty::Exit;
-using kitty::test::expect_error;
 using kitty::Mission;
+using kitty::test::expect_error;
 using kitty::test::make_git_repo;
 using kitty::test::make_project;
 using kitty::test::TempDir;

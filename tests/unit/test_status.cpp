@@ -415,7 +415,7 @@ TEST(EventLogMerge, KittysOwnMergesUseTheDriver) {
         [&] {
             kitty::Repository::open(h.dir).combine_commits({"lane-a", "lane-b"}, "m");
         },
-        kitty::Exit::conflict, "MERGE_CONFLICT");
+        kitty::Exit::check_failed, "MERGE_CONFLICT");
     kitty::register_event_log_merge_driver();
     kitty::register_event_log_merge_driver(); // twice is harmless
     kitty::Repository repo = kitty::Repository::open(h.dir);

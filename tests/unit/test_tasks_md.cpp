@@ -195,6 +195,13 @@ TEST(TasksAnalysis, Findings) {
     EXPECT_TRUE(has(headers, "UNRECOGNISED_HEADER", 4));
     EXPECT_FALSE(has(headers, "UNRECOGNISED_HEADER", 1));
     EXPECT_TRUE(has(kitty::analyse_tasks_md("\xEF\xBB\xBF## WP01\n", "t"), "BOM_HIDES_HEADER", 1));
+    // Issue 20 §7: WP100 is no WP for 3.1.1 (parity kept: no section), but it is reported.
+    const auto long_ids = kitty::analyse_tasks_md(
+        "## WP99\nx\n## WP100: more\nDepends on WP99\n### Work Package WP1234\n", "t");
+    EXPECT_TRUE(has(long_ids, "WP_ID_OVER_TWO_DIGITS", 3));
+    EXPECT_TRUE(has(long_ids, "WP_ID_OVER_TWO_DIGITS", 5));
+    EXPECT_FALSE(has(long_ids, "WP_ID_OVER_TWO_DIGITS", 1));
+    EXPECT_EQ(long_ids.dependency_map().size(), 1u) << "only WP99, as 3.1.1 reads it";
 
     const auto cycle = kitty::analyse_tasks_md(
         "## WP01\nDepends on WP02\n## WP02\nDepends on WP03\n## WP03\nDepends on WP01\n", "t");

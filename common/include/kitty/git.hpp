@@ -158,7 +158,7 @@ public:
     // skipped, one that contains it is fast-forwarded to, any other is merged into it with a
     // two-parent commit with `message` (the configured identity, GIT_IDENTITY_MISSING
     // otherwise). Returns the final commit id. A content conflict is
-    // Error(Exit::conflict, "MERGE_CONFLICT") whose details list the conflicting paths.
+    // Error(Exit::check_failed, "MERGE_CONFLICT") whose details list the conflicting paths.
     std::string combine_commits(const std::vector<std::string>& revisions,
                                 const std::string& message);
 
@@ -167,7 +167,7 @@ public:
     std::vector<std::string> files_changed(const std::string& from, const std::string& to) const;
     // A commit on `onto` (its one parent) whose tree is the three-way merge of `onto` and
     // `from`, with `message`; no ref moves. When `from` adds nothing, `onto` itself.
-    // Conflicts are Error(Exit::conflict, "MERGE_CONFLICT") listing the paths.
+    // Conflicts are Error(Exit::check_failed, "MERGE_CONFLICT") listing the paths.
     std::string squash_commit(const std::string& onto, const std::string& from,
                               const std::string& message);
     // Points `branch` at `to` if it still points at `expected` (compare and swap, with
