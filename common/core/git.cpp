@@ -312,8 +312,14 @@ std::set<std::string> status_paths(git_repository* repo, git_status_show_t show,
         options.pathspec = {specs.data(), specs.size()};
     }
     git_status_list* raw = nullptr;
-    check(lg().git_status_list_new(&raw, repo, &options), Exit::input, "GIT_ERROR",
-          "cannot read the status of the work tree");
+    // A file another process is writing at that moment (an event appended, a temporary
+    // renamed away) fails libgit2's hashing; the scan is made again once it has settled.
+    int rc = lg().git_status_list_new(&raw, repo, &options);
+    for (int pause = 1; rc != 0 && pause <= 64; pause *= 2) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+        rc = lg().git_status_list_new(&raw, repo, &options);
+    }
+    check(rc, Exit::input, "GIT_ERROR", "cannot read the status of the work tree");
     const StatusListPtr list(raw);
     std::set<std::string> paths;
     const auto add = [&paths](const git_diff_delta* delta) {
