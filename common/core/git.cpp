@@ -789,40 +789,6 @@ void Repository::require_identity() const {
     default_signature(repo_);
 }
 
-std::string Repository::commit_paths(const std::vector<fs::path>& paths,
-                                     const std::string& message) {
-    const SignaturePtr signature = default_signature(repo_);
-    const auto root = work_dir();
-    if (!root) {
-        throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
-    }
-    git_index* raw_index = nullptr;
-    check(lg().git_repository_index(&raw_index, repo_), Exit::input, "GIT_ERROR",
-          "cannot open the index");
-    const IndexPtr index(raw_index);
-    for (const fs::path& rel : paths) {
-        std::error_code ec;
-        const bool present = fs::exists(fs::symlink_status(*root / rel, ec));
-        const int rc = present ? lg().git_index_add_bypath(index.get(), rel.c_str())
-                               : lg().git_index_remove_bypath(index.get(), rel.c_str());
-        check(rc, Exit::input, "GIT_ERROR", "cannot stage " + rel.string());
-    }
-    const TreePtr tree = write_index_tree(repo_, index.get());
-    CommitPtr parent;
-    if (const auto head = peel_to_commit(repo_, "HEAD")) {
-        git_commit* raw_parent = nullptr;
-        check(lg().git_commit_lookup(&raw_parent, repo_, &*head), Exit::input, "GIT_ERROR",
-              "cannot read HEAD");
-        parent.reset(raw_parent);
-    }
-    const git_commit* parents[] = {parent.get()};
-    git_oid commit_id;
-    check(lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(),
-                                 nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents),
-          Exit::conflict, "GIT_ERROR", "cannot commit");
-    return hex(&commit_id);
-}
-
 // A kitty process killed while it held index.lock would leave every later commit refused,
 // as a killed git does. Before kitty takes the lock it records its pid beside it
 // (<lock>.kitty). A lock is kitty's and stale when that owner is dead, the lock was made

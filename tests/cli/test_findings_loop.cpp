@@ -23,6 +23,7 @@
 
 namespace fs = std::filesystem;
 using kitty::Json;
+using kitty::test::approve;
 using kitty::test::do_work;
 using kitty::test::GitView;
 using kitty::test::kThreeWps;
@@ -40,14 +41,6 @@ const fs::path kMissionDir = "kitty-specs/001-demo";
 
 std::string code_of(const ProcessResult& r) {
     return kitty::parse_json(r.out, "stdout").value("code", "");
-}
-
-// implement (agent `claude`), the agent's committed file, a forced approval.
-void approve(const Project& p, const std::string& wp) {
-    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
-    do_work(p, claim, "work");
-    p.sk_json(
-        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
 }
 
 void edit_lanes(const Project& p, const std::function<void(Json&)>& edit) {

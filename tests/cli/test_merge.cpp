@@ -19,6 +19,7 @@
 
 namespace fs = std::filesystem;
 using kitty::Json;
+using kitty::test::approve;
 using kitty::test::do_work;
 using kitty::test::git_commit_all;
 using kitty::test::GitView;
@@ -33,15 +34,6 @@ using kitty::test::write_fixture;
 namespace {
 
 const std::string kMission = "kitty/mission-001-demo";
-
-// implement, the agent's file, and an approval (move-task --force: the review path is the
-// loop suite's and the demo's).
-void approve(const Project& p, const std::string& wp, const std::string& name = "work") {
-    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
-    do_work(p, claim, name);
-    p.sk_json(
-        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
-}
 
 // implement, a line appended to the shared README.md, an approval.
 void approve_touching_readme(const Project& p, const std::string& wp) {

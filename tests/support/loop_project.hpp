@@ -362,6 +362,15 @@ inline void do_work(const Project& p, const Json& claim, const std::string& name
     (void)p;
 }
 
+// implement (agent `claude`), the agent's committed file, and an approval (move-task
+// --force: the review path is the loop suite's and the demo's).
+inline void approve(const Project& p, const std::string& wp, const std::string& name = "work") {
+    const Json claim = p.sk_json({"agent", "action", "implement", wp, "--agent", "claude"});
+    do_work(p, claim, name);
+    p.sk_json(
+        {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
+}
+
 // Starts `argv` in `cwd` with HOME set, SIGKILLs it after `delay`, and reaps it.
 inline void run_and_kill(const std::vector<std::string>& argv, const fs::path& cwd,
                          const fs::path& home, std::chrono::microseconds delay) {

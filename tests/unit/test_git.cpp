@@ -264,7 +264,7 @@ TEST(Repository, CommitsTheNamedPathsWithTheConfiguredIdentity) {
     write_fixture(f.dir / "untouched.txt", "not staged\n");
     fs::remove(f.dir / "README.md");
     Repository repo = Repository::open(f.dir);
-    const std::string id = repo.commit_paths(
+    const std::string id = repo.commit_own_paths(
         {fs::path("kitty-specs/m/tasks/WP01.md"), fs::path("README.md")}, "chore: claim WP01");
     EXPECT_EQ(repo.resolve_commit("HEAD"), id);
     const HeadFacts facts = head_facts(f.dir);
@@ -284,7 +284,7 @@ TEST(Repository, CommitInAWorktreeMovesOnlyItsBranch) {
     repo.add_worktree("x-lane-a", path, "lane-a");
     write_fixture(path / "src" / "a.cpp", "int a;\n");
     Repository lane = Repository::open(path);
-    const std::string id = lane.commit_paths({fs::path("src/a.cpp")}, "WP01 work");
+    const std::string id = lane.commit_own_paths({fs::path("src/a.cpp")}, "WP01 work");
     EXPECT_EQ(repo.resolve_commit("lane-a"), id);
     EXPECT_EQ(repo.resolve_commit("main"), f.first);
 }
@@ -296,7 +296,7 @@ TEST(Repository, NoIdentityIsAClearErrorAndNothingChanges) {
     write_fixture(f.dir / "new.txt", "x\n");
     Repository repo = Repository::open(f.dir);
     try {
-        repo.commit_paths({fs::path("new.txt")}, "msg");
+        repo.commit_own_paths({fs::path("new.txt")}, "msg");
         ADD_FAILURE() << "expected GIT_IDENTITY_MISSING";
     } catch (const kitty::Error& e) {
         EXPECT_EQ(e.code(), "GIT_IDENTITY_MISSING");

@@ -116,19 +116,13 @@ public:
     // Error(Exit::input, "GIT_IDENTITY_MISSING") naming the settings otherwise.
     void require_identity() const;
 
-    // Stages `paths` (relative to the work tree; a path that no longer exists is removed
-    // from the index) and commits the index on HEAD with `message`, authored and committed
-    // by the identity git is configured with (user.name, user.email). Returns the new
-    // commit's id. No identity is Error(Exit::input, "GIT_IDENTITY_MISSING"), before
-    // anything is staged.
-    std::string commit_paths(const std::vector<std::filesystem::path>& paths,
-                             const std::string& message);
-
     // Commits `paths` as they are on disk on top of HEAD, nothing else: the tree is HEAD's
     // with those paths replaced (a missing one removed), built without the user's index, so
     // whatever else is staged stays staged and out of the commit. HEAD moves only if it still
     // names the parent (else Error(Exit::temporary)); then the index entries of `paths` are
-    // brought in line. Returns "" and commits nothing when no path differs from HEAD.
+    // brought in line. Authored and committed by git's configured identity (no identity is
+    // Error(Exit::input, "GIT_IDENTITY_MISSING"), before anything is written). Returns "" and
+    // commits nothing when no path differs from HEAD.
     std::string commit_own_paths(const std::vector<std::filesystem::path>& paths,
                                  const std::string& message);
 
