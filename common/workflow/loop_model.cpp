@@ -28,6 +28,11 @@ bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> l
     return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
 }
 
+// A review claim: in_review, or 3.1.1's forced in_progress review claim.
+bool is_review_claim(const std::string& lane, const std::optional<std::string>& review_ref) {
+    return lane == "in_review" || (lane == "in_progress" && review_ref == "action-review-claim");
+}
+
 // A derived, stat-keyed cache of the WP files' frontmatter, as git's index keys file
 // contents: .kittify/runtime/cache/<slug>/wp-frontmatter.json. An entry is used only while
 // the file's size, mtime and inode are those recorded and the file had not changed for a
@@ -231,11 +236,25 @@ void refresh_status(LoopState& state) {
         wp.lane = wp.has_events ? it->second.lane : "planned";
         wp.actor = wp.has_events ? it->second.actor : "";
         const auto last = wp.has_events ? by_id.find(it->second.last_event_id) : by_id.end();
-        wp.review_claim =
-            wp.lane == "in_review" ||
-            (wp.lane == "in_progress" && last != by_id.end() &&
-             last->second->review_ref == std::optional<std::string>("action-review-claim"));
+        wp.review_claim = model_detail::is_review_claim(
+            wp.lane, last != by_id.end() ? last->second->review_ref : std::nullopt);
     }
+}
+
+std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events) {
+    std::vector<Finding> findings = record_status_events(state.mission, state.log.events, events);
+    for (const StatusEvent& e : events) {
+        // Read under the lock and appended to by us alone: the file is now these bytes.
+        state.log.bytes += e.line();
+        state.log.events.push_back(e);
+        if (LoopWp* wp = state.find(e.wp_id)) {
+            wp->has_events = true;
+            wp->lane = e.to_lane;
+            wp->actor = e.actor;
+            wp->review_claim = model_detail::is_review_claim(e.to_lane, e.review_ref);
+        }
+    }
+    return findings;
 }
 
 LoopState read_loop_state(Mission mission) {

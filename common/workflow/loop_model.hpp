@@ -92,6 +92,9 @@ LoopState read_loop_state(Mission mission);
 // Reads the events again and brings each WP's lane, actor and claim up to date (the status
 // part of the state, after the status lock was taken).
 void refresh_status(LoopState& state);
+// Appends `events` to the log and writes status.json (the caller holds the status lock
+// and read the state under it), and brings the state's log and WPs up to date.
+std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events);
 
 // A loop command's view, read under the mission's status lock, held while this lives.
 struct LockedState {

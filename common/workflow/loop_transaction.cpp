@@ -27,23 +27,8 @@ void LoopTransaction::lock() {
 
 void LoopTransaction::record(const std::vector<StatusEvent>& events) {
     lock();
-    const auto added = record_status_events(state_.mission, state_.log.events, events);
+    const auto added = record_events(state_, events);
     findings_.insert(findings_.end(), added.begin(), added.end());
-    // Read under the lock and appended to by us alone: the file is now these bytes.
-    for (const StatusEvent& e : events) {
-        state_.log.bytes += e.line();
-        state_.log.events.push_back(e);
-    }
-    for (const StatusEvent& e : events) {
-        if (LoopWp* wp = state_.find(e.wp_id)) {
-            wp->has_events = true;
-            wp->lane = e.to_lane;
-            wp->actor = e.actor;
-            wp->review_claim = e.to_lane == "in_review" ||
-                               (e.to_lane == "in_progress" &&
-                                e.review_ref == std::optional<std::string>("action-review-claim"));
-        }
-    }
     status_lock_.reset();
 }
 

@@ -619,13 +619,8 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
         e.reason = "Reserved for " + agent + " by next";
         e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
-        const auto added = record_status_events(m, state.log.events, {e});
+        const auto added = loop::record_events(state, {e});
         findings.insert(findings.end(), added.begin(), added.end());
-        state.log.bytes += e.line();
-        state.log.events.push_back(e);
-        wp.lane = *pick.reserve_to;
-        wp.actor = agent;
-        wp.review_claim = pick.action == "review";
     }
     return d;
 }
