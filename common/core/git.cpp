@@ -19,6 +19,7 @@
 #include <utility>
 
 #include <git2.h>
+#include <git2/sys/mempack.h>
 #include <git2/sys/merge.h>
 #include <nlohmann/json.hpp>
 
@@ -146,7 +147,11 @@ namespace {
     X(git_config_free)                                                                             \
     X(git_config_get_entry)                                                                        \
     X(git_config_entry_free)                                                                       \
-    X(git_config_set_string)
+    X(git_config_set_string)                                                                       \
+    X(git_repository_odb)                                                                          \
+    X(git_odb_free)                                                                                \
+    X(git_odb_add_backend)                                                                         \
+    X(git_mempack_new)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -351,24 +356,49 @@ bool contains(git_repository* repo, const git_oid& descendant, const git_oid& an
     return rc == 1;
 }
 
-std::vector<std::string> conflicting_paths(git_index* index) {
+// The conflicts of a merge's index, each under its path on our side (else theirs, else the
+// ancestor's), sorted by path.
+std::vector<MergeConflict> index_conflicts(git_index* index) {
     git_index_conflict_iterator* raw = nullptr;
     check(lg().git_index_conflict_iterator_new(&raw, index), Exit::internal, "GIT_ERROR",
           "cannot list the merge conflicts");
     const ConflictIteratorPtr it(raw);
-    std::set<std::string> paths;
+    std::map<std::string, MergeConflict::Kind> found;
     const git_index_entry* ancestor = nullptr;
     const git_index_entry* ours = nullptr;
     const git_index_entry* theirs = nullptr;
     while (lg().git_index_conflict_next(&ancestor, &ours, &theirs, it.get()) == 0) {
+        std::set<std::string_view> names;
+        const git_index_entry* named = nullptr;
         for (const git_index_entry* entry : {ours, theirs, ancestor}) {
             if (entry != nullptr) {
-                paths.insert(entry->path);
-                break;
+                names.insert(entry->path);
+                named = named != nullptr ? named : entry;
             }
         }
+        if (named == nullptr) {
+            continue;
+        }
+        using Kind = MergeConflict::Kind;
+        const Kind kind = names.size() > 1                       ? Kind::rename
+                          : ancestor == nullptr                  ? Kind::add_add
+                          : ours == nullptr || theirs == nullptr ? Kind::modify_delete
+                                                                 : Kind::content;
+        found.emplace(named->path, kind);
     }
-    return {paths.begin(), paths.end()};
+    std::vector<MergeConflict> out;
+    for (const auto& [path, kind] : found) {
+        out.push_back({path, kind});
+    }
+    return out;
+}
+
+std::vector<std::string> conflicting_paths(git_index* index) {
+    std::vector<std::string> paths;
+    for (const MergeConflict& c : index_conflicts(index)) {
+        paths.push_back(c.path);
+    }
+    return paths;
 }
 
 // Where add_worktree checks a worktree out before renaming it to `path`.
@@ -493,13 +523,30 @@ int apply_merge_driver(git_merge_driver* /*self*/, const char** path_out, std::u
 // The tree of a three-way merge of two commits (their merge base is the base), written to
 // the object database. Conflicts are Error(Exit::check_failed, "MERGE_CONFLICT") listing the
 // paths; `what` ("combine x with y") names the merge in messages.
-TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
-                    const std::string& what) {
+// The index of a three-way merge of two commits, conflicts and all; nothing is written but
+// the merged blobs.
+IndexPtr merge_index(git_repository* repo, git_commit* ours, git_commit* theirs,
+                     const std::string& what) {
     git_index* raw_index = nullptr;
     merge_driver_failures.clear();
     check(lg().git_merge_commits(&raw_index, repo, ours, theirs, nullptr), Exit::input, "GIT_ERROR",
           "cannot " + what);
-    const IndexPtr index(raw_index);
+    return IndexPtr(raw_index);
+}
+
+TreePtr index_tree(git_repository* repo, git_index* index) {
+    git_oid tree_id;
+    check(lg().git_index_write_tree_to(&tree_id, index, repo), Exit::input, "GIT_ERROR",
+          "cannot write the merged tree");
+    git_tree* raw_tree = nullptr;
+    check(lg().git_tree_lookup(&raw_tree, repo, &tree_id), Exit::input, "GIT_ERROR",
+          "cannot read the merged tree");
+    return TreePtr(raw_tree);
+}
+
+TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
+                    const std::string& what) {
+    const IndexPtr index = merge_index(repo, ours, theirs, what);
     if (lg().git_index_has_conflicts(index.get()) != 0) {
         const std::vector<std::string> paths = conflicting_paths(index.get());
         const std::string listed = join(paths);
@@ -509,13 +556,7 @@ TreePtr merged_tree(git_repository* repo, git_commit* ours, git_commit* theirs,
             .with(nlohmann::ordered_json{{"conflicting_paths", paths}},
                   std::exchange(merge_driver_failures, {}));
     }
-    git_oid tree_id;
-    check(lg().git_index_write_tree_to(&tree_id, index.get(), repo), Exit::input, "GIT_ERROR",
-          "cannot write the merged tree");
-    git_tree* raw_tree = nullptr;
-    check(lg().git_tree_lookup(&raw_tree, repo, &tree_id), Exit::input, "GIT_ERROR",
-          "cannot read the merged tree");
-    return TreePtr(raw_tree);
+    return index_tree(repo, index.get());
 }
 
 IndexPtr repository_index(git_repository* repo) {
@@ -580,6 +621,23 @@ Repository Repository::open(const fs::path& dir) {
     throw Error(Exit::input, "NOT_A_GIT_REPOSITORY", "not in a git repository: " + dir.string(),
                 "run inside the project's git checkout (git init makes one)")
         .at(dir);
+}
+
+Repository Repository::with_objects_in_memory() const {
+    const std::optional<fs::path> dir = work_dir();
+    Repository scratch = open(dir ? *dir : fs::path(lg().git_repository_path(repo_)));
+    git_odb* raw_odb = nullptr;
+    check(lg().git_repository_odb(&raw_odb, scratch.repo_), Exit::internal, "GIT_ERROR",
+          "cannot open the object database");
+    const std::unique_ptr<git_odb, Freer<git_odb, &LibGit2::git_odb_free>> odb(raw_odb);
+    git_odb_backend* memory = nullptr;
+    check(lg().git_mempack_new(&memory), Exit::internal, "GIT_ERROR",
+          "cannot make an in-memory object store");
+    // Above the loose (1) and packed (2) stores, so every write lands here; the object
+    // database owns it from now on and frees it, with its objects, when the handle goes.
+    check(lg().git_odb_add_backend(odb.get(), memory, 999), Exit::internal, "GIT_ERROR",
+          "cannot add the in-memory object store");
+    return scratch;
 }
 
 Repository::Repository(Repository&& other) noexcept : repo_(other.repo_) {
@@ -1116,47 +1174,65 @@ int Repository::count_commits(const std::string& from, const std::string& to) co
     return count;
 }
 
+TrialMerge Repository::trial_merge(const std::string& ours, const std::string& theirs,
+                                   const std::string& message) {
+    const git_oid our_id = require_commit(repo_, ours);
+    const git_oid their_id = require_commit(repo_, theirs);
+    if (contains(repo_, our_id, their_id)) {
+        return {TrialMerge::Outcome::up_to_date, hex(&our_id), {}};
+    }
+    if (contains(repo_, their_id, our_id)) {
+        return {TrialMerge::Outcome::fast_forward, hex(&their_id), {}};
+    }
+    const SignaturePtr signature = default_signature(repo_);
+    const CommitPtr our_commit = lookup_commit(repo_, our_id);
+    const CommitPtr their_commit = lookup_commit(repo_, their_id);
+    const IndexPtr index = merge_index(repo_, our_commit.get(), their_commit.get(),
+                                       "merge " + theirs + " into " + ours);
+    if (lg().git_index_has_conflicts(index.get()) != 0) {
+        return {TrialMerge::Outcome::conflict, "", index_conflicts(index.get())};
+    }
+    const TreePtr tree = index_tree(repo_, index.get());
+    const git_commit* parents[] = {our_commit.get(), their_commit.get()};
+    git_oid merged;
+    check(lg().git_commit_create(&merged, repo_, nullptr, signature.get(), signature.get(), nullptr,
+                                 message.c_str(), tree.get(), 2, parents),
+          Exit::input, "GIT_ERROR", "cannot write the merge commit");
+    return {TrialMerge::Outcome::merged, hex(&merged), {}};
+}
+
 std::string Repository::combine_commits(const std::vector<std::string>& revisions,
                                         const std::string& message) {
     if (revisions.empty()) {
         throw Error(Exit::internal, "NO_REVISIONS", "no commits to combine");
     }
     // Checked first, so an unknown revision late in the list writes no merge commit.
-    std::vector<git_oid> ids;
     for (const std::string& revision : revisions) {
-        ids.push_back(require_commit(repo_, revision));
+        require_commit(repo_, revision);
     }
-    // The revisions before the i-th, which the running result combines, for messages.
-    const auto combined = [&revisions](std::size_t i) {
-        std::string names = revisions.front();
-        for (std::size_t j = 1; j < i; ++j) {
-            names += ", " + revisions[j];
+    std::string result = revisions.front();
+    for (std::size_t i = 1; i < revisions.size(); ++i) {
+        const TrialMerge step = trial_merge(result, revisions[i], message);
+        if (step.outcome == TrialMerge::Outcome::conflict) {
+            std::vector<std::string> paths;
+            for (const MergeConflict& c : step.conflicts) {
+                paths.push_back(c.path);
+            }
+            std::string combined = revisions.front();
+            for (std::size_t j = 1; j < i; ++j) {
+                combined += ", " + revisions[j];
+            }
+            throw Error(Exit::check_failed, "MERGE_CONFLICT",
+                        "cannot combine " + revisions[i] + " with " + combined + ": both change " +
+                            join(paths),
+                        "merge them by hand and resolve the conflicts, then retry")
+                .with(nlohmann::ordered_json{{"conflicting_paths", paths}},
+                      std::exchange(merge_driver_failures, {}));
         }
-        return names;
-    };
-    git_oid result = ids.front();
-    for (std::size_t i = 1; i < ids.size(); ++i) {
-        const git_oid& next = ids[i];
-        if (contains(repo_, result, next)) {
-            continue;
-        }
-        if (contains(repo_, next, result)) {
-            result = next;
-            continue;
-        }
-        const SignaturePtr signature = default_signature(repo_);
-        const CommitPtr ours = lookup_commit(repo_, result);
-        const CommitPtr theirs = lookup_commit(repo_, next);
-        const TreePtr tree = merged_tree(repo_, ours.get(), theirs.get(),
-                                         "combine " + revisions[i] + " with " + combined(i));
-        const git_commit* parents[] = {ours.get(), theirs.get()};
-        git_oid merged;
-        check(lg().git_commit_create(&merged, repo_, nullptr, signature.get(), signature.get(),
-                                     nullptr, message.c_str(), tree.get(), 2, parents),
-              Exit::input, "GIT_ERROR", "cannot write the merge commit");
-        result = merged;
+        result = step.commit;
     }
-    return hex(&result);
+    const git_oid id = require_commit(repo_, result);
+    return hex(&id);
 }
 
 std::vector<std::string> Repository::files_changed(const std::string& from,
@@ -1529,6 +1605,20 @@ std::optional<BranchProgress> Repository::progress_since_default_branch() const 
     }
     progress.last_commit = commit_time("HEAD");
     return progress;
+}
+
+const char* conflict_kind_name(MergeConflict::Kind kind) {
+    switch (kind) {
+    case MergeConflict::Kind::add_add:
+        return "add/add";
+    case MergeConflict::Kind::modify_delete:
+        return "modify/delete";
+    case MergeConflict::Kind::rename:
+        return "rename";
+    case MergeConflict::Kind::content:
+        break;
+    }
+    return "content";
 }
 
 void register_merge_driver(const std::string& name, MergeDriver merge) {

@@ -538,6 +538,112 @@ TEST(Repository, CombineNeedsAnIdentityOnlyToMerge) {
     EXPECT_EQ(h.repo.combine_commits({h.first, "lane-a"}, "m"), h.a2);
 }
 
+namespace {
+
+// Every file under a git directory with its size and content: objects, refs, reflogs, the
+// index, config; what an in-memory merge must leave as it was.
+std::map<std::string, std::string> git_dir_files(const fs::path& git_dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(git_dir)) {
+        if (entry.is_regular_file()) {
+            files[entry.path().lexically_relative(git_dir).generic_string()] =
+                kitty::test::slurp(entry.path());
+        }
+    }
+    return files;
+}
+
+bool has_object(const fs::path& dir, const std::string& id) {
+    const Session session;
+    const RepoPtr repo = open_raw(dir);
+    git_oid oid;
+    EXPECT_EQ(git_oid_fromstr(&oid, id.c_str()), 0);
+    git_odb* odb = nullptr;
+    EXPECT_EQ(git_repository_odb(&odb, repo.get()), 0);
+    const bool found = git_odb_exists(odb, &oid) == 1;
+    git_odb_free(odb);
+    return found;
+}
+
+} // namespace
+
+// Issue 21 §1: a trial merge says up to date, fast forward, merged or conflicting, with each
+// conflict's path and kind, and moves nothing.
+TEST(Repository, TrialMergeReportsTheOutcomeAndEachConflictsKind) {
+    History h;
+    using Outcome = kitty::TrialMerge::Outcome;
+    using Kind = kitty::MergeConflict::Kind;
+    const auto refs = all_refs(h.dir);
+    EXPECT_EQ(h.repo.trial_merge("lane-a", h.a1, "m").outcome, Outcome::up_to_date);
+    const kitty::TrialMerge ff = h.repo.trial_merge(h.a1, "lane-a", "m");
+    EXPECT_EQ(ff.outcome, Outcome::fast_forward);
+    EXPECT_EQ(ff.commit, h.a2);
+    const kitty::TrialMerge clean = h.repo.trial_merge("lane-a", "lane-b", "both lanes");
+    EXPECT_EQ(clean.outcome, Outcome::merged);
+    EXPECT_EQ(commit_info(h.dir, clean.commit).parents, (Paths{h.a2, h.b1}));
+    EXPECT_EQ(file_at(h.dir, clean.commit, "b.txt"), "b1\n");
+    EXPECT_EQ(all_refs(h.dir), refs);
+
+    // lane-c, from a1: changes a.txt (content), adds b.txt (add/add with lane-b), deletes
+    // README.md, which main changes (modify/delete).
+    h.repo.create_branch("lane-c", h.a1);
+    h.repo.add_worktree("lane-c", h.tmp / "lane-c", "lane-c");
+    write_fixture(h.tmp / "lane-c" / "a.txt", "c's a\n");
+    write_fixture(h.tmp / "lane-c" / "b.txt", "c's b\n");
+    fs::remove(h.tmp / "lane-c" / "README.md");
+    git_commit_all(h.tmp / "lane-c", "c1", 1767226100);
+    write_fixture(h.dir / "README.md", "hello from main\n");
+    git_commit_all(h.dir, "m2", 1767226200);
+    const auto conflicts = [&](const std::string& ours, const std::string& theirs) {
+        const kitty::TrialMerge t = h.repo.trial_merge(ours, theirs, "m");
+        EXPECT_EQ(t.outcome, Outcome::conflict);
+        EXPECT_EQ(t.commit, "");
+        std::vector<std::pair<std::string, Kind>> out;
+        for (const kitty::MergeConflict& c : t.conflicts) {
+            out.emplace_back(c.path, c.kind);
+        }
+        return out;
+    };
+    using Found = std::vector<std::pair<std::string, Kind>>;
+    EXPECT_EQ(conflicts("lane-a", "lane-c"), (Found{{"a.txt", Kind::content}}));
+    EXPECT_EQ(conflicts("lane-b", "lane-c"), (Found{{"b.txt", Kind::add_add}}));
+    EXPECT_EQ(conflicts("main", "lane-c"), (Found{{"README.md", Kind::modify_delete}}));
+    EXPECT_STREQ(kitty::conflict_kind_name(Kind::add_add), "add/add");
+    EXPECT_STREQ(kitty::conflict_kind_name(Kind::modify_delete), "modify/delete");
+    EXPECT_STREQ(kitty::conflict_kind_name(Kind::content), "content");
+    EXPECT_STREQ(kitty::conflict_kind_name(Kind::rename), "rename");
+}
+
+// Merges made through with_objects_in_memory() write nothing under .git: no object, ref,
+// reflog or index byte; their commits can be merged again, and are gone with the handle.
+TEST(Repository, MergesInMemoryLeaveTheRepositoryAsItWas) {
+    History h;
+    const fs::path git_dir = h.dir / ".git";
+    const auto before = git_dir_files(git_dir);
+    std::string merged, again;
+    {
+        Repository scratch = h.repo.with_objects_in_memory();
+        const kitty::TrialMerge t = scratch.trial_merge("lane-a", "lane-b", "in memory");
+        ASSERT_EQ(t.outcome, kitty::TrialMerge::Outcome::merged);
+        merged = t.commit;
+        // The in-memory commit is a commit like any other to the same handle.
+        const kitty::TrialMerge next = scratch.trial_merge(merged, "main", "and main");
+        ASSERT_EQ(next.outcome, kitty::TrialMerge::Outcome::merged);
+        again = next.commit;
+        EXPECT_FALSE(scratch.squash_commit("main", again, "squash").empty());
+        EXPECT_TRUE(scratch.is_ancestor(merged, again));
+    }
+    EXPECT_EQ(git_dir_files(git_dir), before);
+    EXPECT_FALSE(has_object(h.dir, merged));
+    EXPECT_FALSE(has_object(h.dir, again));
+    EXPECT_FALSE(h.repo.resolve_commit(merged).has_value());
+    // The same merge through the repository itself is written, which the check above would
+    // have seen.
+    const kitty::TrialMerge real = h.repo.trial_merge("lane-a", "lane-b", "on disk");
+    EXPECT_TRUE(has_object(h.dir, real.commit));
+    EXPECT_NE(git_dir_files(git_dir), before);
+}
+
 TEST(Repository, FilesChangedBetweenTwoCommits) {
     History h;
     EXPECT_EQ(h.repo.files_changed(h.first, "lane-a"), Paths{"a.txt"});

@@ -53,6 +53,23 @@ using MergeDriver = std::function<std::optional<std::string>(
 // Repository reads its index once: a line staged by another process later is not seen.
 void register_merge_driver(const std::string& name, MergeDriver merge);
 
+// A path a merge would leave conflicted, and how the two sides disagree on it.
+struct MergeConflict {
+    enum class Kind { content, add_add, modify_delete, rename };
+    std::string path; // on our side, else theirs
+    Kind kind = Kind::content;
+};
+// "content", "add/add", "modify/delete", "rename".
+const char* conflict_kind_name(MergeConflict::Kind kind);
+
+// What merging one commit into another gives, found without moving a ref.
+struct TrialMerge {
+    enum class Outcome { up_to_date, fast_forward, merged, conflict };
+    Outcome outcome = Outcome::up_to_date;
+    std::string commit; // the result: ours, theirs, or the new merge commit; "" on a conflict
+    std::vector<MergeConflict> conflicts;
+};
+
 class Repository {
 public:
     // The repository containing `dir` (searching upward), or nullopt outside git.
@@ -146,6 +163,19 @@ public:
     // The number of commits reachable from `to` and not from `from` (git rev-list --count
     // from..to); Error(Exit::input, "UNKNOWN_REVISION") when either names no commit.
     int count_commits(const std::string& from, const std::string& to) const;
+
+    // Another handle on this repository whose object writes stay in its own memory: the
+    // blobs, trees and commits of merges made through it never reach the disk and vanish
+    // with it. Refs, the index and the work tree are as this one's; write none of them
+    // through it.
+    Repository with_objects_in_memory() const;
+    // `theirs` merged into `ours` without moving any ref or touching a work tree: up to date
+    // when ours contains it, a fast forward when it contains ours, else the three-way merge
+    // of the two (their merge base the base, merge drivers applied) committed with two
+    // parents and `message`, or its conflicts. Unknown revisions are
+    // Error(Exit::input, "UNKNOWN_REVISION").
+    TrialMerge trial_merge(const std::string& ours, const std::string& theirs,
+                           const std::string& message);
 
     // Combines the commits `revisions` name, in order, into one commit without moving any
     // ref or touching a work tree: a revision already contained in the running result is
