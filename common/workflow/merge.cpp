@@ -14,6 +14,7 @@
 #include "kitty/text.hpp"
 #include "kitty/yaml.hpp"
 #include "loop_model.hpp"
+#include "merge_plan.hpp"
 
 namespace fs = std::filesystem;
 
@@ -22,34 +23,6 @@ namespace merge_detail {
 
 // The merge worktree of a conflict is .worktrees/<slug>-merge, on the mission branch.
 const std::string kConflictWorktree = "merge";
-
-struct Step {
-    std::string lane_id;
-    std::string branch; // merged into the mission branch; the target for lane-planning
-    std::vector<std::string> wp_ids;
-    bool planning = false;
-};
-
-// What a merge will do, and what stops it.
-struct Plan {
-    std::string target;
-    std::string strategy;
-    std::string mission_branch;
-    std::vector<Step> steps; // code lanes in dependency order, then lane-planning
-    std::vector<std::string> approved;
-    Json problems = Json::array();
-    bool conflict = false; // some problem is a conflict with existing state (exit 4)
-
-    void refuse(const std::string& code, const std::string& message, Json details = Json::object(),
-                bool with_state = false) {
-        Json p = Json{{"code", code}, {"message", message}};
-        for (auto& [k, v] : details.items()) {
-            p[k] = v;
-        }
-        problems.push_back(std::move(p));
-        conflict = conflict || with_state;
-    }
-};
 
 // The persisted progress of one merge: .kittify/runtime/merge/<slug>/kitty-state.json.
 struct MergeState {
@@ -204,8 +177,6 @@ std::string checked_strategy(const std::string& strategy, const std::string& sou
                 "use squash or merge");
 }
 
-// Code lanes in dependency order (a lane after the lanes it depends on; otherwise in
-// lanes.json's order, by smallest WP id), lane-planning last.
 std::vector<const Lane*> merge_order(const LanesManifest& lanes) {
     std::vector<const Lane*> order;
     std::set<std::string> placed;
@@ -404,24 +375,13 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
                                 join(lane->wp_ids) + ")",
                             Json{{"lane_id", lane->lane_id}, {"branch", step.branch}});
             } else if (fresh && !mission_tip.empty() && !repo.is_ancestor(*tip, mission_tip)) {
-                // 3.1.1's stale rule: files the mission branch changed since the lane forked
-                // that the lane changes too.
-                if (const auto base = repo.merge_base(*tip, mission_tip)) {
-                    const auto theirs = repo.files_changed(*base, mission_tip);
-                    const auto ours = repo.files_changed(*base, *tip);
-                    std::vector<std::string> overlap;
-                    std::set_intersection(theirs.begin(), theirs.end(), ours.begin(), ours.end(),
-                                          std::back_inserter(overlap));
-                    if (!overlap.empty()) {
-                        plan.refuse("LANE_STALE",
-                                    "lane " + lane->lane_id +
-                                        " is stale: the mission branch "
-                                        "changed " +
-                                        join(overlap) + " since it forked (cd " +
-                                        m.worktree_path(lane->lane_id).string() + " && git merge " +
-                                        plan.mission_branch + ")",
-                                    Json{{"lane_id", lane->lane_id}, {"paths", overlap}});
-                    }
+                if (const auto overlap = stale_paths(repo, *tip, mission_tip); !overlap.empty()) {
+                    plan.refuse("LANE_STALE",
+                                "lane " + lane->lane_id + " is stale: the mission branch changed " +
+                                    join(overlap) + " since it forked (cd " +
+                                    m.worktree_path(lane->lane_id).string() + " && git merge " +
+                                    plan.mission_branch + ")",
+                                Json{{"lane_id", lane->lane_id}, {"paths", overlap}});
                 }
             }
             const fs::path worktree = m.worktree_path(lane->lane_id);
@@ -988,9 +948,16 @@ Outcome merge_command(const MergeRequest& request) {
     }
     const Plan plan = make_plan(state, effective, !saved);
     if (request.dry_run) {
-        Json doc = plan_document(state, plan, request);
-        if (!plan.problems.empty()) {
-            return refusal(m, plan, std::move(doc));
+        const MergeForecast forecast = forecast_merge(repo, *state.lanes, plan);
+        Plan forecast_plan = plan;
+        refuse_forecast_conflicts(forecast, plan.mission_branch, forecast_plan);
+        Json doc = plan_document(state, forecast_plan, request);
+        doc["forecast"] = forecast_json(forecast);
+        const std::string forecast_lines = forecast_text(forecast, plan.mission_branch);
+        if (!forecast_plan.problems.empty()) {
+            Outcome out = refusal(m, forecast_plan, std::move(doc));
+            out.text += forecast_lines;
+            return out;
         }
         std::string text =
             "Plan for " + m.slug() + " (" + plan.strategy + " onto " + plan.target + "):\n";
@@ -1000,7 +967,7 @@ Outcome merge_command(const MergeRequest& request) {
         }
         text += "  then " + plan.mission_branch + " onto " + plan.target +
                 "; done: " + (plan.approved.empty() ? "none" : join(plan.approved)) + "\n";
-        return Outcome::success(std::move(doc), text);
+        return Outcome::success(std::move(doc), text + forecast_lines);
     }
     if (!saved) {
         if (!plan.problems.empty()) {

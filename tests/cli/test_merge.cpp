@@ -221,6 +221,130 @@ TEST(Merge, DryRunPrintsThePlanAndChangesNothing) {
     EXPECT_EQ(kept["remove_worktree"], false);
 }
 
+// Every file of the project, .git included (objects, refs, reflogs, the index) and the lane
+// worktrees, with its content: what a forecast must leave exactly as it was.
+std::map<std::string, std::string> every_file(const Project& p) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(p.root)) {
+        if (entry.is_regular_file() && !entry.is_symlink()) {
+            files[entry.path().lexically_relative(p.root).generic_string()] = slurp(entry.path());
+        }
+    }
+    return files;
+}
+
+std::size_t object_count(const std::map<std::string, std::string>& files) {
+    return static_cast<std::size_t>(std::count_if(files.begin(), files.end(), [](const auto& f) {
+        return f.first.starts_with(".git/objects/") && f.first.size() == 13 + 2 + 1 + 38;
+    }));
+}
+
+// The forecast's steps as lane id -> action.
+std::map<std::string, std::string> forecast_actions(const Json& doc) {
+    std::map<std::string, std::string> out;
+    for (const Json& step : doc["forecast"]["steps"]) {
+        out[step["lane_id"].get<std::string>()] = step["action"].get<std::string>();
+    }
+    return out;
+}
+
+// Issue 21 §1: the forecast merges every lane in memory and the target as the strategy
+// would; nothing in the project changes, not one object.
+TEST(MergeForecast, ACleanMissionWouldCompleteAndNothingIsWritten) {
+    Project p;
+    approved_mission(p);
+    merge(p, {"--dry-run"}); // the status lock's file exists from here on
+    const auto before = every_file(p);
+    const Json plan = merge(p, {"--dry-run"});
+    EXPECT_EQ(every_file(p), before);
+    EXPECT_GT(object_count(before), 10u);
+    const Json& f = plan["forecast"];
+    EXPECT_EQ(f["completes"], true);
+    EXPECT_EQ(f["stops_at"], nullptr);
+    EXPECT_EQ(f["conflicts"], 0);
+    EXPECT_EQ(f["target_moves"], true);
+    // lane-a fast-forwards the mission branch; lane-b is merged onto it; lane-planning and
+    // the target bring main's planning commits, which the mission branch has from its start.
+    EXPECT_EQ(forecast_actions(plan),
+              (std::map<std::string, std::string>{
+                  {"lane-a", "fast_forward"}, {"lane-b", "merge"}, {"lane-planning", "merge"}}))
+        << f.dump();
+    for (const Json& step : f["steps"]) {
+        EXPECT_EQ(step["stale"], false) << step.dump();
+        EXPECT_EQ(step["conflicts"], Json::array());
+    }
+    const auto text = p.run({tool_path("spec-kitty"), "merge", "--dry-run"});
+    EXPECT_NE(text.out.find("the merge would complete"), std::string::npos) << text.out;
+}
+
+// Two lanes change one line of README.md: the forecast says lane-b stops the merge with a
+// content conflict in README.md, exit 1, nothing written; the real merge then stops there.
+TEST(MergeForecast, AConflictBetweenLanesIsForetoldWithItsPathAndKind) {
+    Project p;
+    readme_conflict_mission(p);
+    merge(p, {"--dry-run"}, 1);
+    const auto before = every_file(p);
+    const Json plan = merge(p, {"--dry-run"}, 1);
+    EXPECT_EQ(every_file(p), before);
+    EXPECT_EQ(plan["code"], "MERGE_REFUSED");
+    EXPECT_EQ(plan["ready"], false);
+    EXPECT_EQ(problem_codes(plan), std::set<std::string>{"MERGE_CONFLICT_FORECAST"});
+    EXPECT_EQ(plan["problems"][0]["lane_id"], "lane-b");
+    EXPECT_EQ(plan["problems"][0]["paths"], Json::array({"README.md"}));
+    const Json& f = plan["forecast"];
+    EXPECT_EQ(f["completes"], false);
+    EXPECT_EQ(f["stops_at"], "lane-b");
+    EXPECT_EQ(f["target_moves"], false);
+    EXPECT_EQ(forecast_actions(plan)["lane-a"], "fast_forward");
+    EXPECT_EQ(forecast_actions(plan)["lane-b"], "stop");
+    EXPECT_EQ(forecast_actions(plan)["lane-planning"], "not_reached");
+    EXPECT_EQ(f["steps"][1]["conflicts"],
+              Json::parse(R"([{"path": "README.md", "kind": "content"}])"));
+    // The 3.1.1 keys still come first.
+    EXPECT_EQ(keys(plan)[0], "error"); // a refusal's document leads with the error
+    EXPECT_EQ(plan["spec_kitty_version"], "3.1.1");
+
+    const Json stop = merge(p, {}, 1);
+    EXPECT_EQ(stop["code"], "MERGE_CONFLICT");
+    EXPECT_EQ(stop["lane_id"], "lane-b");
+    EXPECT_EQ(stop["conflicting_paths"], Json::array({"README.md"}));
+}
+
+// The issue's case: every lane approved, then someone commits to main a file lane-b also
+// created. 3.1.1 and kitty before the forecast said "ready"; the forecast names the add/add
+// conflict at the step that brings the target in (lane-planning, whose branch is main), and
+// the target's commit survives.
+TEST(MergeForecast, ATargetCommitThatConflictsWithALaneIsForetold) {
+    Project p;
+    approved_mission(p);
+    write_fixture(p.root / "src/beta/work.txt", "main's own\n");
+    p.commit("main gets src/beta/work.txt too");
+    const std::string main_tip = GitView(p.root).tip("main");
+    merge(p, {"--dry-run"}, 1);
+    const auto before = every_file(p);
+    const Json plan = merge(p, {"--dry-run"}, 1);
+    EXPECT_EQ(every_file(p), before);
+    EXPECT_EQ(problem_codes(plan), std::set<std::string>{"MERGE_CONFLICT_FORECAST"});
+    const Json& f = plan["forecast"];
+    EXPECT_EQ(f["stops_at"], "lane-planning");
+    EXPECT_EQ(f["steps"].back()["branch"], "main");
+    EXPECT_EQ(forecast_actions(plan)["lane-a"], "fast_forward");
+    EXPECT_EQ(forecast_actions(plan)["lane-b"], "merge");
+    EXPECT_EQ(forecast_actions(plan)["lane-planning"], "stop");
+    EXPECT_EQ(f["steps"].back()["conflicts"],
+              Json::parse(R"([{"path": "src/beta/work.txt", "kind": "add/add"}])"));
+    const auto text = p.run({tool_path("spec-kitty"), "merge", "--dry-run"});
+    EXPECT_EQ(text.exit_code, 1);
+    EXPECT_NE(text.out.find("CONFLICT in src/beta/work.txt (add/add)"), std::string::npos)
+        << text.out;
+
+    const Json stop = merge(p, {}, 1);
+    EXPECT_EQ(stop["code"], "MERGE_CONFLICT");
+    EXPECT_EQ(stop["conflicting_paths"], Json::array({"src/beta/work.txt"}));
+    EXPECT_EQ(GitView(p.root).tip("main"), main_tip);
+    EXPECT_EQ(slurp(p.root / "src/beta/work.txt"), "main's own\n");
+}
+
 // Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
 // worktrees, files, the event log).
 TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
@@ -294,10 +418,16 @@ TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
         EXPECT_EQ(out["problems"][0]["lane_id"], "lane-a");
         EXPECT_EQ(out["problems"][0]["paths"], Json::array({"src/alpha/work.txt"}));
         EXPECT_EQ(snapshot(p), before);
-        // --dry-run reports the same, also changing nothing.
+        // --dry-run reports the same, and its forecast the add/add conflict the stale lane
+        // would meet, also changing nothing.
         const Json plan = merge(p, {"--dry-run"}, 1);
         EXPECT_EQ(plan["ready"], false);
-        EXPECT_EQ(problem_codes(plan), std::set<std::string>{"LANE_STALE"});
+        EXPECT_EQ(problem_codes(plan),
+                  (std::set<std::string>{"LANE_STALE", "MERGE_CONFLICT_FORECAST"}));
+        EXPECT_EQ(plan["forecast"]["steps"][0]["stale_paths"],
+                  Json::array({"src/alpha/work.txt"}));
+        EXPECT_EQ(plan["forecast"]["steps"][0]["conflicts"],
+                  Json::parse(R"([{"path": "src/alpha/work.txt", "kind": "add/add"}])"));
         EXPECT_EQ(snapshot(p), before);
     }
 }

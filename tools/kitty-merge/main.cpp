@@ -32,8 +32,10 @@ int main(int argc, char** argv) {
                    "rebase is refused (3.1.1's reported success and moved nothing). Default from "
                    "merge.strategy in .kittify/config.yaml")
         ->check(CLI::IsMember({"squash", "merge", "rebase"}));
-    app.add_flag("--dry-run", request.dry_run,
-                 "Print the plan and every problem that would stop the merge; change nothing");
+    app.add_flag(
+        "--dry-run", request.dry_run,
+        "Print the plan, every problem that would stop the merge and a forecast made by merging "
+        "every lane in memory; change nothing (exit 1 when the merge would stop on a conflict)");
     app.add_flag("--keep-worktrees,--keep-worktree", request.keep_worktrees,
                  "Leave the lane worktrees and context files in place");
     app.add_flag("--keep-branches,--keep-branch", request.keep_branches,

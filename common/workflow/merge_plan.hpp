@@ -1,0 +1,93 @@
+// The merge's plan and its forecast (private to common/workflow/): what kitty-merge will
+// merge in which order and what stops it (merge.cpp), and what merging it would give, found
+// by merging in memory (merge_forecast.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kitty/git.hpp"
+#include "kitty/json.hpp"
+#include "kitty/lanes.hpp"
+
+namespace kitty::merge_detail {
+
+struct Step {
+    std::string lane_id;
+    std::string branch; // merged into the mission branch; the target for lane-planning
+    std::vector<std::string> wp_ids;
+    bool planning = false;
+};
+
+// What a merge will do, and what stops it.
+struct Plan {
+    std::string target;
+    std::string strategy;
+    std::string mission_branch;
+    std::vector<Step> steps; // code lanes in dependency order, then lane-planning
+    std::vector<std::string> approved;
+    Json problems = Json::array();
+    bool conflict = false; // some problem is a conflict with existing state (exit 4)
+
+    void refuse(const std::string& code, const std::string& message, Json details = Json::object(),
+                bool with_state = false) {
+        Json p = Json{{"code", code}, {"message", message}};
+        for (auto& [k, v] : details.items()) {
+            p[k] = v;
+        }
+        problems.push_back(std::move(p));
+        conflict = conflict || with_state;
+    }
+};
+
+// Code lanes in dependency order (a lane after the lanes it depends on; otherwise in
+// lanes.json's order, by smallest WP id), lane-planning last.
+std::vector<const Lane*> merge_order(const LanesManifest& lanes);
+
+// 3.1.1's stale rule: the files the mission branch changed since the lane forked from it
+// that the lane changed too, sorted; none when the mission branch holds the lane.
+std::vector<std::string> stale_paths(const Repository& repo, const std::string& lane_tip,
+                                     const std::string& mission_tip);
+
+// What the real merge would do at one step.
+enum class StepAction {
+    nothing,      // the mission branch holds it already
+    fast_forward, // the mission branch moves to it
+    merge,        // a merge commit on the mission branch
+    stop,         // conflicts: the merge stops here for them to be resolved
+    not_reached,  // the merge stops at an earlier step
+};
+
+struct StepForecast {
+    Step step;
+    std::string source; // the commit merged ("" when the branch does not exist)
+    TrialMerge trial;
+    StepAction action = StepAction::nothing;
+    std::vector<std::string> stale;        // stale_paths against the mission branch
+    std::vector<std::string> behind_lanes; // upstream lanes whose tip it does not hold
+};
+
+struct MergeForecast {
+    std::vector<StepForecast> steps;
+    std::optional<std::string> stops_at; // the lane id of the first conflicting step
+    // The target as the merge would leave it: its commit with the mission in it ("" when
+    // the merge stops first), and whether that moves it.
+    std::string target_commit;
+    bool target_moves = false;
+};
+
+// The plan's merges made in memory, each step on the result of the ones before (a
+// conflicting step is left out of that result, so every later conflict is found too), then
+// the mission branch onto the target by the plan's strategy. Writes nothing to the
+// repository: no ref, index, work-tree file or object.
+MergeForecast forecast_merge(const Repository& repo, const LanesManifest& lanes, const Plan& plan);
+
+Json forecast_json(const MergeForecast& forecast);
+std::string forecast_text(const MergeForecast& forecast, const std::string& mission_branch);
+// One MERGE_CONFLICT_FORECAST problem per conflicting step, for a plan that is otherwise
+// ready.
+void refuse_forecast_conflicts(const MergeForecast& forecast, const std::string& mission_branch,
+                               Plan& plan);
+
+} // namespace kitty::merge_detail
