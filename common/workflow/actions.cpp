@@ -378,11 +378,7 @@ Outcome workspace_allocate_command(const WorkspaceRequest& request) {
 Outcome workspace_list_command(const WorkspaceRequest& request) {
     const loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
     const Mission& m = state.mission;
-    if (!state.lanes) {
-        throw Error(Exit::input, "MISSING_LANES", "no lanes.json in " + m.dir().string(),
-                    "run spec-kitty agent mission finalize-tasks --mission " + m.slug())
-            .at(m.lanes_json());
-    }
+    state.require_lanes();
     Repository& repo = loop::loop_repository(m);
     Json lanes = Json::array();
     std::string text = m.slug() + "\n";

@@ -185,17 +185,30 @@ std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
 }
 
 const LoopWp* LoopState::lane_held_by_other(const LoopWp& wp, const std::string& agent) const {
-    if (wp.lane_id.empty()) {
-        return nullptr;
-    }
+    return wp.lane_id.empty() ? nullptr : lane_holder(wp.lane_id, agent, wp.id);
+}
+
+const LoopWp* LoopState::lane_holder(const std::string& lane_id, const std::string& agent,
+                                     const std::string& except) const {
     for (const LoopWp& other : wps) {
-        if (other.id != wp.id && other.lane_id == wp.lane_id && !other.review_claim &&
+        if (other.id != except && other.lane_id == lane_id && !other.review_claim &&
             model_detail::in_lanes(other.lane, {"claimed", "in_progress"}) &&
-            other.holder() != agent) {
+            (agent.empty() || other.holder() != agent)) {
             return &other;
         }
     }
     return nullptr;
+}
+
+const LanesManifest& LoopState::require_lanes() const {
+    if (!lanes) {
+        throw Error(Exit::input, "MISSING_LANES", mission.lanes_json().string() + " does not exist",
+                    "finalize the mission's tasks first: spec-kitty agent mission finalize-tasks "
+                    "--mission " +
+                        mission.slug())
+            .at(mission.lanes_json());
+    }
+    return *lanes;
 }
 
 Mission open_loop_mission(const LoopTarget& target) {

@@ -81,6 +81,12 @@ struct LoopState {
     // in_progress, not a review claim), or nullptr: one agent per lane worktree
     // (ARCHITECTURE.md decision 11). Reviews read and do not hold the lane.
     const LoopWp* lane_held_by_other(const LoopWp& wp, const std::string& agent) const;
+    // A WP of lane `lane_id` that someone other than `agent` implements (any one when
+    // `agent` is empty), `except` left out; nullptr when nobody else holds the lane.
+    const LoopWp* lane_holder(const std::string& lane_id, const std::string& agent,
+                              const std::string& except = "") const;
+    // lanes.json, or Error(Exit::input, "MISSING_LANES") naming it.
+    const LanesManifest& require_lanes() const;
 };
 
 // The mission a loop command works on (LoopTarget's rule). It must be in a project.

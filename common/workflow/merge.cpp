@@ -287,11 +287,7 @@ void account_for_approved_work(const loop::LoopState& state, const Repository& r
 Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
-    if (!state.lanes) {
-        throw Error(Exit::input, "MISSING_LANES", m.lanes_json().string() + " does not exist",
-                    "finalize the mission's tasks first: spec-kitty agent mission finalize-tasks")
-            .at(m.lanes_json());
-    }
+    state.require_lanes();
     Plan plan;
     plan.mission_branch = mission_branch_of(*state.lanes, m.slug());
     plan.target = !request.target_branch.empty()

@@ -345,6 +345,114 @@ TEST(MergeForecast, ATargetCommitThatConflictsWithALaneIsForetold) {
     EXPECT_EQ(slurp(p.root / "src/beta/work.txt"), "main's own\n");
 }
 
+// lane-a depends on lane-b (lanes.json edited and committed); WP02 approved in lane-b, then
+// WP01 claimed by claude, its lane cut from lane-b's tip; then lane-b gets one more commit,
+// touching `path`, so lane-a is behind its upstream lane.
+void lane_behind_its_upstream(const Project& p, const std::string& path) {
+    p.finalized_mission(kThreeWps);
+    const fs::path lanes_file = p.root / "kitty-specs/001-demo/lanes.json";
+    Json lanes = kitty::read_json_file(lanes_file);
+    lanes["lanes"][0]["depends_on_lanes"] = Json::array({"lane-b"});
+    write_fixture(lanes_file, kitty::dump_python(lanes, {.indent = 2}) + "\n");
+    p.commit("lane-a after lane-b");
+    approve(p, "WP02");
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    do_work(p, claim, "first");
+    const fs::path lane_b = p.root / ".worktrees/001-demo-lane-b";
+    write_fixture(lane_b / path, "more from lane-b\n");
+    git_commit_all(lane_b, "lane-b again");
+}
+
+// Issue 21 §2: a lane behind the lane it depends on is brought up to date by a merge commit
+// (never a rebase: the lane's own commits stay), its worktree follows, and nothing happens
+// while another agent works in it or its worktree has changes.
+TEST(LaneSync, ALaneBehindItsUpstreamIsMergedUpOnlyForItsHolderAndWhenClean) {
+    Project p;
+    lane_behind_its_upstream(p, "src/beta/more.txt");
+    const std::string lane_a = kMission + "-lane-a";
+    const std::string lane_b = kMission + "-lane-b";
+    const fs::path ws = p.root / ".worktrees/001-demo-lane-a";
+    const std::string a_before = GitView(p.root).tip(lane_a);
+    const std::string b_tip = GitView(p.root).tip(lane_b);
+
+    // claude holds lane-a (WP01 in progress): nobody else syncs it.
+    const Json held = p.sk_json({"lanes", "sync", "lane-a"}, 4);
+    EXPECT_EQ(held["code"], "LANE_BUSY");
+    EXPECT_EQ(held["lanes"][0]["result"], "held");
+    EXPECT_EQ(held["lanes"][0]["held_by"], Json::parse(R"({"agent": "claude", "wp_id": "WP01"})"));
+    const Json other = p.sk_json({"lanes", "sync", "lane-a", "--agent", "codex"}, 4);
+    EXPECT_EQ(other["lanes"][0]["result"], "held");
+    // Every lane at once: a held lane is skipped and reported, not an error.
+    const Json all = p.sk_json({"lanes", "sync"});
+    EXPECT_EQ(all["synced"], Json::array());
+    EXPECT_EQ(GitView(p.root).tip(lane_a), a_before);
+
+    // Uncommitted work in the worktree is never touched.
+    write_fixture(ws / "src/alpha/draft.txt", "half done\n");
+    const Json dirty = p.sk_json({"lanes", "sync", "lane-a", "--agent", "claude"}, 4);
+    EXPECT_EQ(dirty["lanes"][0]["result"], "dirty");
+    EXPECT_EQ(dirty["lanes"][0]["paths"], Json::array({"src/alpha/draft.txt"}));
+    EXPECT_EQ(GitView(p.root).tip(lane_a), a_before);
+    fs::remove(ws / "src/alpha/draft.txt");
+
+    const Json synced = p.sk_json({"lanes", "sync", "lane-a", "--agent", "claude"});
+    EXPECT_EQ(synced["synced"], Json::array({"lane-a"}));
+    EXPECT_EQ(synced["lanes"][0]["sources"], Json::array({lane_b}));
+    EXPECT_EQ(synced["lanes"][0]["from"], a_before);
+    GitView git(p.root);
+    const std::string a_after = git.tip(lane_a);
+    EXPECT_EQ(synced["lanes"][0]["to"], a_after);
+    EXPECT_EQ(git.parents(a_after), (std::vector<std::string>{a_before, b_tip}));
+    EXPECT_EQ(git.tip(lane_b), b_tip);
+    EXPECT_EQ(slurp(ws / "src/beta/more.txt"), "more from lane-b\n");
+    EXPECT_EQ(slurp(ws / "src/alpha/first.txt"), "first\n");
+    EXPECT_EQ(GitView(ws).dirty(), std::vector<std::string>{});
+
+    // Up to date now; a second sync changes nothing.
+    const Json again = p.sk_json({"lanes", "sync", "--agent", "claude"});
+    EXPECT_EQ(again["synced"], Json::array());
+    for (const Json& lane : again["lanes"]) {
+        EXPECT_EQ(lane["result"], "up_to_date") << lane.dump();
+    }
+    EXPECT_EQ(GitView(p.root).tip(lane_a), a_after);
+    // The holder then hands off as before: the merge commit is no planning change.
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent", "claude",
+               "--force"});
+}
+
+// A sync whose merge conflicts names the files and their kind and changes nothing at all.
+TEST(LaneSync, AConflictingSyncNamesTheFilesAndChangesNothing) {
+    Project p;
+    // lane-b's new commit adds src/alpha/first.txt, which WP01's work in lane-a added too.
+    lane_behind_its_upstream(p, "src/alpha/first.txt");
+    const auto before = every_file(p);
+    const Json out = p.sk_json({"lanes", "sync", "lane-a", "--agent", "claude"}, 1);
+    EXPECT_EQ(out["code"], "LANE_SYNC_CONFLICT");
+    EXPECT_EQ(out["lanes"][0]["result"], "conflict");
+    EXPECT_EQ(out["lanes"][0]["conflicting_source"], kMission + "-lane-b");
+    EXPECT_EQ(out["lanes"][0]["conflicts"],
+              Json::parse(R"([{"path": "src/alpha/first.txt", "kind": "add/add"}])"));
+    const auto after = every_file(p);
+    // Refs, the index, reflogs, work-tree files: as they were (merged blobs may remain as
+    // loose objects nothing refers to, as after a conflicting git merge).
+    std::map<std::string, std::string> a, b;
+    for (const auto& [k, v] : before) {
+        if (!k.starts_with(".git/objects/")) {
+            a[k] = v;
+        }
+    }
+    for (const auto& [k, v] : after) {
+        if (!k.starts_with(".git/objects/")) {
+            b[k] = v;
+        }
+    }
+    EXPECT_EQ(a, b);
+    const Json unknown = p.sk_json({"lanes", "sync", "lane-z"}, 3);
+    EXPECT_EQ(unknown["code"], "UNKNOWN_LANE");
+    const Json planning = p.sk_json({"lanes", "sync", "lane-planning"}, 2);
+    EXPECT_EQ(planning["code"], "PLANNING_LANE");
+}
+
 // Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
 // worktrees, files, the event log).
 TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
@@ -424,8 +532,7 @@ TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
         EXPECT_EQ(plan["ready"], false);
         EXPECT_EQ(problem_codes(plan),
                   (std::set<std::string>{"LANE_STALE", "MERGE_CONFLICT_FORECAST"}));
-        EXPECT_EQ(plan["forecast"]["steps"][0]["stale_paths"],
-                  Json::array({"src/alpha/work.txt"}));
+        EXPECT_EQ(plan["forecast"]["steps"][0]["stale_paths"], Json::array({"src/alpha/work.txt"}));
         EXPECT_EQ(plan["forecast"]["steps"][0]["conflicts"],
                   Json::parse(R"([{"path": "src/alpha/work.txt", "kind": "add/add"}])"));
         EXPECT_EQ(snapshot(p), before);

@@ -128,6 +128,20 @@ public:
         return out;
     }
     // Whether the tree of `branch`'s tip has a file at `path`.
+    // The parents of the commit `revision` names, in order.
+    std::vector<std::string> parents(const std::string& revision) const {
+        git_object* obj = nullptr;
+        std::vector<std::string> out;
+        if (git_revparse_single(&obj, repo_, (revision + "^{commit}").c_str()) != 0) {
+            return out;
+        }
+        const auto* commit = reinterpret_cast<const git_commit*>(obj);
+        for (unsigned i = 0; i < git_commit_parentcount(commit); ++i) {
+            out.emplace_back(git_oid_tostr_s(git_commit_parent_id(commit, i)));
+        }
+        git_object_free(obj);
+        return out;
+    }
     bool has_file(const std::string& branch, const std::string& path) const {
         git_object* tree = nullptr;
         if (git_revparse_single(&tree, repo_, (branch + "^{tree}").c_str()) != 0) {

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
         ".worktrees/<slug>-<lane>, on branch kitty/mission-<slug>-<lane>; planning work uses\n"
         "the main checkout. `allocate` is spec-kitty's internal `implement` (agents use\n"
         "`spec-kitty next` and `agent action implement`); `list` shows the lanes; `remove`\n"
-        "removes a lane's worktree.");
+        "removes a lane's worktree; `sync` merges into a lane what it builds on.");
     CLI::App& app = tool.app();
     app.require_subcommand(1);
     kitty::WorkspaceRequest request;
@@ -49,5 +49,25 @@ int main(int argc, char** argv) {
                      "Remove it even with uncommitted changes (they are lost)");
     remove->add_flag("--delete-branch", request.delete_branch, "Delete the lane branch too");
     remove->callback([&] { action = [&] { return kitty::workspace_remove_command(request); }; });
+    kitty::LaneSyncRequest sync_request;
+    CLI::App* sync = app.add_subcommand(
+        "sync",
+        "Bring lanes up to date with what they build on: the mission branch and the lanes "
+        "each depends on are merged into the lane branch (merge commits, never a rebase), and "
+        "its worktree follows. Only when every merge is clean, the worktree is clean and no "
+        "other agent works in the lane; otherwise the lane is left as it was and the "
+        "conflicting files are named (exit 1). Spelled `spec-kitty lanes sync` too");
+    sync->add_option("lanes", sync_request.lane_ids,
+                     "The lanes, e.g. lane-b (default: every code lane; held or dirty ones are "
+                     "then skipped and reported)");
+    tool.non_empty(sync->add_option("--mission,--feature", sync_request.target.mission,
+                                    "The mission: slug, number, mission_id or prefix (default: "
+                                    "the mission of the directory you stand in, else the one "
+                                    "open mission)"),
+                   "BAD_MISSION");
+    tool.non_empty(sync->add_option("--agent", sync_request.agent,
+                                    "Who syncs: a lane this agent works in may be synced"),
+                   "BAD_AGENT");
+    sync->callback([&] { action = [&] { return kitty::lanes_sync_command(sync_request); }; });
     return tool.run(argc, argv, [&] { return action(); });
 }

@@ -71,6 +71,17 @@ Outcome workspace_list_command(const WorkspaceRequest& request);
 // Removes a lane's worktree (refused while it has uncommitted changes) and context file.
 Outcome workspace_remove_command(const WorkspaceRequest& request);
 
+struct LaneSyncRequest {
+    LoopTarget target;
+    std::vector<std::string> lane_ids; // empty: every code lane
+    std::string agent;                 // who syncs: a lane this agent holds may be synced
+};
+
+// `spec-kitty lanes sync`: each lane brought up to date with what it builds on (the mission
+// branch, its upstream lanes), by merge and only when the merge is clean, the worktree
+// clean and nobody else works in the lane (ARCHITECTURE.md decisions 11 and 12).
+Outcome lanes_sync_command(const LaneSyncRequest& request);
+
 struct MoveTaskRequest {
     LoopTarget target;
     std::string wp_id;

@@ -1,0 +1,215 @@
+#include "lane_sync.hpp"
+
+#include <algorithm>
+
+#include "kitty/error.hpp"
+#include "kitty/loop.hpp"
+#include "kitty/text.hpp"
+#include "loop_model.hpp"
+#include "merge_plan.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kitty::loop {
+
+std::vector<std::string> sync_sources(const Repository& repo, const Mission& mission,
+                                      const LanesManifest& lanes, const Lane& lane) {
+    const std::string branch = code_lane_branch(mission.slug(), lane.lane_id);
+    const auto tip = repo.resolve_commit(branch);
+    std::vector<std::string> wanted{mission_branch_of(lanes, mission.slug())};
+    for (const std::string& upstream : lane.depends_on_lanes) {
+        if (upstream != kPlanningLaneId) {
+            wanted.push_back(code_lane_branch(mission.slug(), upstream));
+        }
+    }
+    std::vector<std::string> sources;
+    for (const std::string& source : wanted) {
+        const auto source_tip = repo.resolve_commit(source);
+        if (tip && source_tip && !repo.is_ancestor(*source_tip, *tip) &&
+            std::find(sources.begin(), sources.end(), source) == sources.end()) {
+            sources.push_back(source);
+        }
+    }
+    return sources;
+}
+
+LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
+                   const Lane& lane) {
+    LaneSync out;
+    out.branch = code_lane_branch(mission.slug(), lane.lane_id);
+    const auto tip = repo.resolve_commit(out.branch);
+    if (!tip) {
+        out.result = LaneSync::Result::no_branch;
+        return out;
+    }
+    out.from = *tip;
+    out.sources = sync_sources(repo, mission, lanes, lane);
+    if (out.sources.empty()) {
+        return out;
+    }
+    std::string running = out.from;
+    for (const std::string& source : out.sources) {
+        const TrialMerge step =
+            repo.trial_merge(running, source, "Merge " + source + " into " + out.branch);
+        if (step.outcome == TrialMerge::Outcome::conflict) {
+            out.result = LaneSync::Result::conflict;
+            out.conflicts = step.conflicts;
+            out.conflicting_source = source;
+            return out;
+        }
+        running = step.commit;
+    }
+    repo.move_branch(out.branch, running, out.from, "kitty lanes sync: " + join(out.sources));
+    const fs::path worktree = mission.worktree_path(lane.lane_id);
+    std::error_code ec;
+    if (fs::is_directory(worktree, ec)) {
+        try {
+            Repository::open(worktree).check_out_move(out.from, running);
+        } catch (const Error&) {
+            repo.move_branch(out.branch, out.from, running, "kitty lanes sync: undone");
+            throw;
+        }
+    }
+    out.result = LaneSync::Result::synced;
+    out.to = running;
+    return out;
+}
+
+} // namespace kitty::loop
+
+namespace kitty {
+namespace {
+
+Json conflicts_json(const std::vector<MergeConflict>& conflicts) {
+    Json out = Json::array();
+    for (const MergeConflict& c : conflicts) {
+        out.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
+    }
+    return out;
+}
+
+// The lanes asked for, in merge order (an upstream lane before the lanes that build on it),
+// or every code lane when none is named.
+std::vector<const Lane*> lanes_to_sync(const LanesManifest& lanes,
+                                       const std::vector<std::string>& named) {
+    for (const std::string& id : named) {
+        if (id == kPlanningLaneId) {
+            throw Error(Exit::usage, "PLANNING_LANE",
+                        "lane-planning works in the main checkout on the target; it has no lane "
+                        "branch to sync");
+        }
+        if (std::none_of(lanes.lanes.begin(), lanes.lanes.end(),
+                         [&](const Lane& l) { return l.lane_id == id; })) {
+            throw Error(Exit::input, "UNKNOWN_LANE", "lanes.json has no lane " + id,
+                        "spec-kitty workspace list shows the mission's lanes");
+        }
+    }
+    std::vector<const Lane*> out;
+    for (const Lane* lane : merge_detail::merge_order(lanes)) {
+        if (!lane->is_planning() && (named.empty() || std::find(named.begin(), named.end(),
+                                                                lane->lane_id) != named.end())) {
+            out.push_back(lane);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Outcome lanes_sync_command(const LaneSyncRequest& request) {
+    const std::string agent = request.agent.empty() ? "" : loop::checked_agent(request.agent);
+    const loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
+    const Mission& m = state.mission;
+    const LanesManifest& lanes = state.require_lanes();
+    Repository& repo = loop::loop_repository(m);
+    Json rows = Json::array();
+    std::vector<std::string> synced, conflicting, blocked;
+    std::string text;
+    std::error_code ec;
+    for (const Lane* lane : lanes_to_sync(lanes, request.lane_ids)) {
+        Json row{{"lane_id", lane->lane_id}, {"branch", code_lane_branch(m.slug(), lane->lane_id)}};
+        const std::string sources = join(loop::sync_sources(repo, m, lanes, *lane));
+        // Decision 11: the lane's worktree is one checkout, and its holder's.
+        if (const loop::LoopWp* holder = state.lane_holder(lane->lane_id, agent)) {
+            row["result"] = "held";
+            row["held_by"] = Json{{"agent", holder->holder()}, {"wp_id", holder->id}};
+            text += lane->lane_id + ": not synced, " + holder->holder() + " works in it (" +
+                    holder->id + ")\n";
+            blocked.push_back(lane->lane_id);
+            rows.push_back(row);
+            continue;
+        }
+        const fs::path worktree = m.worktree_path(lane->lane_id);
+        if (fs::is_directory(worktree, ec)) {
+            if (auto lane_repo = Repository::discover(worktree)) {
+                if (const auto dirty = lane_repo->changed_paths(); !dirty.empty()) {
+                    row["result"] = "dirty";
+                    row["paths"] = dirty;
+                    text += lane->lane_id + ": not synced, " + worktree.string() +
+                            " has uncommitted changes (" + join(dirty) + ")\n";
+                    blocked.push_back(lane->lane_id);
+                    rows.push_back(row);
+                    continue;
+                }
+            }
+        }
+        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane);
+        using Result = loop::LaneSync::Result;
+        row["result"] = s.result == Result::synced      ? "synced"
+                        : s.result == Result::conflict  ? "conflict"
+                        : s.result == Result::no_branch ? "no_branch"
+                                                        : "up_to_date";
+        row["sources"] = s.sources;
+        row["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
+        row["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
+        row["conflicts"] = conflicts_json(s.conflicts);
+        row["conflicting_source"] =
+            s.conflicting_source.empty() ? Json(nullptr) : Json(s.conflicting_source);
+        switch (s.result) {
+        case Result::synced:
+            synced.push_back(lane->lane_id);
+            text +=
+                lane->lane_id + ": merged " + join(s.sources) + " (" + s.to.substr(0, 7) + ")\n";
+            break;
+        case Result::conflict: {
+            conflicting.push_back(lane->lane_id);
+            std::vector<std::string> listed;
+            for (const MergeConflict& c : s.conflicts) {
+                listed.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
+            }
+            text += lane->lane_id + ": not synced, merging " + s.conflicting_source +
+                    " conflicts in " + join(listed) + "; nothing changed\n";
+            break;
+        }
+        case Result::no_branch:
+            text += lane->lane_id + ": no branch yet (" + sources + ")\n";
+            break;
+        case Result::up_to_date:
+            text += lane->lane_id + ": up to date\n";
+            break;
+        }
+        rows.push_back(row);
+    }
+    Json doc{{"mission_slug", m.slug()}, {"lanes", rows}, {"synced", synced}};
+    Outcome out = Outcome::success(doc, text);
+    if (!conflicting.empty() || (!blocked.empty() && !request.lane_ids.empty())) {
+        const bool conflict = !conflicting.empty();
+        Json failure{
+            {"error", conflict ? "merging what " + join(conflicting) + " builds on conflicts"
+                               : join(blocked) + " cannot be synced now"},
+            {"code", conflict ? "LANE_SYNC_CONFLICT" : "LANE_BUSY"},
+            {"hint", conflict
+                         ? "the lanes were left as they were; in the lane's worktree, git merge "
+                           "the conflicting branch, resolve the files and commit"
+                         : "wait for the lane's holder to hand its WP off, or commit the "
+                           "worktree's changes, then sync again"}};
+        for (auto& [k, v] : doc.items()) {
+            failure[k] = v;
+        }
+        out.document = std::move(failure);
+        out.exit = conflict ? Exit::check_failed : Exit::conflict;
+    }
+    return out;
+}
+
+} // namespace kitty
