@@ -248,6 +248,7 @@ Outcome implement_action_command(const ActionRequest& request) {
                              ? Json(nullptr)
                              : Json(started.allocation.base_commit);
     doc["commit"] = started.commit.empty() ? Json(nullptr) : Json(started.commit);
+    doc["lane_synced_from"] = started.allocation.synced_from;
     doc["review_feedback_file"] = feedback ? Json(feedback->string()) : Json(nullptr);
     doc["prompt_file"] = prompt.string();
     doc["next_command"] = "spec-kitty agent tasks move-task " + wp.id +
@@ -257,6 +258,10 @@ Outcome implement_action_command(const ActionRequest& request) {
     text += ws.planning ? "   Repository-root planning workspace\n"
                         : "   Lane workspace: " + ws.lane_id + " (shared by " +
                               join(ws.lane_wp_ids) + ")\n";
+    if (!started.allocation.synced_from.empty()) {
+        text += "   Brought up to date first: merged " + join(started.allocation.synced_from) +
+                " into " + ws.branch + "\n";
+    }
     if (feedback) {
         text += "⚠️  Has review feedback - read " + feedback->string() + "\n";
     }

@@ -100,7 +100,7 @@ std::vector<const Lane*> lanes_to_sync(const LanesManifest& lanes,
         }
         if (std::none_of(lanes.lanes.begin(), lanes.lanes.end(),
                          [&](const Lane& l) { return l.lane_id == id; })) {
-            throw Error(Exit::input, "UNKNOWN_LANE", "lanes.json has no lane " + id,
+            throw Error(Exit::usage, "UNKNOWN_LANE", "lanes.json has no lane " + id,
                         "spec-kitty workspace list shows the mission's lanes");
         }
     }

@@ -17,6 +17,7 @@
 #include "kitty/text.hpp"
 #include "kitty/ulid.hpp"
 #include "kitty/wp_frontmatter.hpp"
+#include "lane_sync.hpp"
 
 namespace fs = std::filesystem;
 
@@ -498,6 +499,29 @@ void write_context(const Mission& m, const std::string& lane_id, const Json& doc
 
 } // namespace model_detail
 
+namespace {
+
+// The lane brought up to date before its next WP (decision 12): the branches merged in, none
+// when it was up to date or the merge would conflict (the merge's forecast names that).
+std::vector<std::string> sync_before_work(Repository& repo, const Mission& m,
+                                          const LanesManifest& lanes, const LoopWp& wp) {
+    const Lane* lane = lanes.lane_for_wp(wp.id);
+    if (lane == nullptr) {
+        return {};
+    }
+    try {
+        const LaneSync s = sync_lane(repo, m, lanes, *lane);
+        return s.result == LaneSync::Result::synced ? s.sources : std::vector<std::string>{};
+    } catch (const Error& e) {
+        if (e.code() != "CHECKOUT_CONFLICT" && e.code() != "BRANCH_MOVED") {
+            throw;
+        }
+        return {}; // someone changed the lane meanwhile; it was left as they left it
+    }
+}
+
+} // namespace
+
 Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                               const std::function<void()>& before_new_branches) {
     Allocation out{workspace_of(state, wp), false, "", ""};
@@ -546,16 +570,17 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                                             (*existing_context)["current_wp"].is_string()
                                         ? (*existing_context)["current_wp"].get<std::string>()
                                         : "";
-        if (current != wp.id) {
-            const auto dirty = lane_repo.changed_paths();
-            if (!dirty.empty()) {
-                throw Error(Exit::conflict, "LANE_DIRTY",
-                            "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
-                                " has uncommitted changes. Commit or stash before starting the "
-                                "next WP.",
-                            "commit or stash in " + ws.path.string())
-                    .with({{"paths", dirty}});
-            }
+        const auto dirty = lane_repo.changed_paths();
+        if (current != wp.id && !dirty.empty()) {
+            throw Error(Exit::conflict, "LANE_DIRTY",
+                        "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
+                            " has uncommitted changes. Commit or stash before starting the "
+                            "next WP.",
+                        "commit or stash in " + ws.path.string())
+                .with({{"paths", dirty}});
+        }
+        if (dirty.empty()) {
+            out.synced_from = sync_before_work(repo, m, *state.lanes, wp);
         }
         Json doc = existing_context ? *existing_context
                                     : model_detail::context_document(

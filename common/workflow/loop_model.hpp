@@ -151,12 +151,15 @@ std::filesystem::path context_file(const Mission& mission, const std::string& la
 // worktree, a lane branch that was deleted after the lane started, a lane worktree with
 // uncommitted changes when it is taken up for another WP, a missing target branch. Anything
 // created before a later failure is removed again. `before_new_branches` runs once the
-// checks have passed, before the first branch is created (the planning commit).
+// checks have passed, before the first branch is created (the planning commit). An existing
+// lane worktree without local changes that is behind what it builds on is first merged up
+// (sync_lane) when that merge is clean; a conflicting one is left as it is.
 struct Allocation {
     Workspace workspace;
     bool created = false;
     std::string base_branch;
     std::string base_commit;
+    std::vector<std::string> synced_from; // the branches merged into the lane just now
 };
 Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                               const std::function<void()>& before_new_branches);

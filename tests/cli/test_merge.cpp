@@ -447,10 +447,45 @@ TEST(LaneSync, AConflictingSyncNamesTheFilesAndChangesNothing) {
         }
     }
     EXPECT_EQ(a, b);
-    const Json unknown = p.sk_json({"lanes", "sync", "lane-z"}, 3);
+    const Json unknown = p.sk_json({"lanes", "sync", "lane-z"}, 2);
     EXPECT_EQ(unknown["code"], "UNKNOWN_LANE");
     const Json planning = p.sk_json({"lanes", "sync", "lane-planning"}, 2);
     EXPECT_EQ(planning["code"], "PLANNING_LANE");
+}
+
+// Issue 21 §2: the loop brings a lane up to date itself before it hands out the lane's next
+// WP: WP04 follows WP01 in lane-a, which depends on lane-b; lane-b moved on meanwhile.
+TEST(LaneSync, TheLoopMergesAStaleLaneUpBeforeItsNextWorkPackage) {
+    Project p;
+    const std::vector<kitty::test::WpSpec> wps = {
+        {"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+        {"WP02", "beta", {}, "code_change", "src/beta/**"},
+        {"WP04", "gamma", {"WP01"}, "code_change", "src/gamma/**"},
+    };
+    p.finalized_mission(wps);
+    const fs::path lanes_file = p.root / "kitty-specs/001-demo/lanes.json";
+    Json lanes = kitty::read_json_file(lanes_file);
+    ASSERT_EQ(lanes["lanes"][0]["wp_ids"], Json::array({"WP01", "WP04"}));
+    lanes["lanes"][0]["depends_on_lanes"] = Json::array({"lane-b"});
+    write_fixture(lanes_file, kitty::dump_python(lanes, {.indent = 2}) + "\n");
+    p.commit("lane-a after lane-b");
+    approve(p, "WP02");
+    approve(p, "WP01");
+    const fs::path lane_b = p.root / ".worktrees/001-demo-lane-b";
+    write_fixture(lane_b / "src/beta/more.txt", "more from lane-b\n");
+    git_commit_all(lane_b, "lane-b again");
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP04", "--agent", "claude"});
+    EXPECT_EQ(claim["lane_synced_from"], Json::array({kMission + "-lane-b"}));
+    const fs::path ws = claim["workspace_path"].get<std::string>();
+    EXPECT_EQ(slurp(ws / "src/beta/more.txt"), "more from lane-b\n");
+    EXPECT_EQ(GitView(ws).dirty(), std::vector<std::string>{});
+    GitView git(p.root);
+    EXPECT_EQ(git.parents(kMission + "-lane-a").back(), git.tip(kMission + "-lane-b"));
+    // The WP is handed off as usual afterwards, and the mission merges cleanly.
+    do_work(p, claim, "fourth");
+    p.sk_json({"agent", "tasks", "move-task", "WP04", "--to", "approved", "--agent", "claude",
+               "--force"});
+    EXPECT_EQ(merge(p, {"--dry-run"})["forecast"]["completes"], true);
 }
 
 // Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
