@@ -151,7 +151,8 @@ namespace {
     X(git_repository_odb)                                                                          \
     X(git_odb_free)                                                                                \
     X(git_odb_add_backend)                                                                         \
-    X(git_mempack_new)
+    X(git_mempack_new)                                                                             \
+    X(git_reset)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -1468,6 +1469,25 @@ std::vector<std::string> Repository::start_merge(const std::string& from,
           "CHECKOUT_CONFLICT", "cannot start merging " + from);
     write_file_atomic(fs::path(lg().git_repository_path(repo_)) / "MERGE_MSG", message + "\n");
     return conflicted_paths();
+}
+
+void Repository::abort_merge() {
+    if (!merge_head()) {
+        return;
+    }
+    git_object* raw = nullptr;
+    check(lg().git_revparse_single(&raw, repo_, "HEAD"), Exit::input, "GIT_ERROR",
+          "cannot read HEAD");
+    const ObjectPtr head(raw);
+    git_checkout_options options;
+    lg().git_checkout_options_init(&options, GIT_CHECKOUT_OPTIONS_VERSION);
+    options.checkout_strategy = GIT_CHECKOUT_FORCE;
+    // A hard reset, as git merge --abort of a merge started on a clean checkout; it also
+    // removes MERGE_HEAD and MERGE_MSG. Untracked files stay.
+    check(lg().git_reset(repo_, head.get(), GIT_RESET_HARD, &options), Exit::input, "GIT_ERROR",
+          "cannot give up the merge");
+    check(lg().git_repository_state_cleanup(repo_), Exit::input, "GIT_ERROR",
+          "cannot clear the merge state");
 }
 
 std::vector<std::string> Repository::conflicted_paths() const {

@@ -227,7 +227,6 @@ std::string short_id(const std::string& id) {
     return id.substr(0, 7);
 }
 
-// The files of a checkout that hold conflict markers, among `paths`.
 std::vector<std::string> unresolved(const fs::path& dir, const std::vector<std::string>& paths) {
     std::vector<std::string> out;
     for (const std::string& path : paths) {
@@ -283,7 +282,6 @@ void account_for_approved_work(const loop::LoopState& state, const Repository& r
     }
 }
 
-// The mission's plan with every check of ARCHITECTURE.md decision 10 made; nothing written.
 Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);

@@ -10,6 +10,8 @@
 #include "kitty/git.hpp"
 #include "kitty/json.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/merge.hpp"
+#include "loop_model.hpp"
 
 namespace kitty::merge_detail {
 
@@ -40,6 +42,14 @@ struct Plan {
         conflict = conflict || with_state;
     }
 };
+
+// The mission's plan with every check of ARCHITECTURE.md decision 10 made (`fresh`: a new
+// merge, so the main checkout's changes and stale lanes are checked too); nothing written.
+Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh);
+
+// The files of a checkout that hold conflict markers, among `paths`.
+std::vector<std::string> unresolved(const std::filesystem::path& dir,
+                                    const std::vector<std::string>& paths);
 
 // Code lanes in dependency order (a lane after the lanes it depends on; otherwise in
 // lanes.json's order, by smallest WP id), lane-planning last.

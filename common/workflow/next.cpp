@@ -16,6 +16,7 @@
 #include "kitty/wp_frontmatter.hpp"
 #include "loop_decisions.hpp"
 #include "loop_model.hpp"
+#include "resolve.hpp"
 
 namespace fs = std::filesystem;
 
@@ -442,6 +443,7 @@ struct Decision {
     // Writes the prompt file once the status lock is released (prompts are the agent's own
     // files; nothing else waits for them).
     std::function<fs::path()> write_prompt;
+    Json extra = Json::object(); // keys of a resolve step, after the common ones
 };
 
 Json progress_json(const LoopState& state) {
@@ -506,6 +508,9 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
              {"preview_step", opt(d.preview_step)},
              {"mission_id", opt(m.identity().mission_id)},
              {"next_command", opt(d.next_command)}};
+    for (const auto& [key, value] : d.extra.items()) {
+        doc[key] = value;
+    }
     std::string upper = d.kind;
     for (char& c : upper) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -625,6 +630,87 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     return d;
 }
 
+std::string conflict_list(const std::vector<MergeConflict>& conflicts) {
+    std::vector<std::string> out;
+    for (const MergeConflict& c : conflicts) {
+        out.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
+    }
+    return join(out);
+}
+
+// A resolve step (issue 21 §3): the lane's worktree with the merge started in it, its
+// conflicts, and what still stands in the way when the agent reported it done too early.
+Decision resolve_decision(const LoopState& state, const loop::ResolveTicket& t,
+                          const std::optional<std::string>& step,
+                          const std::vector<std::string>& problems) {
+    Decision d;
+    d.kind = "step";
+    d.mission_state = "resolve";
+    d.step_id = step;
+    d.action = "resolve";
+    d.workspace = t.worktree;
+    d.reason = "Merging " + t.other_branch + " into " + t.branch + " conflicts in " +
+               conflict_list(t.conflicts) + "; resolve it in the lane's worktree" +
+               (problems.empty() ? "" : ". Not done yet: " + join(problems, "; "));
+    d.next_command = loop::next_command_line(state.mission, t.agent, true);
+    d.write_prompt = [&state, t] { return loop::write_resolve_prompt(state, t); };
+    Json conflicts = Json::array();
+    for (const MergeConflict& c : t.conflicts) {
+        conflicts.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
+    }
+    d.extra = Json{{"lane_id", t.lane_id},
+                   {"branch", t.branch},
+                   {"other_branch", t.other_branch},
+                   {"conflicts", conflicts},
+                   {"problems", problems}};
+    return d;
+}
+
+Decision blocked_by(const LoopState& state, const std::string& agent, std::string reason,
+                    std::string next_command = "") {
+    Decision d;
+    d.kind = "blocked";
+    d.mission_state = "resolve";
+    d.reason = std::move(reason);
+    d.next_command = next_command.empty() ? loop::next_command_line(state.mission, agent, false)
+                                          : std::move(next_command);
+    return d;
+}
+
+// `d` as the merge's forecast allows it (ARCHITECTURE.md decision 12): accept and terminal
+// only when the merge would complete; otherwise the conflict as a resolve step for `agent`.
+Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent,
+                          const std::optional<std::string>& step) {
+    if (d.kind != "terminal" && d.action != "accept") {
+        return d;
+    }
+    const auto conflict = loop::forecast_conflict(state);
+    if (!conflict) {
+        return d;
+    }
+    const Mission& m = state.mission;
+    if (conflict->lane_id.empty()) {
+        return blocked_by(
+            state, agent,
+            "The merge would stop at " + conflict->stop_lane_id + " with conflicts in " +
+                conflict_list(conflict->conflicts) +
+                " that come from several lanes together; run the merge, resolve them in "
+                "its merge worktree, then resume it",
+            "spec-kitty merge --mission " + m.slug());
+    }
+    try {
+        const loop::ResolveTicket t = loop::start_resolve(state, *conflict, agent);
+        return resolve_decision(state, t, step, {});
+    } catch (const Error& e) {
+        if (e.code() != "LANE_BUSY") {
+            throw;
+        }
+        return blocked_by(state, agent,
+                          std::string(e.what()) + " (" + e.hint() + "); the merge would stop on " +
+                              conflict_list(conflict->conflicts));
+    }
+}
+
 } // namespace next_detail
 
 Outcome next_command(const NextRequest& request) {
@@ -660,6 +746,7 @@ Outcome next_command(const NextRequest& request) {
     Run run(m, !query);
     std::vector<Finding> findings;
     const auto finish = [&](Decision d) {
+        d = unless_conflicts(state, std::move(d), agent, run.issued());
         run.save();
         lock.reset();
         if (d.write_prompt) {
@@ -714,6 +801,32 @@ Outcome next_command(const NextRequest& request) {
         }
         d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
         return render(state, agent, d, run.run_id());
+    }
+    if (const auto ticket = loop::read_resolve_ticket(m)) {
+        if (ticket->agent != agent) {
+            return finish(blocked_by(state, agent,
+                                     ticket->agent + " resolves the conflict of " +
+                                         ticket->lane_id + " with " + ticket->other_branch +
+                                         "; the mission waits for it"));
+        }
+        if (request.result && *request.result != "success") {
+            loop::abandon_resolve(m, *ticket);
+            return finish(blocked_by(
+                state, agent,
+                "The resolve step of " + ticket->lane_id +
+                    " is given up: its worktree is as it was before the merge started. The "
+                    "next call hands the conflict out again",
+                loop::next_command_line(m, agent, false)));
+        }
+        if (!request.result) {
+            return finish(resolve_decision(state, *ticket, cur, {}));
+        }
+        if (const auto problems = loop::resolve_problems(state, *ticket); !problems.empty()) {
+            return finish(resolve_decision(state, *ticket, cur, problems));
+        }
+        // Resolved: the run's own step is answered again, not completed by this success.
+        loop::remove_resolve_ticket(m);
+        return finish(cur ? decide_step(state, *cur, agent, findings) : issue_next());
     }
     if (request.result && cur && !is_wp_step(*cur)) {
         // A mission step is reported by the agent it was issued to (E11): another agent's

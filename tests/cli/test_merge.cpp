@@ -488,6 +488,100 @@ TEST(LaneSync, TheLoopMergesAStaleLaneUpBeforeItsNextWorkPackage) {
     EXPECT_EQ(merge(p, {"--dry-run"})["forecast"]["completes"], true);
 }
 
+// Reports each step done until `next` answers something else than a step without an action.
+Json next_until_action(const Project& p, const std::string& agent) {
+    Json d = p.next(agent);
+    for (int i = 0; i < 6 && d["kind"] == "step" && d["action"].is_null(); ++i) {
+        d = p.next(agent, "success");
+    }
+    return d;
+}
+
+// Issue 21 §3 and §4: the issue's case in the loop. Once every WP is approved, `next` does
+// not answer accept or terminal while the forecast finds the conflict with main's commit: it
+// hands claude a resolve step in lane-b's worktree, with the merge started there; others
+// wait; a report before the merge is committed is answered with what is missing; the
+// resolved lane lets the loop go on, and the merge keeps main's change as resolved.
+TEST(ResolveStep, AConflictWithTheTargetIsResolvedInTheLanesWorktree) {
+    Project p;
+    approved_mission(p);
+    write_fixture(p.root / "src/beta/work.txt", "main's own\n");
+    write_fixture(p.root / "src/main-only.txt", "untouched by any lane\n");
+    p.commit("main gets src/beta/work.txt too");
+    const Json d = next_until_action(p, "claude");
+    ASSERT_EQ(d["action"], "resolve") << d.dump();
+    EXPECT_EQ(d["kind"], "step");
+    EXPECT_EQ(d["lane_id"], "lane-b");
+    EXPECT_EQ(d["other_branch"], "main");
+    EXPECT_EQ(d["conflicts"], Json::parse(R"([{"path": "src/beta/work.txt", "kind": "add/add"}])"));
+    const fs::path ws = d["workspace_path"].get<std::string>();
+    EXPECT_EQ(ws, p.root / ".worktrees/001-demo-lane-b");
+    EXPECT_NE(slurp(ws / "src/beta/work.txt").find("<<<<<<<"), std::string::npos);
+    EXPECT_TRUE(fs::exists(p.root / ".git/worktrees/001-demo-lane-b/MERGE_HEAD"));
+    const std::string prompt = slurp(d["prompt_file"].get<std::string>());
+    EXPECT_NE(prompt.find("src/beta/work.txt` (add/add)"), std::string::npos) << prompt;
+    EXPECT_NE(prompt.find(kMission + "-lane-b"), std::string::npos);
+    EXPECT_NE(prompt.find("Their side"), std::string::npos);
+
+    // Asked again, the same step; another agent waits for it.
+    EXPECT_EQ(p.next("claude")["lane_id"], "lane-b");
+    const Json other = p.next("codex", "", 1);
+    EXPECT_EQ(other["kind"], "blocked");
+    EXPECT_NE(other["reason"].get<std::string>().find("claude resolves"), std::string::npos);
+
+    // Reported done before the merge is committed: the step again, saying what is missing.
+    const Json early = p.next("claude", "success");
+    EXPECT_EQ(early["action"], "resolve");
+    ASSERT_FALSE(early["problems"].empty());
+    EXPECT_NE(early["problems"].dump().find("not committed"), std::string::npos);
+
+    write_fixture(ws / "src/beta/work.txt", "main's own\nwork\n");
+    git_commit_all(ws, "Merge main into lane-b");
+    // Done: the run's own step (accept) is answered again, the forecast clean now.
+    const Json after = p.next("claude", "success");
+    EXPECT_EQ(after["action"], "accept") << after.dump();
+    EXPECT_FALSE(fs::exists(p.root / ".kittify/runtime/resolve/001-demo.json"));
+    EXPECT_EQ(merge(p, {"--dry-run"})["forecast"]["completes"], true);
+    const Json merged = merge(p, {});
+    EXPECT_EQ(merged["result"], "merged");
+    EXPECT_EQ(slurp(p.root / "src/beta/work.txt"), "main's own\nwork\n");
+    EXPECT_EQ(slurp(p.root / "src/main-only.txt"), "untouched by any lane\n");
+    EXPECT_EQ(slurp(p.root / "src/alpha/work.txt"), "work\n");
+}
+
+// Two lanes change one line: the second lane in merge order resolves it against the first;
+// a step given up (--result failed) leaves the lane as it was and is handed out again.
+TEST(ResolveStep, AConflictBetweenLanesGivenUpLeavesTheLaneAsItWas) {
+    Project p;
+    readme_conflict_mission(p);
+    const std::string lane_b = kMission + "-lane-b";
+    const std::string b_tip = GitView(p.root).tip(lane_b);
+    const Json d = next_until_action(p, "claude");
+    ASSERT_EQ(d["action"], "resolve") << d.dump();
+    EXPECT_EQ(d["lane_id"], "lane-b");
+    EXPECT_EQ(d["other_branch"], kMission + "-lane-a");
+    EXPECT_EQ(d["conflicts"], Json::parse(R"([{"path": "README.md", "kind": "content"}])"));
+    const fs::path ws = d["workspace_path"].get<std::string>();
+
+    const Json given_up = p.next("claude", "failed", 1);
+    EXPECT_EQ(given_up["kind"], "blocked");
+    EXPECT_EQ(GitView(p.root).tip(lane_b), b_tip);
+    EXPECT_EQ(GitView(ws).dirty(), std::vector<std::string>{});
+    EXPECT_FALSE(fs::exists(p.root / ".git/worktrees/001-demo-lane-b/MERGE_HEAD"));
+    EXPECT_EQ(slurp(ws / "README.md"), "readme\nWP02 was here\n");
+
+    // Handed out again, to whoever asks next; resolved, the mission merges.
+    const Json again = p.next("codex");
+    ASSERT_EQ(again["action"], "resolve") << again.dump();
+    write_fixture(ws / "README.md", "readme\nWP01 was here\nWP02 was here\n");
+    git_commit_all(ws, "Merge lane-a into lane-b");
+    EXPECT_EQ(p.next("codex", "success")["action"], "accept");
+    // accept, issued to claude, reported done by claude: terminal, the merge would complete.
+    EXPECT_EQ(p.next("claude", "success")["kind"], "terminal");
+    EXPECT_EQ(merge(p, {})["result"], "merged");
+    EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
+}
+
 // Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
 // worktrees, files, the event log).
 TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {

@@ -260,10 +260,24 @@ std::string git_commit_all(const fs::path& dir, const std::string& message, std:
         check(git_commit_lookup(&c, repo.get(), &head), "parent");
     }
     const auto parent = owned(c, &git_commit_free);
-    const git_commit* parents[] = {parent.get()};
+    // A merge in progress is concluded as `git commit` concludes it: MERGE_HEAD the second
+    // parent, the merge state cleared.
+    git_oid merge_head;
+    git_commit* m = nullptr;
+    const bool merging =
+        has_parent && git_reference_name_to_id(&merge_head, repo.get(), "MERGE_HEAD") == 0;
+    if (merging) {
+        check(git_commit_lookup(&m, repo.get(), &merge_head), "merge head");
+    }
+    const auto other = owned(m, &git_commit_free);
+    const git_commit* parents[] = {parent.get(), other.get()};
     check(git_commit_create(&commit_id, repo.get(), "HEAD", sig.get(), sig.get(), nullptr,
-                            message.c_str(), tree.get(), has_parent ? 1 : 0, parents),
+                            message.c_str(), tree.get(), has_parent ? (merging ? 2 : 1) : 0,
+                            parents),
           "commit");
+    if (merging) {
+        check(git_repository_state_cleanup(repo.get()), "merge state");
+    }
     return git_oid_tostr_s(&commit_id);
 }
 

@@ -64,7 +64,8 @@ void make_project(const std::filesystem::path& root);
 void make_git_repo(const std::filesystem::path& dir, const std::string& branch = "main");
 
 // Stages every file of the work tree and commits it on HEAD at `when` (seconds since the
-// epoch), with libgit2; returns the commit id.
+// epoch), with libgit2; returns the commit id. A merge in progress is concluded, as `git
+// commit` concludes it (MERGE_HEAD the second parent).
 std::string git_commit_all(const std::filesystem::path& dir, const std::string& message,
                            std::int64_t when = 1767225600);
 

@@ -212,6 +212,10 @@ public:
     // completes it. Returns the conflicting paths. Local changes the merge would overwrite
     // are Error(Exit::conflict, "CHECKOUT_CONFLICT").
     std::vector<std::string> start_merge(const std::string& from, const std::string& message);
+    // Gives up the merge in progress as `git merge --abort` does after a merge started on a
+    // clean checkout: the index and the tracked files back to HEAD, MERGE_HEAD and MERGE_MSG
+    // removed; untracked files stay. Nothing happens when no merge is in progress.
+    void abort_merge();
     // The paths with conflicts in the index, sorted.
     std::vector<std::string> conflicted_paths() const;
     // The commit MERGE_HEAD names; nullopt when no merge is in progress.
