@@ -582,6 +582,36 @@ TEST(ResolveStep, AConflictBetweenLanesGivenUpLeavesTheLaneAsItWas) {
     EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
 }
 
+// Issue 21 §4: main changes a file lane-a deleted (modify/delete). The resolve step says so;
+// the agent keeps main's change, and after the merge main's version is there as decided.
+TEST(ResolveStep, AFileTheTargetChangedAndALaneDeletedSurvivesAsDecided) {
+    Project p;
+    write_fixture(p.root / "README.md", "readme\n");
+    p.commit("a README");
+    p.finalized_mission(kThreeWps);
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    const fs::path ws = claim["workspace_path"].get<std::string>();
+    fs::remove(ws / "README.md");
+    write_fixture(ws / "src/alpha/work.txt", "work\n");
+    git_commit_all(ws, "WP01 drops the README");
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "approved", "--agent", "claude",
+               "--force"});
+    approve(p, "WP02");
+    approve(p, "WP03");
+    write_fixture(p.root / "README.md", "readme, version 2\n");
+    p.commit("main improves the README");
+    const Json d = next_until_action(p, "claude");
+    ASSERT_EQ(d["action"], "resolve") << d.dump();
+    EXPECT_EQ(d["lane_id"], "lane-a");
+    EXPECT_EQ(d["conflicts"], Json::parse(R"([{"path": "README.md", "kind": "modify/delete"}])"));
+    write_fixture(ws / "README.md", "readme, version 2\n");
+    git_commit_all(ws, "Merge main into lane-a, keeping the README");
+    EXPECT_EQ(p.next("claude", "success")["action"], "accept");
+    EXPECT_EQ(merge(p, {})["result"], "merged");
+    EXPECT_EQ(slurp(p.root / "README.md"), "readme, version 2\n");
+    EXPECT_EQ(slurp(p.root / "src/alpha/work.txt"), "work\n");
+}
+
 // Issue §1/§3: every refusal names what stops the merge and changes nothing (refs,
 // worktrees, files, the event log).
 TEST(Merge, RefusalsNameEveryProblemAndChangeNothing) {
