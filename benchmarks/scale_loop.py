@@ -8,8 +8,13 @@ KITTY_LOCK_TRACE file. At the end the invariants are checked: every WP done once
 ids, legal chains, no two WPs of one lane implemented at once, a clean checkout, no worktree or
 lane branch left.
 
+With --target-commits N, someone commits to main every N approved WPs meanwhile: a file no
+lane touches and a line in a lane's file, which the loop must hand to an agent as a resolve
+step; the agents resolve by keeping both sides' lines. Afterwards every such change must be on
+main.
+
 Usage: benchmarks/scale_loop.py [--bin build/tools] [--wps 100] [--agents 8] [--reject 5]
-                                [--keep DIR] [--json]
+                                [--target-commits N] [--keep DIR] [--json]
 Exit status: 0 when every invariant held, 1 otherwise.
 """
 import argparse
@@ -88,6 +93,21 @@ def timed(bin_dir, args, cwd, env, stdin=None):
     return proc.returncode, out, err, usage.ru_utime + usage.ru_stime, wall
 
 
+def resolve(decision, env):
+    """A scripted resolution: each conflicting file keeps both sides' lines (markers removed),
+    a file one side deleted keeps the other side's content; then the merge is committed."""
+    ws = decision["workspace_path"]
+    for c in decision["conflicts"]:
+        path = os.path.join(ws, c["path"])
+        if os.path.exists(path):
+            kept = [l for l in open(path).read().splitlines(True)
+                    if not l.startswith(("<<<<<<<", "=======", ">>>>>>>"))]
+            with open(path, "w") as f:
+                f.write("".join(kept))
+    subprocess.run(["git", "-C", ws, "add", "-A"], check=True, env=env)
+    subprocess.run(["git", "-C", ws, "commit", "-q", "--no-edit"], check=True, env=env)
+
+
 def agent_main(args):
     env = json.loads(os.environ["SCALE_ENV"])
     root = args.root
@@ -98,11 +118,14 @@ def agent_main(args):
 
     def call(label, argv, cwd=root, stdin=None, ok=(0,)):
         rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
+        doc = json.loads(out) if out.strip() else {}
+        if doc.get("action") == "resolve":
+            label = "resolve step"  # a call that answered a resolve step
         calls.write(json.dumps({"label": label, "cpu": cpu, "wall": wall, "rc": rc}) + "\n")
         if rc not in ok:
             raise RuntimeError("%s: %s exit %d\n%s%s" % (name, " ".join(argv), rc,
                                                         out.decode(), err.decode()))
-        return rc, json.loads(out) if out.strip() else {}
+        return rc, doc
 
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
@@ -118,6 +141,11 @@ def agent_main(args):
                 time.sleep(0.05)
             continue
         action, wp = d.get("action"), d.get("wp_id")
+        if action == "resolve":
+            resolve(d, env)
+            call("resolve done", ["next", "--agent", name, "--mission", mission, "--result",
+                                  "success"], ok=(0, 1))
+            continue
         if wp is None:
             # A mission step (accept): report it done.
             call("next --result", ["next", "--agent", name, "--mission", mission,
@@ -132,6 +160,9 @@ def agent_main(args):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "a") as f:
                 f.write("%s by %s\n" % (wp, name))
+            # A file the target may change too (--target-commits): the lane's line.
+            with open(os.path.join(ws, "src/w%02d" % n, "shared.txt"), "a") as f:
+                f.write("%s: lane line\n" % wp)
             subprocess.run(["git", "-C", ws, "add", "-A"], check=True, env=env)
             subprocess.run(["git", "-C", ws, "commit", "-qm", "%s by %s" % (wp, name)], check=True,
                            env=env)
@@ -165,6 +196,56 @@ def percentile(values, p):
     s = sorted(values)
     k = min(len(s) - 1, max(0, int(round(p / 100.0 * (len(s) - 1)))))
     return s[k]
+
+
+def approved_count(root):
+    last = {}
+    log = os.path.join(root, "kitty-specs/001-scale/status.events.jsonl")
+    try:
+        for line in open(log):
+            if line.strip():
+                e = json.loads(line)
+                last[e["wp_id"]] = e["to_lane"]
+    except (OSError, ValueError):
+        pass
+    return sum(1 for lane in last.values() if lane in ("approved", "done"))
+
+
+def commit_to_target(root, env, procs, every, n):
+    """While the agents run: each time `every` more WPs are approved, someone commits to main a
+    file no lane touches and a line in an approved WP's src/wNN/shared.txt, which that WP's lane
+    also changed (a conflict the loop must hand to an agent). Returns {path: line} to find on
+    main afterwards."""
+    lines = {}
+    if not every:
+        return lines
+    done_marks = 0
+    while any(p.poll() is None for p in procs):
+        time.sleep(0.05)
+        approved = approved_count(root)
+        while (done_marks + 1) * every <= approved and (done_marks + 1) * every <= n:
+            done_marks += 1
+            k = done_marks * every - 1
+            own = "docs/target-%02d.txt" % done_marks
+            shared = "src/w%02d/shared.txt" % k
+            line = "main's change %d\n" % done_marks
+            for rel in (own, shared):
+                path = os.path.join(root, rel)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "a") as f:
+                    f.write(line)
+                lines[rel] = line
+            for _ in range(200):  # kitty's workflow commits hold git's index lock briefly
+                if subprocess.run(["git", "-C", root, "add", own, shared], env=env,
+                                  capture_output=True).returncode == 0 and \
+                        subprocess.run(["git", "-C", root, "commit", "-q", "-m",
+                                        "target change %d" % done_marks, "--", own, shared],
+                                       env=env, capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.02)
+            else:
+                raise RuntimeError("could not commit to the target")
+    return lines
 
 
 def check_invariants(root, n, env):
@@ -226,6 +307,8 @@ def main():
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--keep", help="keep the project in this directory")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--target-commits", type=int, default=0, metavar="N",
+                   help="commit to main every N approved WPs, touching lane files too")
     p.add_argument("--agent-name", help=argparse.SUPPRESS)
     p.add_argument("--root", help=argparse.SUPPRESS)
     p.add_argument("--state", help=argparse.SUPPRESS)
@@ -281,6 +364,7 @@ def main():
                                    "--reject-set", ",".join(reject), "--timeout",
                                    str(args.timeout)], env=agent_env)
                  for k in range(args.agents)]
+        target_lines = commit_to_target(root, env, procs, args.target_commits, args.wps)
         failed = [p.wait() for p in procs]
         loop_wall = time.monotonic() - start
         rc, out, err, cpu, wall = timed(args.bin, ["merge", "--mission", "scale", "--json"], root,
@@ -290,6 +374,11 @@ def main():
             with open(os.path.join(state, "calls-agent%d.jsonl" % k)) as f:
                 calls.extend(json.loads(line) for line in f if line.strip())
         problems, overlaps, n_events = check_invariants(root, args.wps, env)
+        lost = [rel for rel, line in target_lines.items()
+                if line not in subprocess.run(["git", "-C", root, "show", "main:" + rel],
+                                              capture_output=True, text=True, env=env).stdout]
+        if lost:
+            problems.append("target changes lost: " + ", ".join(sorted(lost)))
         if any(failed):
             problems.append("an agent failed")
         if rc != 0:
@@ -306,6 +395,7 @@ def main():
         for c in calls:
             by_label.setdefault(c["label"], []).append(c)
         loop_calls = [c for c in calls if c["label"] not in ("finalize-tasks", "merge")]
+        resolve_calls = [c for c in calls if c["label"] in ("resolve step", "resolve done")]
         report = {
             "wps": args.wps, "agents": args.agents, "dependencies": deps,
             "lanes": len([l for l in lanes["lanes"] if l["lane_id"] != "lane-planning"]),
@@ -319,6 +409,9 @@ def main():
             "lock_hold_ms_p95": round(percentile(holds, 95), 2),
             "lock_wait_ms_p95": round(percentile(waits, 95), 2),
             "overlapping_implementations": overlaps,
+            "target_changes": len(target_lines),
+            "resolve_steps_done": sum(1 for c in calls if c["label"] == "resolve done"),
+            "resolve_cpu_s": round(sum(c["cpu"] for c in resolve_calls), 3),
             "commands": {
                 label: {"n": len(cs),
                         "cpu_ms_median": round(1000 * statistics.median(c["cpu"] for c in cs), 2),
@@ -348,6 +441,12 @@ def main():
                 print("  %-16s %5d %8.2fms %8.2fms %8.1fms %8.1fms" % (
                     label, c["n"], c["cpu_ms_median"], c["cpu_ms_p95"], c["wall_ms_median"],
                     c["wall_ms_p95"]))
+            if args.target_commits:
+                print("  target: %d file changes committed meanwhile, all on main after the "
+                      "merge unless a PROBLEM says otherwise; %d resolve steps done, kitty CPU "
+                      "for resolve calls %.2f s" % (report["target_changes"],
+                                                    report["resolve_steps_done"],
+                                                    report["resolve_cpu_s"]))
             for problem in problems:
                 print("  PROBLEM: " + problem)
         return 1 if problems else 0

@@ -972,102 +972,112 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
     if (!root) {
         throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
     }
-    CommitPtr parent;
-    TreePtr parent_tree;
-    if (const auto head = peel_to_commit(repo_, "HEAD")) {
-        git_commit* raw_parent = nullptr;
-        check(lg().git_commit_lookup(&raw_parent, repo_, &*head), Exit::input, "GIT_ERROR",
-              "cannot read HEAD");
-        parent.reset(raw_parent);
-        parent_tree = commit_tree(parent.get());
-    }
-    // HEAD's tree with `paths` as they are on disk, in an index of our own: the user's index
-    // and whatever is staged in it stay out of the commit.
-    git_index* raw_scratch = nullptr;
-    check(lg().git_index_new(&raw_scratch), Exit::internal, "GIT_ERROR", "cannot make an index");
-    const IndexPtr scratch(raw_scratch);
-    if (parent_tree) {
-        check(lg().git_index_read_tree(scratch.get(), parent_tree.get()), Exit::input, "GIT_ERROR",
-              "cannot read HEAD's tree");
-    }
-    std::vector<std::pair<std::string, std::optional<git_index_entry>>> ours;
-    for (const fs::path& rel : paths) {
-        const std::string path = rel.generic_string();
-        const fs::path file = *root / rel;
-        struct stat before {};
-        if (::lstat(file.c_str(), &before) != 0 || !S_ISREG(before.st_mode)) {
-            lg().git_index_remove_bypath(scratch.get(), path.c_str());
-            ours.emplace_back(path, std::nullopt);
+    for (int attempt = 0;; ++attempt) {
+        CommitPtr parent;
+        TreePtr parent_tree;
+        if (const auto head = peel_to_commit(repo_, "HEAD")) {
+            git_commit* raw_parent = nullptr;
+            check(lg().git_commit_lookup(&raw_parent, repo_, &*head), Exit::input, "GIT_ERROR",
+                  "cannot read HEAD");
+            parent.reset(raw_parent);
+            parent_tree = commit_tree(parent.get());
+        }
+        // HEAD's tree with `paths` as they are on disk, in an index of our own: the user's index
+        // and whatever is staged in it stay out of the commit.
+        git_index* raw_scratch = nullptr;
+        check(lg().git_index_new(&raw_scratch), Exit::internal, "GIT_ERROR",
+              "cannot make an index");
+        const IndexPtr scratch(raw_scratch);
+        if (parent_tree) {
+            check(lg().git_index_read_tree(scratch.get(), parent_tree.get()), Exit::input,
+                  "GIT_ERROR", "cannot read HEAD's tree");
+        }
+        std::vector<std::pair<std::string, std::optional<git_index_entry>>> ours;
+        for (const fs::path& rel : paths) {
+            const std::string path = rel.generic_string();
+            const fs::path file = *root / rel;
+            struct stat before {};
+            if (::lstat(file.c_str(), &before) != 0 || !S_ISREG(before.st_mode)) {
+                lg().git_index_remove_bypath(scratch.get(), path.c_str());
+                ours.emplace_back(path, std::nullopt);
+                continue;
+            }
+            // Read whole by us, not by libgit2, which fails on a file another process appends
+            // to meanwhile; a JSON-lines file is taken up to its last complete line.
+            std::string bytes = read_file_bytes(file);
+            if (path.ends_with(".jsonl")) {
+                bytes.resize(bytes.rfind('\n') == std::string::npos ? 0 : bytes.rfind('\n') + 1);
+            }
+            struct stat after {};
+            const bool steady = ::lstat(file.c_str(), &after) == 0 &&
+                                after.st_size == static_cast<off_t>(bytes.size()) &&
+                                after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+                                after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
+            git_index_entry entry{};
+            entry.mode =
+                (before.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+            entry.path = path.c_str();
+            check(lg().git_blob_create_from_buffer(&entry.id, repo_, bytes.data(), bytes.size()),
+                  Exit::input, "GIT_ERROR", "cannot store " + path);
+            check(lg().git_index_add(scratch.get(), &entry), Exit::input, "GIT_ERROR",
+                  "cannot stage " + path);
+            // The index gets the stat of the content committed; when the file changed while it
+            // was read, no stat (git then compares the content).
+            if (steady) {
+                entry.ctime = {static_cast<int32_t>(before.st_ctim.tv_sec),
+                               static_cast<uint32_t>(before.st_ctim.tv_nsec)};
+                entry.mtime = {static_cast<int32_t>(before.st_mtim.tv_sec),
+                               static_cast<uint32_t>(before.st_mtim.tv_nsec)};
+                entry.dev = static_cast<uint32_t>(before.st_dev);
+                entry.ino = static_cast<uint32_t>(before.st_ino);
+                entry.uid = before.st_uid;
+                entry.gid = before.st_gid;
+                entry.file_size = static_cast<uint32_t>(before.st_size);
+            }
+            ours.emplace_back(path, entry);
+        }
+        git_oid tree_id;
+        check(lg().git_index_write_tree_to(&tree_id, scratch.get(), repo_), Exit::input,
+              "GIT_ERROR", "cannot write the tree");
+        if (parent_tree && lg().git_oid_equal(&tree_id, lg().git_tree_id(parent_tree.get()))) {
+            // Nothing to commit; the index may still lag (a commit killed before its index
+            // update), so it follows HEAD for these paths all the same.
+            update_index_entries(repo_, ours);
+            return "";
+        }
+        git_tree* raw_tree = nullptr;
+        check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
+              "cannot read the tree");
+        const TreePtr tree(raw_tree);
+        const git_commit* parents[] = {parent.get()};
+        git_oid commit_id;
+        // The branch's ref lock is libgit2's; kitty records itself as its owner first, so a
+        // lock it leaves when killed is recognised as a dead kitty's like index.lock.
+        const auto branch = current_branch();
+        const fs::path ref_lock = common_dir() / "refs/heads" / (branch.value_or("HEAD") + ".lock");
+        const fs::path owner = ref_lock.string() + ".kitty";
+        std::error_code ec;
+        if (fs::exists(ref_lock, ec)) {
+            remove_dead_kitty_lock(ref_lock);
+        }
+        fs::create_directories(owner.parent_path(), ec);
+        std::ofstream(owner, std::ios::trunc) << ::getpid() << "\n";
+        // Updating HEAD checks that it still names the parent: a commit made meanwhile by
+        // someone else is never overwritten.
+        const int rc =
+            lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(),
+                                   nullptr, message.c_str(), tree.get(), parent ? 1 : 0, parents);
+        fs::remove(owner, ec);
+        if ((rc == GIT_EMODIFIED || rc == GIT_ELOCKED) && attempt < 100) {
+            // Someone committed on this branch meanwhile (a person's git commit): kitty's paths
+            // are committed again on top of the new HEAD, never over it.
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 + attempt, 20)));
             continue;
         }
-        // Read whole by us, not by libgit2, which fails on a file another process appends
-        // to meanwhile; a JSON-lines file is taken up to its last complete line.
-        std::string bytes = read_file_bytes(file);
-        if (path.ends_with(".jsonl")) {
-            bytes.resize(bytes.rfind('\n') == std::string::npos ? 0 : bytes.rfind('\n') + 1);
-        }
-        struct stat after {};
-        const bool steady = ::lstat(file.c_str(), &after) == 0 &&
-                            after.st_size == static_cast<off_t>(bytes.size()) &&
-                            after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
-                            after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
-        git_index_entry entry{};
-        entry.mode = (before.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
-        entry.path = path.c_str();
-        check(lg().git_blob_create_from_buffer(&entry.id, repo_, bytes.data(), bytes.size()),
-              Exit::input, "GIT_ERROR", "cannot store " + path);
-        check(lg().git_index_add(scratch.get(), &entry), Exit::input, "GIT_ERROR",
-              "cannot stage " + path);
-        // The index gets the stat of the content committed; when the file changed while it
-        // was read, no stat (git then compares the content).
-        if (steady) {
-            entry.ctime = {static_cast<int32_t>(before.st_ctim.tv_sec),
-                           static_cast<uint32_t>(before.st_ctim.tv_nsec)};
-            entry.mtime = {static_cast<int32_t>(before.st_mtim.tv_sec),
-                           static_cast<uint32_t>(before.st_mtim.tv_nsec)};
-            entry.dev = static_cast<uint32_t>(before.st_dev);
-            entry.ino = static_cast<uint32_t>(before.st_ino);
-            entry.uid = before.st_uid;
-            entry.gid = before.st_gid;
-            entry.file_size = static_cast<uint32_t>(before.st_size);
-        }
-        ours.emplace_back(path, entry);
-    }
-    git_oid tree_id;
-    check(lg().git_index_write_tree_to(&tree_id, scratch.get(), repo_), Exit::input, "GIT_ERROR",
-          "cannot write the tree");
-    if (parent_tree && lg().git_oid_equal(&tree_id, lg().git_tree_id(parent_tree.get()))) {
-        // Nothing to commit; the index may still lag (a commit killed before its index
-        // update), so it follows HEAD for these paths all the same.
+        check(rc, Exit::temporary, "GIT_ERROR", "cannot commit");
         update_index_entries(repo_, ours);
-        return "";
+        return hex(&commit_id);
     }
-    git_tree* raw_tree = nullptr;
-    check(lg().git_tree_lookup(&raw_tree, repo_, &tree_id), Exit::input, "GIT_ERROR",
-          "cannot read the tree");
-    const TreePtr tree(raw_tree);
-    const git_commit* parents[] = {parent.get()};
-    git_oid commit_id;
-    // The branch's ref lock is libgit2's; kitty records itself as its owner first, so a
-    // lock it leaves when killed is recognised as a dead kitty's like index.lock.
-    const auto branch = current_branch();
-    const fs::path ref_lock = common_dir() / "refs/heads" / (branch.value_or("HEAD") + ".lock");
-    const fs::path owner = ref_lock.string() + ".kitty";
-    std::error_code ec;
-    if (fs::exists(ref_lock, ec)) {
-        remove_dead_kitty_lock(ref_lock);
-    }
-    fs::create_directories(owner.parent_path(), ec);
-    std::ofstream(owner, std::ios::trunc) << ::getpid() << "\n";
-    // Updating HEAD checks that it still names the parent: a commit made meanwhile by
-    // someone else is never overwritten.
-    const int rc =
-        lg().git_commit_create(&commit_id, repo_, "HEAD", signature.get(), signature.get(), nullptr,
-                               message.c_str(), tree.get(), parent ? 1 : 0, parents);
-    fs::remove(owner, ec);
-    check(rc, Exit::temporary, "GIT_ERROR", "cannot commit");
-    update_index_entries(repo_, ours);
-    return hex(&commit_id);
 }
 
 std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {

@@ -484,6 +484,64 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
 }
 
+// A person's `git add f && git commit -- f` on the main checkout, with git itself; a lock
+// held by kitty meanwhile is retried, as the person would.
+void person_commits(const Project& p, const std::string& name) {
+    write_fixture(p.root / name, name + "\n");
+    const kitty::test::ProcessOptions options{"", p.root, {{"HOME", p.home.string()}}};
+    for (int attempt = 0; attempt < 500; ++attempt) {
+        if (kitty::test::run_process({"/usr/bin/git", "add", name}, options).exit_code == 0 &&
+            kitty::test::run_process({"/usr/bin/git", "-c", "user.name=A Person", "-c",
+                                      "user.email=person@example.invalid", "commit", "-q", "-m",
+                                      "person adds " + name, "--", name},
+                                     options)
+                    .exit_code == 0) {
+            ::_exit(0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::_exit(1);
+}
+
+// Issue 21 (found by the scale run with commits on the target): a person committing on the
+// main checkout while kitty makes its workflow commits. kitty's commit is built again on the
+// new HEAD instead of failing (it exited 75 with "current tip is not the first parent"), and
+// nothing of either is lost.
+TEST(FindingsLoop, APersonsCommitsOnTheMainCheckoutDoNotFailKittysCommits) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"}});
+    std::vector<pid_t> people;
+    for (int i = 0; i < 12; ++i) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            person_commits(p, "person-" + std::to_string(i) + ".txt");
+        }
+        people.push_back(pid);
+        const auto r = p.run({tool_path("kitty-status"), "mark-status", "T001", "--status",
+                              i % 2 ? "pending" : "done", "--agent", "A"});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    for (const pid_t pid : people) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    GitView git(p.root);
+    for (int i = 0; i < 12; ++i) {
+        EXPECT_TRUE(git.has_file("main", "person-" + std::to_string(i) + ".txt")) << i;
+    }
+    // Every mark-status was committed: the last one (pending) is HEAD's tasks.md, and the
+    // history holds all twelve.
+    EXPECT_NE(slurp(dir / "tasks.md").find("- [ ] T001"), std::string::npos);
+    const auto subjects = git.subjects("main");
+    EXPECT_EQ(
+        std::count_if(subjects.begin(), subjects.end(),
+                      [](const std::string& s) { return s.find("T001") != std::string::npos; }),
+        12);
+    EXPECT_EQ(git.dirty(), std::vector<std::string>{})
+        << p.run({"/usr/bin/git", "status", "--short"}).out;
+}
+
 // Issue 20 §1: finalize and hand-offs, and hand-offs among themselves, run as real processes
 // at once, lose nothing: every activity line and every event of every call is there.
 TEST(FindingsLoop, ConcurrentFinalizeAndHandOffsLoseNothing) {

@@ -136,8 +136,9 @@ public:
     // Commits `paths` as they are on disk on top of HEAD, nothing else: the tree is HEAD's
     // with those paths replaced (a missing one removed), built without the user's index, so
     // whatever else is staged stays staged and out of the commit. HEAD moves only if it still
-    // names the parent (else Error(Exit::temporary)); then the index entries of `paths` are
-    // brought in line. Authored and committed by git's configured identity (no identity is
+    // names the parent: when someone committed meanwhile (or holds the branch's lock), the
+    // commit is built again on the new HEAD, for a while, then Error(Exit::temporary). Then
+    // the index entries of `paths` are brought in line. Authored and committed by git's configured identity (no identity is
     // Error(Exit::input, "GIT_IDENTITY_MISSING"), before anything is written). Returns "" and
     // commits nothing when no path differs from HEAD.
     std::string commit_own_paths(const std::vector<std::filesystem::path>& paths,
