@@ -119,7 +119,7 @@ def agent_main(args):
     def call(label, argv, cwd=root, stdin=None, ok=(0,)):
         rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
         doc = json.loads(out) if out.strip() else {}
-        if doc.get("action") == "resolve":
+        if label == "next" and doc.get("action") == "resolve":
             label = "resolve step"  # a call that answered a resolve step
         calls.write(json.dumps({"label": label, "cpu": cpu, "wall": wall, "rc": rc}) + "\n")
         if rc not in ok:
