@@ -17,3 +17,8 @@ fi
 # generated mission of 10 and of 100 WPs (per-command CPU and wall, status-lock hold).
 python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 10 --agents 8
 python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 100 --agents 8
+# The merge forecast and lane sync against git on a 100-WP, 8-lane mission in a
+# 1,000-file repository (merge --dry-run vs git merge-tree; lanes sync vs git merge).
+python3 benchmarks/merge_forecast.py --bin "$build/tools"
+# The loop at scale with a commit on the target every 10 approved WPs: resolve steps.
+python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 100 --agents 8 --target-commits 10

@@ -369,7 +369,8 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
                                 join(lane->wp_ids) + ")",
                             Json{{"lane_id", lane->lane_id}, {"branch", step.branch}});
             } else if (fresh && !mission_tip.empty() && !repo.is_ancestor(*tip, mission_tip)) {
-                if (const auto overlap = stale_paths(repo, *tip, mission_tip); !overlap.empty()) {
+                step.stale = stale_paths(repo, *tip, mission_tip);
+                if (const auto& overlap = *step.stale; !overlap.empty()) {
                     plan.refuse("LANE_STALE",
                                 "lane " + lane->lane_id + " is stale: the mission branch changed " +
                                     join(overlap) + " since it forked (cd " +

@@ -126,7 +126,7 @@ MergeForecast forecast_merge(const Repository& repo, const LanesManifest& lanes,
         }
         StepForecast s{step, source, {}, StepAction::nothing, {}, {}};
         if (!step.planning) {
-            s.stale = stale_paths(repo, source, mission_tip);
+            s.stale = step.stale ? *step.stale : stale_paths(repo, source, mission_tip);
             s.behind_lanes = lanes_behind(repo, lanes, plan, step, source);
         }
         s.trial = scratch.trial_merge(running, source,

@@ -20,6 +20,8 @@ struct Step {
     std::string branch; // merged into the mission branch; the target for lane-planning
     std::vector<std::string> wp_ids;
     bool planning = false;
+    // stale_paths against the mission branch, when the plan computed them (a fresh merge)
+    std::optional<std::vector<std::string>> stale;
 };
 
 // What a merge will do, and what stops it.
