@@ -802,7 +802,15 @@ Outcome next_command(const NextRequest& request) {
         d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
         return render(state, agent, d, run.run_id());
     }
-    if (const auto ticket = loop::read_resolve_ticket(m)) {
+    auto ticket = loop::read_resolve_ticket(m);
+    std::error_code ec;
+    if (ticket && !fs::is_directory(ticket->worktree, ec)) {
+        // The lane's worktree is gone (merged by hand, removed): nothing is left to resolve
+        // there; the forecast decides again.
+        loop::remove_resolve_ticket(m);
+        ticket.reset();
+    }
+    if (ticket) {
         if (ticket->agent != agent) {
             return finish(blocked_by(state, agent,
                                      ticket->agent + " resolves the conflict of " +

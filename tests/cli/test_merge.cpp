@@ -582,6 +582,20 @@ TEST(ResolveStep, AConflictBetweenLanesGivenUpLeavesTheLaneAsItWas) {
     EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
 }
 
+// A resolve step whose lane worktree is removed by hand does not hold the mission: the
+// forecast decides again, and says what is missing; nobody waits for the step.
+TEST(ResolveStep, ARemovedWorktreeDropsTheStep) {
+    Project p;
+    readme_conflict_mission(p);
+    ASSERT_EQ(next_until_action(p, "claude")["action"], "resolve");
+    p.sk_json({"workspace", "remove", "lane-b", "--force"});
+    const Json d = p.next("codex", "", 1);
+    EXPECT_EQ(d["kind"], "blocked");
+    EXPECT_EQ(d["reason"].get<std::string>().find("claude resolves"), std::string::npos);
+    EXPECT_NE(d["reason"].get<std::string>().find("missing"), std::string::npos) << d.dump();
+    EXPECT_FALSE(fs::exists(p.root / ".kittify/runtime/resolve/001-demo.json"));
+}
+
 // Issue 21 §4: main changes a file lane-a deleted (modify/delete). The resolve step says so;
 // the agent keeps main's change, and after the merge main's version is there as decided.
 TEST(ResolveStep, AFileTheTargetChangedAndALaneDeletedSurvivesAsDecided) {

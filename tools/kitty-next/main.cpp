@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
         "                                          none is; never completes a step\n"
         "  kitty-next --agent A --result success   the issued step is done: check its guard,\n"
         "                                          complete it, issue the next\n"
+        "Before it answers accept or terminal, next merges the mission in memory; a conflict\n"
+        "becomes a `resolve` step in the conflicting lane's worktree, the merge started there.\n"
         "The decision's next_command is the command to run next.");
     CLI::App& app = tool.app();
     app.require_subcommand(0, 1);
