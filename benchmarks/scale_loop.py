@@ -146,6 +146,9 @@ def agent_main(args):
             call("resolve done", ["next", "--agent", name, "--mission", mission, "--result",
                                   "success"], ok=(0, 1))
             continue
+        if action == "accept":
+            # As the accept prompt says: the gate, then the step reported done.
+            call("accept", ["accept", "--mission", mission, "--actor", name], ok=(0, 1))
         if wp is None:
             # A mission step (accept): report it done.
             call("next --result", ["next", "--agent", name, "--mission", mission,

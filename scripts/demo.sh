@@ -154,7 +154,7 @@ for _ in $(seq 40); do
             step spec-kitty agent tasks move-task "$wp" --to approved --agent claude
         fi
         ;;
-    step/accept) step spec-kitty agent tasks status --mission legacy-search ;;
+    step/accept) step spec-kitty accept --mission legacy-search ;;
     esac
     next success
 done

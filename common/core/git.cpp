@@ -152,7 +152,8 @@ namespace {
     X(git_odb_free)                                                                                \
     X(git_odb_add_backend)                                                                         \
     X(git_mempack_new)                                                                             \
-    X(git_reset)
+    X(git_reset)                                                                                   \
+    X(git_remote_list)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -666,6 +667,14 @@ std::optional<fs::path> Repository::work_dir() const {
 
 fs::path Repository::common_dir() const {
     return fs::path(lg().git_repository_commondir(repo_)).lexically_normal();
+}
+
+bool Repository::has_remotes() const {
+    git_strarray names{};
+    check(lg().git_remote_list(&names, repo_), Exit::input, "GIT_ERROR", "cannot list the remotes");
+    const bool any = names.count > 0;
+    lg().git_strarray_dispose(&names);
+    return any;
 }
 
 std::optional<std::string> Repository::current_branch() const {

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "acceptance.hpp"
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/digest.hpp"
@@ -886,6 +887,22 @@ Outcome next_command(const NextRequest& request) {
         if (is_wp_step(*cur)) {
             if (!has_canonical_status(state) || !step_complete(state, *cur)) {
                 return finish(decide_step(state, *cur, agent, findings));
+            }
+        } else if (*cur == "accept") {
+            // The step completes only when the acceptance gate's checks pass.
+            const auto problems =
+                loop::acceptance_problems(loop::read_acceptance_facts(state, true));
+            if (!problems.empty()) {
+                Decision d = decide_step(state, *cur, agent, findings);
+                for (const loop::AcceptanceProblem& p : problems) {
+                    d.guard_failures.push_back(
+                        (p.path.empty() ? "" : p.path.filename().string() + ": ") + p.message);
+                }
+                d.reason = "The mission is not ready to be accepted (" +
+                           std::to_string(problems.size()) +
+                           " unmet checks); spec-kitty accept --mission " + m.slug() +
+                           " lists each with its fix";
+                return finish(d);
             }
         } else if (const auto failures = guard_failures(state, *cur); !failures.empty()) {
             Decision d = decide_step(state, *cur, agent, findings);

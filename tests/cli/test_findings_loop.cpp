@@ -316,6 +316,7 @@ TEST(FindingsLoop, E11_OnlyTheIssuedAgentReportsAMissionStep) {
     const Json x = p.next("X");
     EXPECT_EQ(x["kind"], "step") << "Y's results changed nothing: " << x.dump();
     EXPECT_EQ(x["mission_state"], "accept");
+    p.sk_json({"agent", "tasks", "mark-status", "T001", "--status", "done"}); // the accept gate
     EXPECT_EQ(p.next("X", "success")["kind"], "terminal");
 }
 

@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using kitty::Json;
 using kitty::test::approve;
 using kitty::test::do_work;
+using kitty::test::every_file;
 using kitty::test::git_commit_all;
 using kitty::test::GitView;
 using kitty::test::keys;
@@ -219,18 +220,6 @@ TEST(Merge, DryRunPrintsThePlanAndChangesNothing) {
     const Json kept = kitty::parse_json(keep.out, "out");
     EXPECT_EQ(kept["delete_branch"], false);
     EXPECT_EQ(kept["remove_worktree"], false);
-}
-
-// Every file of the project, .git included (objects, refs, reflogs, the index) and the lane
-// worktrees, with its content: what a forecast must leave exactly as it was.
-std::map<std::string, std::string> every_file(const Project& p) {
-    std::map<std::string, std::string> files;
-    for (const auto& entry : fs::recursive_directory_iterator(p.root)) {
-        if (entry.is_regular_file() && !entry.is_symlink()) {
-            files[entry.path().lexically_relative(p.root).generic_string()] = slurp(entry.path());
-        }
-    }
-    return files;
 }
 
 std::size_t object_count(const std::map<std::string, std::string>& files) {
@@ -576,7 +565,9 @@ TEST(ResolveStep, AConflictBetweenLanesGivenUpLeavesTheLaneAsItWas) {
     write_fixture(ws / "README.md", "readme\nWP01 was here\nWP02 was here\n");
     git_commit_all(ws, "Merge lane-a into lane-b");
     EXPECT_EQ(p.next("codex", "success")["action"], "accept");
-    // accept, issued to claude, reported done by claude: terminal, the merge would complete.
+    // accept, issued to claude, reported done by claude once the subtasks are ticked (the
+    // accept gate): terminal, the merge would complete.
+    p.sk_json({"agent", "tasks", "mark-status", "T001", "T002", "T003", "--status", "done"});
     EXPECT_EQ(p.next("claude", "success")["kind"], "terminal");
     EXPECT_EQ(merge(p, {})["result"], "merged");
     EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");

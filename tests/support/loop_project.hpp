@@ -385,6 +385,18 @@ inline void approve(const Project& p, const std::string& wp, const std::string& 
         {"agent", "tasks", "move-task", wp, "--to", "approved", "--agent", "claude", "--force"});
 }
 
+// Every file of the project, .git included (objects, refs, reflogs, the index) and the lane
+// worktrees, with its content: what a command that writes nothing must leave as it was.
+inline std::map<std::string, std::string> every_file(const Project& p) {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::recursive_directory_iterator(p.root)) {
+        if (entry.is_regular_file() && !entry.is_symlink()) {
+            files[entry.path().lexically_relative(p.root).generic_string()] = slurp(entry.path());
+        }
+    }
+    return files;
+}
+
 // Starts `argv` in `cwd` with HOME set, SIGKILLs it after `delay`, and reaps it.
 inline void run_and_kill(const std::vector<std::string>& argv, const fs::path& cwd,
                          const fs::path& home, std::chrono::microseconds delay) {

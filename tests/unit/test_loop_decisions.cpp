@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "acceptance.hpp"
 #include "loop_decisions.hpp"
 #include "process.hpp"
 
@@ -129,3 +130,72 @@ TEST_F(States, BlockedAndRejectedWork) {
 }
 
 } // namespace
+
+// The acceptance gate's verdict (issue 22 §1) on facts in memory: nothing unmet for a ready
+// mission; otherwise every unmet check, in a fixed order, with the file, line and fix.
+namespace {
+
+kitty::loop::AcceptanceFacts ready_facts() {
+    kitty::loop::AcceptanceFacts f;
+    f.slug = "001-demo";
+    f.wps = {{"WP01", "approved", "tasks/WP01.md", "claude", "42", ""},
+             {"WP02", "done", "tasks/WP02.md", "codex", "43", ""}};
+    f.tasks_md = "tasks.md";
+    f.lanes_present = true;
+    f.lanes_json = "lanes.json";
+    return f;
+}
+
+std::vector<std::string> codes(const kitty::loop::AcceptanceFacts& f) {
+    std::vector<std::string> out;
+    for (const auto& p : kitty::loop::acceptance_problems(f)) {
+        out.push_back(p.code);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(Acceptance, AReadyMissionHasNoUnmetCheck) {
+    EXPECT_TRUE(kitty::loop::acceptance_problems(ready_facts()).empty());
+}
+
+TEST(Acceptance, EveryUnmetCheckIsListedInOrderWithItsFileAndFix) {
+    auto f = ready_facts();
+    f.wps[1].lane = "for_review";
+    f.wps[1].shell_pid = "";
+    f.unchecked = {{7, "- [ ] T003 Write the tests"}};
+    f.clarifications = {{"spec.md", 12}};
+    f.missing_artifacts = {"plan.md"};
+    f.dirty = {"notes.txt"};
+    f.merge_problems = kitty::Json::array(
+        {kitty::Json{{"code", "MERGE_CONFLICT_FORECAST"}, {"message", "lane-b would conflict"}}});
+    EXPECT_EQ(codes(f), (std::vector<std::string>{
+                            "WP_NOT_APPROVED", "MISSING_METADATA", "MISSING_METADATA",
+                            "UNCHECKED_SUBTASK", "NEEDS_CLARIFICATION", "MISSING_ARTIFACT",
+                            "MAIN_CHECKOUT_DIRTY", "MERGE_CONFLICT_FORECAST"}));
+    const auto problems = kitty::loop::acceptance_problems(f);
+    EXPECT_EQ(problems[0].message, "WP02 is for_review, not approved or done");
+    EXPECT_EQ(problems[0].path, "tasks/WP02.md");
+    EXPECT_NE(problems[1].message.find("shell_pid"), std::string::npos);
+    EXPECT_NE(problems[2].message.find("assignee"), std::string::npos) << "for_review needs one";
+    EXPECT_EQ(problems[3].path, "tasks.md");
+    EXPECT_EQ(problems[3].line, 7);
+    EXPECT_NE(problems[3].fix.find("mark-status"), std::string::npos);
+    EXPECT_EQ(problems[4].path, "spec.md");
+    EXPECT_EQ(problems[4].line, 12);
+    EXPECT_NE(problems[6].message.find("notes.txt"), std::string::npos);
+    EXPECT_NE(problems[7].fix.find("resolve step"), std::string::npos);
+}
+
+TEST(Acceptance, LenientSkipsTheFrontmatterAndNoLanesIsUnmet) {
+    auto f = ready_facts();
+    f.wps[0].agent = "";
+    EXPECT_EQ(codes(f), std::vector<std::string>{"MISSING_METADATA"});
+    f.strict = false;
+    EXPECT_TRUE(codes(f).empty());
+    f.lanes_present = false;
+    EXPECT_EQ(codes(f), std::vector<std::string>{"MISSING_LANES"});
+    f.wps.clear();
+    EXPECT_EQ(codes(f), (std::vector<std::string>{"NO_WORK_PACKAGES", "MISSING_LANES"}));
+}

@@ -83,5 +83,33 @@ int main(int argc, char** argv) {
             };
         });
     }
+    kitty::AcceptRequest accept;
+    CLI::App* acc = app.add_subcommand(
+        "accept",
+        "The acceptance gate: every WP approved or done, every subtask ticked, no [NEEDS "
+        "CLARIFICATION] marker, spec.md, plan.md and tasks.md present, a clean main checkout, "
+        "lanes.json present and the merge's forecast clean. Any unmet check is listed with its "
+        "file and fix (exit 1) and nothing is written; otherwise the acceptance is recorded in "
+        "meta.json and committed as \"Accept <slug>\". Spelled `spec-kitty accept` and "
+        "`spec-kitty agent mission accept` too");
+    add_mission(tool, acc, accept.target);
+    acc->add_option("--mode", accept.mode,
+                    "auto (pr when the repository has a remote, else local), pr, local, or "
+                    "checklist (the checks only, nothing written)")
+        ->default_str("auto");
+    tool.non_empty(acc->add_option("--actor", accept.actor,
+                                   "Who accepts (default: $USER, else $USERNAME, else system)"),
+                   "BAD_AGENT");
+    acc->add_flag("--lenient", accept.lenient,
+                  "Do not require agent, shell_pid and assignee in the WP frontmatter");
+    acc->add_flag("--no-commit", accept.no_commit, "Run every check; write and commit nothing");
+    acc->callback([&] {
+        action = [&] {
+            if (accept.target.mission.empty()) {
+                accept.target.mission = next.target.mission;
+            }
+            return kitty::accept_command(accept);
+        };
+    });
     return tool.run(argc, argv, [&] { return action(); });
 }

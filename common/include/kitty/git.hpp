@@ -96,6 +96,8 @@ public:
     // Sets `key` in that file; libgit2 locks it and replaces it whole, as git does.
     void set_local_config(const std::string& key, const std::string& value);
 
+    // Whether the repository has a remote (`git remote` would print one).
+    bool has_remotes() const;
     // The branch HEAD names (also an unborn one), or nullopt when HEAD is detached.
     std::optional<std::string> current_branch() const;
     // The commit a revision ("HEAD", a branch, a hex id) names, as a hex id; nullopt when it
@@ -138,9 +140,9 @@ public:
     // whatever else is staged stays staged and out of the commit. HEAD moves only if it still
     // names the parent: when someone committed meanwhile (or holds the branch's lock), the
     // commit is built again on the new HEAD, for a while, then Error(Exit::temporary). Then
-    // the index entries of `paths` are brought in line. Authored and committed by git's configured identity (no identity is
-    // Error(Exit::input, "GIT_IDENTITY_MISSING"), before anything is written). Returns "" and
-    // commits nothing when no path differs from HEAD.
+    // the index entries of `paths` are brought in line. Authored and committed by git's configured
+    // identity (no identity is Error(Exit::input, "GIT_IDENTITY_MISSING"), before anything is
+    // written). Returns "" and commits nothing when no path differs from HEAD.
     std::string commit_own_paths(const std::vector<std::filesystem::path>& paths,
                                  const std::string& message);
 

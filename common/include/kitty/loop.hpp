@@ -71,6 +71,21 @@ Outcome workspace_list_command(const WorkspaceRequest& request);
 // Removes a lane's worktree (refused while it has uncommitted changes) and context file.
 Outcome workspace_remove_command(const WorkspaceRequest& request);
 
+struct AcceptRequest {
+    LoopTarget target;
+    std::string mode = "auto"; // auto, pr, local, checklist (3.1.1's)
+    std::string actor;         // accepted_by; empty: $USER, $USERNAME, else "system"
+    bool lenient = false;      // no frontmatter checks (agent, shell_pid, assignee)
+    bool no_commit = false;    // every check, nothing written
+};
+
+// `spec-kitty accept` / `agent mission accept`: every check of the acceptance gate (every
+// WP approved or done, subtasks ticked, no clarification marker, the artifacts, a clean main
+// checkout, lanes present and the merge's forecast clean); a failure lists them all and
+// writes nothing (exit 1). Success records the acceptance in meta.json as 3.1.1 does and
+// commits "Accept <slug>".
+Outcome accept_command(const AcceptRequest& request);
+
 struct LaneSyncRequest {
     LoopTarget target;
     std::vector<std::string> lane_ids; // empty: every code lane

@@ -67,8 +67,8 @@ struct EventLogRead {
 void reread_status_events(const std::filesystem::path& path, EventLogRead& read);
 // The events of the JSON lines of `text`, appended to `events`; errors name `path` and the
 // line, counting `lines_before` lines above `text`.
-void parse_status_lines(std::string_view text, const std::filesystem::path& path,
-                        int lines_before, std::vector<StatusEvent>& events);
+void parse_status_lines(std::string_view text, const std::filesystem::path& path, int lines_before,
+                        std::vector<StatusEvent>& events);
 
 // The lines of `path` that are JSON objects, as 3.1.1's release prep reads the log: any
 // other line is skipped, not an error. None when the file does not exist.
