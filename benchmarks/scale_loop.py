@@ -117,7 +117,12 @@ def agent_main(args):
     mission = "001-scale"
 
     def call(label, argv, cwd=root, stdin=None, ok=(0,)):
-        rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
+        for _ in range(5):  # exit 75 is temporary (a lock held): an agent tries again
+            rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
+            if rc != 75:
+                break
+            calls.write(json.dumps({"label": label, "cpu": cpu, "wall": wall, "rc": rc}) + "\n")
+            time.sleep(0.2)
         doc = json.loads(out) if out.strip() else {}
         if label == "next" and doc.get("action") == "resolve":
             label = "resolve step"  # a call that answered a resolve step

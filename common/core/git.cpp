@@ -904,13 +904,17 @@ static void update_index_entries(
     const fs::path owner = git_dir / "index.lock.kitty";
     std::ofstream(owner, std::ios::trunc) << ::getpid() << "\n"; // a torn record claims nothing
     int fd = -1;
+    // The commit is made already: giving up here would leave the index behind HEAD for these
+    // paths, so a person's git (which holds the lock for a whole commit) is waited for
+    // longer than a kitty lock, about ten seconds.
+    int waited_ms = 0;
     for (int pause = 1;
          (fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0;
-         pause *= 2) {
+         waited_ms += pause, pause = std::min(pause * 2, 200)) {
         if (errno == EEXIST && remove_dead_kitty_lock(lock)) {
             continue;
         }
-        if (errno != EEXIST || pause > 512) {
+        if (errno != EEXIST || waited_ms > 10000) {
             throw Error(Exit::temporary, "GIT_LOCKED", "git's lock " + lock.string() + " exists",
                         "another git process holds it; retry when it is done. If none is "
                         "running, one died: remove the .lock file, then retry")

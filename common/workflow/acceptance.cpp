@@ -208,8 +208,9 @@ Outcome accept_command(const AcceptRequest& request) {
                     "auto picks pr when the repository has a remote, else local");
     }
     register_event_log_merge_driver();
-    loop::LockedState locked = loop::read_locked_state(request.target);
-    loop::LoopState& state = locked.state;
+    // Read without the status lock, which the hand-offs need: the gate writes only meta.json,
+    // under the commit lock.
+    loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     const loop::AcceptanceFacts facts = loop::read_acceptance_facts(state, !request.lenient);
