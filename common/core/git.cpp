@@ -821,15 +821,16 @@ void Repository::finish_interrupted_worktree(const std::string& name, const fs::
         fs::remove_all(staging, ec);
         return;
     }
-    // The metadata is written before the checkout: a gitdir missing or naming the staging
-    // directory is an add_worktree that did not finish.
+    // The metadata is written before the checkout: a gitdir missing, empty (libgit2 killed
+    // while it wrote the file) or naming the staging directory is an add_worktree that did
+    // not finish.
     std::string recorded;
     if (fs::is_regular_file(metadata / "gitdir", ec)) {
         recorded = read_small_file(metadata / "gitdir");
         while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) {
             recorded.pop_back();
         }
-        if (fs::path(recorded).parent_path() != staging) {
+        if (!recorded.empty() && fs::path(recorded).parent_path() != staging) {
             return;
         }
     }

@@ -257,6 +257,28 @@ TEST(Repository, WorktreeOnABranchIsAddedListedAndRemoved) {
     repo.delete_branch("lane-a");
 }
 
+// libgit2 killed while it wrote the worktree's metadata leaves `gitdir` empty (found by the
+// SIGKILL test of implement, about one run in five): that is an add_worktree that did not
+// finish, removed with its staging checkout, and the worktree can be added again.
+TEST(Repository, AWorktreeKilledWhileItsGitdirWasWrittenIsCleanedUp) {
+    Fixture f;
+    Repository repo = Repository::open(f.dir);
+    repo.create_branch("lane-a", "HEAD");
+    const fs::path path = f.dir / ".worktrees" / "001-x-lane-a";
+    const fs::path staging = f.dir / ".worktrees" / ".001-x-lane-a.incomplete";
+    const fs::path metadata = f.dir / ".git" / "worktrees" / "001-x-lane-a";
+    fs::create_directories(metadata);
+    fs::create_directories(staging);
+    write_fixture(metadata / "commondir", (f.dir / ".git").string() + "/\n");
+    write_fixture(metadata / "gitdir", "");
+    write_fixture(staging / ".git", "gitdir: " + metadata.string() + "\n");
+    repo.finish_interrupted_worktree("001-x-lane-a", path);
+    EXPECT_FALSE(fs::exists(metadata));
+    EXPECT_FALSE(fs::exists(staging));
+    repo.add_worktree("001-x-lane-a", path, "lane-a");
+    EXPECT_EQ(kitty::test::slurp(path / "README.md"), "hello\n");
+}
+
 TEST(Repository, CommitsTheNamedPathsWithTheConfiguredIdentity) {
     Fixture f;
     set_identity(f.dir, "Ada Lovelace", "ada@example.invalid");
