@@ -80,14 +80,6 @@ LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest
 namespace kitty {
 namespace {
 
-Json conflicts_json(const std::vector<MergeConflict>& conflicts) {
-    Json out = Json::array();
-    for (const MergeConflict& c : conflicts) {
-        out.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
-    }
-    return out;
-}
-
 // The lanes asked for, in merge order (an upstream lane before the lanes that build on it),
 // or every code lane when none is named.
 std::vector<const Lane*> lanes_to_sync(const LanesManifest& lanes,
@@ -128,7 +120,6 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
     std::error_code ec;
     for (const Lane* lane : lanes_to_sync(lanes, request.lane_ids)) {
         Json row{{"lane_id", lane->lane_id}, {"branch", code_lane_branch(m.slug(), lane->lane_id)}};
-        const std::string sources = join(loop::sync_sources(repo, m, lanes, *lane));
         // Decision 11: the lane's worktree is one checkout, and its holder's.
         if (const loop::LoopWp* holder = state.lane_holder(lane->lane_id, agent)) {
             row["result"] = "held";
@@ -162,7 +153,7 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
         row["sources"] = s.sources;
         row["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
         row["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
-        row["conflicts"] = conflicts_json(s.conflicts);
+        row["conflicts"] = merge_detail::conflicts_json(s.conflicts);
         row["conflicting_source"] =
             s.conflicting_source.empty() ? Json(nullptr) : Json(s.conflicting_source);
         switch (s.result) {
@@ -173,16 +164,13 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
             break;
         case Result::conflict: {
             conflicting.push_back(lane->lane_id);
-            std::vector<std::string> listed;
-            for (const MergeConflict& c : s.conflicts) {
-                listed.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
-            }
             text += lane->lane_id + ": not synced, merging " + s.conflicting_source +
-                    " conflicts in " + join(listed) + "; nothing changed\n";
+                    " conflicts in " + merge_detail::conflicts_text(s.conflicts) +
+                    "; nothing changed\n";
             break;
         }
         case Result::no_branch:
-            text += lane->lane_id + ": no branch yet (" + sources + ")\n";
+            text += lane->lane_id + ": no branch yet (the lane has not started)\n";
             break;
         case Result::up_to_date:
             text += lane->lane_id + ": up to date\n";

@@ -73,14 +73,6 @@ const char* outcome_name(TrialMerge::Outcome outcome) {
     return "up_to_date";
 }
 
-std::vector<std::string> conflict_list(const std::vector<MergeConflict>& conflicts) {
-    std::vector<std::string> out;
-    for (const MergeConflict& c : conflicts) {
-        out.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
-    }
-    return out;
-}
-
 // The upstream lanes (lanes.json's depends_on_lanes) still merged by the plan whose branch
 // tip `source` does not hold.
 std::vector<std::string> lanes_behind(const Repository& repo, const LanesManifest& lanes,
@@ -153,21 +145,41 @@ MergeForecast forecast_merge(const Repository& repo, const LanesManifest& lanes,
     return f;
 }
 
+std::vector<std::string> conflict_paths(const std::vector<MergeConflict>& conflicts) {
+    std::vector<std::string> out;
+    for (const MergeConflict& c : conflicts) {
+        out.push_back(c.path);
+    }
+    return out;
+}
+
+Json conflicts_json(const std::vector<MergeConflict>& conflicts) {
+    Json out = Json::array();
+    for (const MergeConflict& c : conflicts) {
+        out.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
+    }
+    return out;
+}
+
+std::string conflicts_text(const std::vector<MergeConflict>& conflicts) {
+    std::vector<std::string> out;
+    for (const MergeConflict& c : conflicts) {
+        out.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
+    }
+    return join(out);
+}
+
 Json forecast_json(const MergeForecast& forecast) {
     Json steps = Json::array();
     std::size_t conflicts = 0;
     for (const StepForecast& s : forecast.steps) {
-        Json listed = Json::array();
-        for (const MergeConflict& c : s.trial.conflicts) {
-            listed.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
-        }
         conflicts += s.trial.conflicts.size();
         steps.push_back(Json{{"lane_id", s.step.lane_id},
                              {"branch", s.step.branch},
                              {"source", s.source},
                              {"result", outcome_name(s.trial.outcome)},
                              {"action", action_name(s.action)},
-                             {"conflicts", listed},
+                             {"conflicts", conflicts_json(s.trial.conflicts)},
                              {"stale", !s.stale.empty() || !s.behind_lanes.empty()},
                              {"stale_paths", s.stale},
                              {"behind_lanes", s.behind_lanes}});
@@ -194,13 +206,13 @@ std::string forecast_text(const MergeForecast& forecast, const std::string& miss
             text += "merges cleanly";
             break;
         case StepAction::stop:
-            text += "CONFLICT in " + join(conflict_list(s.trial.conflicts)) +
+            text += "CONFLICT in " + conflicts_text(s.trial.conflicts) +
                     "; the merge stops here, the target untouched";
             break;
         case StepAction::not_reached:
             text += "not reached";
             if (!s.trial.conflicts.empty()) {
-                text += "; would conflict too in " + join(conflict_list(s.trial.conflicts));
+                text += "; would conflict too in " + conflicts_text(s.trial.conflicts);
             }
             break;
         }
@@ -224,16 +236,12 @@ void refuse_forecast_conflicts(const MergeForecast& forecast, const std::string&
         if (s.trial.outcome != TrialMerge::Outcome::conflict) {
             continue;
         }
-        std::vector<std::string> paths;
-        Json kinds = Json::array();
-        for (const MergeConflict& c : s.trial.conflicts) {
-            paths.push_back(c.path);
-            kinds.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
-        }
         plan.refuse("MERGE_CONFLICT_FORECAST",
                     "merging " + s.step.branch + " into " + mission_branch + " would conflict in " +
-                        join(conflict_list(s.trial.conflicts)),
-                    Json{{"lane_id", s.step.lane_id}, {"paths", paths}, {"conflicts", kinds}});
+                        conflicts_text(s.trial.conflicts),
+                    Json{{"lane_id", s.step.lane_id},
+                         {"paths", conflict_paths(s.trial.conflicts)},
+                         {"conflicts", conflicts_json(s.trial.conflicts)}});
     }
 }
 

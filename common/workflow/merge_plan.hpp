@@ -95,6 +95,12 @@ struct MergeForecast {
 // repository: no ref, index, work-tree file or object.
 MergeForecast forecast_merge(const Repository& repo, const LanesManifest& lanes, const Plan& plan);
 
+// A merge's conflicts as their paths, as [{path, kind}] and as "a.txt (content), b.txt
+// (add/add)".
+std::vector<std::string> conflict_paths(const std::vector<MergeConflict>& conflicts);
+Json conflicts_json(const std::vector<MergeConflict>& conflicts);
+std::string conflicts_text(const std::vector<MergeConflict>& conflicts);
+
 Json forecast_json(const MergeForecast& forecast);
 std::string forecast_text(const MergeForecast& forecast, const std::string& mission_branch);
 // One MERGE_CONFLICT_FORECAST problem per conflicting step, for a plan that is otherwise

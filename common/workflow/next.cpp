@@ -17,6 +17,7 @@
 #include "kitty/wp_frontmatter.hpp"
 #include "loop_decisions.hpp"
 #include "loop_model.hpp"
+#include "merge_plan.hpp"
 #include "resolve.hpp"
 
 namespace fs = std::filesystem;
@@ -631,14 +632,6 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     return d;
 }
 
-std::string conflict_list(const std::vector<MergeConflict>& conflicts) {
-    std::vector<std::string> out;
-    for (const MergeConflict& c : conflicts) {
-        out.push_back(c.path + " (" + conflict_kind_name(c.kind) + ")");
-    }
-    return join(out);
-}
-
 // A resolve step (issue 21 §3): the lane's worktree with the merge started in it, its
 // conflicts, and what still stands in the way when the agent reported it done too early.
 Decision resolve_decision(const LoopState& state, const loop::ResolveTicket& t,
@@ -651,18 +644,14 @@ Decision resolve_decision(const LoopState& state, const loop::ResolveTicket& t,
     d.action = "resolve";
     d.workspace = t.worktree;
     d.reason = "Merging " + t.other_branch + " into " + t.branch + " conflicts in " +
-               conflict_list(t.conflicts) + "; resolve it in the lane's worktree" +
+               merge_detail::conflicts_text(t.conflicts) + "; resolve it in the lane's worktree" +
                (problems.empty() ? "" : ". Not done yet: " + join(problems, "; "));
     d.next_command = loop::next_command_line(state.mission, t.agent, true);
     d.write_prompt = [&state, t] { return loop::write_resolve_prompt(state, t); };
-    Json conflicts = Json::array();
-    for (const MergeConflict& c : t.conflicts) {
-        conflicts.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
-    }
     d.extra = Json{{"lane_id", t.lane_id},
                    {"branch", t.branch},
                    {"other_branch", t.other_branch},
-                   {"conflicts", conflicts},
+                   {"conflicts", merge_detail::conflicts_json(t.conflicts)},
                    {"problems", problems}};
     return d;
 }
@@ -694,7 +683,7 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
         return blocked_by(
             state, agent,
             "The merge would stop at " + conflict->stop_lane_id + " with conflicts in " +
-                conflict_list(conflict->conflicts) +
+                merge_detail::conflicts_text(conflict->conflicts) +
                 " that come from several lanes together; run the merge, resolve them in "
                 "its merge worktree, then resume it",
             "spec-kitty merge --mission " + m.slug());
@@ -708,7 +697,7 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
         }
         return blocked_by(state, agent,
                           std::string(e.what()) + " (" + e.hint() + "); the merge would stop on " +
-                              conflict_list(conflict->conflicts));
+                              merge_detail::conflicts_text(conflict->conflicts));
     }
 }
 

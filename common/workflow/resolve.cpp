@@ -28,14 +28,6 @@ std::optional<MergeConflict::Kind> kind_named(const std::string& name) {
     return std::nullopt;
 }
 
-std::vector<std::string> conflict_paths(const std::vector<MergeConflict>& conflicts) {
-    std::vector<std::string> out;
-    for (const MergeConflict& c : conflicts) {
-        out.push_back(c.path);
-    }
-    return out;
-}
-
 // The first of `candidates` (branch, commit) not yet in `lane_tip` whose merge into it
 // conflicts, with the conflicts.
 std::optional<ForecastConflict>
@@ -180,21 +172,18 @@ ResolveTicket start_resolve(const LoopState& state, const ForecastConflict& conf
                     "commit or stash them; the conflict is prepared in a clean worktree");
     }
     lane_repo->start_merge(t.other_commit, "Merge " + t.other_branch + " into " + t.branch);
-    Json conflicts = Json::array();
-    for (const MergeConflict& c : t.conflicts) {
-        conflicts.push_back(Json{{"path", c.path}, {"kind", conflict_kind_name(c.kind)}});
-    }
     const fs::path file = m.writable(ticket_path(m));
     fs::create_directories(file.parent_path(), ec);
-    write_file_atomic(file, dump_python(Json{{"lane_id", t.lane_id},
-                                             {"branch", t.branch},
-                                             {"agent", t.agent},
-                                             {"other_branch", t.other_branch},
-                                             {"other_commit", t.other_commit},
-                                             {"lane_tip_before", t.lane_tip_before},
-                                             {"conflicts", conflicts}},
-                                        {.indent = 2}) +
-                                "\n");
+    write_file_atomic(file,
+                      dump_python(Json{{"lane_id", t.lane_id},
+                                       {"branch", t.branch},
+                                       {"agent", t.agent},
+                                       {"other_branch", t.other_branch},
+                                       {"other_commit", t.other_commit},
+                                       {"lane_tip_before", t.lane_tip_before},
+                                       {"conflicts", merge_detail::conflicts_json(t.conflicts)}},
+                                  {.indent = 2}) +
+                          "\n");
     return t;
 }
 
@@ -216,7 +205,8 @@ std::vector<std::string> resolve_problems(const LoopState& state, const ResolveT
         problems.push_back(t.branch + " does not contain " + t.other_branch +
                            "'s commit: merge it and commit (git merge " + t.other_commit + ")");
     }
-    if (const auto left = merge_detail::unresolved(t.worktree, conflict_paths(t.conflicts));
+    if (const auto left =
+            merge_detail::unresolved(t.worktree, merge_detail::conflict_paths(t.conflicts));
         !left.empty()) {
         problems.push_back("conflict markers remain in " + join(left));
     }
