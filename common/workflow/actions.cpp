@@ -93,29 +93,6 @@ std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& w
     return out;
 }
 
-// The review-cycle file of the latest rejection of `wp`, when it has one.
-std::optional<fs::path> review_feedback(const LoopState& state, const LoopWp& wp) {
-    static const std::string scheme = "review-cycle://";
-    for (auto it = state.log.events.rbegin(); it != state.log.events.rend(); ++it) {
-        if (it->wp_id != wp.id || !it->review_ref || !it->review_ref->starts_with(scheme)) {
-            continue;
-        }
-        // review-cycle://<slug>/<wp-slug>/<file>
-        const std::string rest = it->review_ref->substr(scheme.size());
-        const std::size_t a = rest.find('/');
-        const std::size_t b = rest.find('/', a == std::string::npos ? 0 : a + 1);
-        if (a == std::string::npos || b == std::string::npos) {
-            return std::nullopt;
-        }
-        const std::string wp_slug = rest.substr(a + 1, b - a - 1);
-        const std::string file = rest.substr(b + 1);
-        checked_path_component(wp_slug, "review-cycle directory");
-        checked_path_component(file, "review-cycle file");
-        return state.mission.tasks_dir() / wp_slug / file;
-    }
-    return std::nullopt;
-}
-
 struct Started {
     loop::Allocation allocation;
     std::string from_lane;
@@ -235,7 +212,7 @@ Outcome implement_action_command(const ActionRequest& request) {
                              "chore: Start " + wp.id + " implementation [" + agent + "]", false);
     const loop::Workspace& ws = started.allocation.workspace;
     const fs::path prompt = loop::write_wp_prompt(state, wp, "implement", agent);
-    const auto feedback = review_feedback(state, wp);
+    const auto feedback = loop::review_feedback(state, wp.id);
     Json doc{{"result", "success"},
              {"wp_id", wp.id},
              {"agent", agent},

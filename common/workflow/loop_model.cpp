@@ -760,6 +760,32 @@ void commit_planning_artifacts(const LoopState& state, const std::string& wp_id,
                                      wp_id + " starts from them.\n");
 }
 
+bool is_review_cycle_ref(const StatusEvent& event) {
+    return event.review_ref && event.review_ref->starts_with("review-cycle://");
+}
+
+std::optional<fs::path> review_feedback(const LoopState& state, const std::string& wp_id) {
+    static const std::string scheme = "review-cycle://";
+    for (auto it = state.log.events.rbegin(); it != state.log.events.rend(); ++it) {
+        if (it->wp_id != wp_id || !is_review_cycle_ref(*it)) {
+            continue;
+        }
+        // review-cycle://<slug>/<wp-slug>/<file>
+        const std::string rest = it->review_ref->substr(scheme.size());
+        const std::size_t a = rest.find('/');
+        const std::size_t b = rest.find('/', a == std::string::npos ? 0 : a + 1);
+        if (a == std::string::npos || b == std::string::npos) {
+            return std::nullopt;
+        }
+        const std::string wp_slug = rest.substr(a + 1, b - a - 1);
+        const std::string file = rest.substr(b + 1);
+        checked_path_component(wp_slug, "review-cycle directory");
+        checked_path_component(file, "review-cycle file");
+        return state.mission.tasks_dir() / wp_slug / file;
+    }
+    return std::nullopt;
+}
+
 std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) {
     std::error_code ec;
     if (!fs::exists(mission.tasks_md(), ec)) {

@@ -198,6 +198,12 @@ struct Subtask {
 };
 std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp);
 
+// Whether an event points at a review-cycle file (a rejection with its feedback).
+bool is_review_cycle_ref(const StatusEvent& event);
+// The review-cycle file of the latest rejection of a WP, when it has one.
+std::optional<std::filesystem::path> review_feedback(const LoopState& state,
+                                                     const std::string& wp_id);
+
 // The command lines the loop teaches.
 std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result);
 std::string action_command_line(const Mission& mission, const std::string& action,
