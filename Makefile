@@ -13,19 +13,22 @@ SANITIZE   ?= 1
 
 MESON_SETUP = meson setup -Dwerror=true -Dshared_dir=$(SHARED_DIR)
 
-.PHONY: all bootstrap configure build demo test test-asan fuzz bench install clean
+.PHONY: all bootstrap bootstrap-test configure build demo test test-asan fuzz bench install clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
 
+bootstrap-test:
+	@scripts/bootstrap.sh --test
+
 build: configure
 	meson compile -C $(BUILD)
 
 # The binaries `make demo` runs; it builds only these (and the libraries they link).
 TOOLS = spec-kitty kitty-mint-id kitty-init kitty-lanes kitty-parse-tasks kitty-status \
-	kitty-release-check kitty-auth-refresh kitty-next kitty-workspace kitty-merge
+	kitty-release-check kitty-auth-refresh kitty-next kitty-workspace kitty-merge kitty-dashboard
 
 configure: bootstrap
 	@[ -f $(BUILD)/build.ninja ] || $(MESON_SETUP) $(BUILD)
@@ -34,7 +37,7 @@ demo: configure
 	meson compile -C $(BUILD) $(TOOLS)
 	@scripts/demo.sh $(BUILD)/tools
 
-test: build
+test: bootstrap-test build
 	meson test -C $(BUILD) --print-errorlogs
 	@if [ "$(SANITIZE)" != 0 ]; then $(MAKE) --no-print-directory test-asan; fi
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages kitty builds and tests with, if any are missing.
+# Installs the Debian packages kitty builds with, if any are missing; with --test also what
+# only the tests use (Chromium, for the dashboard's browser tests).
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -euo pipefail
 
@@ -7,6 +8,9 @@ packages=(meson ninja-build pkgconf g++ python3 nlohmann-json3-dev libyaml-cpp-d
     libtomlplusplus-dev libcurl4-openssl-dev libgit2-dev libcli11-dev libre2-dev
     libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libssl-dev openssl
     git)
+if [ "${1:-}" = --test ]; then
+    packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,8 @@
 # the project is built in <dir>/project and kept (the end-to-end test reads it).
 set -euo pipefail
 bin=$(cd "$1" && pwd)
+# The dashboard page of the merged mission outlives the temp directory.
+dashboard=${KITTY_DEMO_DASHBOARD:-$(dirname "$bin")/demo-dashboard.html}
 here=$(cd "$(dirname "$0")/.." && pwd)
 example=examples/demo-project/kitty-specs/001-legacy-search
 if [ -n "${KITTY_DEMO_DIR:-}" ]; then
@@ -165,6 +167,8 @@ step spec-kitty merge
 step git log --oneline --graph
 step git status --short
 step spec-kitty agent tasks status --mission legacy-search
+say "dashboard: the merged mission as one web page, kept beside the tools"
+step spec-kitty dashboard --mission legacy-search --output "$dashboard"
 if [ -n "${KITTY_DEMO_DIR:-}" ]; then
     printf '\ndemo: OK (project kept in %s)\n' "$work/project"
 else

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "headless_chromium.hpp"
 #include "kitty/json.hpp"
 #include "loop_project.hpp"
 #include "process.hpp"
@@ -34,6 +35,8 @@ TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
     const fs::path keep = tmp / "demo";
     kitty::test::ProcessOptions options;
     options.env["KITTY_DEMO_DIR"] = keep.string();
+    const fs::path dashboard = tmp / "dashboard.html";
+    options.env["KITTY_DEMO_DASHBOARD"] = dashboard.string();
     const auto r = run_process({KITTY_SOURCE_DIR "/scripts/demo.sh",
                                 fs::path(kitty::test::tool_path("spec-kitty")).parent_path()},
                                options);
@@ -41,6 +44,17 @@ TEST(DemoFlow, TheScriptTakesTheExampleFromInitToMergedOnMain) {
     EXPECT_NE(r.out.find("demo: OK"), std::string::npos) << r.out;
     const fs::path root = keep / "project";
     GitView repo(root);
+
+    // The dashboard of the merged mission: every WP's card in the done column.
+    ASSERT_TRUE(fs::exists(dashboard));
+    if (!kitty::test::HeadlessChromium::executable().empty()) {
+        kitty::test::HeadlessChromium browser(tmp / "chromium");
+        browser.open("file://" + dashboard.string());
+        EXPECT_EQ(browser.evaluate("Array.from(document.querySelectorAll('[data-lane=done] "
+                                   ".card')).map(c => c.dataset.wp).join(',')"),
+                  "WP01,WP02,WP03,WP04");
+        EXPECT_EQ(browser.evaluate("document.querySelectorAll('.card').length"), 4);
+    }
 
     // What the agent wrote for each WP is on main (WP02 twice: the rejection's fix too),
     // and no file of main carries a conflict marker.

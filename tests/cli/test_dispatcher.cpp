@@ -37,6 +37,22 @@ TEST(Dispatcher, VersionAndHelp) {
     EXPECT_NE(verb_help.out.find("Kebab-case"), std::string::npos) << verb_help.out;
 }
 
+// A group of commands lists its members: with --help as the answer, bare as a usage error.
+TEST(Dispatcher, AGroupListsItsCommands) {
+    const auto help = sk({"agent", "mission", "--help"});
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    for (const char* cmd : {"agent mission create", "agent mission accept",
+                            "agent mission finalize-tasks", "agent mission stamp-id"}) {
+        EXPECT_NE(help.out.find(std::string("spec-kitty ") + cmd), std::string::npos) << cmd;
+    }
+    EXPECT_EQ(help.out.find("agent tasks"), std::string::npos);
+    const auto bare = sk({"agent", "mission", "--json"});
+    EXPECT_EQ(bare.exit_code, 2);
+    EXPECT_NE(bare.out.find("\"code\": \"USAGE\""), std::string::npos) << bare.out;
+    EXPECT_NE(bare.err.find("spec-kitty agent mission accept"), std::string::npos) << bare.err;
+    EXPECT_EQ(sk({"help", "--help"}).exit_code, 0);
+}
+
 TEST(Dispatcher, MissionCreateTextByDefaultJsonOnRequest) {
     TempDir dir;
     make_project(dir.path());

@@ -60,15 +60,42 @@ std::string help_text() {
     }
     std::string out =
         "usage: spec-kitty [--version] [--help] <command> [<args>] [--json]\n\n"
-        "spec-kitty commands implemented by kitty (text output; --json for one JSON document):\n";
+        "Commands, implemented by kitty (text output; --json for one JSON document):\n";
     for (const auto& [left, right] : rows) {
         out += left.empty()
                    ? "\n"
                    : "  " + left + std::string(width + 2 - left.size(), ' ') + right + "\n";
     }
-    out += "\nAny other 'spec-kitty x ...' runs the tool 'kitty-x ...' when one is installed.\n"
+    out += "\nAny other 'spec-kitty <name> ...' runs the tool 'kitty-<name> ...' when one is "
+           "installed.\n"
            "Exit codes are the tools' own; see 'man spec-kitty'.\n";
     return out;
+}
+
+// The rows that go on from `words` (`agent mission` -> create, accept, …), listed as the
+// help of that group; empty when no row does.
+std::string group_text(const Args& words) {
+    if (words.empty()) {
+        return "";
+    }
+    std::string out;
+    for (const Verb& v : spec_kitty::verb_table()) {
+        if (v.words.size() <= words.size()) {
+            continue;
+        }
+        bool prefix = true;
+        for (std::size_t i = 0; i < words.size(); ++i) {
+            prefix = prefix && words[i] == v.words[i];
+        }
+        if (prefix) {
+            std::string row;
+            for (auto word : v.words) {
+                row += (row.empty() ? "" : " ") + std::string(word);
+            }
+            out += "  spec-kitty " + row + "\n      " + std::string(v.summary) + "\n";
+        }
+    }
+    return out.empty() ? out : "Commands of this group:\n" + out;
 }
 
 // The longest table row whose words start `args`.
@@ -161,7 +188,7 @@ std::string completion_script(const std::string& shell);
 
 int dispatch(const Args& args) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" ||
-        (args[0] == "help" && args.size() == 1)) {
+        (args[0] == "help" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h"))) {
         std::cout << help_text();
         return 0;
     }
@@ -195,6 +222,29 @@ int dispatch(const Args& args) {
         return exec_tool(args, std::string(v->tool),
                          tool_argv(std::string(v->tool), v->args, rest));
     }
+    std::string typed;
+    Args words;
+    bool asks_help = false;
+    for (const auto& a : args) {
+        asks_help = asks_help || a == "--help" || a == "-h";
+    }
+    for (const auto& a : args) {
+        if (a.starts_with("-")) {
+            break;
+        }
+        words.push_back(a);
+        typed += (typed.empty() ? "" : " ") + a;
+    }
+    // A group such as `agent mission`: its commands.
+    if (const std::string group = group_text(words); !group.empty()) {
+        if (asks_help) {
+            std::cout << group;
+            return 0;
+        }
+        std::cerr << group;
+        return fail(args, kitty::Exit::usage, "USAGE", "'" + typed + "' needs a command",
+                    "one of the commands above, e.g. 'spec-kitty " + typed + " --help'");
+    }
     const std::string& word = args[0];
     const bool plain =
         !word.empty() &&
@@ -202,13 +252,6 @@ int dispatch(const Args& args) {
     if (plain && find_tool("kitty-" + word)) {
         const Args rest(args.begin() + 1, args.end());
         return exec_tool(args, "kitty-" + word, tool_argv("kitty-" + word, {}, rest));
-    }
-    std::string typed;
-    for (const auto& a : args) {
-        if (a.starts_with("-")) {
-            break;
-        }
-        typed += (typed.empty() ? "" : " ") + a;
     }
     return fail(args, kitty::Exit::usage, "UNKNOWN_COMMAND", "unknown command '" + typed + "'",
                 "run 'spec-kitty help' for the list");
