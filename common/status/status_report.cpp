@@ -1,5 +1,6 @@
 // kitty-status: the `agent tasks status` report, bootstrap and move (identity-status.md §4.7-4.8).
 #include <algorithm>
+#include <array>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/ownership.hpp"
+#include "kitty/project.hpp"
 #include "kitty/regex.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
@@ -187,7 +189,121 @@ bool project_auto_commit(const fs::path& root) {
     }
 }
 
+std::string mission_state(const std::vector<std::string>& wp_lanes, bool has_events,
+                          bool accepted) {
+    if (wp_lanes.empty() || !has_events) {
+        return "planning";
+    }
+    const auto all_in = [&](std::initializer_list<std::string_view> lanes) {
+        return std::all_of(wp_lanes.begin(), wp_lanes.end(), [&](const std::string& lane) {
+            return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
+        });
+    };
+    if (all_in({"done", "canceled"})) {
+        return "merged";
+    }
+    if (all_in({"approved", "done", "canceled"})) {
+        return accepted ? "accepted" : "approved";
+    }
+    return "in_progress";
+}
+
+Outcome status_all_command(const fs::path& start_dir) {
+    const fs::path root = find_project_root(start_dir);
+    Outcome out;
+    Json rows = Json::array();
+    std::vector<std::array<std::string, 7>> table;
+    for (const MissionRef& ref : list_missions(root)) {
+        Json row = {{"mission_slug", ref.dir_name},
+                    {"mission_id", ref.mission_id ? Json(*ref.mission_id) : Json(nullptr)}};
+        try {
+            const Mission m = Mission::at_directory(ref.dir);
+            const auto events = read_status_events(m.events_log());
+            const StatusSnapshot snapshot = reduce_status(events);
+            std::vector<std::string> lanes;
+            Json by_lane = Json::object();
+            std::error_code ec;
+            if (fs::is_directory(m.tasks_dir(), ec)) {
+                for (const fs::path& file : list_wp_files(m.tasks_dir())) {
+                    const std::string id =
+                        wp_id_from_filename(file.filename().string()).value_or(file.stem());
+                    const auto it = snapshot.work_packages.find(id);
+                    std::string lane = "planned";
+                    if (it != snapshot.work_packages.end()) {
+                        lane = canonical_lane(it->second.lane).value_or(it->second.lane);
+                    }
+                    by_lane[lane] = by_lane.value(lane, 0) + 1;
+                    lanes.push_back(lane);
+                }
+            }
+            const std::optional<Json> meta = load_meta(m.dir());
+            const bool accepted =
+                meta && meta->contains("accepted_at") && (*meta)["accepted_at"].is_string();
+            std::string target =
+                meta && meta->contains("target_branch") && (*meta)["target_branch"].is_string()
+                    ? (*meta)["target_branch"].get<std::string>()
+                    : "";
+            Json lane_count = nullptr;
+            if (fs::exists(m.lanes_json(), ec)) {
+                const LanesFile file = read_lanes_file(m.lanes_json());
+                lane_count = file.manifest.lanes.size();
+                target = file.manifest.target_branch.empty() ? target : file.manifest.target_branch;
+            }
+            const std::string state = mission_state(lanes, !events.empty(), accepted);
+            const std::string percent = python_round1(status_progress(snapshot));
+            row["mission_type"] = m.identity().mission_type;
+            row["state"] = state;
+            row["progress_percentage"] = std::stod(percent);
+            row["work_packages"] = lanes.size();
+            row["by_lane"] = by_lane;
+            row["lanes"] = lane_count;
+            row["target_branch"] = target.empty() ? Json(nullptr) : Json(target);
+            table.push_back({ref.dir_name, ref.mission_id.value_or("-"), state, percent + "%",
+                             std::to_string(lanes.size()),
+                             lane_count.is_null() ? "-" : std::to_string(lane_count.get<int>()),
+                             target.empty() ? "-" : target});
+        } catch (const Error& e) {
+            row["state"] = "unreadable";
+            row["error"] = e.what();
+            out.findings.push_back({"warning", "MISSION_UNREADABLE", ref.dir_name + ": " + e.what(),
+                                    e.path().string(), e.line()});
+            table.push_back(
+                {ref.dir_name, ref.mission_id.value_or("-"), "unreadable", "-", "-", "-", "-"});
+        }
+        rows.push_back(std::move(row));
+    }
+    std::array<std::size_t, 7> width = {7, 10, 5, 8, 3, 5, 6};
+    const std::array<std::string, 7> head = {"MISSION", "MISSION ID", "STATE", "PROGRESS",
+                                             "WPS",     "LANES",      "TARGET"};
+    for (const auto& r : table) {
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            width[i] = std::max(width[i], r[i].size());
+        }
+    }
+    std::string text;
+    const auto line = [&](const std::array<std::string, 7>& r) {
+        std::string l;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            l += r[i] + (i + 1 < r.size() ? std::string(width[i] + 2 - r[i].size(), ' ') : "");
+        }
+        text += l + "\n";
+    };
+    line(head);
+    for (const auto& r : table) {
+        line(r);
+    }
+    if (table.empty()) {
+        text = "No missions in " + (root / "kitty-specs").string() + "\n";
+    }
+    out.document = {{"project_root", root.string()}, {"missions", rows}};
+    out.text = std::move(text);
+    return out;
+}
+
 Outcome status_report_command(const StatusRequest& request) {
+    if (request.all) {
+        return status_all_command(request.start_dir);
+    }
     const Mission m = open_mission(request);
     Outcome out;
     std::optional<StatusSnapshot> snapshot;

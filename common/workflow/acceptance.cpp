@@ -143,7 +143,7 @@ AcceptanceFacts read_acceptance_facts(LoopState& state, bool strict) {
     f.unchecked = unchecked_lines(f.tasks_md);
     f.clarifications = clarification_markers(m.dir());
     std::error_code ec;
-    for (const char* name : {"spec.md", "plan.md", "tasks.md"}) {
+    for (const char* name : kRequiredArtifacts) {
         if (!fs::is_regular_file(m.dir() / name, ec)) {
             f.missing_artifacts.push_back(m.dir() / name);
         }

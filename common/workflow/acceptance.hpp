@@ -3,6 +3,7 @@
 // disk and a pure verdict on them, shared by `accept` and `next`'s accept step.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -12,6 +13,9 @@
 #include "loop_model.hpp"
 
 namespace kitty::loop {
+
+// The planning files a mission must have to be accepted (and that mission info lists).
+inline constexpr std::array<const char*, 3> kRequiredArtifacts = {"spec.md", "plan.md", "tasks.md"};
 
 struct AcceptanceFacts {
     struct Wp {

@@ -437,3 +437,15 @@ TEST(EventLogMerge, KittysOwnMergesUseTheDriver) {
                                  h.log + ": Conflicting payloads found for event_id '01B'"});
     }
 }
+
+TEST(MissionState, FromTheLanesOfItsWorkPackages) {
+    using kitty::mission_state;
+    EXPECT_EQ(mission_state({}, false, false), "planning");
+    EXPECT_EQ(mission_state({"planned", "planned"}, false, false), "planning");
+    EXPECT_EQ(mission_state({"planned", "approved"}, true, false), "in_progress");
+    EXPECT_EQ(mission_state({"blocked", "done"}, true, true), "in_progress");
+    EXPECT_EQ(mission_state({"approved", "done", "canceled"}, true, false), "approved");
+    EXPECT_EQ(mission_state({"approved", "approved"}, true, true), "accepted");
+    EXPECT_EQ(mission_state({"done", "canceled"}, true, false), "merged");
+    EXPECT_EQ(mission_state({"done"}, true, true), "merged");
+}

@@ -4,6 +4,7 @@
 
 #include "kitty/cli.hpp"
 #include "kitty/loop.hpp"
+#include "kitty/mission_views.hpp"
 
 namespace {
 
@@ -111,5 +112,25 @@ int main(int argc, char** argv) {
             return kitty::accept_command(accept);
         };
     });
+
+    // 3.1.1's `mission list|current|info`: the mission types (the blueprint a mission runs).
+    CLI::App* types = app.add_subcommand(
+        "mission", "Mission types, the blueprint each mission runs: list, current, info");
+    types->require_subcommand(1);
+    types
+        ->add_subcommand("list", "The mission types kitty runs, and the types this project's "
+                                 "missions record")
+        ->callback(
+            [&] { action = [&] { return kitty::mission_list_command(next.target.start_dir); }; });
+    kitty::LoopTarget current;
+    CLI::App* cur = types->add_subcommand("current", "The type of the current mission, with its "
+                                                     "steps");
+    add_mission(tool, cur, current);
+    cur->callback([&] { action = [&] { return kitty::mission_current_command(current); }; });
+    std::string type_key;
+    CLI::App* info = types->add_subcommand("info", "One mission type's steps and required "
+                                                   "artifacts");
+    info->add_option("type", type_key, "The type's key, e.g. software-dev")->required();
+    info->callback([&] { action = [&] { return kitty::mission_info_command(type_key); }; });
     return tool.run(argc, argv, [&] { return action(); });
 }

@@ -19,6 +19,11 @@ int main(int argc, char** argv) {
                    "stand in, else the one open mission)");
     tool.non_empty(app.add_option("--mission", report.mission, "The same, as spec-kitty spells it"),
                    "BAD_MISSION");
+    app.add_flag("--all", report.all,
+                 "Every mission of the project, one row each: state, progress, WPs, lanes, "
+                 "target")
+        ->excludes("mission")
+        ->excludes("--mission");
     app.add_option("--stale-threshold", report.stale_threshold_minutes,
                    "Minutes without a commit after which an in-progress WP is stale")
         ->default_str("10");

@@ -159,10 +159,22 @@ struct StatusRequest {
     std::string mission; // directory or selector; empty: open_target_mission's rule
     std::filesystem::path start_dir = ".";
     double stale_threshold_minutes = 10; // an in-progress WP idle longer is stale
+    bool all = false;                    // every mission of the project, one row each
 };
 
-// The `spec-kitty agent tasks status` report (JSON keys of 3.1.1 plus mission_id).
+// The `spec-kitty agent tasks status` report (JSON keys of 3.1.1 plus mission_id); with
+// `all`, status_all_command.
 Outcome status_report_command(const StatusRequest& request);
+
+// Where a mission stands, from its WP files, event log and meta.json: planning (no WP has
+// an event yet), in_progress, approved (every WP approved or done), accepted (that, and
+// meta.json records the acceptance), merged (every WP done).
+std::string mission_state(const std::vector<std::string>& wp_lanes, bool has_events, bool accepted);
+
+// `status --all`: one row per mission of the project (slug, mission_id, type, state,
+// progress, WPs by lane, lanes, target). A mission whose files cannot be read is a row with
+// state "unreadable" and a warning, not a failure of the whole list.
+Outcome status_all_command(const std::filesystem::path& start_dir);
 
 // finalize-tasks' bootstrap (3.1.1's bootstrap_canonical_state): a `planned` event for each
 // of `wp_ids` that has none, then status.json, under the status lock.
