@@ -117,14 +117,14 @@ void rebuild(Page& page, const LoopTarget& target, std::int64_t lease) {
     DashboardModel model = read_dashboard_model(target, lease);
     const std::string generated_at = model.generated_at;
     model.generated_at.clear();
-    std::string key = render_dashboard_html(model, {true, 0}, lease);
+    std::string key = render_dashboard_html(model, {true, 0});
     std::lock_guard lock(page.mutex);
     if (key == page.key) {
         return;
     }
     model.generated_at = generated_at;
     page.key = std::move(key);
-    page.html = render_dashboard_html(model, {true, page.generation + 1}, lease);
+    page.html = render_dashboard_html(model, {true, page.generation + 1});
     ++page.generation;
     page.changed.notify_all();
 }

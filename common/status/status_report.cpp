@@ -159,34 +159,39 @@ Workspace workspace_for(const Mission& m, const fs::path& file, const std::strin
 
 } // namespace
 
-bool project_auto_commit(const fs::path& root) {
+std::optional<YamlNode> project_setting(const fs::path& root, std::string_view key) {
     const fs::path config = root / ".kittify/config.yaml";
     std::error_code ec;
     if (!fs::exists(config, ec)) {
-        return true;
+        return std::nullopt;
     }
     try {
         const YamlNode doc = parse_yaml(read_text_file(config, Bom::strip));
-        const auto boolean = [](const YamlNode& map) -> std::optional<bool> {
+        const auto find = [key](const YamlNode& map) -> std::optional<YamlNode> {
             for (const auto& [k, v] : map.entries) {
-                if (k == "auto_commit" && v.kind == YamlNode::Kind::boolean) {
-                    return v.text == "true";
+                if (k == key) {
+                    return v;
                 }
             }
             return std::nullopt;
         };
         for (const auto& [k, v] : doc.entries) {
             if ((k == "agents" || k == "tools") && v.kind == YamlNode::Kind::mapping) {
-                if (const auto b = boolean(v)) {
-                    return *b;
+                if (auto found = find(v)) {
+                    return found;
                 }
             }
         }
-        return boolean(doc).value_or(true);
+        return find(doc);
     } catch (const YamlError& e) {
         throw Error(Exit::input, "INVALID_YAML", config.string() + ": " + e.message, "fix the YAML")
             .at(config, e.line);
     }
+}
+
+bool project_auto_commit(const fs::path& root) {
+    const auto value = project_setting(root, "auto_commit");
+    return !value || value->kind != YamlNode::Kind::boolean || value->text == "true";
 }
 
 std::string mission_state(const std::vector<std::string>& wp_lanes, bool has_events,

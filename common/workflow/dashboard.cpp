@@ -2,9 +2,6 @@
 #include "kitty/dashboard.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <csignal>
 #include <map>
 #include <set>
 
@@ -22,28 +19,8 @@ namespace kitty {
 
 namespace fs = std::filesystem;
 
-std::string_view liveness_name(Liveness liveness) {
-    switch (liveness) {
-    case Liveness::live:
-        return "live";
-    case Liveness::idle:
-        return "idle";
-    case Liveness::stale:
-        return "stale";
-    case Liveness::none:
-        break;
-    }
-    return "";
-}
-
 Liveness card_liveness(const DashboardCard& card, std::int64_t lease_seconds) {
-    if (card.holder.empty()) {
-        return Liveness::none;
-    }
-    if (card.holder_shell_alive.value_or(false)) {
-        return Liveness::live;
-    }
-    return card.seconds_in_state > lease_seconds ? Liveness::stale : Liveness::idle;
+    return classify_holder(card.signs, lease_seconds);
 }
 
 namespace {
@@ -85,9 +62,9 @@ std::vector<AttentionItem> attention_items(const DashboardModel& model,
             out.push_back({"stale_claim", card.wp_id,
                            card.wp_id + " has been held by " + card.holder + " for " +
                                minutes_text(card.seconds_in_state) +
-                               " with no live shell seen (lease " + minutes_text(lease_seconds) +
+                               " with no sign of life (lease " + minutes_text(lease_seconds) +
                                ")"});
-        } else if (liveness == Liveness::idle && card.holder_shell_alive == false) {
+        } else if (liveness == Liveness::idle && card.signs.shell_alive == false) {
             out.push_back({"dead_agent", card.wp_id,
                            "the shell of " + card.holder + ", who holds " + card.wp_id +
                                ", is not running on this host"});
@@ -99,16 +76,6 @@ std::vector<AttentionItem> attention_items(const DashboardModel& model,
 }
 
 namespace {
-
-// Whether a shell_pid from a WP file names a process running on this host.
-std::optional<bool> shell_alive(const std::string& text) {
-    long pid = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
-    if (ec != std::errc() || end != text.data() + text.size() || pid <= 1) {
-        return std::nullopt;
-    }
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
 
 // The first non-blank line of a review-cycle file's feedback (after its frontmatter).
 std::string first_feedback_line(const fs::path& file) {
@@ -144,9 +111,6 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
     card.title = front.string_field("title").value_or("");
     card.agent = front.string_field("agent").value_or("");
     card.holder = wp.holder();
-    if (!card.holder.empty()) {
-        card.holder_shell_alive = shell_alive(front.string_field("shell_pid").value_or(""));
-    }
     for (const loop::Subtask& subtask : loop::wp_subtasks(state.mission, wp.id)) {
         ++card.subtasks_total;
         card.subtasks_done += subtask.done ? 1 : 0;
@@ -158,6 +122,8 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
             card.seconds_in_state = std::max<std::int64_t>(0, now.seconds - at.seconds);
         }
     }
+    card.signs = holder_signs(state.mission, card.holder,
+                              front.string_field("shell_pid").value_or(""), card.seconds_in_state);
     for (const StatusEvent& event : state.log.events) {
         card.review_cycles += event.wp_id == wp.id && loop::is_review_cycle_ref(event) ? 1 : 0;
     }
@@ -186,9 +152,13 @@ void read_forecast(loop::LoopState& state, DashboardModel& model) {
 DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease_seconds,
                                     bool with_forecast) {
     loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(target));
+    if (lease_seconds <= 0) {
+        lease_seconds = claim_lease_seconds(state.mission.project_root());
+    }
     const StatusSnapshot snapshot = reduce_status(state.log.events);
     const UtcTime now = now_utc();
     DashboardModel model;
+    model.lease_seconds = lease_seconds;
     model.mission_slug = state.mission.slug();
     model.mission_id = state.mission.identity().mission_id.value_or("");
     model.generated_at = iso_seconds_z(now);
@@ -523,8 +493,8 @@ void render_timeline(std::string& out, const DashboardModel& model) {
 
 } // namespace
 
-std::string render_dashboard_html(const DashboardModel& model, const DashboardPage& page,
-                                  std::int64_t lease_seconds) {
+std::string render_dashboard_html(const DashboardModel& model, const DashboardPage& page) {
+    const std::int64_t lease_seconds = model.lease_seconds;
     // A file loads nothing and runs nothing; the served page runs its own inline script and
     // talks only to the server it came from.
     const std::string policy = page.live ? "default-src 'none'; style-src 'unsafe-inline'; "
@@ -572,7 +542,7 @@ std::string render_dashboard_html(const DashboardModel& model, const DashboardPa
 Outcome dashboard_file_command(const DashboardRequest& request) {
     const DashboardModel model = read_dashboard_model(request.target, request.lease_seconds);
     const fs::path out = *request.output;
-    write_file_atomic(out, render_dashboard_html(model, {}, request.lease_seconds));
+    write_file_atomic(out, render_dashboard_html(model, {}));
     Json by_lane = Json::object();
     for (const DashboardCard& card : model.cards) {
         by_lane[card.lane] = by_lane.value(card.lane, 0) + 1;

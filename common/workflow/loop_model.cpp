@@ -1,5 +1,7 @@
 #include "loop_model.hpp"
 
+#include "kitty/liveness.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -139,9 +141,7 @@ std::string LoopWp::holder() const {
     if (!model_detail::in_lanes(lane, {"claimed", "in_progress", "in_review"})) {
         return "";
     }
-    static const std::set<std::string, std::less<>> generic = {
-        "", "implement-command", "user", "merge", "finalize-tasks", "kitty"};
-    return generic.count(actor) ? agent() : actor;
+    return wp_holder(lane, actor, agent());
 }
 
 const LoopWp::Frontmatter& LoopWp::front() const {

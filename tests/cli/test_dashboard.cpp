@@ -200,9 +200,10 @@ TEST(DashboardFile, TextFromTheMissionNeverBecomesMarkup) {
     model.cards.push_back(card);
     model.lanes.push_back({"lane-<a>", {"WP01"}, {"lane-</text>"}, 0});
     model.events.push_back({"2026-01-01T00:00:00Z", "WP01", "planned", "<i>x</i>", "<u>me</u>"});
+    model.lease_seconds = 60;
     model.attention = kitty::attention_items(model, 60);
     const fs::path page = tmp / "page.html";
-    write_fixture(page, kitty::render_dashboard_html(model, {}, 60));
+    write_fixture(page, kitty::render_dashboard_html(model, {}));
     HeadlessChromium browser(tmp / "chromium");
     browser.open("file://" + page.string());
     EXPECT_EQ(browser.evaluate("window.pwned === undefined"), true);

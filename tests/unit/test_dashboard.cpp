@@ -11,7 +11,7 @@ kitty::DashboardCard held(const std::string& wp, std::optional<bool> alive, std:
     card.wp_id = wp;
     card.lane = "in_progress";
     card.holder = "claude";
-    card.holder_shell_alive = alive;
+    card.signs = {true, alive, -1, seconds};
     card.seconds_in_state = seconds;
     return card;
 }
@@ -27,6 +27,7 @@ TEST(DashboardLiveness, ALiveShellIsLiveWhateverTheAgeAndNoHolderIsNone) {
     EXPECT_EQ(kitty::card_liveness(held("WP01", false, -1), 1800), kitty::Liveness::idle);
     kitty::DashboardCard free = held("WP02", std::nullopt, 99999);
     free.holder.clear();
+    free.signs.held = false;
     EXPECT_EQ(kitty::card_liveness(free, 1800), kitty::Liveness::none);
 }
 

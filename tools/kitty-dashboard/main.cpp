@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     CLI::App& app = tool.app();
     kitty::DashboardRequest request;
     std::string output;
-    double lease_minutes = 30;
+    double lease_minutes = 0;
     tool.non_empty(app.add_option("--mission,--feature", request.target.mission,
                                   "The mission: slug, number, mission_id or prefix (default: the "
                                   "mission of the directory you stand in, else the one open "
@@ -32,8 +32,8 @@ int main(int argc, char** argv) {
     app.add_flag("--open", request.open, "Open the page in the browser (xdg-open)");
     app.add_flag("--kill", request.kill, "Stop the dashboard server of this project");
     app.add_option("--lease", lease_minutes,
-                   "Minutes after which a claim without a live shell counts as stale")
-        ->default_str("30")
+                   "Minutes without a sign of life after which a claim counts as stale "
+                   "(default: claim_lease_minutes in .kittify/config.yaml, else 30)")
         ->check(kitty::finite_range(1, 525600));
     app.get_option("--output")->excludes("--kill");
     app.get_option("--port")->excludes("--kill")->excludes("--output");
@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
         if (!output.empty()) {
             request.output = output;
         }
-        request.lease_seconds = static_cast<std::int64_t>(lease_minutes * 60);
+        if (lease_minutes > 0) {
+            request.lease_seconds = static_cast<std::int64_t>(lease_minutes * 60);
+        }
         return kitty::dashboard_command(request);
     });
 }

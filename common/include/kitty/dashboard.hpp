@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/result.hpp"
 
@@ -20,20 +21,14 @@ namespace kitty {
 inline constexpr std::array<std::string_view, 8> kDashboardColumns = {
     "planned", "claimed", "in_progress", "for_review", "in_review", "approved", "done", "blocked"};
 
-// How the agent holding a WP looks from here: live (its shell is running on this host),
-// idle (no live shell seen, within the lease), stale (no live shell and held longer than
-// the lease).
-enum class Liveness { none, live, idle, stale };
-std::string_view liveness_name(Liveness liveness);
-
 struct DashboardCard {
     std::string wp_id;
     std::string title;
-    std::string lane;                       // lane state: planned … canceled
-    std::string lane_id;                    // its execution lane ("" when lanes.json has none)
-    std::string agent;                      // the frontmatter agent
-    std::string holder;                     // who holds it now ("" when nobody does)
-    std::optional<bool> holder_shell_alive; // its shell_pid on this host; none when unknown
+    std::string lane;    // lane state: planned … canceled
+    std::string lane_id; // its execution lane ("" when lanes.json has none)
+    std::string agent;   // the frontmatter agent
+    std::string holder;  // who holds it now ("" when nobody does)
+    HolderSigns signs;   // the holder's signs of life (kitty/liveness.hpp)
     int subtasks_done = 0;
     int subtasks_total = 0;
     std::string since;                  // the time of its last transition ("" when none)
@@ -69,8 +64,9 @@ struct DashboardModel {
     std::string mission_slug;
     std::string mission_id;
     std::string target_branch;
-    std::string generated_at; // ISO time of the read
-    double progress = 0;      // lane-weighted, percent
+    std::string generated_at;                          // ISO time of the read
+    double progress = 0;                               // lane-weighted, percent
+    std::int64_t lease_seconds = kDefaultLeaseSeconds; // after which a silent claim is stale
     std::vector<DashboardCard> cards;
     std::vector<DashboardLane> lanes;
     std::vector<DashboardEvent> events; // newest first, at most kDashboardEvents
@@ -80,9 +76,6 @@ struct DashboardModel {
 };
 inline constexpr std::size_t kDashboardEvents = 50;
 
-// The default lease after which a claim without a live shell is stale (issue 22 §4).
-inline constexpr std::int64_t kDefaultLeaseSeconds = 30 * 60;
-
 Liveness card_liveness(const DashboardCard& card, std::int64_t lease_seconds);
 
 // Blocked WPs, stale claims, dead agents, then the model's conflicts and unreadable files:
@@ -90,7 +83,8 @@ Liveness card_liveness(const DashboardCard& card, std::int64_t lease_seconds);
 std::vector<AttentionItem> attention_items(const DashboardModel& model, std::int64_t lease_seconds);
 
 // Reads the mission (without the status lock: a picture, not a decision) and fills the
-// model, attention included. `with_forecast` also runs the merge forecast in memory.
+// model, attention included. `with_forecast` also runs the merge forecast in memory. A
+// lease of 0 is the project's (claim_lease_seconds).
 DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease_seconds,
                                     bool with_forecast = true);
 
@@ -100,8 +94,7 @@ struct DashboardPage {
     bool live = false;
     std::uint64_t generation = 0;
 };
-std::string render_dashboard_html(const DashboardModel& model, const DashboardPage& page,
-                                  std::int64_t lease_seconds);
+std::string render_dashboard_html(const DashboardModel& model, const DashboardPage& page);
 
 // What `dashboard` does: --output writes the page; otherwise the server is started in the
 // background, or --kill stops it.
@@ -111,7 +104,7 @@ struct DashboardRequest {
     int port = 0; // 0: a free port the system picks
     bool open = false;
     bool kill = false;
-    std::int64_t lease_seconds = kDefaultLeaseSeconds;
+    std::int64_t lease_seconds = 0; // 0: claim_lease_minutes of .kittify/config.yaml
 };
 
 // --output: the page written atomically; the document names the file and the counts.

@@ -14,6 +14,7 @@
 #include "kitty/json.hpp"
 #include "kitty/mission.hpp"
 #include "kitty/result.hpp"
+#include "kitty/yaml.hpp"
 
 namespace kitty {
 
@@ -146,6 +147,11 @@ std::vector<Finding> record_status_events(const Mission& mission, std::vector<St
 // (under `agents:` or `tools:`, else top level), true when unset. Bad YAML is
 // Error(Exit::input, "INVALID_YAML") naming the file.
 bool project_auto_commit(const std::filesystem::path& project_root);
+
+// A setting of .kittify/config.yaml: under `agents:` or `tools:`, else at the top level;
+// nullopt when unset. Bad YAML is Error(Exit::input, "INVALID_YAML") naming the file.
+std::optional<YamlNode> project_setting(const std::filesystem::path& project_root,
+                                        std::string_view key);
 
 // The one mission-target rule of every command that works on one mission: an explicit
 // selector or directory; else ("" or ".") the mission of the directory you stand in (a
