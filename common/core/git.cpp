@@ -912,10 +912,12 @@ static void update_index_entries(
     for (int pause = 1;
          (fd = ::open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0;
          waited_ms += pause, pause = std::min(pause * 2, 200)) {
-        if (errno == EEXIST && remove_dead_kitty_lock(lock)) {
+        // Saved at once: looking for a dead kitty's lock reads files and clobbers errno.
+        const int open_error = errno;
+        if (open_error == EEXIST && remove_dead_kitty_lock(lock)) {
             continue;
         }
-        if (errno != EEXIST || waited_ms > 10000) {
+        if (open_error != EEXIST || waited_ms > 10000) {
             throw Error(Exit::temporary, "GIT_LOCKED", "git's lock " + lock.string() + " exists",
                         "another git process holds it; retry when it is done. If none is "
                         "running, one died: remove the .lock file, then retry")
