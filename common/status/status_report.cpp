@@ -13,6 +13,7 @@
 #include "kitty/file_lock.hpp"
 #include "kitty/git.hpp"
 #include "kitty/lanes.hpp"
+#include "kitty/liveness.hpp"
 #include "kitty/mission.hpp"
 #include "kitty/mission_meta.hpp"
 #include "kitty/ownership.hpp"
@@ -333,16 +334,25 @@ Outcome status_report_command(const StatusRequest& request) {
     Json by_lane = Json::object();
     std::map<std::string, std::vector<std::string>> columns;
     int stale_count = 0;
+    const std::int64_t lease = m.root() ? claim_lease_seconds(*m.root()) : kDefaultLeaseSeconds;
+    const UtcTime now = now_utc();
     for (const fs::path& file : list_wp_files(m.tasks_dir())) {
         const std::string content = read_file_bytes(file);
         const std::string front = frontmatter_text(content);
         const auto id = scalar(front, "work_package_id");
         const std::string key = id.value_or(file.stem().string());
         std::string lane = "planned";
+        std::string actor;
+        std::int64_t state_age = -1;
         if (snapshot) {
             const auto it = snapshot->work_packages.find(key);
             if (it != snapshot->work_packages.end()) {
                 lane = canonical_lane(it->second.lane).value_or(it->second.lane);
+                actor = it->second.actor;
+                UtcTime at;
+                if (parse_iso_timestamp(it->second.last_transition_at, at, IsoForms::python)) {
+                    state_age = std::max<std::int64_t>(0, now.seconds - at.seconds);
+                }
             }
         }
         by_lane[lane] = by_lane.value(lane, 0) + 1;
@@ -397,7 +407,17 @@ Outcome status_report_command(const StatusRequest& request) {
             wp["worktree_exists"] = ws.kind != "repo_root" && exists;
             stale_count += wp["is_stale"].get<bool>() ? 1 : 0;
         }
-        columns[lane].push_back(key + "  " + title.value_or(""));
+        std::string holding;
+        if (const std::string holder = wp_holder(lane, actor, scalar(front, "agent").value_or(""));
+            !holder.empty() && m.root()) {
+            const std::string_view liveness = liveness_name(classify_holder(
+                holder_signs(m, holder, scalar(front, "shell_pid").value_or(""), state_age),
+                lease));
+            wp["holder"] = holder;
+            wp["liveness"] = liveness;
+            holding = "  (" + holder + ", " + std::string(liveness) + ")";
+        }
+        columns[lane].push_back(key + "  " + title.value_or("") + holding);
         wps.push_back(std::move(wp));
     }
 

@@ -2,6 +2,7 @@
 // first, then workspace, events, frontmatter and one commit with 3.1.1's subject.
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
+#include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
@@ -206,6 +207,7 @@ Outcome implement_action_command(const ActionRequest& request) {
     loop::LoopTransaction t(request.target);
     LoopState& state = t.state();
     const Mission& m = state.mission;
+    touch_heartbeat(m, agent, request.shell_pid);
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, false);
     const Started started =
         start_implementation(t, wp.id, agent, agent, request.shell_pid,
@@ -254,6 +256,7 @@ Outcome review_action_command(const ActionRequest& request) {
     loop::LoopTransaction t(request.target);
     LoopState& state = t.state();
     const Mission& m = state.mission;
+    touch_heartbeat(m, agent, request.shell_pid);
     loop::check_workflow_commit(m);
     t.lock();
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, true);

@@ -7,6 +7,7 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
+#include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/regex.hpp"
 #include "kitty/text.hpp"
@@ -402,6 +403,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         loop::checked_agent(request.agent);
     }
     Mission mission = loop::open_loop_mission(request.target);
+    touch_heartbeat(mission, request.agent, request.shell_pid);
     std::optional<std::string> feedback;
     if (request.review_feedback_file) {
         feedback = read_feedback(mission.project_root(), *request.review_feedback_file);
@@ -494,6 +496,7 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
         throw Error(Exit::usage, "NO_TASK_IDS", "name at least one task id (e.g. T001)");
     }
     const Mission m = loop::open_loop_mission(request.target);
+    touch_heartbeat(m, request.agent, request.shell_pid);
     loop::check_workflow_commit(m);
     // No event: tasks.md is read, changed and committed under the commit lock alone.
     const FileLock commits = loop::lock_commits(m);
@@ -552,6 +555,7 @@ Outcome add_history_command(const AddHistoryRequest& request) {
     }
     const std::string actor = request.agent.empty() ? "user" : loop::checked_agent(request.agent);
     loop::LoopTransaction t(request.target);
+    touch_heartbeat(t.mission(), request.agent, request.shell_pid);
     const LoopWp& wp = t.state().get(request.wp_id);
     // No event and no commit: the WP file changed under the commit lock, which every edit
     // of it takes.

@@ -11,6 +11,7 @@
 #include "kitty/clock.hpp"
 #include "kitty/digest.hpp"
 #include "kitty/error.hpp"
+#include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/templates.hpp"
 #include "kitty/text.hpp"
@@ -723,6 +724,7 @@ Outcome next_command(const NextRequest& request) {
     const Mission& m = state.mission;
     std::optional<FileLock> lock;
     if (!query) {
+        touch_heartbeat(m, agent, request.shell_pid);
         for (const LoopWp& wp : state.wps) {
             try {
                 wp.dependencies();

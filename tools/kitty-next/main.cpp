@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
 
     kitty::NextRequest next;
+    next.shell_pid = std::to_string(::getppid());
     std::string result;
     add_mission(tool, &app, next.target);
     tool.non_empty(

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     });
 
     kitty::MarkStatusRequest mark;
+    mark.shell_pid = shell_pid;
     CLI::App* ms = app.add_subcommand("mark-status", "Tick (or untick) subtasks in tasks.md and "
                                                      "commit");
     ms->add_option("task_ids", mark.task_ids, "Subtask ids, e.g. T001 T002")->required();

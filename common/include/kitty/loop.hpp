@@ -25,6 +25,7 @@ struct LoopTarget {
 struct NextRequest {
     LoopTarget target;
     std::string agent;                 // empty: none given
+    std::string shell_pid;             // the caller's shell, for the agent's heartbeat
     std::optional<std::string> result; // success, failed, blocked; none: the bare call
 };
 
@@ -121,6 +122,7 @@ struct MarkStatusRequest {
     std::vector<std::string> task_ids;
     std::string status; // done or pending
     std::string agent;  // optional; checked like every agent name
+    std::string shell_pid;
 };
 
 // `agent tasks mark-status`: ticks (or clears) the tasks.md checkboxes of the ids, commits.
