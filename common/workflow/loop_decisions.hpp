@@ -10,13 +10,15 @@
 
 namespace kitty::loop {
 
-// What the agent is given in a WP step: its own work first, then new work in the step's
-// preference, never a WP another agent holds or whose dependencies are not approved.
+// What the agent is given in a WP step: its own work first, then a claim gone stale whose
+// lane worktree is clean (taken over: issue 22 §4), then new work in the step's preference;
+// never a WP another live or idle agent holds or whose dependencies are not approved.
 struct WorkPick {
     LoopWp* wp = nullptr;
     std::string action;
     std::optional<std::string> reserve_to; // the lane the reservation moves it to
     std::string waiting;                   // why nothing was picked
+    std::string takeover_from;             // the stale holder it is taken from
 };
 
 WorkPick pick_work(LoopState& state, const std::string& step, const std::string& agent);

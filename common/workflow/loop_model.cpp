@@ -149,7 +149,8 @@ const LoopWp::Frontmatter& LoopWp::front() const {
         const WpFrontmatter parsed = read_wp_file(file);
         front_ = Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
                              parsed.string_field("agent").value_or(""),
-                             parsed.string_field("execution_mode") == "planning_artifact"};
+                             parsed.string_field("execution_mode") == "planning_artifact",
+                             parsed.string_field("shell_pid").value_or("")};
     }
     return *front_;
 }
@@ -249,10 +250,64 @@ void refresh_status(LoopState& state) {
         wp.has_events = it != snap.work_packages.end();
         wp.lane = wp.has_events ? it->second.lane : "planned";
         wp.actor = wp.has_events ? it->second.actor : "";
+        wp.since = wp.has_events ? it->second.last_transition_at : "";
         const auto last = wp.has_events ? by_id.find(it->second.last_event_id) : by_id.end();
         wp.review_claim = model_detail::is_review_claim(
             wp.lane, last != by_id.end() ? last->second->review_ref : std::nullopt);
     }
+}
+
+void read_holder_liveness(LoopState& state, const std::string& agent) {
+    const Mission& m = state.mission;
+    const std::int64_t lease = claim_lease_seconds(m.project_root());
+    state.lease_seconds = lease;
+    const std::int64_t now = now_utc().seconds;
+    for (LoopWp& wp : state.wps) {
+        const std::string holder = wp.holder();
+        if (holder.empty() || holder == agent) {
+            continue;
+        }
+        UtcTime at;
+        const std::int64_t age = parse_iso_timestamp(wp.since, at, IsoForms::python)
+                                     ? std::max<std::int64_t>(0, now - at.seconds)
+                                     : -1;
+        const HolderSigns signs = holder_signs(m, holder, wp.shell_pid(), age);
+        wp.liveness = classify_holder(signs, lease);
+        for (const std::int64_t sign : {signs.heartbeat_age, signs.state_age}) {
+            if (sign >= 0 && (wp.silent_seconds < 0 || sign < wp.silent_seconds)) {
+                wp.silent_seconds = sign;
+            }
+        }
+        if (wp.liveness == Liveness::stale && !wp.planning()) {
+            const fs::path worktree = workspace_of(state, wp).path;
+            std::error_code ec;
+            if (fs::is_directory(worktree, ec)) {
+                const auto repo = Repository::discover(worktree);
+                wp.worktree_dirty = repo && !repo->changed_paths().empty();
+            }
+        }
+    }
+}
+
+std::string takeover_reason(const std::string& from, std::int64_t silent_seconds,
+                            std::int64_t lease_seconds) {
+    return "Taken over from " + from + ": no sign of life for " +
+           std::to_string(silent_seconds / 60) + " min (lease " +
+           std::to_string(lease_seconds / 60) + " min)";
+}
+
+std::vector<Takeover> unseen_takeovers(const std::vector<StatusEvent>& events,
+                                       const std::string& from) {
+    const std::string prefix = "Taken over from " + from + ":";
+    std::vector<Takeover> out;
+    for (const StatusEvent& e : events) {
+        if (e.actor == from) {
+            out.clear(); // it acted since: it has been told, or learnt otherwise
+        } else if (e.force && e.reason && e.reason->starts_with(prefix)) {
+            out.push_back({e.wp_id, e.actor, e.at});
+        }
+    }
+    return out;
 }
 
 std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events) {
@@ -265,6 +320,7 @@ std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEve
             wp->has_events = true;
             wp->lane = e.to_lane;
             wp->actor = e.actor;
+            wp->since = e.at;
             wp->review_claim = model_detail::is_review_claim(e.to_lane, e.review_ref);
         }
     }

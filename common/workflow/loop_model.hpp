@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kitty/lanes.hpp"
+#include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/mission.hpp"
 #include "kitty/status.hpp"
@@ -26,11 +27,17 @@ struct LoopWp {
     bool review_claim = false; // in_review, or 3.1.1's forced in_progress review claim
     std::string lane_id;       // lanes.json lane; empty when there is none
     bool in_planning_lane = false;
+    std::string since; // the time of its latest transition ("" without events)
+    // Facts about its holder that next reads before it decides (read_holder_liveness):
+    Liveness liveness = Liveness::none;
+    std::int64_t silent_seconds = -1; // since its holder's latest sign of life
+    bool worktree_dirty = false;      // its lane worktree has uncommitted changes
 
     // From the frontmatter, read on first use: a decision usually needs few WP files.
     const std::vector<std::string>& dependencies() const { return front().dependencies; }
     const std::vector<std::string>& owned_files() const { return front().owned_files; }
     const std::string& agent() const { return front().agent; }
+    const std::string& shell_pid() const { return front().shell_pid; }
     void set_agent(const std::string& agent) { front_mutable().agent = agent; }
     // Runs in the main checkout: a planning_artifact, or in lane-planning.
     bool planning() const { return in_planning_lane || front().planning_artifact; }
@@ -47,7 +54,7 @@ struct LoopWp {
                          std::vector<std::string> owned_files, std::string agent,
                          bool planning_artifact) {
         front_ = Frontmatter{std::move(dependencies), std::move(owned_files), std::move(agent),
-                             planning_artifact};
+                             planning_artifact, ""};
     }
 
 private:
@@ -56,6 +63,7 @@ private:
         std::vector<std::string> owned_files;
         std::string agent;
         bool planning_artifact = false;
+        std::string shell_pid;
     };
     const Frontmatter& front() const;
     Frontmatter& front_mutable() {
@@ -71,6 +79,7 @@ struct LoopState {
     bool log_exists = false;
     std::vector<LoopWp> wps; // by file name
     std::optional<LanesManifest> lanes;
+    std::int64_t lease_seconds = kDefaultLeaseSeconds; // set by read_holder_liveness
 
     LoopWp* find(const std::string& wp_id);
     // The WP a command-line argument names (normalize_wp_id); none is UNKNOWN_WP.
@@ -98,6 +107,23 @@ LoopState read_loop_state(Mission mission);
 // Reads the events again and brings each WP's lane, actor and claim up to date (the status
 // part of the state, after the status lock was taken).
 void refresh_status(LoopState& state);
+// Fills `liveness` and `worktree_dirty` of the WPs that someone other than `agent` holds
+// (I/O: heartbeats, processes, worktree status), for pick_work's takeover of stale claims.
+void read_holder_liveness(LoopState& state, const std::string& agent);
+
+// A takeover of a WP from `from` that `from` has not acted since: the previous holder's next
+// call is told (issue 22 §4).
+struct Takeover {
+    std::string wp_id;
+    std::string by;
+    std::string at;
+};
+std::vector<Takeover> unseen_takeovers(const std::vector<StatusEvent>& events,
+                                       const std::string& from);
+// The reason of a takeover event, which unseen_takeovers recognises.
+std::string takeover_reason(const std::string& from, std::int64_t silent_seconds,
+                            std::int64_t lease_seconds);
+
 // Appends `events` to the log and writes status.json (the caller holds the status lock
 // and read the state under it), and brings the state's log and WPs up to date.
 std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events);

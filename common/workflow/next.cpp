@@ -602,6 +602,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
         return d;
     }
+    loop::read_holder_liveness(state, agent);
     loop::WorkPick pick = loop::pick_work(state, step, agent);
     if (!pick.wp) {
         if (step_complete(state, step)) {
@@ -624,10 +625,28 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     };
     d.next_command = loop::action_command_line(m, pick.action, wp.id, agent);
     if (pick.reserve_to) {
-        StatusEvent e = loop::make_event(m, wp.id, wp.lane, *pick.reserve_to, agent);
-        e.reason = "Reserved for " + agent + " by next";
-        e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
-        const auto added = loop::record_events(state, {e});
+        const std::string mode = wp.planning() ? "direct_repo" : "worktree";
+        std::vector<StatusEvent> events;
+        std::string from = wp.lane;
+        if (!pick.takeover_from.empty()) {
+            // Recorded as a forced move with its reason, which 3.1.1 reads like any other.
+            const std::string to = wp.review_claim ? "for_review" : *pick.reserve_to;
+            StatusEvent e = loop::make_event(m, wp.id, from, to, agent);
+            e.force = true;
+            e.reason =
+                loop::takeover_reason(pick.takeover_from, wp.silent_seconds, state.lease_seconds);
+            e.execution_mode = mode;
+            events.push_back(std::move(e));
+            from = to;
+            d.extra["taken_over_from"] = pick.takeover_from;
+        }
+        if (from != *pick.reserve_to) {
+            StatusEvent e = loop::make_event(m, wp.id, from, *pick.reserve_to, agent);
+            e.reason = "Reserved for " + agent + " by next";
+            e.execution_mode = mode;
+            events.push_back(std::move(e));
+        }
+        const auto added = loop::record_events(state, events);
         findings.insert(findings.end(), added.begin(), added.end());
     }
     return d;
@@ -737,8 +756,26 @@ Outcome next_command(const NextRequest& request) {
     }
     Run run(m, !query);
     std::vector<Finding> findings;
+    // Read before this call records anything as the agent, which would count as its reply.
+    const std::vector<loop::Takeover> taken =
+        query ? std::vector<loop::Takeover>{} : loop::unseen_takeovers(state.log.events, agent);
     const auto finish = [&](Decision d) {
         d = unless_conflicts(state, std::move(d), agent, run.issued());
+        if (!taken.empty()) {
+            Json list = Json::array();
+            for (const loop::Takeover& t : taken) {
+                list.push_back({{"wp_id", t.wp_id}, {"by", t.by}, {"at", t.at}});
+                findings.push_back(
+                    {"warning", "WP_TAKEN_OVER",
+                     t.wp_id + " was taken over by " + t.by + " at " + t.at +
+                         ": your claim had "
+                         "no sign of life beyond the lease. What you committed is on the lane "
+                         "branch; leave " +
+                         t.wp_id + " to " + t.by,
+                     "", 0});
+            }
+            d.extra["taken_over"] = list;
+        }
         run.save();
         lock.reset();
         if (d.write_prompt) {

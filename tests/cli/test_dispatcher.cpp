@@ -116,7 +116,9 @@ TEST(Dispatcher, BashCompletionOffersTheNextWord) {
     };
     EXPECT_EQ(complete("spec-kitty agent mi", 2), "mission\n");
     EXPECT_EQ(complete("spec-kitty agent mission c", 3), "create\n");
-    EXPECT_EQ(complete("spec-kitty mi", 1), "mint-id\n");
+    EXPECT_EQ(complete("spec-kitty mi", 1), "mint-id mission\n");
+    EXPECT_EQ(complete("spec-kitty mission c", 2), "current\n");
+    EXPECT_EQ(complete("spec-kitty da", 1), "dashboard\n");
     for (const char* shell : {"zsh", "fish"}) {
         const auto s = sk({"completion", shell});
         EXPECT_EQ(s.exit_code, 0);

@@ -199,3 +199,88 @@ TEST(Acceptance, LenientSkipsTheFrontmatterAndNoLanesIsUnmet) {
     f.wps.clear();
     EXPECT_EQ(codes(f), (std::vector<std::string>{"NO_WORK_PACKAGES", "MISSING_LANES"}));
 }
+
+// Issue 22 §4: a stale claim is offered before new work, never while its worktree is dirty,
+// and never a live or idle one.
+TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
+    LoopState s = state({{"WP01", "in_progress", "A", "lane-a", {}},
+                         {"WP02", "planned", "", "lane-b", {}},
+                         {"WP03", "in_review", "R", "lane-c", {}}});
+    s.wps[0].liveness = kitty::Liveness::idle;
+    s.wps[2].liveness = kitty::Liveness::live;
+    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP02") << "an idle holder keeps it";
+    s.wps[0].liveness = kitty::Liveness::stale;
+    s.wps[0].worktree_dirty = true;
+    auto pick = pick_work(s, "implement", "B");
+    EXPECT_EQ(pick.wp->id, "WP02") << "uncommitted work is never taken from under its owner";
+    EXPECT_TRUE(pick.takeover_from.empty());
+    s.wps[1].lane = "approved";
+    pick = pick_work(s, "implement", "B");
+    EXPECT_EQ(pick.wp, nullptr);
+    EXPECT_NE(pick.waiting.find("WP01's claim by A is stale"), std::string::npos) << pick.waiting;
+    EXPECT_NE(pick.waiting.find("uncommitted"), std::string::npos);
+    s.wps[0].worktree_dirty = false;
+    pick = pick_work(s, "implement", "B");
+    ASSERT_NE(pick.wp, nullptr);
+    EXPECT_EQ(pick.wp->id, "WP01");
+    EXPECT_EQ(pick.action, "implement");
+    EXPECT_EQ(pick.reserve_to, "claimed");
+    EXPECT_EQ(pick.takeover_from, "A");
+    // A stale review claim is taken over as a review.
+    s.wps[0].liveness = kitty::Liveness::live;
+    s.wps[2].liveness = kitty::Liveness::stale;
+    pick = pick_work(s, "implement", "B");
+    ASSERT_NE(pick.wp, nullptr);
+    EXPECT_EQ(pick.wp->id, "WP03");
+    EXPECT_EQ(pick.action, "review");
+    EXPECT_EQ(pick.reserve_to, "in_review");
+    EXPECT_EQ(pick.takeover_from, "R");
+    // The stale holder itself is given its own work back, not a takeover.
+    EXPECT_EQ(pick_work(s, "implement", "R").takeover_from, "");
+}
+
+TEST(Takeovers, ThePreviousHolderIsToldUntilItActsAgain) {
+    using kitty::StatusEvent;
+    const auto event = [](std::string wp, std::string actor, bool force,
+                          std::optional<std::string> reason) {
+        StatusEvent e;
+        e.wp_id = std::move(wp);
+        e.actor = std::move(actor);
+        e.force = force;
+        e.reason = std::move(reason);
+        e.at = "2026-01-01T00:00:00Z";
+        return e;
+    };
+    const std::string reason = kitty::loop::takeover_reason("A", 40 * 60, 30 * 60);
+    EXPECT_EQ(reason, "Taken over from A: no sign of life for 40 min (lease 30 min)");
+    std::vector<StatusEvent> log = {event("WP01", "A", false, "Reserved for A by next"),
+                                    event("WP01", "B", true, reason),
+                                    event("WP02", "C", true, "Taken over from AB: …")};
+    auto told = kitty::loop::unseen_takeovers(log, "A");
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].wp_id, "WP01");
+    EXPECT_EQ(told[0].by, "B");
+    EXPECT_TRUE(kitty::loop::unseen_takeovers(log, "B").empty());
+    log.push_back(event("WP03", "A", false, std::nullopt));
+    EXPECT_TRUE(kitty::loop::unseen_takeovers(log, "A").empty()) << "A acted since";
+    // A forced move without the takeover reason is not one.
+    EXPECT_TRUE(kitty::loop::unseen_takeovers({event("WP01", "B", true, "fix")}, "A").empty());
+}
+
+TEST(Liveness, ALiveShellOrARecentHeartbeatIsLiveSilenceBeyondTheLeaseIsStale) {
+    using kitty::classify_holder;
+    using kitty::Liveness;
+    EXPECT_EQ(classify_holder({false, true, 0, 0}, 1800), Liveness::none);
+    EXPECT_EQ(classify_holder({true, true, -1, 99999}, 1800), Liveness::live);
+    EXPECT_EQ(classify_holder({true, false, 300, 99999}, 1800), Liveness::live);
+    EXPECT_EQ(classify_holder({true, false, 301, 99999}, 1800), Liveness::idle);
+    EXPECT_EQ(classify_holder({true, std::nullopt, 1801, 99999}, 1800), Liveness::stale);
+    EXPECT_EQ(classify_holder({true, std::nullopt, -1, 1801}, 1800), Liveness::stale);
+    EXPECT_EQ(classify_holder({true, std::nullopt, 99999, 60}, 1800), Liveness::idle)
+        << "a transition a minute ago is a sign of life";
+    EXPECT_EQ(classify_holder({true, std::nullopt, -1, -1}, 1800), Liveness::idle)
+        << "no sign known is not proof of death";
+    EXPECT_EQ(kitty::wp_holder("in_progress", "implement-command", "claude"), "claude");
+    EXPECT_EQ(kitty::wp_holder("in_progress", "codex", "claude"), "codex");
+    EXPECT_EQ(kitty::wp_holder("for_review", "codex", "claude"), "");
+}
