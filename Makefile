@@ -28,7 +28,7 @@ build: configure
 
 # The binaries `make demo` runs; it builds only these (and the libraries they link).
 TOOLS = spec-kitty kitty-mint-id kitty-init kitty-lanes kitty-parse-tasks kitty-status \
-	kitty-release-check kitty-auth-refresh kitty-next kitty-workspace kitty-merge kitty-dashboard
+	kitty-release-check kitty-auth-refresh kitty-next kitty-workspace kitty-merge kitty-dashboard kitty-doctor
 
 configure: bootstrap
 	@[ -f $(BUILD)/build.ninja ] || $(MESON_SETUP) $(BUILD)

@@ -864,7 +864,7 @@ void Repository::require_identity() const {
 // after the record and the index was not written since the record (a record orphaned by a
 // kill after the index was replaced never claims a later lock of git's). Only such a lock
 // is removed.
-static bool remove_dead_kitty_lock(const fs::path& lock) {
+bool is_dead_kitty_lock(const fs::path& lock) {
     const fs::path owner = fs::path(lock.string() + ".kitty");
     const std::string& name = lock.string();
     const fs::path index = name.substr(0, name.size() - 5); // the file the lock guards
@@ -885,6 +885,14 @@ static bool remove_dead_kitty_lock(const fs::path& lock) {
         ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) {
         return false;
     }
+    return true;
+}
+
+bool remove_dead_kitty_lock(const fs::path& lock) {
+    if (!is_dead_kitty_lock(lock)) {
+        return false;
+    }
+    const fs::path owner = fs::path(lock.string() + ".kitty");
     std::error_code ec;
     fs::remove(fs::path(lock.string() + ".lock"), ec); // libgit2's, while it wrote the lock
     fs::remove(lock, ec);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "kitty/git.hpp"
 #include "kitty/init.hpp"
 #include "kitty/json.hpp"
+#include "kitty/mission.hpp"
 #include "kitty/templates.hpp"
 #include "kitty/text.hpp"
 #include "kitty/version.hpp"
@@ -484,6 +486,91 @@ gitattributes_with_merge_line(const std::optional<std::string>& existing) {
     return out + "\n";
 }
 
+std::vector<ManifestFile> read_manifest_files(const fs::path& root) {
+    std::vector<ManifestFile> out;
+    const fs::path manifest_path = root / ".kittify/manifest.json";
+    const auto bytes = read_if_exists(manifest_path);
+    if (!bytes) {
+        return out;
+    }
+    const JsonInput in(manifest_path, "INVALID_MANIFEST",
+                       "restore .kittify/manifest.json, or remove it to skip the per-file checks");
+    const Json manifest = parse_json(*bytes, manifest_path);
+    const Json* listed = JsonInput::member(in.object(manifest, "the manifest"), "files");
+    const Json& entries = listed == nullptr ? Json::array() : in.array(*listed, "files");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::string where = "files[" + std::to_string(i) + "]";
+        const Json& f = in.object(entries[i], where);
+        const std::string rel = in.text(in.required(f, "path", where), where + ".path");
+        const Json* sha = JsonInput::member(f, "sha256");
+        const std::string recorded = sha == nullptr ? "" : in.text(*sha, where + ".sha256");
+        const auto now = read_if_exists(root / rel);
+        out.push_back({rel, recorded,
+                       !now                           ? "missing"
+                       : sha256_hex(*now) == recorded ? "unchanged"
+                                                      : "edited"});
+    }
+    return out;
+}
+
+std::vector<Diagnosis> check_command_files(const fs::path& root, bool fix) {
+    std::vector<Diagnosis> out;
+    std::map<std::string, std::string> current; // path -> kitty's content today
+    for (const AgentInfo& agent : agent_registry()) {
+        for (auto& [path, content] : agent_command_files(agent)) {
+            current.emplace(path, std::move(content));
+        }
+    }
+    const std::vector<ManifestFile> files = read_manifest_files(root);
+    std::set<std::string> rewritten;
+    for (const ManifestFile& f : files) {
+        const auto it = current.find(f.path);
+        if (it == current.end()) {
+            continue; // not a command file (.gitignore, config)
+        }
+        const fs::path file = root / f.path;
+        Diagnosis d;
+        d.subject = f.path;
+        d.path = file;
+        if (f.state == "edited") {
+            d.code = "COMMAND_FILE_EDITED";
+            d.message = f.path + " was changed since kitty wrote it";
+            d.repair = "keep your edits, or delete the file and run spec-kitty doctor --fix for "
+                       "kitty's version";
+            d.note = true; // the user's choice, not a fault
+        } else if (f.state == "missing" || sha256_hex(it->second) != f.sha256) {
+            d.code = f.state == "missing" ? "COMMAND_FILE_MISSING" : "COMMAND_FILE_OUTDATED";
+            d.message = f.state == "missing"
+                            ? f.path + " is gone"
+                            : f.path + " is kitty's older text; this kitty writes another";
+            d.repair = "write kitty's current version (--fix)";
+            d.fixable = true;
+            if (fix) {
+                write_file_atomic(writable_in_project(root, file), it->second);
+                d.fixed = true;
+                rewritten.insert(f.path);
+            }
+        } else {
+            continue;
+        }
+        out.push_back(std::move(d));
+    }
+    if (!rewritten.empty()) {
+        // The manifest records what kitty wrote, so the rewritten files count as its own.
+        const fs::path manifest_path = root / ".kittify/manifest.json";
+        Json manifest = parse_json(*read_if_exists(manifest_path), manifest_path);
+        for (Json& entry : manifest["files"]) {
+            const std::string path = entry["path"].get<std::string>();
+            if (rewritten.count(path)) {
+                entry["sha256"] = sha256_hex(current.at(path));
+            }
+        }
+        write_file_atomic(writable_in_project(root, manifest_path),
+                          dump_python(manifest, {.indent = 2}) + "\n");
+    }
+    return out;
+}
+
 Outcome init_project(const InitRequest& request) {
     const Project p = resolve_project(request);
 
@@ -509,28 +596,10 @@ Outcome init_project(const InitRequest& request) {
         GitConfigPlan git = plan_git_config(p);
         Json files = Json::array();
         std::string text;
-        const fs::path manifest_path = p.root / ".kittify/manifest.json";
-        if (const auto bytes = read_if_exists(manifest_path)) {
-            const JsonInput in(manifest_path, "INVALID_MANIFEST",
-                               "restore .kittify/manifest.json, or remove it to skip the "
-                               "per-file report");
-            const Json manifest = parse_json(*bytes, manifest_path);
-            const Json* listed = JsonInput::member(in.object(manifest, "the manifest"), "files");
-            const Json& entries = listed == nullptr ? Json::array() : in.array(*listed, "files");
-            for (std::size_t i = 0; i < entries.size(); ++i) {
-                const std::string where = "files[" + std::to_string(i) + "]";
-                const Json& f = in.object(entries[i], where);
-                const std::string rel = in.text(in.required(f, "path", where), where + ".path");
-                const Json* sha = JsonInput::member(f, "sha256");
-                const std::string recorded = sha == nullptr ? "" : in.text(*sha, where + ".sha256");
-                const auto now = read_if_exists(p.root / rel);
-                const std::string state = !now                           ? "missing"
-                                          : sha256_hex(*now) == recorded ? "unchanged"
-                                                                         : "edited";
-                files.push_back({{"path", rel}, {"state", state}});
-                if (state != "unchanged") {
-                    text += "  " + state + ": " + rel + "\n";
-                }
+        for (const ManifestFile& f : read_manifest_files(p.root)) {
+            files.push_back({{"path", f.path}, {"state", f.state}});
+            if (f.state != "unchanged") {
+                text += "  " + f.state + ": " + f.path + "\n";
             }
         }
         const bool configured = apply_git_config(git, request.dry_run);

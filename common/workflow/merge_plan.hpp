@@ -49,6 +49,10 @@ struct Plan {
 // merge, so the main checkout's changes and stale lanes are checked too); nothing written.
 Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh);
 
+// The persisted progress of an unfinished merge: .kittify/runtime/merge/<slug>/kitty-state.json
+// (its presence means a merge was interrupted or stopped on a conflict).
+std::filesystem::path state_file(const Mission& m);
+
 // The files of a checkout that hold conflict markers, among `paths`.
 std::vector<std::string> unresolved(const std::filesystem::path& dir,
                                     const std::vector<std::string>& paths);

@@ -70,6 +70,12 @@ struct TrialMerge {
     std::vector<MergeConflict> conflicts;
 };
 
+// A lock a killed kitty process left (index.lock with kitty's owner record beside it, the
+// owner dead, the index not written since): removing it is safe, as git's own advice for a
+// dead process's lock. remove_dead_kitty_lock removes such a lock and says whether it did.
+bool is_dead_kitty_lock(const std::filesystem::path& lock);
+bool remove_dead_kitty_lock(const std::filesystem::path& lock);
+
 class Repository {
 public:
     // The repository containing `dir` (searching upward), or nullopt outside git.

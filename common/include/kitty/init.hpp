@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kitty/diagnosis.hpp"
 #include "kitty/result.hpp"
 
 namespace kitty {
@@ -67,6 +68,21 @@ struct InitRequest {
 // conflict (other agents, or files in the way: exit 4, nothing written). Both successes set
 // the merge driver's git config keys that are unset (not with dry_run).
 Outcome init_project(const InitRequest& request);
+
+// The files .kittify/manifest.json records, each with what init wrote (its sha256) and its
+// state now: unchanged, edited or missing. No manifest: none. A malformed one is
+// Error(Exit::input, "INVALID_MANIFEST").
+struct ManifestFile {
+    std::string path; // relative to the project root
+    std::string sha256;
+    std::string state;
+};
+std::vector<ManifestFile> read_manifest_files(const std::filesystem::path& root);
+
+// doctor's check of the agents' command files against the manifest and this kitty's
+// templates: COMMAND_FILE_MISSING and COMMAND_FILE_OUTDATED (fixable: kitty's version written
+// and the manifest updated), COMMAND_FILE_EDITED (the user's; never overwritten).
+std::vector<Diagnosis> check_command_files(const std::filesystem::path& root, bool fix);
 
 // The registry as a document: {agents: [{key, name, command_dir, extension, format}]}.
 Outcome list_agents();
