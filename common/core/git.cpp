@@ -426,6 +426,7 @@ ConfigPtr open_config_file(const fs::path& file) {
 struct MergeDrivers {
     std::mutex mutex;
     std::map<std::string, MergeDriver> functions;
+    DefaultMergeDriver fallback; // for paths no gitattributes line names
 };
 
 MergeDrivers& merge_drivers() {
@@ -476,6 +477,15 @@ std::optional<std::pair<const char*, std::uint32_t>> merged_entry(const git_inde
     return std::pair{path, base->mode == ours->mode ? theirs->mode : ours->mode};
 }
 
+constexpr const char* kDefaultMergeDriverName = "kitty-default";
+
+// The driver name for git_merge_options.default_driver: kitty's once it is registered.
+const char* default_merge_driver() {
+    MergeDrivers& drivers = merge_drivers();
+    const std::lock_guard lock(drivers.mutex);
+    return drivers.fallback ? kDefaultMergeDriverName : nullptr;
+}
+
 // The C side of every registered driver. Nothing may unwind through libgit2: any exception
 // leaves the file conflicted, as a driver's nullopt does.
 int apply_merge_driver(git_merge_driver* /*self*/, const char** path_out, std::uint32_t* mode_out,
@@ -487,18 +497,32 @@ int apply_merge_driver(git_merge_driver* /*self*/, const char** path_out, std::u
     const git_index_entry* theirs = git.git_merge_driver_source_theirs(source);
     try {
         MergeDriver merge;
+        DefaultMergeDriver fallback;
         {
             MergeDrivers& drivers = merge_drivers();
             const std::lock_guard lock(drivers.mutex);
-            merge = drivers.functions.at(name);
+            if (std::string_view(name) == kDefaultMergeDriverName) {
+                fallback = drivers.fallback;
+            } else {
+                merge = drivers.functions.at(name);
+            }
         }
         const auto entry = merged_entry(base, ours, theirs);
         if (!entry) {
-            return GIT_EMERGECONFLICT;
+            return fallback ? GIT_PASSTHROUGH : GIT_EMERGECONFLICT;
         }
         git_repository* repo = git.git_merge_driver_source_repo(source);
-        const std::optional<std::string> merged =
-            merge(blob_text(repo, base), blob_text(repo, ours), blob_text(repo, theirs));
+        std::optional<std::string> merged;
+        if (fallback) {
+            const PathMerge verdict = fallback(entry->first, blob_text(repo, base),
+                                               blob_text(repo, ours), blob_text(repo, theirs));
+            if (!verdict.handled) {
+                return GIT_PASSTHROUGH; // git's text merge, as without a driver
+            }
+            merged = verdict.merged;
+        } else {
+            merged = merge(blob_text(repo, base), blob_text(repo, ours), blob_text(repo, theirs));
+        }
         if (!merged) {
             return GIT_EMERGECONFLICT;
         }
@@ -531,8 +555,11 @@ IndexPtr merge_index(git_repository* repo, git_commit* ours, git_commit* theirs,
                      const std::string& what) {
     git_index* raw_index = nullptr;
     merge_driver_failures.clear();
-    check(lg().git_merge_commits(&raw_index, repo, ours, theirs, nullptr), Exit::input, "GIT_ERROR",
-          "cannot " + what);
+    git_merge_options options;
+    lg().git_merge_options_init(&options, GIT_MERGE_OPTIONS_VERSION);
+    options.default_driver = default_merge_driver();
+    check(lg().git_merge_commits(&raw_index, repo, ours, theirs, &options), Exit::input,
+          "GIT_ERROR", "cannot " + what);
     return IndexPtr(raw_index);
 }
 
@@ -1495,6 +1522,7 @@ std::vector<std::string> Repository::start_merge(const std::string& from,
         annotated(raw);
     git_merge_options merge_options;
     lg().git_merge_options_init(&merge_options, GIT_MERGE_OPTIONS_VERSION);
+    merge_options.default_driver = default_merge_driver();
     git_checkout_options checkout_options;
     lg().git_checkout_options_init(&checkout_options, GIT_CHECKOUT_OPTIONS_VERSION);
     checkout_options.checkout_strategy = GIT_CHECKOUT_SAFE | GIT_CHECKOUT_ALLOW_CONFLICTS;
@@ -1673,6 +1701,15 @@ const char* conflict_kind_name(MergeConflict::Kind kind) {
         break;
     }
     return "content";
+}
+
+void register_default_merge_driver(DefaultMergeDriver merge) {
+    MergeDrivers& drivers = merge_drivers();
+    {
+        const std::lock_guard lock(drivers.mutex);
+        drivers.fallback = std::move(merge);
+    }
+    register_merge_driver(kDefaultMergeDriverName, nullptr);
 }
 
 void register_merge_driver(const std::string& name, MergeDriver merge) {

@@ -5,9 +5,11 @@
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
+#include "kitty/file_merge.hpp"
 #include "kitty/git.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
+#include "kitty/wp_frontmatter.hpp"
 
 namespace kitty {
 
@@ -177,12 +179,33 @@ Outcome event_log_driver_command(const fs::path& base_path, const fs::path& ours
     return Outcome::success({{"path", ours_path.string()}, {"events", events}}, "");
 }
 
-void register_event_log_merge_driver() {
+void register_kitty_merge_drivers() {
     register_merge_driver(std::string(kEventLogMergeDriver),
                           [](const std::string& base, const std::string& ours,
                              const std::string& theirs) -> std::optional<std::string> {
                               return merge_event_logs(base, ours, theirs);
                           });
+    // The mission files of kitty-specs/<mission>/, whatever .gitattributes says of them.
+    register_default_merge_driver([](const std::string& path, const std::string& base,
+                                     const std::string& ours,
+                                     const std::string& theirs) -> PathMerge {
+        const std::filesystem::path p(path);
+        const auto parts = std::distance(p.begin(), p.end());
+        if (!path.starts_with("kitty-specs/") || parts < 3) {
+            return {};
+        }
+        const std::string name = p.filename().string();
+        if (parts == 3 && name == "status.events.jsonl") {
+            return {true, merge_event_logs(base, ours, theirs)};
+        }
+        if (parts == 3 && name == "tasks.md") {
+            return {true, merge_tasks_md(base, ours, theirs)};
+        }
+        if (parts == 4 && p.parent_path().filename() == "tasks" && wp_id_from_filename(name)) {
+            return {true, merge_wp_files(base, ours, theirs)};
+        }
+        return {};
+    });
 }
 
 } // namespace kitty

@@ -153,7 +153,7 @@ AcceptanceFacts read_acceptance_facts(LoopState& state, bool strict) {
     f.lanes_json = m.lanes_json();
     f.lanes_present = state.lanes.has_value();
     if (state.lanes) {
-        register_event_log_merge_driver();
+        register_kitty_merge_drivers();
         merge_detail::Plan plan = merge_detail::make_plan(state, MergeRequest{}, true);
         const merge_detail::MergeForecast forecast =
             merge_detail::forecast_merge(repo, *state.lanes, plan);
@@ -207,7 +207,7 @@ Outcome accept_command(const AcceptRequest& request) {
         throw Error(Exit::usage, "BAD_MODE", "--mode must be auto, pr, local or checklist",
                     "auto picks pr when the repository has a remote, else local");
     }
-    register_event_log_merge_driver();
+    register_kitty_merge_drivers();
     // Read without the status lock, which the hand-offs need: the gate writes only meta.json,
     // under the commit lock.
     loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));

@@ -1,5 +1,7 @@
 #include "lane_sync.hpp"
 
+#include "kitty/status.hpp"
+
 #include <algorithm>
 
 #include "kitty/error.hpp"
@@ -35,6 +37,7 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
                    const Lane& lane) {
+    register_kitty_merge_drivers();
     LaneSync out;
     out.branch = code_lane_branch(mission.slug(), lane.lane_id);
     const auto tip = repo.resolve_commit(out.branch);

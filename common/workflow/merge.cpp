@@ -902,7 +902,7 @@ Outcome merge_command(const MergeRequest& request) {
     }
     // Status changes made on two branches merge as a union, as git merges them with the
     // driver kitty-init registers.
-    register_event_log_merge_driver();
+    register_kitty_merge_drivers();
     loop::LockedState locked = loop::read_locked_state(target);
     loop::LoopState& state = locked.state;
     const Mission& m = state.mission;

@@ -51,7 +51,7 @@ std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
     if (!state.lanes) {
         return std::nullopt;
     }
-    register_event_log_merge_driver();
+    register_kitty_merge_drivers();
     Repository& repo = loop_repository(state.mission);
     const merge_detail::Plan plan = merge_detail::make_plan(state, MergeRequest{}, false);
     const merge_detail::MergeForecast forecast =

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <map>
+
 #include "expect_error.hpp"
 #include "kitty/error.hpp"
 #include "kitty/git.hpp"
@@ -416,8 +419,8 @@ TEST(EventLogMerge, KittysOwnMergesUseTheDriver) {
             kitty::Repository::open(h.dir).combine_commits({"lane-a", "lane-b"}, "m");
         },
         kitty::Exit::check_failed, "MERGE_CONFLICT");
-    kitty::register_event_log_merge_driver();
-    kitty::register_event_log_merge_driver(); // twice is harmless
+    kitty::register_kitty_merge_drivers();
+    kitty::register_kitty_merge_drivers(); // twice is harmless
     kitty::Repository repo = kitty::Repository::open(h.dir);
     const std::string merged = repo.combine_commits({"lane-a", "lane-b"}, "m");
     EXPECT_EQ(blob_at(h.dir, merged, h.log), h.base + a.line() + b.line());
@@ -448,4 +451,53 @@ TEST(MissionState, FromTheLanesOfItsWorkPackages) {
     EXPECT_EQ(mission_state({"approved", "approved"}, true, true), "accepted");
     EXPECT_EQ(mission_state({"done", "canceled"}, true, false), "merged");
     EXPECT_EQ(mission_state({"done"}, true, true), "merged");
+}
+
+// Issue 21 §3 through real libgit2 merges, in a repository whose .gitattributes says nothing:
+// tasks.md and a WP file changed on two branches merge field by field; any other file keeps
+// git's text merge (and its conflict).
+TEST(EventLogMerge, MissionFilesMergeFieldByFieldWithoutAttributes) {
+    kitty::register_kitty_merge_drivers();
+    kitty::test::TempDir tmp;
+    const std::filesystem::path dir = tmp / "repo";
+    kitty::test::make_git_repo(dir);
+    const std::string tasks = "kitty-specs/001-x/tasks.md";
+    const std::string wp = "kitty-specs/001-x/tasks/WP01-alpha.md";
+    const auto wp_text = [](const std::string& agent, const std::string& log) {
+        return "---\nwork_package_id: WP01\nagent: " + agent +
+               "\n---\n\n# WP01\n\n## Activity Log\n\n- 2026-01-01T09:00:00Z – a – start\n" + log;
+    };
+    kitty::test::write_fixture(dir / tasks, "## WP01\n\n- [ ] T001 a\n- [ ] T002 b\n");
+    kitty::test::write_fixture(dir / wp, wp_text("claude", ""));
+    kitty::test::write_fixture(dir / "src.txt", "one\n");
+    kitty::test::git_commit_all(dir, "mission");
+    kitty::Repository repo = kitty::Repository::open(dir);
+    const std::map<std::string, std::array<std::string, 3>> sides = {
+        {"lane-a",
+         {"## WP01\n\n- [x] T001 a\n- [ ] T002 b\n",
+          wp_text("claude", "- 2026-01-01T10:00:00Z – a – ticked\n"), "one\n"}},
+        {"lane-b",
+         {"## WP01\n\n- [ ] T001 a\n- [x] T002 b\n",
+          wp_text("codex", "- 2026-01-01T11:00:00Z – b – took it\n"), "one\n"}}};
+    for (const auto& [lane, files] : sides) {
+        repo.create_branch(lane, "main");
+        repo.add_worktree(lane, tmp / lane, lane);
+        kitty::test::write_fixture(tmp / lane / tasks, files[0]);
+        kitty::test::write_fixture(tmp / lane / wp, files[1]);
+        kitty::test::git_commit_all(tmp / lane, lane, 1767225700);
+    }
+    const std::string merged = repo.combine_commits({"lane-a", "lane-b"}, "m");
+    EXPECT_EQ(blob_at(dir, merged, tasks), "## WP01\n\n- [x] T001 a\n- [x] T002 b\n");
+    EXPECT_EQ(blob_at(dir, merged, wp), wp_text("codex", "- 2026-01-01T10:00:00Z – a – ticked\n"
+                                                         "- 2026-01-01T11:00:00Z – b – took it\n"));
+    // An ordinary file changed on both sides still conflicts, as git's text merge has it.
+    kitty::test::write_fixture(tmp / "lane-a" / "src.txt", "two\n");
+    kitty::test::git_commit_all(tmp / "lane-a", "a", 1767225800);
+    kitty::test::write_fixture(tmp / "lane-b" / "src.txt", "three\n");
+    kitty::test::git_commit_all(tmp / "lane-b", "b", 1767225800);
+    expect_error(
+        [&] {
+            repo.combine_commits({"lane-a", "lane-b"}, "m");
+        },
+        kitty::Exit::check_failed, "MERGE_CONFLICT");
 }

@@ -53,6 +53,20 @@ using MergeDriver = std::function<std::optional<std::string>(
 // Repository reads its index once: a line staged by another process later is not seen.
 void register_merge_driver(const std::string& name, MergeDriver merge);
 
+// What a default driver makes of one conflicting path: not handled (git's text merge then
+// merges it, as without a driver), merged, or (handled, nullopt) left conflicted.
+struct PathMerge {
+    bool handled = false;
+    std::optional<std::string> merged;
+};
+using DefaultMergeDriver =
+    std::function<PathMerge(const std::string& path, const std::string& base,
+                            const std::string& ours, const std::string& theirs)>;
+// Registers `merge` for every path no gitattributes `merge=` line names, in kitty's own
+// merges (libgit2's default_driver): so kitty's files merge their own way in projects whose
+// .gitattributes says nothing about them.
+void register_default_merge_driver(DefaultMergeDriver merge);
+
 // A path a merge would leave conflicted, and how the two sides disagree on it.
 struct MergeConflict {
     enum class Kind { content, add_add, modify_delete, rename };

@@ -97,10 +97,12 @@ Outcome event_log_driver_command(const std::filesystem::path& base,
 // (`kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log`).
 inline constexpr std::string_view kEventLogMergeDriver = "spec-kitty-event-log";
 
-// Registers merge_event_logs as that driver for kitty's own libgit2 merges in this process
-// (register_merge_driver): two branches that each appended events then merge cleanly; a
-// conflict or an invalid log leaves the file conflicted.
-void register_event_log_merge_driver();
+// Registers kitty's merges of its own files for its libgit2 merges in this process:
+// merge_event_logs as that driver (register_merge_driver), so two branches that each
+// appended events merge cleanly; and, for the mission files no .gitattributes line names
+// (register_default_merge_driver), the event log, tasks.md (merge_tasks_md: ticks united)
+// and WP files (merge_wp_files: field by field). What those cannot merge stays conflicted.
+void register_kitty_merge_drivers();
 
 // Appends one line (O_APPEND, fsync), creating the file and its directory.
 void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
