@@ -11,6 +11,8 @@ forked. Timed, as medians of repeated runs:
   per step `git merge-tree --write-tree` and `git commit-tree`, then the squash's merge-tree.
 - sync: `spec-kitty lanes sync lane-a` of a lane behind its mission branch against `git merge
   --no-edit` of the same commit in that lane's worktree (both put back after every run).
+- the views of the same mission, whole process (no budget): `dashboard --output` (the page,
+  the forecast included), `status --all` and `doctor`.
 
 Usage: benchmarks/merge_forecast.py [--bin build/tools] [--runs 7] [--json]
 """
@@ -158,13 +160,23 @@ def main():
             merge_times.append(timed(git_merge, 1))
         put_back()
         sync_s, merge_s = statistics.median(sync_times), statistics.median(merge_times)
+
+        sk = os.path.join(bin_dir, "spec-kitty")
+        page = os.path.join(base, "dashboard.html")
+        views = {
+            "dashboard_output_ms": lambda: run([sk, "dashboard", "--output", page, "--json"], root,
+                                               env),
+            "status_all_ms": lambda: run([sk, "status", "--all", "--json"], root, env),
+            "doctor_ms": lambda: run([sk, "doctor", "--json"], root, env, ok=(0, 1)),
+        }
+        view_ms = {k: round(timed(fn, args.runs) * 1000, 1) for k, fn in views.items()}
         report = {"wps": args.wps, "lanes": len(code), "files": 1000,
                   "forecast_ms": round(forecast_s * 1000, 1),
                   "git_merge_tree_ms": round(git_s * 1000, 1),
                   "forecast_over_git": round(forecast_s / git_s, 2),
                   "lanes_sync_ms": round(sync_s * 1000, 1),
                   "git_merge_ms": round(merge_s * 1000, 1),
-                  "sync_over_git": round(sync_s / merge_s, 2)}
+                  "sync_over_git": round(sync_s / merge_s, 2), **view_ms}
         if args.json:
             print(json.dumps(report, indent=2))
         else:
@@ -178,6 +190,9 @@ def main():
                   "%8.1f ms; ratio %.2f (budget <= 1.5)" % (report["lanes_sync_ms"],
                                                             report["git_merge_ms"],
                                                             report["sync_over_git"]))
+            print("  views: dashboard --output %.1f ms, status --all %.1f ms, doctor %.1f ms"
+                  % (view_ms["dashboard_output_ms"], view_ms["status_all_ms"],
+                     view_ms["doctor_ms"]))
         return 0
     finally:
         shutil.rmtree(base, ignore_errors=True)
