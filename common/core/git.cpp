@@ -1390,6 +1390,16 @@ bool same_blob(const std::optional<git_oid>& a, const std::optional<git_oid>& b)
 } // namespace
 
 void Repository::check_out_move(const std::string& from, const std::string& to) {
+    move_work_tree(from, to, false);
+}
+
+std::vector<std::string> Repository::paths_in_the_way(const std::string& from,
+                                                      const std::string& to) const {
+    return move_work_tree(from, to, true);
+}
+
+std::vector<std::string> Repository::move_work_tree(const std::string& from, const std::string& to,
+                                                    bool dry_run) const {
     const auto root = work_dir();
     if (!root) {
         throw Error(Exit::input, "BARE_REPOSITORY", "a bare repository has no checkout");
@@ -1423,6 +1433,9 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
             conflicts.push_back(path);
         }
         moves.push_back({path, new_id, delta->new_file.mode});
+    }
+    if (dry_run) {
+        return conflicts;
     }
     if (!conflicts.empty()) {
         const std::string listed = join(conflicts);
@@ -1494,6 +1507,7 @@ void Repository::check_out_move(const std::string& from, const std::string& to) 
         check(rc, Exit::input, "GIT_ERROR", "cannot stage " + move.path);
     }
     write_index(repo_, index.get());
+    return {};
 }
 
 namespace {

@@ -653,6 +653,18 @@ void MergeRun::move_target() {
     if (s_.mission_start.empty()) {
         s_.target_commit = s_.target_start; // no lane to bring in
     }
+    // Someone committed on the target while the merge was stopped (finding E12): the mission
+    // is merged onto where the target is now, so those commits stay and the lanes' merge and
+    // its conflict resolution are not redone. kitty's own move (the target at or past the
+    // commit it decided) is not such a move.
+    if (const std::string at = repo_.resolve_commit(s_.target_branch).value_or("");
+        !at.empty() && at != s_.target_start &&
+        (s_.target_commit.empty() || !repo_.is_ancestor(s_.target_commit, at)) &&
+        repo_.is_ancestor(s_.target_start, at)) {
+        s_.target_start = at;
+        s_.target_commit.clear();
+        save();
+    }
     if (s_.target_commit.empty()) {
         const std::string tip = repo_.resolve_commit(s_.mission_branch).value_or("");
         s_.target_commit =
@@ -666,6 +678,18 @@ void MergeRun::move_target() {
     }
     const std::string now = repo_.resolve_commit(s_.target_branch).value_or("");
     if (now == s_.target_start && s_.target_commit != s_.target_start) {
+        // The main checkout must be able to follow before the ref moves (finding E03): a
+        // local file where the merge puts one — an ignored one too, which no status shows —
+        // would leave the target moved and the checkout behind it.
+        if (const auto in_way = repo_.paths_in_the_way(s_.target_start, s_.target_commit);
+            !in_way.empty()) {
+            throw Error(Exit::conflict, "CHECKOUT_CONFLICT",
+                        "local files of the main checkout are where the merge puts files: " +
+                            join(in_way),
+                        "move them out of the way (ignored files too), then kitty-merge "
+                        "--resume; the target has not moved")
+                .with(Json{{"paths", in_way}});
+        }
         repo_.move_branch(s_.target_branch, s_.target_commit, s_.target_start,
                           "kitty merge: " + s_.mission_branch);
     } else if (now != s_.target_commit) {
@@ -742,6 +766,14 @@ Json MergeRun::clean_up(const Plan& plan) {
                 continue;
             }
             repo_.remove_worktree(name);
+            removed.push_back(lane.lane_id);
+        } else if (const fs::path dir = m_.worktree_path(lane.lane_id);
+                   !s_.keep_worktrees && fs::is_directory(dir, ec) &&
+                   !fs::exists(fs::symlink_status(dir / ".git", ec))) {
+            // A removal killed half way (finding E13): git's record and the .git file are
+            // gone, part of the files remain. The lane is merged and was clean when the merge
+            // began, so what is left is a copy of committed files.
+            fs::remove_all(m_.writable(dir), ec);
             removed.push_back(lane.lane_id);
         }
         fs::remove(m_.writable(loop::context_file(m_, lane.lane_id)), ec);

@@ -142,6 +142,10 @@ MergeForecast forecast_merge(const Repository& repo, const LanesManifest& lanes,
                           ? scratch.squash_commit(target_tip, running, message)
                           : scratch.combine_commits({target_tip, running}, message);
     f.target_moves = f.target_commit != target_tip;
+    if (f.target_moves && repo.current_branch() == plan.target && repo.work_dir()) {
+        // The main checkout follows the target: what is in its way (finding E03).
+        f.in_the_way = scratch.paths_in_the_way(target_tip, f.target_commit);
+    }
     return f;
 }
 
@@ -188,6 +192,7 @@ Json forecast_json(const MergeForecast& forecast) {
                 {"stops_at", forecast.stops_at ? Json(*forecast.stops_at) : Json(nullptr)},
                 {"conflicts", conflicts},
                 {"target_moves", forecast.target_moves},
+                {"in_the_way", forecast.in_the_way},
                 {"steps", steps}};
 }
 
@@ -242,6 +247,12 @@ void refuse_forecast_conflicts(const MergeForecast& forecast, const std::string&
                     Json{{"lane_id", s.step.lane_id},
                          {"paths", conflict_paths(s.trial.conflicts)},
                          {"conflicts", conflicts_json(s.trial.conflicts)}});
+    }
+    if (!forecast.in_the_way.empty()) {
+        plan.refuse("CHECKOUT_CONFLICT",
+                    "local files of the main checkout are where the merge puts files: " +
+                        join(forecast.in_the_way) + " (ignored files count too)",
+                    Json{{"paths", forecast.in_the_way}}, true);
     }
 }
 

@@ -91,6 +91,9 @@ struct MergeForecast {
     // the merge stops first), and whether that moves it.
     std::string target_commit;
     bool target_moves = false;
+    // Local files of the main checkout (tracked, untracked or ignored) where the merged
+    // target puts files: the checkout could not follow the target.
+    std::vector<std::string> in_the_way;
 };
 
 // The plan's merges made in memory, each step on the result of the ones before (a
@@ -107,8 +110,8 @@ std::string conflicts_text(const std::vector<MergeConflict>& conflicts);
 
 Json forecast_json(const MergeForecast& forecast);
 std::string forecast_text(const MergeForecast& forecast, const std::string& mission_branch);
-// One MERGE_CONFLICT_FORECAST problem per conflicting step, for a plan that is otherwise
-// ready.
+// One MERGE_CONFLICT_FORECAST problem per conflicting step, and CHECKOUT_CONFLICT for files
+// in the main checkout's way, for a plan that is otherwise ready.
 void refuse_forecast_conflicts(const MergeForecast& forecast, const std::string& mission_branch,
                                Plan& plan);
 

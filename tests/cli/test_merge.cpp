@@ -761,6 +761,105 @@ TEST(Merge, AConflictStopsBeforeTheTargetAndResumeFinishesIt) {
     expect_cleaned_up(p);
 }
 
+// Adversarial finding E12: a merge stopped on a conflict while someone commits on main.
+// --resume used to fail with BRANCH_MOVED forever (only --abort and resolving again worked);
+// it now merges onto the moved target, keeping both the resolution and that commit.
+TEST(Merge, ResumeAfterTheTargetMovedMergesOntoItAndKeepsItsCommits) {
+    Project p;
+    readme_conflict_mission(p);
+    const Json stop = merge(p, {}, 1);
+    ASSERT_EQ(stop["code"], "MERGE_CONFLICT");
+    const fs::path worktree = stop["worktree"].get<std::string>();
+    write_fixture(p.root / "NOTES.md", "notes\n");
+    const auto add = kitty::test::run_process({"/usr/bin/git", "add", "NOTES.md"},
+                                              {"", p.root, {{"HOME", p.home.string()}}});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    const auto commit = kitty::test::run_process({"/usr/bin/git", "-c", "user.name=A Person", "-c",
+                                                  "user.email=p@example.invalid", "commit", "-q",
+                                                  "-m", "someone commits on main meanwhile"},
+                                                 {"", p.root, {{"HOME", p.home.string()}}});
+    ASSERT_EQ(commit.exit_code, 0) << commit.err;
+    const std::string moved = GitView(p.root).tip("main");
+
+    write_fixture(worktree / "README.md", "readme\nWP01 was here\nWP02 was here\n");
+    const Json done = merge(p, {"--resume"});
+    ASSERT_EQ(done.value("result", ""), "merged") << done;
+    GitView git(p.root);
+    EXPECT_TRUE(git.is_ancestor(moved, git.tip("main"))) << "the person's commit is kept";
+    EXPECT_TRUE(git.has_file("main", "NOTES.md"));
+    EXPECT_EQ(git.files("main").at("README.md"), "readme\nWP01 was here\nWP02 was here\n");
+    EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
+    EXPECT_EQ(slurp(p.root / "NOTES.md"), "notes\n");
+    expect_all_done(p);
+    expect_cleaned_up(p);
+}
+
+// Adversarial finding E13: a merge killed while it removed a lane worktree leaves the
+// directory without git's record or its .git file, part of its files still there. --resume
+// used to report success and leave it; it removes it and says so.
+TEST(Merge, ResumeRemovesALaneDirectoryAKilledCleanupLeftHalfDeleted) {
+    Project p;
+    readme_conflict_mission(p);
+    const Json stop = merge(p, {}, 1);
+    ASSERT_EQ(stop["code"], "MERGE_CONFLICT");
+    write_fixture(stop["worktree"].get<std::string>() + "/README.md",
+                  "readme\nWP01 was here\nWP02 was here\n");
+    // The state a kill inside the removal of lane-a's worktree leaves.
+    const fs::path lane_a = p.root / ".worktrees/001-demo-lane-a";
+    ASSERT_TRUE(fs::is_directory(lane_a));
+    fs::remove_all(p.root / ".git/worktrees/001-demo-lane-a");
+    fs::remove(lane_a / ".git");
+    ASSERT_TRUE(fs::exists(lane_a / "README.md"));
+    const Json done = merge(p, {"--resume"});
+    ASSERT_EQ(done.value("result", ""), "merged") << done;
+    EXPECT_FALSE(fs::exists(lane_a));
+    EXPECT_NE(done.dump().find("lane-a"), std::string::npos) << done;
+    expect_cleaned_up(p);
+}
+
+// Adversarial finding E03: a lane adds a file at a path that is ignored in the main checkout
+// and exists there. The dry run said ready and the merge moved main, then the checkout could
+// not follow (3.1.1's #1826 state: the merge as staged deletions). Now both name the file and
+// nothing moves; with the file moved away, --resume finishes.
+TEST(Merge, AnIgnoredLocalFileInTheWayStopsTheMergeBeforeTheTargetMoves) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP01", "--agent", "claude"});
+    const fs::path ws = claim["workspace_path"].get<std::string>();
+    write_fixture(ws / ".claude/settings.local.json", "{\"lane\": 1}\n");
+    write_fixture(ws / "src/alpha/a.txt", "a\n");
+    const auto add = kitty::test::run_process(
+        {"/usr/bin/git", "add", "-f", ".claude/settings.local.json", "src/alpha/a.txt"},
+        {"", ws, {{"HOME", p.home.string()}}});
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    kitty::test::git_commit_all(ws, "WP01");
+    p.sk_json({"agent", "tasks", "move-task", "WP01", "--to", "approved", "--agent", "claude",
+               "--force"});
+    approve(p, "WP02");
+    approve(p, "WP03");
+    write_fixture(p.root / ".claude/settings.local.json", "my local settings\n"); // ignored
+    const std::string main_before = GitView(p.root).tip("main");
+
+    const Json dry = merge(p, {"--dry-run"}, 4);
+    EXPECT_NE(dry.dump().find("CHECKOUT_CONFLICT"), std::string::npos) << dry.dump(2);
+    EXPECT_EQ(dry["forecast"]["in_the_way"], Json::array({".claude/settings.local.json"}));
+    const Json stop = merge(p, {}, 4);
+    EXPECT_EQ(stop["code"], "CHECKOUT_CONFLICT") << stop;
+    EXPECT_EQ(stop["paths"], Json::array({".claude/settings.local.json"}));
+    {
+        GitView git(p.root);
+        EXPECT_EQ(git.tip("main"), main_before) << "the target moved";
+        EXPECT_EQ(git.dirty(), std::vector<std::string>{}) << "staged deletions";
+    }
+    EXPECT_EQ(slurp(p.root / ".claude/settings.local.json"), "my local settings\n");
+    fs::rename(p.root / ".claude/settings.local.json", p.tmp / "settings.saved");
+    const Json done = merge(p, {"--resume"});
+    ASSERT_EQ(done.value("result", ""), "merged") << done;
+    EXPECT_EQ(slurp(p.root / "src/alpha/a.txt"), "a\n");
+    expect_all_done(p);
+    expect_cleaned_up(p);
+}
+
 // --abort discards the merge worktree and puts the mission branch back; the target never
 // moved. A new merge meets the same conflict.
 TEST(Merge, AbortRestoresTheMissionBranch) {

@@ -228,6 +228,9 @@ public:
     // For a checkout whose branch was moved from `from` to `to`, so that its index and files
     // follow the branch; a call killed half way is finished by calling it again.
     void check_out_move(const std::string& from, const std::string& to);
+    // The paths check_out_move(from, to) would refuse, without writing anything: a file in
+    // the way, tracked, untracked or ignored.
+    std::vector<std::string> paths_in_the_way(const std::string& from, const std::string& to) const;
 
     // Starts merging `from` into this checkout's HEAD as `git merge` does: a clean result is
     // staged and checked out, conflicts stay in the index with their markers in the files;
@@ -267,6 +270,9 @@ public:
     std::optional<BranchProgress> progress_since_default_branch() const;
 
 private:
+    std::vector<std::string> move_work_tree(const std::string& from, const std::string& to,
+                                            bool dry_run) const;
+
     explicit Repository(git_repository* repo) : repo_(repo) {}
     void point_worktree_at(const std::string& name, const std::filesystem::path& path);
     git_repository* repo_;
