@@ -1442,7 +1442,7 @@ std::vector<std::string> Repository::move_work_tree(const std::string& from, con
         throw Error(Exit::conflict, "CHECKOUT_CONFLICT",
                     "cannot bring the work tree from " + from + " to " + to + ": " + listed +
                         " changed locally and would be overwritten",
-                    "commit or stash those changes first")
+                    "commit those changes, or move the files away (ignored ones too)")
             .with(nlohmann::ordered_json{{"paths", conflicts}});
     }
     // Each file is replaced whole (temporary file, rename), so a move killed half way leaves

@@ -383,9 +383,20 @@ Outcome stop_server(const fs::path& root) {
                             "Stopped the dashboard (pid " + std::to_string(record->pid) + ").\n");
 }
 
-// Runs xdg-open on the page, when there is one; the token stays out of every log.
-std::optional<Finding> open_browser(const std::string& url) {
-    const char* argv[] = {"xdg-open", url.c_str(), nullptr};
+// Runs xdg-open on the page, when there is one. The token must not show in the process
+// list, so xdg-open gets a private file (0600) that sends the browser on to the URL.
+std::optional<Finding> open_browser(const Mission& mission, const std::string& url) {
+    const fs::path launcher =
+        mission.writable(mission.project_root() / ".kittify" / "runtime" / "dashboard-open.html");
+    std::error_code ec;
+    fs::create_directories(launcher.parent_path(), ec);
+    write_file_atomic(launcher,
+                      "<!DOCTYPE html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" "
+                      "content=\"0; url=" +
+                          url + "\"><title>kitty dashboard</title>\n",
+                      0600);
+    const std::string target = launcher.string();
+    const char* argv[] = {"xdg-open", target.c_str(), nullptr};
     pid_t pid = 0;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -444,15 +455,21 @@ Outcome start_server(const DashboardRequest& request, const Mission& mission) {
         serve(server, record, mission, request.lease_seconds);
     }
     record.pid = pid;
-    write_file_atomic(record_file, record.url + "\n" + std::to_string(record.port) + "\n" +
-                                       record.token + "\n" + std::to_string(record.pid) + "\n" +
-                                       record.mission + "\n");
+    try {
+        write_file_atomic(record_file,
+                          record.url + "\n" + std::to_string(record.port) + "\n" + record.token +
+                              "\n" + std::to_string(record.pid) + "\n" + record.mission + "\n",
+                          0600);
+    } catch (const Error&) {
+        ::kill(pid, SIGTERM); // a server nobody could find or stop
+        throw;
+    }
     Outcome out = Outcome::success(record_json(record, "started"),
                                    "Dashboard of " + mission.slug() + ": " + record.page_url() +
                                        "\n(pid " + std::to_string(pid) +
                                        "; stop it with: spec-kitty dashboard --kill)\n");
     if (request.open) {
-        if (auto finding = open_browser(record.page_url())) {
+        if (auto finding = open_browser(mission, record.page_url())) {
             out.findings.push_back(*finding);
         }
     }

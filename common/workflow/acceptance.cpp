@@ -65,7 +65,7 @@ std::vector<AcceptanceProblem> acceptance_problems(const AcceptanceFacts& f) {
     }
     if (!f.dirty.empty()) {
         add("MAIN_CHECKOUT_DIRTY", "the main checkout has uncommitted changes: " + join(f.dirty),
-            {}, 0, "commit or stash them");
+            {}, 0, "commit them, or move them out of the checkout");
     }
     if (!f.lanes_present) {
         add("MISSING_LANES", "the mission has no lanes.json", f.lanes_json, 0,

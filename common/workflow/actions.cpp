@@ -427,7 +427,7 @@ Outcome workspace_remove_command(const WorkspaceRequest& request) {
             if (!dirty.empty()) {
                 throw Error(Exit::conflict, "LANE_DIRTY",
                             "the worktree " + path.string() + " has uncommitted changes",
-                            "commit or stash them, or pass --force to discard them")
+                            "commit them, or pass --force to discard them")
                     .with({{"paths", dirty}});
             }
         }

@@ -1,5 +1,6 @@
 #include "lane_sync.hpp"
 
+#include "kitty/liveness.hpp"
 #include "kitty/status.hpp"
 
 #include <algorithm>
@@ -115,6 +116,7 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
     const std::string agent = request.agent.empty() ? "" : loop::checked_agent(request.agent);
     const loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
     const Mission& m = state.mission;
+    touch_heartbeat(m, agent, request.shell_pid);
     const LanesManifest& lanes = state.require_lanes();
     Repository& repo = loop::loop_repository(m);
     Json rows = Json::array();

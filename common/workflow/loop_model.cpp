@@ -632,7 +632,8 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
                         "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
                             " has uncommitted changes. Commit or stash before starting the "
                             "next WP.",
-                        "commit or stash in " + ws.path.string())
+                        "commit them in " + ws.path.string() +
+                            " (not git stash: its stack is shared by every worktree)")
                 .with({{"paths", dirty}});
         }
         if (dirty.empty()) {

@@ -341,7 +341,7 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
         if (!dirty.empty()) {
             plan.refuse("MAIN_CHECKOUT_DIRTY",
                         "the main checkout has uncommitted changes: " + join(dirty) +
-                            " (commit or stash them first)",
+                            " (commit them, or move them out of the checkout, first)",
                         Json{{"paths", dirty}}, true);
         }
     }

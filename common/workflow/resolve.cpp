@@ -169,7 +169,8 @@ ResolveTicket start_resolve(const LoopState& state, const ForecastConflict& conf
     if (const auto dirty = lane_repo->changed_paths(); !dirty.empty()) {
         throw Error(Exit::conflict, "LANE_BUSY",
                     "the worktree of " + t.lane_id + " has uncommitted changes: " + join(dirty),
-                    "commit or stash them; the conflict is prepared in a clean worktree");
+                    "commit them, or move them out of the worktree; the conflict is prepared in "
+                    "a clean worktree");
     }
     lane_repo->start_merge(t.other_commit, "Merge " + t.other_branch + " into " + t.branch);
     const fs::path file = m.writable(ticket_path(m));

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     remove->add_flag("--delete-branch", request.delete_branch, "Delete the lane branch too");
     remove->callback([&] { action = [&] { return kitty::workspace_remove_command(request); }; });
     kitty::LaneSyncRequest sync_request;
+    sync_request.shell_pid = request.shell_pid;
     CLI::App* sync = app.add_subcommand(
         "sync",
         "Bring lanes up to date with what they build on: the mission branch and the lanes "

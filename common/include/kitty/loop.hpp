@@ -91,6 +91,7 @@ struct LaneSyncRequest {
     LoopTarget target;
     std::vector<std::string> lane_ids; // empty: every code lane
     std::string agent;                 // who syncs: a lane this agent holds may be synced
+    std::string shell_pid;             // the caller's shell, for the agent's heartbeat
 };
 
 // `spec-kitty lanes sync`: each lane brought up to date with what it builds on (the mission
