@@ -101,8 +101,15 @@ std::string first_feedback_line(const fs::path& file) {
     return "";
 }
 
+// What the cards take from the whole mission, read once: each WP's subtasks (tasks.md) and
+// its number of rejections (the event log).
+struct MissionReads {
+    std::map<std::string, std::vector<loop::Subtask>> subtasks;
+    std::map<std::string, int> rejections;
+};
+
 DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
-                        const StatusSnapshot& snapshot, UtcTime now) {
+                        const StatusSnapshot& snapshot, const MissionReads& reads, UtcTime now) {
     DashboardCard card;
     card.wp_id = wp.id;
     card.lane = wp.lane;
@@ -111,7 +118,9 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
     card.title = front.string_field("title").value_or("");
     card.agent = front.string_field("agent").value_or("");
     card.holder = wp.holder();
-    for (const loop::Subtask& subtask : loop::wp_subtasks(state.mission, wp.id)) {
+    const auto subtasks = reads.subtasks.find(wp.id);
+    for (const loop::Subtask& subtask :
+         subtasks == reads.subtasks.end() ? std::vector<loop::Subtask>{} : subtasks->second) {
         ++card.subtasks_total;
         card.subtasks_done += subtask.done ? 1 : 0;
     }
@@ -124,8 +133,8 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
     }
     card.signs = holder_signs(state.mission, card.holder,
                               front.string_field("shell_pid").value_or(""), card.seconds_in_state);
-    for (const StatusEvent& event : state.log.events) {
-        card.review_cycles += event.wp_id == wp.id && loop::is_review_cycle_ref(event) ? 1 : 0;
+    if (const auto it = reads.rejections.find(wp.id); it != reads.rejections.end()) {
+        card.review_cycles = it->second;
     }
     if (const auto feedback = loop::review_feedback(state, wp.id)) {
         card.last_rejection = first_feedback_line(*feedback);
@@ -174,9 +183,18 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
             model.lanes.push_back(std::move(l));
         }
     }
+    MissionReads reads;
+    try {
+        reads.subtasks = loop::subtasks_by_wp(state.mission);
+    } catch (const Error& e) {
+        model.unreadable.push_back({"unreadable", "tasks.md", e.what()});
+    }
+    for (const StatusEvent& event : state.log.events) {
+        reads.rejections[event.wp_id] += loop::is_review_cycle_ref(event) ? 1 : 0;
+    }
     for (const loop::LoopWp& wp : state.wps) {
         try {
-            model.cards.push_back(read_card(state, wp, snapshot, now));
+            model.cards.push_back(read_card(state, wp, snapshot, reads, now));
         } catch (const Error& e) {
             DashboardCard card;
             card.wp_id = wp.id;

@@ -843,30 +843,42 @@ std::optional<fs::path> review_feedback(const LoopState& state, const std::strin
     return std::nullopt;
 }
 
-std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) {
+std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& mission) {
     std::error_code ec;
     if (!fs::exists(mission.tasks_md(), ec)) {
         return {};
     }
     static const Regex any_wp_heading(R"(^#{2,4}\s.*WP\d+)");
+    static const Regex wp_name(R"(\b(WP\d+)\b)");
     static const Regex box(R"(^\s*-\s*\[([ xX])\]\s*(T\d+)?)");
-    const Regex this_heading("^#{2,4}\\s.*\\b" + RE2::QuoteMeta(wp) + "\\b");
-    std::vector<Subtask> out;
-    bool inside = false;
+    std::map<std::string, std::vector<Subtask>> out;
+    std::vector<std::string> section; // the WPs the last heading names
     // The text outlives the loop: the lines are views into it.
     const std::string text = normalize_newlines(read_file_bytes(mission.tasks_md()));
     for (const std::string_view line : python_splitlines(text)) {
-        const re2::StringPiece piece(line.data(), line.size());
+        re2::StringPiece piece(line.data(), line.size());
         if (RE2::PartialMatch(piece, any_wp_heading)) {
-            inside = RE2::PartialMatch(piece, this_heading);
+            section.clear();
+            std::string id;
+            while (RE2::FindAndConsume(&piece, wp_name, &id)) {
+                section.push_back(id);
+            }
             continue;
         }
         std::string mark, id;
-        if (inside && RE2::PartialMatch(piece, box, &mark, &id)) {
-            out.push_back({std::string(py_strip(line)), id, mark != " "});
+        if (!section.empty() && RE2::PartialMatch(piece, box, &mark, &id)) {
+            for (const std::string& wp : section) {
+                out[wp].push_back({std::string(py_strip(line)), id, mark != " "});
+            }
         }
     }
     return out;
+}
+
+std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp) {
+    auto all = subtasks_by_wp(mission);
+    const auto it = all.find(wp);
+    return it == all.end() ? std::vector<Subtask>{} : std::move(it->second);
 }
 
 std::string next_command_line(const Mission& mission, const std::string& agent, bool with_result) {

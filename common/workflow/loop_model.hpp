@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -223,6 +224,8 @@ struct Subtask {
     bool done = false;
 };
 std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp);
+// Every WP's subtasks from one read of tasks.md.
+std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& mission);
 
 // Whether an event points at a review-cycle file (a rejection with its feedback).
 bool is_review_cycle_ref(const StatusEvent& event);
