@@ -14,7 +14,7 @@ forked. Timed, as medians of repeated runs:
 - the views of the same mission, whole process (no budget): `dashboard --output` (the page,
   the forecast included), `status --all` and `doctor`.
 
-Usage: benchmarks/merge_forecast.py [--bin build/tools] [--runs 7] [--json]
+Usage: benchmarks/merge_forecast.py [--bin build/tools] [--runs 7] [--keep DIR] [--json]
 """
 import argparse
 import json
@@ -103,6 +103,7 @@ def main():
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--wps", type=int, default=100)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--keep", help="keep the project in this directory (for profiling)")
     args = p.parse_args()
     bin_dir = os.path.abspath(args.bin)
     base = tempfile.mkdtemp(prefix="kitty-forecast-")
@@ -195,6 +196,9 @@ def main():
                      view_ms["doctor_ms"]))
         return 0
     finally:
+        if args.keep:
+            shutil.rmtree(args.keep, ignore_errors=True)
+            shutil.copytree(base, args.keep, symlinks=True)
         shutil.rmtree(base, ignore_errors=True)
 
 

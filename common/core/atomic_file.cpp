@@ -194,16 +194,19 @@ void AtomicFileSet::commit() {
         committed_ = true;
         return;
     }
+    const bool sync = durability_ == Durability::synced;
     // One syncfs makes every staged file durable before any of them becomes visible.
-    const int fd = ::open(staged_.front().temp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::syncfs(fd) != 0) {
-        const int err = errno;
-        if (fd >= 0) {
-            ::close(fd);
+    if (sync) {
+        const int fd = ::open(staged_.front().temp.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::syncfs(fd) != 0) {
+            const int err = errno;
+            if (fd >= 0) {
+                ::close(fd);
+            }
+            throw system_error(Exit::input, "cannot sync", staged_.front().temp, err);
         }
-        throw system_error(Exit::input, "cannot sync", staged_.front().temp, err);
+        ::close(fd);
     }
-    ::close(fd);
     std::vector<std::filesystem::path> dirs;
     for (std::size_t i = 0; i < staged_.size(); ++i) {
         if (::rename(staged_[i].temp.c_str(), staged_[i].target.c_str()) != 0) {
@@ -220,8 +223,10 @@ void AtomicFileSet::commit() {
     staged_.clear();
     created_dirs_.clear();
     committed_ = true;
-    for (const std::filesystem::path& dir : dirs) {
-        fsync_directory(dir);
+    if (sync) {
+        for (const std::filesystem::path& dir : dirs) {
+            fsync_directory(dir);
+        }
     }
 }
 

@@ -1446,10 +1446,11 @@ std::vector<std::string> Repository::move_work_tree(const std::string& from, con
             .with(nlohmann::ordered_json{{"paths", conflicts}});
     }
     // Each file is replaced whole (temporary file, rename), so a move killed half way leaves
-    // every file old or new, never partly written, and calling it again finishes it.
+    // every file old or new, never partly written, and calling it again finishes it. The
+    // content is the repository's, so the files are not synced (as git's checkout).
     const mode_t mask = ::umask(0);
     ::umask(mask);
-    AtomicFileSet files;
+    AtomicFileSet files(AtomicFileSet::Durability::rename_only);
     std::vector<std::pair<fs::path, std::string>> links;
     for (const Move& move : moves) {
         const fs::path file = *root / move.path;

@@ -38,10 +38,15 @@ bool is_review_claim(const std::string& lane, const std::optional<std::string>& 
 
 // A derived, stat-keyed cache of the WP files' frontmatter, as git's index keys file
 // contents: .kittify/runtime/cache/<slug>/wp-frontmatter.json. An entry is used only while
-// the file's size, mtime and inode are those recorded and the file had not changed for a
-// while when it was parsed (a change within the file system's timestamp granularity could
-// otherwise keep its stat). Deleting or corrupting the cache changes no answer.
-constexpr long long kSettledNs = 2'000'000'000;
+// the file's size, mtime and inode are those recorded, and it is recorded only when the file
+// had not changed for longer than its file system's timestamp granularity when it was parsed
+// (a later change within one timestamp tick could otherwise keep its stat, as git's "racily
+// clean" entries). Deleting or corrupting the cache changes no answer.
+//
+// Nanosecond timestamps advance with the kernel's coarse clock (one tick, at most 10 ms);
+// a whole-second mtime suggests a file system that keeps seconds (or two, as FAT does).
+constexpr long long kFineSettledNs = 50'000'000;
+constexpr long long kCoarseSettledNs = 2'000'000'000;
 
 struct FileKey {
     long long size = 0, mtime_ns = 0, ino = 0;
@@ -113,7 +118,9 @@ void use_frontmatter_cache(LoopState& state) {
         } catch (const std::exception&) {
             continue;
         }
-        if (key->mtime_ns + kSettledNs < started && key_of(wp.file) == key) {
+        const long long settle =
+            key->mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
+        if (key->mtime_ns + settle < started && key_of(wp.file) == key) {
             fresh[name] = Json{{"size", key->size},
                                {"mtime_ns", key->mtime_ns},
                                {"ino", key->ino},
@@ -367,8 +374,9 @@ std::string normalize_wp_id(const std::string& text) {
 }
 
 const std::string& checked_agent(const std::string& agent) {
-    static const Regex pattern(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
-    if (!RE2::FullMatch(agent, pattern)) {
+    // The length is checked apart: {0,63} would compile 63 copies at every start.
+    static const Regex pattern(R"(^[A-Za-z0-9][A-Za-z0-9._-]*$)");
+    if (agent.size() > 64 || !RE2::FullMatch(agent, pattern)) {
         throw Error(Exit::usage, "BAD_AGENT",
                     agent.empty() ? "--agent is required" : "bad agent name '" + agent + "'",
                     "name the agent with letters, digits, '.', '_' or '-', e.g. --agent claude");

@@ -261,6 +261,8 @@ TEST(FindingsLoop, E09_EmptyValuesAreUsageErrors) {
         {{"next", "--agent", "A", "--result", ""}, "BAD_RESULT"},
         {{"next", "--agent", "A", "--mission", ""}, "BAD_MISSION"},
         {{"agent", "tasks", "mark-status", "T001", "--status", "done", "--agent", ""}, "BAD_AGENT"},
+        {{"next", "--agent", std::string(65, 'a')}, "BAD_AGENT"}, // at most 64 characters
+        {{"next", "--agent", "-a"}, "BAD_AGENT"},
     };
     const std::string log = slurp(p.root / kMissionDir / "status.events.jsonl");
     for (const auto& [args, code] : cases) {
@@ -273,6 +275,7 @@ TEST(FindingsLoop, E09_EmptyValuesAreUsageErrors) {
     EXPECT_EQ(code_of(r), "BAD_AGENT");
     EXPECT_EQ(slurp(p.root / kMissionDir / "status.events.jsonl"), log);
     EXPECT_EQ(p.lanes().at("WP01"), "in_progress") << "A's claim was not released";
+    EXPECT_EQ(p.sk({"next", "--agent", std::string(64, 'a')}).exit_code, 0) << "64 is allowed";
 }
 
 // E10: a copy of a project runs the loop on its own run state.
@@ -483,6 +486,32 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     EXPECT_NO_THROW(kitty::read_json_file(cache)) << "rebuilt";
     fs::remove(cache);
     EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
+}
+
+// An entry is recorded only for a file unchanged for longer than its timestamps' granularity
+// (a change within one tick could keep its stat): a file written moments ago is parsed but not
+// recorded, and a whole-second mtime (a file system that keeps seconds) waits two seconds.
+TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
+                                              {"WP02", "beta", {}, "code_change", "src/b/**"}});
+    const fs::path wp01 = dir / "tasks/WP01-alpha.md";
+    const fs::path wp02 = dir / "tasks/WP02-beta.md";
+    fs::last_write_time(wp01, fs::file_time_type::clock::now() - std::chrono::hours(1));
+    fs::last_write_time(wp02, fs::file_time_type::clock::now());
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.json";
+    const auto entries = [&] { return kitty::read_json_file(cache)["entries"]; };
+    p.next("");
+    EXPECT_TRUE(entries().contains("WP01-alpha.md"));
+    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "changed moments ago";
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    p.next("");
+    EXPECT_TRUE(entries().contains("WP02-beta.md")) << "settled after one tick";
+    const auto second = std::chrono::floor<std::chrono::seconds>(fs::file_time_type::clock::now() -
+                                                                 std::chrono::milliseconds(300));
+    fs::last_write_time(wp02, second);
+    p.next("");
+    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "a whole-second mtime waits 2 s";
 }
 
 // A person's `git add f && git commit -- f` on the main checkout, with git itself; a lock

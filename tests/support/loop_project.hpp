@@ -387,11 +387,15 @@ inline void approve(const Project& p, const std::string& wp, const std::string& 
 
 // Every file of the project, .git included (objects, refs, reflogs, the index) and the lane
 // worktrees, with its content: what a command that writes nothing must leave as it was.
+// Every file of the project and its .git, except kitty's derived caches (a read may record
+// what it parsed there; deleting them changes no answer).
 inline std::map<std::string, std::string> every_file(const Project& p) {
     std::map<std::string, std::string> files;
     for (const auto& entry : fs::recursive_directory_iterator(p.root)) {
-        if (entry.is_regular_file() && !entry.is_symlink()) {
-            files[entry.path().lexically_relative(p.root).generic_string()] = slurp(entry.path());
+        const std::string rel = entry.path().lexically_relative(p.root).generic_string();
+        if (entry.is_regular_file() && !entry.is_symlink() &&
+            !rel.starts_with(".kittify/runtime/cache/")) {
+            files[rel] = slurp(entry.path());
         }
     }
     return files;

@@ -56,12 +56,19 @@ private:
 
 // Several files written as one change. stage() writes each new content to a temporary file
 // beside its target, creating missing directories; commit() makes them durable with one
-// syncfs, renames each over its target and syncs each directory. Until commit, any failure
-// or destruction removes the temporary files and the directories stage() created, so no
-// target changes. Targets are replaced in staging order.
+// syncfs (unless made with Durability::rename_only), renames each over its target and syncs
+// each directory. Until commit, any failure or destruction removes the temporary files and
+// the directories stage() created, so no target changes. Targets are replaced in staging
+// order.
 class AtomicFileSet {
 public:
-    AtomicFileSet() = default;
+    enum class Durability {
+        synced,
+        // Each file is still replaced whole, but nothing waits for the disk: for a checkout
+        // of content the repository holds, which git's own checkout does not sync either.
+        rename_only,
+    };
+    explicit AtomicFileSet(Durability durability = Durability::synced) : durability_(durability) {}
     AtomicFileSet(const AtomicFileSet&) = delete;
     AtomicFileSet& operator=(const AtomicFileSet&) = delete;
     ~AtomicFileSet();
@@ -79,6 +86,7 @@ private:
 
     std::vector<Staged> staged_;
     std::vector<std::filesystem::path> created_dirs_; // in creation order
+    Durability durability_;
     bool committed_ = false;
 };
 
