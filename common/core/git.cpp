@@ -179,6 +179,20 @@ const LibGit2& lg() {
 }
 
 } // namespace
+
+GitPreload::GitPreload()
+    : thread_([] {
+          try {
+              lg();
+          } catch (...) {
+              // the first git call of the command loads it again and reports why it fails
+          }
+      }) {}
+
+GitPreload::~GitPreload() {
+    thread_.join();
+}
+
 } // namespace kitty
 
 // libgit2 (built with mbedTLS, as Debian's is) parses the whole system CA bundle in

@@ -113,6 +113,7 @@ std::vector<const Lane*> lanes_to_sync(const LanesManifest& lanes,
 } // namespace
 
 Outcome lanes_sync_command(const LaneSyncRequest& request) {
+    const GitPreload git_loads_meanwhile;
     const std::string agent = request.agent.empty() ? "" : loop::checked_agent(request.agent);
     const loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
     const Mission& m = state.mission;

@@ -928,6 +928,7 @@ Outcome merge_command(const MergeRequest& request) {
         throw Error(Exit::usage, "USAGE",
                     "--dry-run plans a new merge; it takes no --resume or --abort");
     }
+    const GitPreload git_loads_meanwhile;
     LoopTarget target = request.target;
     if (target.mission.empty() && (request.resume || request.abort)) {
         target.mission = sole_merge_in_progress(target.start_dir);

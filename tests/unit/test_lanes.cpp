@@ -340,6 +340,12 @@ TEST(LanesFile, ReadsOlderShapesAndValidates) {
     EXPECT_EQ(file.findings[1].code, "WP_IN_SEVERAL_LANES");
     EXPECT_EQ(file.findings[1].severity, "error");
     EXPECT_EQ(file.manifest.lane_for_wp("WP02")->lane_id, "lane-a");
+    // Without the shape (as the loop reads it): the same manifest and findings.
+    const kitty::LanesFile quick = kitty::read_lanes_file(path, kitty::LanesShape::skipped);
+    EXPECT_EQ(quick.shape, "");
+    EXPECT_EQ(kitty::serialize_lanes(quick.manifest), kitty::serialize_lanes(file.manifest));
+    ASSERT_EQ(quick.findings.size(), 2u);
+    EXPECT_EQ(quick.findings[1].code, "WP_IN_SEVERAL_LANES");
 
     kitty::test::write_fixture(path, R"({"version": 1, "mission_slug": "m"})");
     try {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct git_repository;
@@ -89,6 +90,21 @@ struct TrialMerge {
 // dead process's lock. remove_dead_kitty_lock removes such a lock and says whether it did.
 bool is_dead_kitty_lock(const std::filesystem::path& lock);
 bool remove_dead_kitty_lock(const std::filesystem::path& lock);
+
+// Loads libgit2 on a second thread from its construction, so a command that reads the
+// mission's files before its first git call does not wait for the loader afterwards (a few
+// milliseconds of a call's wall time). The first git call waits for the load; the thread is
+// joined when the object goes. A load that fails is reported by that first call.
+class GitPreload {
+public:
+    GitPreload();
+    GitPreload(const GitPreload&) = delete;
+    GitPreload& operator=(const GitPreload&) = delete;
+    ~GitPreload();
+
+private:
+    std::thread thread_;
+};
 
 class Repository {
 public:

@@ -151,15 +151,20 @@ private:
 // absent or listing WPs that are in no lane, extra keys, sorted keys.
 struct LanesFile {
     LanesManifest manifest;
-    std::string shape; // "3.1.1", or what differs from it
+    std::string shape; // "3.1.1", or what differs from it; "" when not asked for
     std::vector<std::string> recorded_planning_artifact_wps;
     std::vector<Finding> findings; // validation: errors (a WP in two lanes, …) and warnings
 };
 
+// Whether a read works out LanesFile::shape, whose byte-layout comparison serialises the
+// whole document again: the lanes report shows it, the loop does not need it.
+enum class LanesShape { compared, skipped };
+
 // Reads and validates lanes.json. Invalid JSON or a missing or mistyped required field is
 // Error(Exit::input, "INVALID_LANES_JSON") naming the file; a missing file is
 // Error(Exit::input, "MISSING_LANES").
-LanesFile read_lanes_file(const std::filesystem::path& path);
+LanesFile read_lanes_file(const std::filesystem::path& path,
+                          LanesShape shape = LanesShape::compared);
 
 // The manifest of a lanes.json the loop and merge can act on: read_lanes_file, and any
 // error finding (a lane id twice, a WP in two lanes) is Error(Exit::input,
@@ -167,6 +172,7 @@ LanesFile read_lanes_file(const std::filesystem::path& path);
 LanesManifest read_valid_lanes(const std::filesystem::path& path);
 
 // The same for the bytes of a file; `path` names it in errors and findings.
-LanesFile parse_lanes_file(const std::string& bytes, const std::filesystem::path& path);
+LanesFile parse_lanes_file(const std::string& bytes, const std::filesystem::path& path,
+                           LanesShape shape = LanesShape::compared);
 
 } // namespace kitty
