@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <fstream>
@@ -191,6 +192,42 @@ GitPreload::GitPreload()
 
 GitPreload::~GitPreload() {
     thread_.join();
+}
+
+std::vector<std::optional<std::vector<std::string>>>
+changed_paths_of(const std::vector<fs::path>& dirs) {
+    std::vector<std::optional<std::vector<std::string>>> out(dirs.size());
+    std::vector<std::exception_ptr> errors(dirs.size());
+    std::atomic<std::size_t> next{0};
+    const auto scan = [&] {
+        for (std::size_t i = next++; i < dirs.size(); i = next++) {
+            try {
+                std::error_code ec;
+                if (!fs::is_directory(dirs[i], ec)) {
+                    continue;
+                }
+                if (const auto repo = Repository::discover(dirs[i])) {
+                    out[i] = repo->changed_paths();
+                }
+            } catch (...) {
+                errors[i] = std::current_exception();
+            }
+        }
+    };
+    lg(); // a library that cannot be loaded is reported from this thread
+    {
+        std::optional<std::jthread> second;
+        if (dirs.size() > 1) {
+            second.emplace(scan);
+        }
+        scan();
+    }
+    for (const std::exception_ptr& error : errors) {
+        if (error) {
+            std::rethrow_exception(error);
+        }
+    }
+    return out;
 }
 
 } // namespace kitty

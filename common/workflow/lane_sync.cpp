@@ -4,6 +4,7 @@
 #include "kitty/status.hpp"
 
 #include <algorithm>
+#include <future>
 
 #include "kitty/error.hpp"
 #include "kitty/loop.hpp"
@@ -37,7 +38,8 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 }
 
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane) {
+                   const Lane& lane,
+                   const std::function<std::vector<std::string>()>& local_changes) {
     register_kitty_merge_drivers();
     LaneSync out;
     out.branch = code_lane_branch(mission.slug(), lane.lane_id);
@@ -62,6 +64,13 @@ LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest
             return out;
         }
         running = step.commit;
+    }
+    if (local_changes) {
+        out.dirty = local_changes();
+        if (!out.dirty.empty()) {
+            out.result = LaneSync::Result::dirty;
+            return out;
+        }
     }
     repo.move_branch(out.branch, running, out.from, "kitty lanes sync: " + join(out.sources));
     const fs::path worktree = mission.worktree_path(lane.lane_id);
@@ -123,7 +132,6 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
     Json rows = Json::array();
     std::vector<std::string> synced, conflicting, blocked;
     std::string text;
-    std::error_code ec;
     for (const Lane* lane : lanes_to_sync(lanes, request.lane_ids)) {
         Json row{{"lane_id", lane->lane_id}, {"branch", code_lane_branch(m.slug(), lane->lane_id)}};
         // Decision 11: the lane's worktree is one checkout, and its holder's.
@@ -136,22 +144,46 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
             rows.push_back(row);
             continue;
         }
+        // A lane that needs merges is synced only when its worktree is clean; its status is
+        // read while the merges are made.
         const fs::path worktree = m.worktree_path(lane->lane_id);
-        if (fs::is_directory(worktree, ec)) {
-            if (auto lane_repo = Repository::discover(worktree)) {
-                if (const auto dirty = lane_repo->changed_paths(); !dirty.empty()) {
-                    row["result"] = "dirty";
-                    row["paths"] = dirty;
-                    text += lane->lane_id + ": not synced, " + worktree.string() +
-                            " has uncommitted changes (" + join(dirty) + ")\n";
-                    blocked.push_back(lane->lane_id);
-                    rows.push_back(row);
-                    continue;
-                }
-            }
+        std::future<std::vector<std::string>> scan;
+        if (!loop::sync_sources(repo, m, lanes, *lane).empty()) {
+            scan = std::async(std::launch::async, [worktree] {
+                return changed_paths_of({worktree}).front().value_or(std::vector<std::string>{});
+            });
         }
-        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane);
+        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane, [&scan] {
+            return scan.valid() ? scan.get() : std::vector<std::string>{};
+        });
         using Result = loop::LaneSync::Result;
+        switch (s.result) {
+        case Result::dirty:
+            row["result"] = "dirty";
+            row["paths"] = s.dirty;
+            text += lane->lane_id + ": not synced, " + worktree.string() +
+                    " has uncommitted changes (" + join(s.dirty) + ")\n";
+            blocked.push_back(lane->lane_id);
+            rows.push_back(row);
+            continue;
+        case Result::synced:
+            synced.push_back(lane->lane_id);
+            text +=
+                lane->lane_id + ": merged " + join(s.sources) + " (" + s.to.substr(0, 7) + ")\n";
+            break;
+        case Result::conflict:
+            conflicting.push_back(lane->lane_id);
+            text += lane->lane_id + ": not synced, merging " + s.conflicting_source +
+                    " conflicts in " + merge_detail::conflicts_text(s.conflicts) +
+                    "; nothing changed\n";
+            break;
+        case Result::no_branch:
+            text += lane->lane_id + ": no branch yet (the lane has not started)\n";
+            break;
+        case Result::up_to_date:
+            text += lane->lane_id + ": up to date\n";
+            break;
+        }
         row["result"] = s.result == Result::synced      ? "synced"
                         : s.result == Result::conflict  ? "conflict"
                         : s.result == Result::no_branch ? "no_branch"
@@ -162,26 +194,6 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
         row["conflicts"] = merge_detail::conflicts_json(s.conflicts);
         row["conflicting_source"] =
             s.conflicting_source.empty() ? Json(nullptr) : Json(s.conflicting_source);
-        switch (s.result) {
-        case Result::synced:
-            synced.push_back(lane->lane_id);
-            text +=
-                lane->lane_id + ": merged " + join(s.sources) + " (" + s.to.substr(0, 7) + ")\n";
-            break;
-        case Result::conflict: {
-            conflicting.push_back(lane->lane_id);
-            text += lane->lane_id + ": not synced, merging " + s.conflicting_source +
-                    " conflicts in " + merge_detail::conflicts_text(s.conflicts) +
-                    "; nothing changed\n";
-            break;
-        }
-        case Result::no_branch:
-            text += lane->lane_id + ": no branch yet (the lane has not started)\n";
-            break;
-        case Result::up_to_date:
-            text += lane->lane_id + ": up to date\n";
-            break;
-        }
         rows.push_back(row);
     }
     Json doc{{"mission_slug", m.slug()}, {"lanes", rows}, {"synced", synced}};

@@ -3,6 +3,7 @@
 // by rebase, applied only when every merge is clean.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,7 @@
 namespace kitty::loop {
 
 struct LaneSync {
-    enum class Result { up_to_date, synced, conflict, no_branch };
+    enum class Result { up_to_date, synced, conflict, no_branch, dirty };
     Result result = Result::up_to_date;
     std::string branch;
     std::vector<std::string> sources;     // the branches it lacked, merged in this order
@@ -21,6 +22,7 @@ struct LaneSync {
     std::string to;                       // and after ("" unless synced)
     std::vector<MergeConflict> conflicts; // of the first source that conflicts
     std::string conflicting_source;
+    std::vector<std::string> dirty; // the worktree's uncommitted changes (Result::dirty)
 };
 
 // What `lane` builds on that its branch does not hold: the mission branch, then the branch
@@ -35,9 +37,12 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 // nothing: no ref, index or work-tree file. Otherwise the branch moves by compare and swap
 // and the lane's worktree, when it has one, follows (its index and files; a local change
 // the move would overwrite puts the branch back and is Error(Exit::conflict,
-// "CHECKOUT_CONFLICT")). The caller checks that nobody else works in the lane and that its
-// worktree is clean.
+// "CHECKOUT_CONFLICT")). The caller checks that nobody else works in the lane; when it
+// gives `local_changes`, that is asked after the merges, before anything moves, and changes
+// it names leave the lane as it was (Result::dirty; its merge commits stay behind unreferenced,
+// as after a conflicting merge).
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane);
+                   const Lane& lane,
+                   const std::function<std::vector<std::string>()>& local_changes = {});
 
 } // namespace kitty::loop

@@ -325,6 +325,25 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
                         plan.target + " (git switch " + plan.target + ")",
                     Json{{"branch", checked_out ? Json(*checked_out) : Json(nullptr)}}, true);
     }
+    const auto active = [&](const Lane& lane) {
+        return std::any_of(lane.wp_ids.begin(), lane.wp_ids.end(), [&](const auto& id) {
+            const auto it = wps.find(id);
+            return it != wps.end() && it->second->lane != "done" && it->second->lane != "canceled";
+        });
+    };
+    // Every checkout's status at once (the main checkout's only for a new merge): each scan
+    // stats every file of its checkout.
+    std::vector<fs::path> checkouts{fresh ? m.project_root() : fs::path()};
+    for (const Lane* lane : merge_order(*state.lanes)) {
+        if (!lane->is_planning() && active(*lane)) {
+            checkouts.push_back(m.worktree_path(lane->lane_id));
+        }
+    }
+    const auto scans = changed_paths_of(checkouts);
+    const auto uncommitted = [&](const fs::path& checkout) {
+        const auto at = std::find(checkouts.begin(), checkouts.end(), checkout);
+        return scans[static_cast<std::size_t>(at - checkouts.begin())];
+    };
     if (fresh) {
         // The status files are the done commit's own; anything else would be swept along or
         // be overwritten by the new target's files.
@@ -333,7 +352,8 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
         const std::string status =
             m.status_json().lexically_relative(m.project_root()).generic_string();
         std::vector<std::string> dirty;
-        for (const std::string& path : repo.changed_paths()) {
+        for (const std::string& path :
+             uncommitted(m.project_root()).value_or(std::vector<std::string>{})) {
             if (path != events && path != status) {
                 dirty.push_back(path);
             }
@@ -351,13 +371,7 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
     for (const Lane* lane : merge_order(*state.lanes)) {
         Step step{lane->lane_id, lane_branch_name(m.slug(), *lane, plan.target), lane->wp_ids,
                   lane->is_planning()};
-        const bool active =
-            std::any_of(lane->wp_ids.begin(), lane->wp_ids.end(), [&](const auto& id) {
-                const auto it = wps.find(id);
-                return it != wps.end() && it->second->lane != "done" &&
-                       it->second->lane != "canceled";
-            });
-        if (!active) {
+        if (!active(*lane)) {
             continue;
         }
         if (!step.planning) {
@@ -380,17 +394,11 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
                 }
             }
             const fs::path worktree = m.worktree_path(lane->lane_id);
-            std::error_code ec;
-            if (fs::is_directory(worktree, ec)) {
-                if (auto lane_repo = Repository::discover(worktree)) {
-                    const auto dirty = lane_repo->changed_paths();
-                    if (!dirty.empty()) {
-                        plan.refuse("LANE_DIRTY",
-                                    "the worktree of " + lane->lane_id + " (" + worktree.string() +
-                                        ") has uncommitted changes: " + join(dirty),
-                                    Json{{"lane_id", lane->lane_id}, {"paths", dirty}}, true);
-                    }
-                }
+            if (const auto dirty = uncommitted(worktree); dirty && !dirty->empty()) {
+                plan.refuse("LANE_DIRTY",
+                            "the worktree of " + lane->lane_id + " (" + worktree.string() +
+                                ") has uncommitted changes: " + join(*dirty),
+                            Json{{"lane_id", lane->lane_id}, {"paths", *dirty}}, true);
             }
         }
         plan.steps.push_back(std::move(step));

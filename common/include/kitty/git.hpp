@@ -106,6 +106,12 @@ private:
     std::thread thread_;
 };
 
+// Repository::changed_paths of the checkout at each of `dirs`, in order, read on two threads:
+// a scan is mostly stat calls, which a second core overlaps. nullopt for a directory that
+// does not exist or is in no repository. The first error any scan meets is thrown.
+std::vector<std::optional<std::vector<std::string>>>
+changed_paths_of(const std::vector<std::filesystem::path>& dirs);
+
 class Repository {
 public:
     // The repository containing `dir` (searching upward), or nullopt outside git.
