@@ -424,6 +424,30 @@ TEST(Repository, ChangedPathsInALinkedWorktreeAreThatWorktrees) {
     EXPECT_EQ(repo.staged_paths(), Paths{});
 }
 
+// Several checkouts' status at once (two threads) is each one's own, in the order asked.
+TEST(Repository, ChangedPathsOfSeveralCheckoutsAreEachOnesInOrder) {
+    Fixture f;
+    Repository repo = Repository::open(f.dir);
+    std::vector<fs::path> dirs{f.dir};
+    for (const std::string lane : {"a", "b", "c"}) {
+        repo.create_branch("lane-" + lane, "main");
+        dirs.push_back(f.tmp / ("lane-" + lane));
+        repo.add_worktree("x-lane-" + lane, dirs.back(), "lane-" + lane);
+        write_fixture(dirs.back() / (lane + ".txt"), lane + "\n");
+    }
+    write_fixture(f.dir / "main-only.txt", "main\n");
+    fs::remove(dirs[2] / "b.txt"); // lane-b is clean
+    dirs.push_back(f.tmp / "missing");
+    const auto scans = kitty::changed_paths_of(dirs);
+    ASSERT_EQ(scans.size(), 5u);
+    EXPECT_EQ(scans[0], Paths{"main-only.txt"});
+    EXPECT_EQ(scans[1], Paths{"a.txt"});
+    EXPECT_EQ(scans[2], Paths{});
+    EXPECT_EQ(scans[3], Paths{"c.txt"});
+    EXPECT_EQ(scans[4], std::nullopt) << "no such directory";
+    EXPECT_TRUE(kitty::changed_paths_of({}).empty());
+}
+
 namespace {
 
 // main: first, then m1. lane-a: first, a1, a2. lane-b: first, b1. Lane commits are made in
