@@ -150,6 +150,14 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view byt
     PendingFile(target, bytes, mode).replace();
 }
 
+void write_derived_file(const std::filesystem::path& target, std::string_view bytes) {
+    TempFile tmp = write_temp(target, bytes, std::nullopt, false);
+    if (::rename(tmp.path().c_str(), target.c_str()) != 0) {
+        throw system_error(Exit::input, "cannot replace", target, errno);
+    }
+    tmp.committed();
+}
+
 AtomicFileSet::~AtomicFileSet() {
     if (!committed_) {
         abort();

@@ -136,7 +136,8 @@ void use_frontmatter_cache(LoopState& state) {
     }
     try {
         fs::create_directories(m.writable(file.parent_path()), ec);
-        write_file_atomic(m.writable(file), Json{{"version", 1}, {"entries", fresh}}.dump() + "\n");
+        write_derived_file(m.writable(file),
+                           Json{{"version", 1}, {"entries", fresh}}.dump() + "\n");
     } catch (const Error&) {
         // a cache that cannot be written is only slower
     }

@@ -96,6 +96,36 @@ TEST(AtomicWrite, SigkillDuringRepeatedWritesNeverTearsTheFile) {
     EXPECT_EQ(kills, 40);
 }
 
+// A derived file (a cache) is replaced whole as well, only without the syncs.
+TEST(AtomicWrite, DerivedFilesAreReplacedWholeAndFailuresLeaveNothing) {
+    TempDir dir;
+    kitty::write_derived_file(dir / "cache.json", "{\"a\": 1}\n");
+    kitty::write_derived_file(dir / "cache.json", "{}\n");
+    EXPECT_EQ(slurp(dir / "cache.json"), "{}\n");
+    fs::create_directory(dir / "target");
+    fs::create_directory(dir / "target" / "child");
+    EXPECT_THROW(kitty::write_derived_file(dir / "target", "data"), kitty::Error);
+    EXPECT_THROW(kitty::write_derived_file(dir / "missing" / "f", "data"), kitty::Error);
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2)
+        << "the file and the directory, no temporary file";
+}
+
+// The files of a checkout of the repository's content are replaced whole, unsynced.
+TEST(AtomicFileSet, RenameOnlyWritesEveryFileToo) {
+    TempDir dir;
+    kitty::write_file_atomic(dir / "old.txt", "old\n");
+    {
+        kitty::AtomicFileSet set(kitty::AtomicFileSet::Durability::rename_only);
+        set.stage(dir / "a/new.txt", "new\n");
+        set.stage(dir / "old.txt", "replaced\n");
+        EXPECT_EQ(slurp(dir / "old.txt"), "old\n");
+        set.commit();
+    }
+    EXPECT_EQ(slurp(dir / "a/new.txt"), "new\n");
+    EXPECT_EQ(slurp(dir / "old.txt"), "replaced\n");
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir / "a"), fs::directory_iterator()), 1);
+}
+
 TEST(AtomicFileSet, CommitWritesEveryFileAndDirectory) {
     TempDir dir;
     kitty::write_file_atomic(dir / "old.txt", "old\n");
