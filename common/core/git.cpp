@@ -102,14 +102,15 @@ namespace {
     X(git_index_conflict_next)                                                                     \
     X(git_index_conflict_iterator_free)                                                            \
     X(git_tree_lookup)                                                                             \
+    X(git_tree_entrycount)                                                                         \
+    X(git_tree_entry_byindex)                                                                      \
+    X(git_tree_entry_name)                                                                         \
+    X(git_tree_entry_id)                                                                           \
+    X(git_tree_entry_filemode)                                                                     \
     X(git_tree_free)                                                                               \
     X(git_signature_default)                                                                       \
     X(git_signature_free)                                                                          \
     X(git_commit_tree)                                                                             \
-    X(git_diff_tree_to_tree)                                                                       \
-    X(git_diff_num_deltas)                                                                         \
-    X(git_diff_get_delta)                                                                          \
-    X(git_diff_free)                                                                               \
     X(git_reference_create_matching)                                                               \
     X(git_checkout_options_init)                                                                   \
     X(git_tree_id)                                                                                 \
@@ -259,7 +260,6 @@ using WalkPtr = std::unique_ptr<git_revwalk, Freer<git_revwalk, &LibGit2::git_re
 using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::git_worktree_free>>;
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
-using DiffPtr = std::unique_ptr<git_diff, Freer<git_diff, &LibGit2::git_diff_free>>;
 using ConfigPtr = std::unique_ptr<git_config, Freer<git_config, &LibGit2::git_config_free>>;
 using ConfigEntryPtr =
     std::unique_ptr<git_config_entry, Freer<git_config_entry, &LibGit2::git_config_entry_free>>;
@@ -669,6 +669,82 @@ TreePtr write_index_tree(git_repository* repo, git_index* index) {
     check(lg().git_tree_lookup(&raw_tree, repo, &tree_id), Exit::input, "GIT_ERROR",
           "cannot read the tree");
     return TreePtr(raw_tree);
+}
+
+// A file (or submodule) that differs between two trees: absent on a side that lacks it.
+struct TreeChange {
+    std::string path;
+    std::optional<git_oid> old_id, new_id;
+    std::uint32_t new_mode = 0;
+};
+
+// The entries of `tree` under their names in git's tree order, a subtree's name with a
+// trailing '/' (so a file and a directory of one name are different entries).
+std::vector<std::pair<std::string, const git_tree_entry*>> ordered_entries(const git_tree* tree) {
+    std::vector<std::pair<std::string, const git_tree_entry*>> out;
+    const std::size_t count = tree ? lg().git_tree_entrycount(tree) : 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const git_tree_entry* e = lg().git_tree_entry_byindex(tree, i);
+        const bool dir = lg().git_tree_entry_filemode(e) == GIT_FILEMODE_TREE;
+        out.emplace_back(std::string(lg().git_tree_entry_name(e)) + (dir ? "/" : ""), e);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    return out;
+}
+
+TreePtr entry_tree(git_repository* repo, const git_tree_entry* e) {
+    git_tree* raw = nullptr;
+    check(lg().git_tree_lookup(&raw, repo, lg().git_tree_entry_id(e)), Exit::input, "GIT_ERROR",
+          "cannot read a tree");
+    return TreePtr(raw);
+}
+
+// The files that differ between trees `a` and `b` (either may be null: empty), in path
+// order, as libgit2's tree diff without rename or type-change detection lists them; a
+// subtree with the same id on both sides is not read at all, where libgit2's diff reads
+// every subtree of both.
+void tree_changes(git_repository* repo, const git_tree* a, const git_tree* b,
+                  const std::string& prefix, std::vector<TreeChange>& out) {
+    const auto as = ordered_entries(a);
+    const auto bs = ordered_entries(b);
+    std::size_t i = 0, j = 0;
+    while (i < as.size() || j < bs.size()) {
+        const int order = i == as.size()   ? 1
+                          : j == bs.size() ? -1
+                                           : as[i].first.compare(bs[j].first);
+        const git_tree_entry* old_e = order <= 0 ? as[i].second : nullptr;
+        const git_tree_entry* new_e = order >= 0 ? bs[j].second : nullptr;
+        const std::string& key = order <= 0 ? as[i].first : bs[j].first;
+        i += order <= 0 ? 1 : 0;
+        j += order >= 0 ? 1 : 0;
+        if (old_e && new_e &&
+            lg().git_oid_equal(lg().git_tree_entry_id(old_e), lg().git_tree_entry_id(new_e)) &&
+            lg().git_tree_entry_filemode(old_e) == lg().git_tree_entry_filemode(new_e)) {
+            continue;
+        }
+        if (key.ends_with('/')) {
+            const TreePtr old_tree = old_e ? entry_tree(repo, old_e) : nullptr;
+            const TreePtr new_tree = new_e ? entry_tree(repo, new_e) : nullptr;
+            tree_changes(repo, old_tree.get(), new_tree.get(), prefix + key, out);
+            continue;
+        }
+        TreeChange change{prefix + key, std::nullopt, std::nullopt, 0};
+        if (old_e) {
+            change.old_id = *lg().git_tree_entry_id(old_e);
+        }
+        if (new_e) {
+            change.new_id = *lg().git_tree_entry_id(new_e);
+            change.new_mode = lg().git_tree_entry_filemode(new_e);
+        }
+        out.push_back(std::move(change));
+    }
+}
+
+std::vector<TreeChange> tree_changes(git_repository* repo, const git_tree* a, const git_tree* b) {
+    std::vector<TreeChange> out;
+    tree_changes(repo, a, b, "", out);
+    return out;
 }
 
 TreePtr commit_tree(const git_commit* commit) {
@@ -1354,18 +1430,9 @@ std::vector<std::string> Repository::files_changed(const std::string& from,
     const CommitPtr b = lookup_commit(repo_, require_commit(repo_, to));
     const TreePtr ta = commit_tree(a.get());
     const TreePtr tb = commit_tree(b.get());
-    git_diff* raw = nullptr;
-    check(lg().git_diff_tree_to_tree(&raw, repo_, ta.get(), tb.get(), nullptr), Exit::input,
-          "GIT_ERROR", "cannot compare " + from + " with " + to);
-    const DiffPtr diff(raw);
     std::set<std::string> paths;
-    for (std::size_t i = 0; i < lg().git_diff_num_deltas(diff.get()); ++i) {
-        const git_diff_delta* delta = lg().git_diff_get_delta(diff.get(), i);
-        for (const char* path : {delta->old_file.path, delta->new_file.path}) {
-            if (path != nullptr) {
-                paths.insert(path);
-            }
-        }
+    for (const TreeChange& change : tree_changes(repo_, ta.get(), tb.get())) {
+        paths.insert(change.path);
     }
     return {paths.begin(), paths.end()};
 }
@@ -1459,10 +1526,6 @@ std::vector<std::string> Repository::move_work_tree(const std::string& from, con
     const CommitPtr after = lookup_commit(repo_, require_commit(repo_, to));
     const TreePtr baseline = commit_tree(before.get());
     const TreePtr target = commit_tree(after.get());
-    git_diff* raw = nullptr;
-    check(lg().git_diff_tree_to_tree(&raw, repo_, baseline.get(), target.get(), nullptr),
-          Exit::input, "GIT_ERROR", "cannot compare " + from + " with " + to);
-    const DiffPtr diff(raw);
     // Each file the move touches must hold its old or its new content: the new one is what
     // a checkout killed half way left. Anything else is a local change, never overwritten.
     struct Move {
@@ -1472,18 +1535,12 @@ std::vector<std::string> Repository::move_work_tree(const std::string& from, con
     };
     std::vector<Move> moves;
     std::vector<std::string> conflicts;
-    for (std::size_t i = 0; i < lg().git_diff_num_deltas(diff.get()); ++i) {
-        const git_diff_delta* delta = lg().git_diff_get_delta(diff.get(), i);
-        const std::string path = delta->new_file.path ? delta->new_file.path : delta->old_file.path;
-        const std::optional<git_oid> old_id =
-            delta->status == GIT_DELTA_ADDED ? std::nullopt : std::optional(delta->old_file.id);
-        const std::optional<git_oid> new_id =
-            delta->status == GIT_DELTA_DELETED ? std::nullopt : std::optional(delta->new_file.id);
-        const std::optional<git_oid> here = workdir_blob(repo_, *root, path);
-        if (!same_blob(here, old_id) && !same_blob(here, new_id)) {
-            conflicts.push_back(path);
+    for (TreeChange& change : tree_changes(repo_, baseline.get(), target.get())) {
+        const std::optional<git_oid> here = workdir_blob(repo_, *root, change.path);
+        if (!same_blob(here, change.old_id) && !same_blob(here, change.new_id)) {
+            conflicts.push_back(change.path);
         }
-        moves.push_back({path, new_id, delta->new_file.mode});
+        moves.push_back({std::move(change.path), change.new_id, change.new_mode});
     }
     if (dry_run) {
         return conflicts;

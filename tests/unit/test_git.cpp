@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -688,6 +689,42 @@ TEST(Repository, MergesInMemoryLeaveTheRepositoryAsItWas) {
     const kitty::TrialMerge real = h.repo.trial_merge("lane-a", "lane-b", "on disk");
     EXPECT_TRUE(has_object(h.dir, real.commit));
     EXPECT_NE(git_dir_files(git_dir), before);
+}
+
+// The files two commits differ in are those git itself names (git diff --no-renames
+// --name-only): added, deleted, changed, a mode change, a file that became a directory and
+// a directory that became a file, deep in unchanged and changed subtrees.
+TEST(Repository, FilesChangedAreThoseGitDiffNames) {
+    Fixture f;
+    for (const std::string d : {"a", "b", "c/d", "c/e", "f"}) {
+        write_fixture(f.dir / d / "one.txt", d + "\n");
+        write_fixture(f.dir / d / "two.txt", d + " two\n");
+    }
+    write_fixture(f.dir / "g", "a file that becomes a directory\n");
+    write_fixture(f.dir / "g.txt", "sorts between g and g/\n");
+    const std::string before = git_commit_all(f.dir, "before", 1767225700);
+    write_fixture(f.dir / "a/one.txt", "changed\n");
+    fs::remove(f.dir / "b/two.txt");
+    write_fixture(f.dir / "c/e/three.txt", "added deep\n");
+    fs::permissions(f.dir / "c/d/one.txt", fs::perms::owner_exec, fs::perm_options::add);
+    fs::remove_all(f.dir / "f");
+    write_fixture(f.dir / "f", "a directory that became a file\n");
+    fs::remove(f.dir / "g");
+    write_fixture(f.dir / "g/inside.txt", "now a directory\n");
+    const std::string after = git_commit_all(f.dir, "after", 1767225800);
+    const auto r = kitty::test::run_process({"/usr/bin/git", "-C", f.dir.string(), "diff",
+                                             "--no-renames", "--name-only", before, after});
+    ASSERT_EQ(r.exit_code, 0);
+    Paths expected;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        expected.push_back(line);
+    }
+    std::sort(expected.begin(), expected.end());
+    const Repository repo = Repository::open(f.dir);
+    EXPECT_EQ(repo.files_changed(before, after), expected);
+    EXPECT_EQ(expected.size(), 9u) << r.out;
+    EXPECT_EQ(repo.files_changed(after, before), expected) << "the same either way";
 }
 
 TEST(Repository, FilesChangedBetweenTwoCommits) {
