@@ -195,6 +195,18 @@ GitPreload::~GitPreload() {
     thread_.join();
 }
 
+CheckoutScan scan_checkout(const fs::path& dir) {
+    CheckoutScan scan;
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) {
+        scan.repo = Repository::discover(dir);
+        if (scan.repo) {
+            scan.changes = scan.repo->changed_paths();
+        }
+    }
+    return scan;
+}
+
 std::vector<std::optional<std::vector<std::string>>>
 changed_paths_of(const std::vector<fs::path>& dirs) {
     std::vector<std::optional<std::vector<std::string>>> out(dirs.size());
@@ -203,12 +215,8 @@ changed_paths_of(const std::vector<fs::path>& dirs) {
     const auto scan = [&] {
         for (std::size_t i = next++; i < dirs.size(); i = next++) {
             try {
-                std::error_code ec;
-                if (!fs::is_directory(dirs[i], ec)) {
-                    continue;
-                }
-                if (const auto repo = Repository::discover(dirs[i])) {
-                    out[i] = repo->changed_paths();
+                if (CheckoutScan scan = scan_checkout(dirs[i]); scan.repo) {
+                    out[i] = std::move(scan.changes);
                 }
             } catch (...) {
                 errors[i] = std::current_exception();

@@ -38,8 +38,7 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 }
 
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane,
-                   const std::function<std::vector<std::string>()>& local_changes) {
+                   const Lane& lane, const std::function<CheckoutScan()>& scan_worktree) {
     register_kitty_merge_drivers();
     LaneSync out;
     out.branch = code_lane_branch(mission.slug(), lane.lane_id);
@@ -65,19 +64,21 @@ LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest
         }
         running = step.commit;
     }
-    if (local_changes) {
-        out.dirty = local_changes();
-        if (!out.dirty.empty()) {
-            out.result = LaneSync::Result::dirty;
-            return out;
-        }
+    CheckoutScan scan = scan_worktree ? scan_worktree() : CheckoutScan{};
+    if (!scan.changes.empty()) {
+        out.dirty = std::move(scan.changes);
+        out.result = LaneSync::Result::dirty;
+        return out;
     }
     repo.move_branch(out.branch, running, out.from, "kitty lanes sync: " + join(out.sources));
     const fs::path worktree = mission.worktree_path(lane.lane_id);
     std::error_code ec;
     if (fs::is_directory(worktree, ec)) {
         try {
-            Repository::open(worktree).check_out_move(out.from, running);
+            if (!scan.repo) {
+                scan.repo = Repository::open(worktree);
+            }
+            scan.repo->check_out_move(out.from, running);
         } catch (const Error&) {
             repo.move_branch(out.branch, out.from, running, "kitty lanes sync: undone");
             throw;
@@ -147,15 +148,12 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
         // A lane that needs merges is synced only when its worktree is clean; its status is
         // read while the merges are made.
         const fs::path worktree = m.worktree_path(lane->lane_id);
-        std::future<std::vector<std::string>> scan;
+        std::future<CheckoutScan> scan;
         if (!loop::sync_sources(repo, m, lanes, *lane).empty()) {
-            scan = std::async(std::launch::async, [worktree] {
-                return changed_paths_of({worktree}).front().value_or(std::vector<std::string>{});
-            });
+            scan = std::async(std::launch::async, [worktree] { return scan_checkout(worktree); });
         }
-        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane, [&scan] {
-            return scan.valid() ? scan.get() : std::vector<std::string>{};
-        });
+        const loop::LaneSync s = loop::sync_lane(
+            repo, m, lanes, *lane, [&scan] { return scan.valid() ? scan.get() : CheckoutScan{}; });
         using Result = loop::LaneSync::Result;
         switch (s.result) {
         case Result::dirty:

@@ -38,11 +38,11 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 // and the lane's worktree, when it has one, follows (its index and files; a local change
 // the move would overwrite puts the branch back and is Error(Exit::conflict,
 // "CHECKOUT_CONFLICT")). The caller checks that nobody else works in the lane; when it
-// gives `local_changes`, that is asked after the merges, before anything moves, and changes
-// it names leave the lane as it was (Result::dirty; its merge commits stay behind unreferenced,
-// as after a conflicting merge).
+// gives `scan_worktree` (the worktree's scan_checkout), that is asked after the merges,
+// before anything moves: changes it names leave the lane as it was (Result::dirty; its merge
+// commits stay behind unreferenced, as after a conflicting merge), and the worktree follows
+// through the repository it opened.
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane,
-                   const std::function<std::vector<std::string>()>& local_changes = {});
+                   const Lane& lane, const std::function<CheckoutScan()>& scan_worktree = {});
 
 } // namespace kitty::loop

@@ -90,18 +90,24 @@ void use_frontmatter_cache(LoopState& state) {
             doc = Json::object(); // derived: rebuilt below
         }
     }
-    const Json* entries = JsonInput::member(doc, "entries");
+    // Each entry is looked up by name once (an ordered JSON object finds a key by a scan).
+    std::map<std::string_view, const Json*> cached;
+    if (const Json* entries = JsonInput::member(doc, "entries"); entries && entries->is_object()) {
+        for (auto it = entries->begin(); it != entries->end(); ++it) {
+            cached.emplace(it.key(), &it.value());
+        }
+    }
     const long long started = now_ns();
-    Json fresh = Json::object();
-    bool learned = false;
+    std::vector<std::pair<std::string, const Json*>> kept;
+    std::vector<std::pair<std::string, Json>> learned;
     for (LoopWp& wp : state.wps) {
         const auto key = key_of(wp.file);
         if (!key) {
             continue;
         }
-        const std::string name = wp.file.filename().string();
-        const Json* e =
-            entries && entries->is_object() ? JsonInput::member(*entries, name) : nullptr;
+        std::string name = wp.file.filename().string();
+        const auto found = cached.find(name);
+        const Json* e = found == cached.end() ? nullptr : found->second;
         try {
             if (e && e->is_object() && e->value("size", -1LL) == key->size &&
                 e->value("mtime_ns", -1LL) == key->mtime_ns && e->value("ino", -1LL) == key->ino &&
@@ -111,7 +117,7 @@ void use_frontmatter_cache(LoopState& state) {
                 wp.set_frontmatter((*e)["deps"].get<std::vector<std::string>>(),
                                    (*e)["owned"].get<std::vector<std::string>>(),
                                    (*e)["agent"].get<std::string>(), (*e)["planning"].get<bool>());
-                fresh[name] = *e;
+                kept.emplace_back(std::move(name), e);
                 continue;
             }
             wp.dependencies(); // parsed now, kept below once settled
@@ -121,18 +127,26 @@ void use_frontmatter_cache(LoopState& state) {
         const long long settle =
             key->mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
         if (key->mtime_ns + settle < started && key_of(wp.file) == key) {
-            fresh[name] = Json{{"size", key->size},
-                               {"mtime_ns", key->mtime_ns},
-                               {"ino", key->ino},
-                               {"deps", wp.dependencies()},
-                               {"owned", wp.owned_files()},
-                               {"agent", wp.agent()},
-                               {"planning", wp.planning_artifact()}};
-            learned = true;
+            learned.emplace_back(std::move(name), Json{{"size", key->size},
+                                                       {"mtime_ns", key->mtime_ns},
+                                                       {"ino", key->ino},
+                                                       {"deps", wp.dependencies()},
+                                                       {"owned", wp.owned_files()},
+                                                       {"agent", wp.agent()},
+                                                       {"planning", wp.planning_artifact()}});
         }
     }
-    if (!learned && entries && entries->size() == fresh.size()) {
+    if (learned.empty() && kept.size() == cached.size()) {
         return;
+    }
+    // The names are the WP files', each once: appended without the object's key search.
+    Json fresh = Json::object();
+    auto& items = fresh.get_ref<Json::object_t&>();
+    for (const auto& [name, entry] : kept) {
+        items.emplace_back(name, *entry);
+    }
+    for (auto& [name, entry] : learned) {
+        items.emplace_back(name, std::move(entry));
     }
     try {
         fs::create_directories(m.writable(file.parent_path()), ec);

@@ -300,4 +300,13 @@ private:
     git_repository* repo_;
 };
 
+// A checkout as a status scan left it: the repository opened on it (caches warm for what is
+// done there next) and its uncommitted changes. No repository when `dir` does not exist or
+// is in none.
+struct CheckoutScan {
+    std::optional<Repository> repo;
+    std::vector<std::string> changes;
+};
+CheckoutScan scan_checkout(const std::filesystem::path& dir);
+
 } // namespace kitty
