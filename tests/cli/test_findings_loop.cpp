@@ -489,27 +489,35 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
 }
 
 // An entry is recorded only for a file unchanged for longer than its timestamps' granularity
-// (a change within one tick could keep its stat): a file written moments ago is parsed but not
-// recorded, and a whole-second mtime (a file system that keeps seconds) waits two seconds.
+// (a change within one tick could keep its stat): 50 ms for nanosecond mtimes, 2 s for
+// whole-second ones (a file system that keeps seconds). An mtime not yet that far in the past
+// (here in the future, so the test does not depend on how fast `next` starts) is parsed but
+// not recorded.
 TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
     Project p;
     const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
                                               {"WP02", "beta", {}, "code_change", "src/b/**"}});
     const fs::path wp01 = dir / "tasks/WP01-alpha.md";
     const fs::path wp02 = dir / "tasks/WP02-beta.md";
-    fs::last_write_time(wp01, fs::file_time_type::clock::now() - std::chrono::hours(1));
-    fs::last_write_time(wp02, fs::file_time_type::clock::now());
+    using std::chrono::milliseconds;
+    const auto now = [] { return fs::file_time_type::clock::now(); };
+    fs::last_write_time(wp01, now() - std::chrono::hours(1));
+    fs::last_write_time(wp02, now() + std::chrono::seconds(30));
     const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.json";
     const auto entries = [&] { return kitty::read_json_file(cache)["entries"]; };
     p.next("");
     EXPECT_TRUE(entries().contains("WP01-alpha.md"));
-    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "changed moments ago";
-    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "not settled";
+    // Half a second ago, with nanoseconds: settled (the 2 s rule would not record it).
+    auto half = now() - milliseconds(500);
+    if (half.time_since_epoch().count() % 1'000'000'000 == 0) {
+        half -= std::chrono::nanoseconds(1);
+    }
+    fs::last_write_time(wp02, half);
     p.next("");
     EXPECT_TRUE(entries().contains("WP02-beta.md")) << "settled after one tick";
-    const auto second = std::chrono::floor<std::chrono::seconds>(fs::file_time_type::clock::now() -
-                                                                 std::chrono::milliseconds(300));
-    fs::last_write_time(wp02, second);
+    // A whole second less than one second ago waits for the 2 s.
+    fs::last_write_time(wp02, std::chrono::floor<std::chrono::seconds>(now()));
     p.next("");
     EXPECT_FALSE(entries().contains("WP02-beta.md")) << "a whole-second mtime waits 2 s";
 }
