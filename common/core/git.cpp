@@ -22,6 +22,7 @@
 #include <git2.h>
 #include <git2/sys/mempack.h>
 #include <git2/sys/merge.h>
+#include <git2/sys/repository.h>
 #include <nlohmann/json.hpp>
 
 #include "kitty/atomic_file.hpp"
@@ -154,6 +155,9 @@ namespace {
     X(git_odb_free)                                                                                \
     X(git_odb_add_backend)                                                                         \
     X(git_mempack_new)                                                                             \
+    X(git_odb_new)                                                                                 \
+    X(git_repository_new)                                                                          \
+    X(git_repository_set_odb)                                                                      \
     X(git_reset)                                                                                   \
     X(git_remote_list)
 
@@ -267,6 +271,8 @@ using CommitPtr = std::unique_ptr<git_commit, Freer<git_commit, &LibGit2::git_co
 using WalkPtr = std::unique_ptr<git_revwalk, Freer<git_revwalk, &LibGit2::git_revwalk_free>>;
 using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::git_worktree_free>>;
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
+using RepositoryPtr =
+    std::unique_ptr<git_repository, Freer<git_repository, &LibGit2::git_repository_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
 using ConfigPtr = std::unique_ptr<git_config, Freer<git_config, &LibGit2::git_config_free>>;
 using ConfigEntryPtr =
@@ -1266,15 +1272,66 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
     }
 }
 
+namespace {
+
+// Whether the index on disk holds exactly HEAD's tree, so a status scan need not compare them
+// entry by entry. git keeps the index's tree ids (its cached-tree extension); a subtree it
+// left unknown is hashed into an object store that lives in memory only. The index is read
+// apart from the repository's own, whose tree cache must never name such a tree.
+bool index_is_head(git_repository* repo) {
+    const auto head = peel_to_commit(repo, "HEAD");
+    if (!head) {
+        return false;
+    }
+    git_index* raw_index = nullptr;
+    const fs::path file = fs::path(lg().git_repository_path(repo)) / "index";
+    if (lg().git_index_open(&raw_index, file.c_str()) != 0) {
+        return false;
+    }
+    const IndexPtr index(raw_index);
+    if (lg().git_index_has_conflicts(index.get()) != 0) {
+        return false;
+    }
+    git_repository* raw_scratch = nullptr;
+    git_odb* raw_odb = nullptr;
+    git_odb_backend* memory = nullptr;
+    if (lg().git_repository_new(&raw_scratch) != 0) {
+        return false;
+    }
+    const RepositoryPtr scratch(raw_scratch);
+    if (lg().git_odb_new(&raw_odb) != 0) {
+        return false;
+    }
+    const std::unique_ptr<git_odb, Freer<git_odb, &LibGit2::git_odb_free>> odb(raw_odb);
+    if (lg().git_mempack_new(&memory) != 0) {
+        return false;
+    }
+    // The object database owns the store from here on.
+    if (lg().git_odb_add_backend(odb.get(), memory, 1) != 0 ||
+        lg().git_repository_set_odb(scratch.get(), odb.get()) != 0) {
+        return false;
+    }
+    git_oid tree;
+    if (lg().git_index_write_tree_to(&tree, index.get(), scratch.get()) != 0) {
+        return false;
+    }
+    const CommitPtr commit = lookup_commit(repo, *head);
+    const TreePtr head_tree = commit_tree(commit.get());
+    return lg().git_oid_equal(&tree, lg().git_tree_id(head_tree.get())) != 0;
+}
+
+} // namespace
+
 std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {
     // "a/b" and "a/b/" both mean the directory a/b, never a sibling "a/bc".
     std::string dir = prefix;
     while (dir.ends_with('/')) {
         dir.pop_back();
     }
-    const std::set<std::string> all =
-        status_paths(repo_, GIT_STATUS_SHOW_INDEX_AND_WORKDIR,
-                     dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir});
+    const std::set<std::string> all = status_paths(
+        repo_,
+        index_is_head(repo_) ? GIT_STATUS_SHOW_WORKDIR_ONLY : GIT_STATUS_SHOW_INDEX_AND_WORKDIR,
+        dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir});
     std::vector<std::string> out;
     for (const std::string& path : all) {
         if (is_atomic_write_temporary(fs::path(path).filename().string())) {

@@ -976,3 +976,39 @@ TEST(Repository, LocalConfigIsTheCommonConfigFile) {
     lane.set_local_config("merge.x.name", "X");
     EXPECT_EQ(repo.local_config("merge.x.name"), "X");
 }
+
+// A scan whose index holds HEAD's tree skips comparing them (read from git's cached tree, or
+// hashed in memory when the cache is incomplete): it still lists every change in the work
+// tree, a staged change is still seen, and no object is written to the repository.
+TEST(Repository, ChangedPathsWhenTheIndexIsHeadAndWhenItIsNot) {
+    Fixture f;
+    write_fixture(f.dir / "src" / "a.txt", "a\n");
+    write_fixture(f.dir / "src" / "deep" / "b.txt", "b\n");
+    write_fixture(f.dir / "docs" / "c.txt", "c\n");
+    git_commit_all(f.dir, "base", 1767225700);
+    // git's own read-tree leaves a complete cached tree in the index.
+    const auto r =
+        kitty::test::run_process({"/usr/bin/git", "-C", f.dir.string(), "read-tree", "HEAD"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Repository repo = Repository::open(f.dir);
+    EXPECT_EQ(repo.changed_paths(), Paths{});
+    write_fixture(f.dir / "src" / "a.txt", "changed\n");
+    fs::remove(f.dir / "docs" / "c.txt");
+    write_fixture(f.dir / "new.txt", "untracked\n");
+    EXPECT_EQ(repo.changed_paths(), (Paths{"docs/c.txt", "new.txt", "src/a.txt"}));
+
+    // Staging the same content again leaves the cached tree incomplete: it is hashed in
+    // memory, and nothing reaches the object database.
+    write_fixture(f.dir / "src" / "deep" / "b.txt", "b\n");
+    stage(f.dir, "src/deep/b.txt");
+    const auto objects = git_dir_files(f.dir / ".git" / "objects");
+    EXPECT_EQ(repo.changed_paths(), (Paths{"docs/c.txt", "new.txt", "src/a.txt"}));
+    EXPECT_EQ(git_dir_files(f.dir / ".git" / "objects"), objects);
+
+    // A staged change differs from HEAD, whatever the work tree holds.
+    write_fixture(f.dir / "src" / "deep" / "b.txt", "staged\n");
+    stage(f.dir, "src/deep/b.txt");
+    write_fixture(f.dir / "src" / "deep" / "b.txt", "b\n");
+    EXPECT_EQ(repo.changed_paths(),
+              (Paths{"docs/c.txt", "new.txt", "src/a.txt", "src/deep/b.txt"}));
+}
