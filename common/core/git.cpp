@@ -273,6 +273,7 @@ using WorktreePtr = std::unique_ptr<git_worktree, Freer<git_worktree, &LibGit2::
 using IndexPtr = std::unique_ptr<git_index, Freer<git_index, &LibGit2::git_index_free>>;
 using RepositoryPtr =
     std::unique_ptr<git_repository, Freer<git_repository, &LibGit2::git_repository_free>>;
+using OdbPtr = std::unique_ptr<git_odb, Freer<git_odb, &LibGit2::git_odb_free>>;
 using TreePtr = std::unique_ptr<git_tree, Freer<git_tree, &LibGit2::git_tree_free>>;
 using ConfigPtr = std::unique_ptr<git_config, Freer<git_config, &LibGit2::git_config_free>>;
 using ConfigEntryPtr =
@@ -761,6 +762,17 @@ std::vector<TreeChange> tree_changes(git_repository* repo, const git_tree* a, co
     return out;
 }
 
+// Adds an object store in memory to `odb`, above the loose (1) and packed (2) stores, so
+// every write lands there; the object database owns it from now on and frees it, with its
+// objects, when the handle goes.
+void add_memory_store(git_odb* odb) {
+    git_odb_backend* memory = nullptr;
+    check(lg().git_mempack_new(&memory), Exit::internal, "GIT_ERROR",
+          "cannot make an in-memory object store");
+    check(lg().git_odb_add_backend(odb, memory, 999), Exit::internal, "GIT_ERROR",
+          "cannot add the in-memory object store");
+}
+
 TreePtr commit_tree(const git_commit* commit) {
     git_tree* raw = nullptr;
     check(lg().git_commit_tree(&raw, commit), Exit::input, "GIT_ERROR",
@@ -799,14 +811,7 @@ Repository Repository::with_objects_in_memory() const {
     git_odb* raw_odb = nullptr;
     check(lg().git_repository_odb(&raw_odb, scratch.repo_), Exit::internal, "GIT_ERROR",
           "cannot open the object database");
-    const std::unique_ptr<git_odb, Freer<git_odb, &LibGit2::git_odb_free>> odb(raw_odb);
-    git_odb_backend* memory = nullptr;
-    check(lg().git_mempack_new(&memory), Exit::internal, "GIT_ERROR",
-          "cannot make an in-memory object store");
-    // Above the loose (1) and packed (2) stores, so every write lands here; the object
-    // database owns it from now on and frees it, with its objects, when the handle goes.
-    check(lg().git_odb_add_backend(odb.get(), memory, 999), Exit::internal, "GIT_ERROR",
-          "cannot add the in-memory object store");
+    add_memory_store(OdbPtr(raw_odb).get());
     return scratch;
 }
 
@@ -1294,23 +1299,15 @@ bool index_is_head(git_repository* repo) {
     }
     git_repository* raw_scratch = nullptr;
     git_odb* raw_odb = nullptr;
-    git_odb_backend* memory = nullptr;
-    if (lg().git_repository_new(&raw_scratch) != 0) {
-        return false;
-    }
+    check(lg().git_repository_new(&raw_scratch), Exit::internal, "GIT_ERROR",
+          "cannot make a repository in memory");
     const RepositoryPtr scratch(raw_scratch);
-    if (lg().git_odb_new(&raw_odb) != 0) {
-        return false;
-    }
-    const std::unique_ptr<git_odb, Freer<git_odb, &LibGit2::git_odb_free>> odb(raw_odb);
-    if (lg().git_mempack_new(&memory) != 0) {
-        return false;
-    }
-    // The object database owns the store from here on.
-    if (lg().git_odb_add_backend(odb.get(), memory, 1) != 0 ||
-        lg().git_repository_set_odb(scratch.get(), odb.get()) != 0) {
-        return false;
-    }
+    check(lg().git_odb_new(&raw_odb), Exit::internal, "GIT_ERROR",
+          "cannot make an object database");
+    const OdbPtr odb(raw_odb);
+    add_memory_store(odb.get());
+    check(lg().git_repository_set_odb(scratch.get(), odb.get()), Exit::internal, "GIT_ERROR",
+          "cannot make a repository in memory");
     git_oid tree;
     if (lg().git_index_write_tree_to(&tree, index.get(), scratch.get()) != 0) {
         return false;

@@ -38,7 +38,7 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 }
 
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane, const std::function<CheckoutScan()>& scan_worktree) {
+                   const Lane& lane, WorktreeCheck check) {
     register_kitty_merge_drivers();
     LaneSync out;
     out.branch = code_lane_branch(mission.slug(), lane.lane_id);
@@ -52,6 +52,11 @@ LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest
     if (out.sources.empty()) {
         return out;
     }
+    const fs::path worktree = mission.worktree_path(lane.lane_id);
+    std::future<CheckoutScan> scan;
+    if (check == WorktreeCheck::here) {
+        scan = std::async(std::launch::async, [worktree] { return scan_checkout(worktree); });
+    }
     std::string running = out.from;
     for (const std::string& source : out.sources) {
         const TrialMerge step =
@@ -64,21 +69,21 @@ LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest
         }
         running = step.commit;
     }
-    CheckoutScan scan = scan_worktree ? scan_worktree() : CheckoutScan{};
-    if (!scan.changes.empty()) {
-        out.dirty = std::move(scan.changes);
+    CheckoutScan local = scan.valid() ? scan.get() : CheckoutScan{};
+    if (!local.changes.empty()) {
+        out.dirty = std::move(local.changes);
         out.result = LaneSync::Result::dirty;
         return out;
     }
     repo.move_branch(out.branch, running, out.from, "kitty lanes sync: " + join(out.sources));
-    const fs::path worktree = mission.worktree_path(lane.lane_id);
     std::error_code ec;
     if (fs::is_directory(worktree, ec)) {
         try {
-            if (!scan.repo) {
-                scan.repo = Repository::open(worktree);
+            // Through the scan's repository when there was one: its caches are warm.
+            if (!local.repo) {
+                local.repo = Repository::open(worktree);
             }
-            scan.repo->check_out_move(out.from, running);
+            local.repo->check_out_move(out.from, running);
         } catch (const Error&) {
             repo.move_branch(out.branch, out.from, running, "kitty lanes sync: undone");
             throw;
@@ -145,21 +150,13 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
             rows.push_back(row);
             continue;
         }
-        // A lane that needs merges is synced only when its worktree is clean; its status is
-        // read while the merges are made.
-        const fs::path worktree = m.worktree_path(lane->lane_id);
-        std::future<CheckoutScan> scan;
-        if (!loop::sync_sources(repo, m, lanes, *lane).empty()) {
-            scan = std::async(std::launch::async, [worktree] { return scan_checkout(worktree); });
-        }
-        const loop::LaneSync s = loop::sync_lane(
-            repo, m, lanes, *lane, [&scan] { return scan.valid() ? scan.get() : CheckoutScan{}; });
+        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane, loop::WorktreeCheck::here);
         using Result = loop::LaneSync::Result;
         switch (s.result) {
         case Result::dirty:
             row["result"] = "dirty";
             row["paths"] = s.dirty;
-            text += lane->lane_id + ": not synced, " + worktree.string() +
+            text += lane->lane_id + ": not synced, " + m.worktree_path(lane->lane_id).string() +
                     " has uncommitted changes (" + join(s.dirty) + ")\n";
             blocked.push_back(lane->lane_id);
             rows.push_back(row);

@@ -3,7 +3,6 @@
 // by rebase, applied only when every merge is clean.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,12 +36,12 @@ std::vector<std::string> sync_sources(const Repository& repo, const Mission& mis
 // nothing: no ref, index or work-tree file. Otherwise the branch moves by compare and swap
 // and the lane's worktree, when it has one, follows (its index and files; a local change
 // the move would overwrite puts the branch back and is Error(Exit::conflict,
-// "CHECKOUT_CONFLICT")). The caller checks that nobody else works in the lane; when it
-// gives `scan_worktree` (the worktree's scan_checkout), that is asked after the merges,
-// before anything moves: changes it names leave the lane as it was (Result::dirty; its merge
-// commits stay behind unreferenced, as after a conflicting merge), and the worktree follows
-// through the repository it opened.
+// "CHECKOUT_CONFLICT")). The caller checks that nobody else works in the lane, and that its
+// worktree is clean unless it asks for WorktreeCheck::here: the worktree's status is then read
+// while the merges are made, and changes there leave the lane as it was (Result::dirty; its
+// merge commits stay behind unreferenced, as after a conflicting merge).
+enum class WorktreeCheck { by_caller, here };
 LaneSync sync_lane(Repository& repo, const Mission& mission, const LanesManifest& lanes,
-                   const Lane& lane, const std::function<CheckoutScan()>& scan_worktree = {});
+                   const Lane& lane, WorktreeCheck check = WorktreeCheck::by_caller);
 
 } // namespace kitty::loop
