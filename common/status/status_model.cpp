@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <set>
+#include <thread>
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
@@ -304,6 +306,13 @@ void reread_status_events(const fs::path& path, EventLogRead& read) {
         return;
     }
     std::string text = read_text_file(path, Bom::keep);
+    // An append is one write(2), but a read without the status lock can see part of one: a
+    // log that does not end with a newline is read again, for a moment, until it does. A last
+    // line that stays unterminated is then taken as it is (a hand edit without the newline).
+    for (int pause = 1; !text.empty() && text.back() != '\n' && pause <= 32; pause *= 2) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause));
+        text = read_text_file(path, Bom::keep);
+    }
     std::string_view rest = text;
     int lines_before = 0;
     // Appended to since the last read: only the new lines are parsed.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <map>
+#include <thread>
 
 #include "expect_error.hpp"
 #include "kitty/error.hpp"
@@ -500,4 +501,38 @@ TEST(EventLogMerge, MissionFilesMergeFieldByFieldWithoutAttributes) {
             repo.combine_commits({"lane-a", "lane-b"}, "m");
         },
         kitty::Exit::check_failed, "MERGE_CONFLICT");
+}
+
+// Found by the loop's concurrency test under ASan: a read of the log without the status lock
+// saw half of another process's append and failed with "Invalid JSON". A half-written last
+// line is read again until its writer finishes it; one that stays unfinished is an error.
+TEST(StatusLog, AHalfWrittenAppendIsReadOnceItIsWhole) {
+    kitty::test::TempDir tmp;
+    const auto log = tmp / "status.events.jsonl";
+    StatusEvent first, second;
+    first.actor = second.actor = "a";
+    first.at = "2026-01-01T00:00:00+00:00";
+    second.at = "2026-01-01T00:00:01+00:00";
+    first.event_id = "01KAAAAAAAAAAAAAAAAAAAAAAA";
+    second.event_id = "01KBBBBBBBBBBBBBBBBBBBBBBB";
+    first.from_lane = "planned";
+    first.to_lane = second.from_lane = "claimed";
+    second.to_lane = "in_progress";
+    first.mission_slug = second.mission_slug = "001-x";
+    first.wp_id = second.wp_id = "WP01";
+    const std::string line = second.line();
+    kitty::test::write_fixture(log, first.line() + line.substr(0, line.size() / 2));
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::FILE* f = std::fopen(log.c_str(), "a");
+        std::fputs(line.substr(line.size() / 2).c_str(), f);
+        std::fclose(f);
+    });
+    const auto events = kitty::read_status_events(log);
+    writer.join();
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].event_id, second.event_id);
+
+    kitty::test::write_fixture(log, first.line() + line.substr(0, line.size() / 2));
+    expect_error([&] { kitty::read_status_events(log); }, kitty::Exit::input, "INVALID_EVENT_LOG");
 }
