@@ -12,6 +12,9 @@ SHARED_DIR ?= ../shared
 SANITIZE   ?= 1
 
 MESON_SETUP = meson setup -Dwerror=true -Dshared_dir=$(SHARED_DIR)
+# The tests' temporary files go to a scratch directory, on a tmpfs when there is one
+# (scripts/in-scratch-dir.sh says why).
+SCRATCH = scripts/in-scratch-dir.sh
 
 .PHONY: all bootstrap bootstrap-test configure build demo test test-asan fuzz bench install clean
 
@@ -38,7 +41,7 @@ demo: configure
 	@scripts/demo.sh $(BUILD)/tools
 
 test: bootstrap-test build
-	meson test -C $(BUILD) --print-errorlogs
+	$(SCRATCH) meson test -C $(BUILD) --print-errorlogs
 	@if [ "$(SANITIZE)" != 0 ]; then $(MAKE) --no-print-directory test-asan; fi
 
 test-asan: bootstrap
@@ -47,7 +50,7 @@ test-asan: bootstrap
 	meson compile -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-		meson test -C $(ASAN_BUILD) --print-errorlogs
+		$(SCRATCH) meson test -C $(ASAN_BUILD) --print-errorlogs
 
 fuzz: bootstrap
 	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }

@@ -8,13 +8,17 @@ KITTY_LOCK_TRACE file. At the end the invariants are checked: every WP done once
 ids, legal chains, no two WPs of one lane implemented at once, a clean checkout, no worktree or
 lane branch left.
 
+With --think MS, each agent spends MS milliseconds (±50 %, seeded) of its own between two kitty
+calls, as an agent that reads and writes code does; with the default 0 the scripted agents call
+kitty back to back, so 8 of them keep 2 cores busy and every call also waits for a core.
+
 With --target-commits N, someone commits to main every N approved WPs meanwhile: a file no
 lane touches and a line in a lane's file, which the loop must hand to an agent as a resolve
 step; the agents resolve by keeping both sides' lines. Afterwards every such change must be on
 main.
 
 Usage: benchmarks/scale_loop.py [--bin build/tools] [--wps 100] [--agents 8] [--reject 5]
-                                [--target-commits N] [--keep DIR] [--json]
+                                [--target-commits N] [--think MS] [--keep DIR] [--json]
 Exit status: 0 when every invariant held, 1 otherwise.
 """
 import argparse
@@ -116,7 +120,11 @@ def agent_main(args):
     calls = open(os.path.join(args.state, "calls-%s.jsonl" % name), "w")
     mission = "001-scale"
 
+    thinking = random.Random(name)
+
     def call(label, argv, cwd=root, stdin=None, ok=(0,)):
+        if args.think:
+            time.sleep(args.think / 1000.0 * thinking.uniform(0.5, 1.5))
         for _ in range(5):  # exit 75 is temporary (a lock held): an agent tries again
             rc, out, err, cpu, wall = timed(args.bin, argv + ["--json"], cwd, env, stdin)
             if rc != 75:
@@ -317,6 +325,8 @@ def main():
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--target-commits", type=int, default=0, metavar="N",
                    help="commit to main every N approved WPs, touching lane files too")
+    p.add_argument("--think", type=float, default=0, metavar="MS",
+                   help="each agent's own time between two kitty calls (default 0)")
     p.add_argument("--agent-name", help=argparse.SUPPRESS)
     p.add_argument("--root", help=argparse.SUPPRESS)
     p.add_argument("--state", help=argparse.SUPPRESS)
@@ -370,7 +380,7 @@ def main():
         procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "--bin", args.bin,
                                    "--agent-name", "agent%d" % k, "--root", root, "--state", state,
                                    "--reject-set", ",".join(reject), "--timeout",
-                                   str(args.timeout)], env=agent_env)
+                                   str(args.timeout), "--think", str(args.think)], env=agent_env)
                  for k in range(args.agents)]
         target_lines = commit_to_target(root, env, procs, args.target_commits, args.wps)
         failed = [p.wait() for p in procs]
@@ -405,7 +415,7 @@ def main():
         loop_calls = [c for c in calls if c["label"] not in ("finalize-tasks", "merge")]
         resolve_calls = [c for c in calls if c["label"] in ("resolve step", "resolve done")]
         report = {
-            "wps": args.wps, "agents": args.agents, "dependencies": deps,
+            "wps": args.wps, "agents": args.agents, "think_ms": args.think, "dependencies": deps,
             "lanes": len([l for l in lanes["lanes"] if l["lane_id"] != "lane-planning"]),
             "events": n_events, "calls": len(calls), "loop_wall_s": round(loop_wall, 2),
             "cpu_total_s": round(sum(c["cpu"] for c in calls), 3),
@@ -433,8 +443,10 @@ def main():
         if args.json:
             print(json.dumps(report, indent=2))
         else:
-            print("%d WPs, %d dependencies, %d lanes, %d agents: %d calls, %d events, loop %.1f s"
-                  % (args.wps, deps, report["lanes"], args.agents, len(calls), n_events, loop_wall))
+            print("%d WPs, %d dependencies, %d lanes, %d agents%s: %d calls, %d events, loop %.1f s"
+                  % (args.wps, deps, report["lanes"], args.agents,
+                     " thinking %g ms" % args.think if args.think else "", len(calls), n_events,
+                     loop_wall))
             print("  kitty CPU %.2f s total; loop call CPU median %.2f ms; wall p95 %.1f ms; "
                   "sum wall / sum CPU %.2f" % (report["cpu_total_s"],
                                                 report["loop_call_cpu_ms_median"],
