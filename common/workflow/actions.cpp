@@ -2,6 +2,7 @@
 // first, then workspace, events, frontmatter and one commit with 3.1.1's subject.
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/text.hpp"
@@ -204,6 +205,7 @@ void add_workspace(Json& doc, const Mission& m, const loop::Workspace& ws) {
 Outcome implement_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
+    const GitPreload git_loads_meanwhile;
     loop::LoopTransaction t(request.target);
     LoopState& state = t.state();
     const Mission& m = state.mission;
@@ -253,6 +255,7 @@ Outcome implement_action_command(const ActionRequest& request) {
 Outcome review_action_command(const ActionRequest& request) {
     using namespace action_detail;
     const std::string& agent = loop::checked_agent(request.agent);
+    const GitPreload git_loads_meanwhile;
     loop::LoopTransaction t(request.target);
     LoopState& state = t.state();
     const Mission& m = state.mission;

@@ -7,6 +7,7 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
+#include "kitty/git.hpp"
 #include "kitty/liveness.hpp"
 #include "kitty/loop.hpp"
 #include "kitty/regex.hpp"
@@ -47,7 +48,9 @@ bool benign_path(const std::string& path) {
 }
 
 // The readiness checks of a hand-off to for_review, approved or done (§7.2 step 6).
-void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
+// The readiness check on the main checkout: no uncommitted file in the mission directory.
+// The caller holds the commit lock, so that no other hand-off is half-committed there.
+void check_mission_files_committed(const LoopState& state) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     const fs::path root = m.project_root();
@@ -65,9 +68,16 @@ void check_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
                     "commit them in the main checkout, then hand off again")
             .with({{"paths", blocking}});
     }
+}
+
+// The readiness checks on the WP's lane: its worktree and branch, which its one agent holds,
+// so no lock is needed.
+void check_lane_ready(LoopState& state, const LoopWp& wp, const std::string& to) {
     if (wp.planning()) {
         return;
     }
+    const Mission& m = state.mission;
+    Repository& repo = loop::loop_repository(m);
     const loop::Workspace ws = loop::workspace_of(state, wp);
     std::error_code ec;
     if (!fs::is_directory(ws.path, ec)) {
@@ -186,10 +196,10 @@ std::string read_feedback(const fs::path& project_root, const fs::path& file) {
     return *std::move(bytes);
 }
 
-// What a hand-off or verdict needs of git: the readiness checks, and for done, the lane
+// What a hand-off or verdict needs of a lane: the readiness checks, and for done, the lane
 // merged into the checked-out branch.
-void check_handoff_git(LoopState& state, const LoopWp& wp, const std::string& to) {
-    check_ready(state, wp, to);
+void check_handoff_lane(LoopState& state, const LoopWp& wp, const std::string& to) {
+    check_lane_ready(state, wp, to);
     if (to == "done" && !wp.planning()) {
         Repository& repo = loop::loop_repository(state.mission);
         const loop::Workspace ws = loop::workspace_of(state, wp);
@@ -402,6 +412,8 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     if (!request.agent.empty()) {
         loop::checked_agent(request.agent);
     }
+    // Loaded while the mission is read, not under the commit lock the first git call takes.
+    const GitPreload git_loads_meanwhile;
     Mission mission = loop::open_loop_mission(request.target);
     touch_heartbeat(mission, request.agent, request.shell_pid);
     std::optional<std::string> feedback;
@@ -420,20 +432,25 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         return *std::move(finished);
     }
     // The checks first on the state as read (the same ones run again under the status lock),
-    // then the readiness checks, which read git: before the status lock, under the commit
-    // lock (no other hand-off is then half-committed in the mission directory).
+    // then the readiness checks, which read git, before the status lock: the mission
+    // directory's under the commit lock (no other hand-off is then half-committed there),
+    // the lane's without it.
     bool ready_checked = false;
     if (const Move pre = decide_move(state, state.get(request.wp_id), request, to, feedback);
         pre.needs_readiness) {
-        const FileLock commits = loop::lock_commits(m);
-        check_handoff_git(state, state.get(request.wp_id), to);
+        {
+            const FileLock commits = loop::lock_commits(m);
+            check_mission_files_committed(state);
+        }
+        check_handoff_lane(state, state.get(request.wp_id), to);
         ready_checked = true;
     }
     t.lock();
     LoopWp& wp = state.get(request.wp_id);
     const Move move = decide_move(state, wp, request, to, feedback);
     if (move.needs_readiness && !ready_checked) {
-        check_handoff_git(state, wp, to);
+        check_mission_files_committed(state);
+        check_handoff_lane(state, wp, to);
     }
     std::optional<fs::path> cycle_file;
     std::optional<std::string> pointer;
@@ -495,6 +512,7 @@ Outcome mark_status_command(const MarkStatusRequest& request) {
     if (request.task_ids.empty()) {
         throw Error(Exit::usage, "NO_TASK_IDS", "name at least one task id (e.g. T001)");
     }
+    const GitPreload git_loads_meanwhile;
     const Mission m = loop::open_loop_mission(request.target);
     touch_heartbeat(m, request.agent, request.shell_pid);
     loop::check_workflow_commit(m);
