@@ -2,9 +2,9 @@
 # Runs COMMAND with TMPDIR set to a fresh scratch directory, removed afterwards.
 #
 # The test suites create and delete tens of thousands of small files (git repositories,
-# atomic replaces, locks) and the compiler writes its temporaries to TMPDIR. On ext4
-# without a journal every new file scans the inodes deleted in the last seconds (the
-# kernel's recently_deleted check), which made half of a test run's CPU system time. A
+# atomic replaces, locks) in TMPDIR. On ext4 without a journal every new file scans the
+# inodes deleted in the last seconds (the kernel's recently_deleted check), which made
+# half of a test run's CPU system time. A
 # tmpfs has no such cost, so /dev/shm is used when it is a writable tmpfs with at least
 # 2 GiB free; otherwise the directory is made under the usual TMPDIR.
 #

@@ -47,8 +47,8 @@ bool benign_path(const std::string& path) {
            RE2::FullMatch(path, tasks_md);
 }
 
-// The readiness checks of a hand-off to for_review, approved or done (§7.2 step 6).
-// The readiness check on the main checkout: no uncommitted file in the mission directory.
+// The readiness checks of a hand-off to for_review, approved or done (§7.2 step 6) come in
+// two parts. This one is on the main checkout: no uncommitted file in the mission directory.
 // The caller holds the commit lock, so that no other hand-off is half-committed there.
 void check_mission_files_committed(const LoopState& state) {
     const Mission& m = state.mission;
