@@ -159,7 +159,10 @@ namespace {
     X(git_repository_new)                                                                          \
     X(git_repository_set_odb)                                                                      \
     X(git_reset)                                                                                   \
-    X(git_remote_list)
+    X(git_remote_list)                                                                             \
+    X(git_tree_create_updated)                                                                     \
+    X(git_tree_entry_bypath)                                                                       \
+    X(git_tree_entry_free)
 
 struct LibGit2 {
 #define KITTY_GIT_MEMBER(name) decltype(&::name) name;
@@ -1118,7 +1121,16 @@ static void update_index_entries(
         }
     } unlock{lock, owner};
     std::error_code ec;
-    const std::string current = fs::exists(index_file, ec) ? read_file_bytes(index_file) : "";
+    // With no index yet (a repository's first commit), git's empty index: the header (version
+    // 2, no entries) and its SHA-1.
+    static constexpr unsigned char kEmptyIndex[] = {'D',  'I',  'R',  'C',  0,    0,    0,    2,
+                                                    0,    0,    0,    0,    0x39, 0xd8, 0x90, 0x13,
+                                                    0x9e, 0xe5, 0x35, 0x6c, 0x7e, 0xf5, 0x72, 0x21,
+                                                    0x6c, 0xeb, 0xcd, 0x27, 0xaa, 0x41, 0xf9, 0xdf};
+    const std::string current =
+        fs::exists(index_file, ec)
+            ? read_file_bytes(index_file)
+            : std::string(reinterpret_cast<const char*>(kEmptyIndex), sizeof kEmptyIndex);
     const bool written =
         ::write(fd, current.data(), current.size()) == static_cast<ssize_t>(current.size());
     ::close(fd);
@@ -1179,23 +1191,19 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
             parent.reset(raw_parent);
             parent_tree = commit_tree(parent.get());
         }
-        // HEAD's tree with `paths` as they are on disk, in an index of our own: the user's index
-        // and whatever is staged in it stay out of the commit.
-        git_index* raw_scratch = nullptr;
-        check(lg().git_index_new(&raw_scratch), Exit::internal, "GIT_ERROR",
-              "cannot make an index");
-        const IndexPtr scratch(raw_scratch);
-        if (parent_tree) {
-            check(lg().git_index_read_tree(scratch.get(), parent_tree.get()), Exit::input,
-                  "GIT_ERROR", "cannot read HEAD's tree");
-        }
+        // HEAD's tree with `paths` as they are on disk: only the trees on those paths are
+        // rewritten (the rest of HEAD's tree is never read), and the user's index and whatever
+        // is staged in it stay out of the commit.
         std::vector<std::pair<std::string, std::optional<git_index_entry>>> ours;
+        std::set<std::string> seen;
         for (const fs::path& rel : paths) {
             const std::string path = rel.generic_string();
+            if (!seen.insert(path).second) {
+                continue;
+            }
             const fs::path file = *root / rel;
             struct stat before {};
             if (::lstat(file.c_str(), &before) != 0 || !S_ISREG(before.st_mode)) {
-                lg().git_index_remove_bypath(scratch.get(), path.c_str());
                 ours.emplace_back(path, std::nullopt);
                 continue;
             }
@@ -1213,11 +1221,8 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
             git_index_entry entry{};
             entry.mode =
                 (before.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
-            entry.path = path.c_str();
             check(lg().git_blob_create_from_buffer(&entry.id, repo_, bytes.data(), bytes.size()),
                   Exit::input, "GIT_ERROR", "cannot store " + path);
-            check(lg().git_index_add(scratch.get(), &entry), Exit::input, "GIT_ERROR",
-                  "cannot stage " + path);
             // The index gets the stat of the content committed; when the file changed while it
             // was read, no stat (git then compares the content).
             if (steady) {
@@ -1233,9 +1238,35 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
             }
             ours.emplace_back(path, entry);
         }
+        std::vector<git_tree_update> updates;
+        for (const auto& [path, entry] : ours) {
+            git_tree_update u{};
+            u.path = path.c_str();
+            if (entry) {
+                u.action = GIT_TREE_UPDATE_UPSERT;
+                u.id = entry->id;
+                u.filemode = static_cast<git_filemode_t>(entry->mode);
+            } else {
+                // Only a file the tree has is removed (libgit2 refuses the rest), never a
+                // directory of that name.
+                git_tree_entry* found = nullptr;
+                if (!parent_tree ||
+                    lg().git_tree_entry_bypath(&found, parent_tree.get(), u.path) != 0) {
+                    continue;
+                }
+                const bool file = lg().git_tree_entry_filemode(found) != GIT_FILEMODE_TREE;
+                lg().git_tree_entry_free(found);
+                if (!file) {
+                    continue;
+                }
+                u.action = GIT_TREE_UPDATE_REMOVE;
+            }
+            updates.push_back(u);
+        }
         git_oid tree_id;
-        check(lg().git_index_write_tree_to(&tree_id, scratch.get(), repo_), Exit::input,
-              "GIT_ERROR", "cannot write the tree");
+        check(lg().git_tree_create_updated(&tree_id, repo_, parent_tree.get(), updates.size(),
+                                           updates.data()),
+              Exit::input, "GIT_ERROR", "cannot write the tree");
         if (parent_tree && lg().git_oid_equal(&tree_id, lg().git_tree_id(parent_tree.get()))) {
             // Nothing to commit; the index may still lag (a commit killed before its index
             // update), so it follows HEAD for these paths all the same.

@@ -298,6 +298,52 @@ TEST(Repository, CommitsTheNamedPathsWithTheConfiguredIdentity) {
     EXPECT_FALSE(facts.has("untouched.txt"));
 }
 
+TEST(Repository, CommitRewritesOnlyThePathsGivenAndLeavesTheRestOfTheTree) {
+    Fixture f;
+    set_identity(f.dir, "Ada", "ada@example.invalid");
+    write_fixture(f.dir / "docs" / "a" / "one.md", "1\n");
+    write_fixture(f.dir / "docs" / "a" / "two.md", "2\n");
+    write_fixture(f.dir / "docs" / "b.md", "b\n");
+    const std::string second = git_commit_all(f.dir, "second", 1767225700);
+    write_fixture(f.dir / "docs" / "a" / "two.md", "2, changed\n");
+    write_fixture(f.dir / "docs" / "c" / "new.md", "new\n");
+    fs::remove(f.dir / "docs" / "b.md");
+    Repository repo = Repository::open(f.dir);
+    // A path twice, a path neither on disk nor in HEAD, and a directory's name (not a file:
+    // the directory stays) are all taken as they are.
+    const std::string id = repo.commit_own_paths(
+        {fs::path("docs/a/two.md"), fs::path("docs/c/new.md"), fs::path("docs/a/two.md"),
+         fs::path("docs/b.md"), fs::path("nowhere/x.md"), fs::path("docs/a")},
+        "chore: three paths");
+    EXPECT_EQ(repo.resolve_commit("HEAD"), id);
+    EXPECT_NE(id, second);
+    const HeadFacts facts = head_facts(f.dir);
+    EXPECT_EQ(facts.paths, (std::set<std::string>{"README.md", "docs/a/one.md", "docs/a/two.md",
+                                                  "docs/c/new.md"}));
+    // The index follows the commit: the checkout is clean.
+    EXPECT_TRUE(repo.changed_paths().empty());
+    // Committing the same paths again changes nothing.
+    EXPECT_EQ(repo.commit_own_paths({fs::path("docs/a/two.md"), fs::path("docs/b.md")}, "again"),
+              "");
+}
+
+TEST(Repository, FirstCommitOnAnUnbornBranch) {
+    TempDir tmp;
+    make_git_repo(tmp / "r");
+    set_identity(tmp / "r", "Ada", "ada@example.invalid");
+    write_fixture(tmp / "r" / "kitty-specs" / "m" / "spec.md", "spec\n");
+    Repository repo = Repository::open(tmp / "r");
+    const std::string id = repo.commit_own_paths({fs::path("kitty-specs/m/spec.md")}, "first");
+    EXPECT_EQ(repo.resolve_commit("HEAD"), id);
+    EXPECT_EQ(head_facts(tmp / "r").paths, (std::set<std::string>{"kitty-specs/m/spec.md"}));
+    // The index made for it is one git reads: the checkout is clean.
+    EXPECT_TRUE(repo.changed_paths().empty());
+    const auto git_status = kitty::test::run_process(
+        {"/usr/bin/git", "-C", (tmp / "r").string(), "status", "--porcelain"});
+    EXPECT_EQ(git_status.exit_code, 0) << git_status.err;
+    EXPECT_EQ(git_status.out, "");
+}
+
 TEST(Repository, CommitInAWorktreeMovesOnlyItsBranch) {
     Fixture f;
     set_identity(f.dir, "Ada", "ada@example.invalid");
