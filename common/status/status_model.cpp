@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/error.hpp"
@@ -299,11 +300,12 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
     return std::move(read.events);
 }
 
-void reread_status_events(const fs::path& path, EventLogRead& read) {
+bool reread_status_events(const fs::path& path, EventLogRead& read) {
     std::error_code ec;
     if (!fs::exists(path, ec)) {
+        const bool changed = !read.bytes.empty() || !read.events.empty();
         read = {};
-        return;
+        return changed;
     }
     std::string text = read_text_file(path, Bom::keep);
     // An append is one write(2), but a read without the status lock can see part of one: a
@@ -317,6 +319,9 @@ void reread_status_events(const fs::path& path, EventLogRead& read) {
     int lines_before = 0;
     // Appended to since the last read: only the new lines are parsed.
     if (!read.bytes.empty() && read.bytes.back() == '\n' && text.starts_with(read.bytes)) {
+        if (text.size() == read.bytes.size()) {
+            return false;
+        }
         rest.remove_prefix(read.bytes.size());
         lines_before = static_cast<int>(std::count(read.bytes.begin(), read.bytes.end(), '\n'));
     } else {
@@ -324,6 +329,7 @@ void reread_status_events(const fs::path& path, EventLogRead& read) {
     }
     parse_status_lines(rest, path, lines_before, read.events);
     read.bytes = std::move(text);
+    return true;
 }
 
 void parse_status_lines(std::string_view text, const fs::path& path, int lines_before,
@@ -403,35 +409,38 @@ void append_status_event(const fs::path& path, const StatusEvent& event) {
     append_file(path, event.line());
 }
 
-StatusSnapshot reduce_status(const std::vector<StatusEvent>& events) {
+namespace {
+
+StatusSnapshot empty_snapshot() {
     StatusSnapshot s;
     for (const std::string_view lane : kStatusLanes) {
         s.summary[std::string(lane)] = 0;
     }
-    std::vector<const StatusEvent*> unique;
-    std::set<std::string> seen;
-    for (const StatusEvent& e : events) {
-        if (seen.insert(e.event_id).second) {
-            unique.push_back(&e);
-        }
+    return s;
+}
+
+bool sorts_before(const StatusEvent* a, const StatusEvent* b) {
+    return std::tie(a->at, a->event_id) < std::tie(b->at, b->event_id);
+}
+
+// Applies `sorted` (unique, in (at, event_id) order, each after every event `s` holds) to
+// `s`. `setter` finds the event that last set a WP; it is asked only for the rollback rule of
+// two events with one timestamp.
+template <typename Setter>
+void apply_sorted(StatusSnapshot& s, const std::vector<const StatusEvent*>& sorted,
+                  const Setter& setter) {
+    if (sorted.empty()) {
+        return;
     }
-    if (unique.empty()) {
-        return s;
+    if (s.event_count == 0) {
+        s.mission_slug = sorted.front()->mission_slug;
     }
-    std::stable_sort(unique.begin(), unique.end(), [](const StatusEvent* a, const StatusEvent* b) {
-        return std::tie(a->at, a->event_id) < std::tie(b->at, b->event_id);
-    });
-    std::map<std::string, const StatusEvent*> by_id;
-    for (const StatusEvent* e : unique) {
-        by_id.emplace(e->event_id, e);
-    }
-    s.mission_slug = unique.front()->mission_slug;
-    for (const StatusEvent* e : unique) {
+    for (const StatusEvent* e : sorted) {
         const auto cur = s.work_packages.find(e->wp_id);
         bool apply = true;
         if (cur != s.work_packages.end() && cur->second.last_transition_at == e->at) {
-            const auto setter = by_id.find(cur->second.last_event_id);
-            if (setter != by_id.end() && is_rollback(*setter->second) && !is_rollback(*e)) {
+            const StatusEvent* set_by = setter(cur->second.last_event_id);
+            if (set_by != nullptr && is_rollback(*set_by) && !is_rollback(*e)) {
                 apply = false;
             }
         }
@@ -441,12 +450,69 @@ StatusSnapshot reduce_status(const std::vector<StatusEvent>& events) {
                                          forced + (e->force ? 1 : 0)};
         }
     }
+    s.summary = empty_snapshot().summary;
     for (const auto& [wp, st] : s.work_packages) {
         ++s.summary[st.lane];
     }
-    s.materialized_at = unique.back()->at;
-    s.event_count = static_cast<int>(unique.size());
-    s.last_event_id = unique.back()->event_id;
+    s.materialized_at = sorted.back()->at;
+    s.event_count += static_cast<int>(sorted.size());
+    s.last_event_id = sorted.back()->event_id;
+}
+
+} // namespace
+
+StatusSnapshot reduce_status(const std::vector<StatusEvent>& events) {
+    StatusSnapshot s = empty_snapshot();
+    std::vector<const StatusEvent*> unique;
+    unique.reserve(events.size());
+    std::unordered_map<std::string_view, const StatusEvent*> by_id;
+    by_id.reserve(events.size());
+    for (const StatusEvent& e : events) {
+        if (by_id.emplace(e.event_id, &e).second) {
+            unique.push_back(&e);
+        }
+    }
+    std::stable_sort(unique.begin(), unique.end(), sorts_before);
+    apply_sorted(s, unique, [&by_id](const std::string& id) {
+        const auto it = by_id.find(id);
+        return it == by_id.end() ? nullptr : it->second;
+    });
+    return s;
+}
+
+StatusSnapshot extend_status(StatusSnapshot s, const std::vector<StatusEvent>& existing,
+                             const std::vector<StatusEvent>& added) {
+    const auto in = [](const std::vector<StatusEvent>& events, std::size_t end,
+                       const std::string& id) -> const StatusEvent* {
+        for (std::size_t i = 0; i < end; ++i) {
+            if (events[i].event_id == id) {
+                return &events[i];
+            }
+        }
+        return nullptr;
+    };
+    std::vector<const StatusEvent*> sorted;
+    for (std::size_t i = 0; i < added.size(); ++i) {
+        if (in(existing, existing.size(), added[i].event_id) == nullptr &&
+            in(added, i, added[i].event_id) == nullptr) {
+            sorted.push_back(&added[i]);
+        }
+    }
+    std::stable_sort(sorted.begin(), sorted.end(), sorts_before);
+    const StatusEvent* last =
+        s.last_event_id ? in(existing, existing.size(), *s.last_event_id) : nullptr;
+    if (!sorted.empty() && s.event_count > 0 &&
+        (last == nullptr || !sorts_before(last, sorted.front()))) {
+        // An added event sorts among the existing ones: the whole log is reduced again.
+        std::vector<StatusEvent> all = existing;
+        all.insert(all.end(), added.begin(), added.end());
+        return reduce_status(all);
+    }
+    apply_sorted(s, sorted, [&](const std::string& id) {
+        // The first event of that id: a later one of the same id counts for nothing.
+        const StatusEvent* e = in(existing, existing.size(), id);
+        return e != nullptr ? e : in(added, added.size(), id);
+    });
     return s;
 }
 

@@ -50,10 +50,14 @@ Mission open_mission(const StatusRequest& request) {
 // a full disk fails the command with nothing appended. Once the events are in the log, which
 // is the record, a status.json that cannot be put in place is a warning: the command did
 // happen, and the next one that writes status.json catches up.
-std::vector<Finding> record_status_events(const Mission& m, std::vector<StatusEvent> events,
+std::vector<Finding> record_status_events(const Mission& m,
+                                          const std::vector<StatusEvent>& existing,
                                           const std::vector<StatusEvent>& added) {
-    events.insert(events.end(), added.begin(), added.end());
-    const StatusSnapshot snapshot = reduce_status(events);
+    return record_status_events(m, extend_status(reduce_status(existing), existing, added), added);
+}
+
+std::vector<Finding> record_status_events(const Mission& m, const StatusSnapshot& snapshot,
+                                          const std::vector<StatusEvent>& added) {
     std::string number = m.identity().mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
@@ -63,7 +67,8 @@ std::vector<Finding> record_status_events(const Mission& m, std::vector<StatusEv
     remove_stale_temporaries(target); // the caller holds the status lock
     std::error_code ec;
     std::optional<PendingFile> pending;
-    if (!fs::exists(target, ec) || read_file_bytes(target) != text) {
+    // New events always change it (its event count); otherwise it may already be this.
+    if (!added.empty() || !fs::exists(target, ec) || read_file_bytes(target) != text) {
         pending.emplace(target, text);
     }
     const fs::path log = m.writable(m.events_log());

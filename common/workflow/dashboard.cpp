@@ -164,7 +164,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
     if (lease_seconds <= 0) {
         lease_seconds = claim_lease_seconds(state.mission.project_root());
     }
-    const StatusSnapshot snapshot = reduce_status(state.log.events);
+    const StatusSnapshot& snapshot = state.status;
     const UtcTime now = now_utc();
     DashboardModel model;
     model.lease_seconds = lease_seconds;

@@ -261,8 +261,12 @@ void refresh_status(LoopState& state) {
     const Mission& m = state.mission;
     std::error_code ec;
     state.log_exists = fs::exists(m.events_log(), ec);
-    reread_status_events(m.events_log(), state.log);
-    const StatusSnapshot snap = reduce_status(state.log.events);
+    if (!reread_status_events(m.events_log(), state.log) && state.status_read) {
+        return; // the log as it was at the last read: the WPs are up to date
+    }
+    state.status_read = true;
+    state.status = reduce_status(state.log.events);
+    const StatusSnapshot& snap = state.status;
     std::map<std::string_view, const StatusEvent*> by_id;
     for (const StatusEvent& e : state.log.events) {
         by_id.emplace(e.event_id, &e);
@@ -333,7 +337,9 @@ std::vector<Takeover> unseen_takeovers(const std::vector<StatusEvent>& events,
 }
 
 std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events) {
-    std::vector<Finding> findings = record_status_events(state.mission, state.log.events, events);
+    StatusSnapshot after = extend_status(std::move(state.status), state.log.events, events);
+    std::vector<Finding> findings = record_status_events(state.mission, after, events);
+    state.status = std::move(after);
     for (const StatusEvent& e : events) {
         // Read under the lock and appended to by us alone: the file is now these bytes.
         state.log.bytes += e.line();
@@ -350,7 +356,7 @@ std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEve
 }
 
 LoopState read_loop_state(Mission mission) {
-    LoopState state{std::move(mission), {}, false, {}, std::nullopt};
+    LoopState state{std::move(mission), {}, false, {}, false, {}, std::nullopt};
     const Mission& m = state.mission;
     std::error_code ec;
     if (fs::exists(m.lanes_json(), ec)) {

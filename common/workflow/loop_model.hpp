@@ -78,7 +78,9 @@ struct LoopState {
     Mission mission;
     EventLogRead log; // the events, and the bytes they were read from
     bool log_exists = false;
-    std::vector<LoopWp> wps; // by file name
+    StatusSnapshot status;    // reduce_status(log.events)
+    bool status_read = false; // the WPs' lanes are those of `status`
+    std::vector<LoopWp> wps;  // by file name
     std::optional<LanesManifest> lanes;
     std::int64_t lease_seconds = kDefaultLeaseSeconds; // set by read_holder_liveness
 

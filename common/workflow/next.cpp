@@ -461,8 +461,7 @@ Json progress_json(const LoopState& state) {
         planned += wp.lane == "planned";
         for_review += wp.lane == "for_review" || wp.lane == "in_review";
     }
-    const double weighted =
-        std::stod(python_round1(status_progress(reduce_status(state.log.events))));
+    const double weighted = std::stod(python_round1(status_progress(state.status)));
     return Json{{"total_wps", static_cast<int>(state.wps.size())},
                 {"done_wps", done},
                 {"approved_wps", approved},

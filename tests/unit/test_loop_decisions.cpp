@@ -30,7 +30,13 @@ protected:
     kitty::test::TempDir tmp;
     LoopState state(const std::vector<Wp>& wps) {
         fs::create_directories(tmp / "kitty-specs/001-demo");
-        LoopState s{kitty::Mission::at_directory(tmp / "kitty-specs/001-demo"), {}, true, {}, {}};
+        LoopState s{kitty::Mission::at_directory(tmp / "kitty-specs/001-demo"),
+                    {},
+                    true,
+                    {},
+                    false,
+                    {},
+                    {}};
         for (const Wp& w : wps) {
             LoopWp wp;
             wp.id = w.id;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <map>
+#include <random>
 #include <thread>
 
 #include "expect_error.hpp"
@@ -100,6 +101,56 @@ TEST(StatusReducer, Deterministic) {
     StatusEvent plain_first = event("a0", "WP03", "for_review", "approved", "2026-02-01");
     s = kitty::reduce_status({plain_first, rollback});
     EXPECT_EQ(s.work_packages.at("WP03").lane, "in_progress");
+}
+
+// Extending a snapshot by new events is reducing the whole log again: checked on random logs
+// with shared timestamps, duplicate ids, rollbacks and odd lanes, split at every point.
+TEST(StatusReducer, ExtendingIsReducingAgain) {
+    std::mt19937 random(20261206);
+    const std::array<const char*, 5> lanes{"planned", "claimed", "in_progress", "for_review",
+                                           "doing"};
+    const auto pick = [&random](std::size_t n) {
+        return static_cast<std::size_t>(
+            std::uniform_int_distribution<std::size_t>(0, n - 1)(random));
+    };
+    int fast = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::vector<StatusEvent> log;
+        const std::size_t n = 1 + pick(12);
+        int clock = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            // Mostly in order, as kitty writes; sometimes a step back, sometimes the same instant.
+            clock += static_cast<int>(pick(3)) - (pick(6) == 0 ? 2 : 0);
+            StatusEvent e = event("e" + std::to_string(pick(20)), "WP0" + std::to_string(pick(3)),
+                                  lanes[pick(lanes.size())], lanes[pick(lanes.size())],
+                                  "2026-01-01T00:00:" + std::to_string(10 + clock), pick(4) == 0);
+            if (pick(3) == 0) {
+                e.from_lane = "for_review";
+                e.to_lane = "in_progress";
+                e.review_ref = "r";
+            }
+            log.push_back(e);
+        }
+        for (std::size_t split = 0; split <= log.size(); ++split) {
+            const std::vector<StatusEvent> existing(log.begin(), log.begin() + split);
+            const std::vector<StatusEvent> added(log.begin() + split, log.end());
+            const auto whole = kitty::reduce_status(log);
+            const auto extended =
+                kitty::extend_status(kitty::reduce_status(existing), existing, added);
+            ASSERT_EQ(kitty::serialize_status_json(extended, "001", "software-dev"),
+                      kitty::serialize_status_json(whole, "001", "software-dev"))
+                << "round " << round << ", split " << split << ": " << [&] {
+                       std::string text;
+                       for (const StatusEvent& e : log) {
+                           text += e.line();
+                       }
+                       return text;
+                   }();
+            EXPECT_EQ(extended.mission_slug, whole.mission_slug);
+            fast += split > 0 && split < log.size() && log[split].at > log[split - 1].at;
+        }
+    }
+    EXPECT_GT(fast, 100); // many splits took the path that applies only the new events
 }
 
 // §4.4: key order and layout of status.json.

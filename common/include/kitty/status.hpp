@@ -65,7 +65,8 @@ struct EventLogRead {
 };
 // Reads the log again into `read`: when it still begins with the bytes read before (it was
 // only appended to), only the lines after them are parsed; anything else is read whole.
-void reread_status_events(const std::filesystem::path& path, EventLogRead& read);
+// Returns whether `read` changed.
+bool reread_status_events(const std::filesystem::path& path, EventLogRead& read);
 // The events of the JSON lines of `text`, appended to `events`; errors name `path` and the
 // line, counting `lines_before` lines above `text`.
 void parse_status_lines(std::string_view text, const std::filesystem::path& path, int lines_before,
@@ -127,6 +128,11 @@ struct StatusSnapshot {
 // The deterministic reducer: first occurrence per event_id, sorted by (at, event_id), the
 // rollback rule for concurrent events.
 StatusSnapshot reduce_status(const std::vector<StatusEvent>& events);
+// reduce_status(existing + added) from `snapshot` = reduce_status(existing): only `added` is
+// applied when its events sort after the existing ones (as new events do), else the whole
+// log is reduced again.
+StatusSnapshot extend_status(StatusSnapshot snapshot, const std::vector<StatusEvent>& existing,
+                             const std::vector<StatusEvent>& added);
 
 // status.json bytes: sort_keys, indent 2, raw UTF-8, identity fields from meta.json.
 std::string serialize_status_json(const StatusSnapshot& snapshot, const std::string& mission_number,
@@ -142,7 +148,11 @@ std::string python_round1(double value);
 // caller holds) and brings status.json up to date. Nothing is appended when the new
 // status.json cannot be written beside the old one; once the events are in the log, a
 // status.json that cannot be put in place is a STATUS_JSON_NOT_UPDATED warning.
-std::vector<Finding> record_status_events(const Mission& mission, std::vector<StatusEvent> existing,
+std::vector<Finding> record_status_events(const Mission& mission,
+                                          const std::vector<StatusEvent>& existing,
+                                          const std::vector<StatusEvent>& added);
+// The same with the status after `added`, which the caller has at hand (extend_status).
+std::vector<Finding> record_status_events(const Mission& mission, const StatusSnapshot& after,
                                           const std::vector<StatusEvent>& added);
 
 // Whether spec-kitty commits workflow changes itself: `auto_commit` in .kittify/config.yaml
