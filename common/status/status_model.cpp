@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -140,16 +141,24 @@ int hex4(std::string_view s, std::size_t at) {
 bool scan_string(std::string_view s, std::size_t& i, std::string& out) {
     ++i;
     while (i < s.size()) {
+        // The run of plain characters up to the next quote, escape or control character is
+        // appended at once: event values rarely hold an escape.
+        std::size_t end = i;
+        while (end < s.size() && s[end] != '"' && s[end] != '\\' &&
+               static_cast<unsigned char>(s[end]) >= 0x20) {
+            ++end;
+        }
+        out.append(s.data() + i, end - i);
+        i = end;
+        if (i >= s.size()) {
+            return false;
+        }
         const char c = s[i++];
         if (c == '"') {
             return true;
         }
-        if (static_cast<unsigned char>(c) < 0x20) {
-            return false;
-        }
         if (c != '\\') {
-            out += c;
-            continue;
+            return false; // a control character
         }
         if (i >= s.size()) {
             return false;
@@ -355,46 +364,76 @@ void parse_status_lines(std::string_view text, const fs::path& path, int lines_b
                 fail("Invalid event structure");
             }
         }
-        for (const char* key : {"event_id", "wp_id", "from_lane", "to_lane", "at", "actor", "force",
-                                "execution_mode"}) {
-            if (fields->find(key) == nullptr) {
-                fail(std::string("Invalid event structure (no ") + key + ")");
+        // The first field of each name an event has, found in one pass over the line's fields.
+        enum Slot {
+            event_id,
+            wp_id,
+            from_lane,
+            to_lane,
+            at,
+            actor,
+            force,
+            execution_mode,
+            mission_slug,
+            feature_slug,
+            reason,
+            review_ref,
+            evidence,
+            policy_metadata,
+            slots
+        };
+        static constexpr std::array<std::string_view, slots> names{
+            "event_id", "wp_id",      "from_lane",      "to_lane",        "at",
+            "actor",    "force",      "execution_mode", "mission_slug",   "feature_slug",
+            "reason",   "review_ref", "evidence",       "policy_metadata"};
+        std::array<const FieldValue*, slots> slot{};
+        for (const auto& [key, value] : fields->items) {
+            for (std::size_t k = 0; k < slots; ++k) {
+                if (slot[k] == nullptr && key.size() == names[k].size() && key == names[k]) {
+                    slot[k] = &value;
+                    break;
+                }
             }
         }
-        const auto text_of = [&](const char* key) {
-            const FieldValue& v = *fields->find(key);
+        for (std::size_t k = event_id; k <= execution_mode; ++k) {
+            if (slot[k] == nullptr) {
+                fail("Invalid event structure (no " + std::string(names[k]) + ")");
+            }
+        }
+        const auto text_of = [&](Slot k) {
+            const FieldValue& v = *slot[k];
             return v.kind == FieldValue::Kind::null      ? std::string("None")
                    : v.kind == FieldValue::Kind::boolean ? std::string(v.flag ? "True" : "False")
                                                          : v.text;
         };
-        const auto optional_string = [&](const char* key) -> std::optional<std::string> {
-            const FieldValue* v = fields->find(key);
+        const auto optional_string = [&](Slot k) -> std::optional<std::string> {
+            const FieldValue* v = slot[k];
             if (v == nullptr || v->kind != FieldValue::Kind::string) {
                 return std::nullopt;
             }
             return v->text;
         };
         StatusEvent e;
-        e.event_id = text_of("event_id");
-        e.wp_id = text_of("wp_id");
-        e.from_lane = text_of("from_lane");
-        e.to_lane = text_of("to_lane");
+        e.event_id = text_of(event_id);
+        e.wp_id = text_of(wp_id);
+        e.from_lane = text_of(from_lane);
+        e.to_lane = text_of(to_lane);
         if (!is_lane(e.from_lane) || !is_lane(e.to_lane)) {
             fail("Invalid event structure (unknown lane)");
         }
-        e.at = text_of("at");
-        e.actor = text_of("actor");
-        const FieldValue& force = *fields->find("force");
-        e.force = force.kind == FieldValue::Kind::boolean ? force.flag
-                                                          : force.kind != FieldValue::Kind::null;
-        e.execution_mode = text_of("execution_mode");
+        e.at = text_of(at);
+        e.actor = text_of(actor);
+        e.force = slot[force]->kind == FieldValue::Kind::boolean
+                      ? slot[force]->flag
+                      : slot[force]->kind != FieldValue::Kind::null;
+        e.execution_mode = text_of(execution_mode);
         e.mission_slug =
-            optional_string("mission_slug").value_or(optional_string("feature_slug").value_or(""));
-        e.reason = optional_string("reason");
-        e.review_ref = optional_string("review_ref");
-        for (const auto& [key, target] : {std::pair{"evidence", &e.evidence},
-                                          std::pair{"policy_metadata", &e.policy_metadata}}) {
-            if (const FieldValue* found = fields->find(key)) {
+            optional_string(mission_slug).value_or(optional_string(feature_slug).value_or(""));
+        e.reason = optional_string(reason);
+        e.review_ref = optional_string(review_ref);
+        for (const auto& [k, target] :
+             {std::pair{evidence, &e.evidence}, std::pair{policy_metadata, &e.policy_metadata}}) {
+            if (const FieldValue* found = slot[k]) {
                 const FieldValue& v = *found;
                 *target = v.kind == FieldValue::Kind::string    ? Json(v.text)
                           : v.kind == FieldValue::Kind::boolean ? Json(v.flag)

@@ -206,6 +206,46 @@ TEST(StatusLog, ReadErrorsNameTheLine) {
     EXPECT_EQ(kitty::read_status_events(dir / "status.events.jsonl").at(0).mission_slug, "old");
 }
 
+// The line scanner's strings: escapes of every kind, runs of plain text around them, and a raw
+// control character (invalid JSON); a field missing is named.
+TEST(StatusLog, ScannerReadsEscapesAndNamesAMissingField) {
+    kitty::test::TempDir dir;
+    StatusEvent e = event("e1", "WP01", "planned", "claimed", "t");
+    e.reason =
+        std::string("plain \"quoted\" back\\slash /slash\ttab\nline é ") + "\xF0\x9F\x98\x80 end";
+    // The line as 3.1.1 writes it (ensure_ascii: \u escapes, a surrogate pair), and the same
+    // with the UTF-8 itself, as a hand edit may leave it: both read the same.
+    const std::string escaped = e.line();
+    ASSERT_NE(escaped.find("\\u00e9"), std::string::npos);
+    ASSERT_NE(escaped.find("\\ud83d\\ude00"), std::string::npos);
+    std::string line = escaped;
+    line.replace(line.find("\\u00e9"), 6, "é");
+    kitty::test::write_fixture(dir / "status.events.jsonl", escaped + line);
+    const auto events = kitty::read_status_events(dir / "status.events.jsonl");
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].reason, e.reason);
+    EXPECT_EQ(events[1].reason, e.reason);
+    EXPECT_EQ(events[1].to_lane, "claimed");
+
+    std::string control = e.line();
+    control.replace(control.find("plain"), 5, "pl\x01in");
+    kitty::test::write_fixture(dir / "status.events.jsonl", e.line() + control);
+    expect_error([&] { kitty::read_status_events(dir / "status.events.jsonl"); },
+                 kitty::Exit::input, "INVALID_EVENT_LOG");
+
+    std::string no_at = e.line();
+    no_at.replace(no_at.find("\"at\""), 4, "\"at_\"");
+    kitty::test::write_fixture(dir / "status.events.jsonl", no_at);
+    try {
+        kitty::read_status_events(dir / "status.events.jsonl");
+        ADD_FAILURE() << "a line without at was read";
+    } catch (const kitty::Error& err) {
+        EXPECT_NE(std::string(err.what()).find("Invalid event structure (no at) on line 1"),
+                  std::string::npos)
+            << err.what();
+    }
+}
+
 // §2.3 and D02: the line scanner took any run of "+-.eE0-9" for a number, so "force": 1-2
 // was read as true while "evidence": 1-2 reached nlohmann's parse_error (exit 70); a deeply
 // nested evidence value crashed the recursive dump. All are INVALID_EVENT_LOG, exit 3,
