@@ -172,7 +172,8 @@ struct LibGit2 {
 
 const LibGit2& lg() {
     static const LibGit2 api = [] {
-        static const SharedLibrary library(KITTY_LIBGIT2_SONAME, "libgit2-" KITTY_LIBGIT2_ABI);
+        static const SharedLibrary library(KITTY_LIBGIT2_SONAME, "libgit2-" KITTY_LIBGIT2_ABI,
+                                           "git_libgit2_init");
         LibGit2 loaded{};
 #define KITTY_GIT_LOAD(name) loaded.name = library.function<decltype(&::name)>(#name);
         KITTY_GIT_FUNCTIONS(KITTY_GIT_LOAD)
@@ -253,11 +254,19 @@ changed_paths_of(const std::vector<fs::path>& dirs) {
 // local git work. The tools export these two symbols (meson.build), so the libgit2 they load
 // binds to them instead of mbedTLS's: the bundle is never read, and libgit2's TLS, which
 // kitty never uses, has no trusted root, so it would refuse every server rather than trust
-// one unverified.
-extern "C" int mbedtls_x509_crt_parse_file(void*, const char*) {
+// one unverified. Weak: a tool that links mbedTLS's archive in (with libgit2's) keeps
+// mbedTLS's own, and the linker sends libgit2's calls to the __wrap_ ones instead
+// (--wrap, meson.build).
+extern "C" __attribute__((weak)) int mbedtls_x509_crt_parse_file(void*, const char*) {
     return -0x2900; // MBEDTLS_ERR_X509_FILE_IO_ERROR
 }
-extern "C" int mbedtls_x509_crt_parse_path(void*, const char*) {
+extern "C" __attribute__((weak)) int mbedtls_x509_crt_parse_path(void*, const char*) {
+    return -0x2900;
+}
+extern "C" int __wrap_mbedtls_x509_crt_parse_file(void*, const char*) {
+    return -0x2900;
+}
+extern "C" int __wrap_mbedtls_x509_crt_parse_path(void*, const char*) {
     return -0x2900;
 }
 

@@ -5,19 +5,32 @@
 #include "kitty/error.hpp"
 
 namespace kitty {
+namespace {
 
-SharedLibrary::SharedLibrary(const std::string& soname, const std::string& package)
+void* load(const std::string& soname, const std::string& package) {
     // Lazy binding: libgit2 and its dozen libraries have thousands of functions, of which a
     // command calls a few; binding them all at load was a fifth of a workflow call's CPU.
     // The functions kitty uses are looked up (and so checked) at once, by `symbol`.
-    : handle_(::dlopen(soname.c_str(), RTLD_LAZY | RTLD_LOCAL)), soname_(soname) {
-    if (handle_ == nullptr) {
+    void* handle = ::dlopen(soname.c_str(), RTLD_LAZY | RTLD_LOCAL);
+    if (handle == nullptr) {
         const char* why = ::dlerror();
         throw Error(Exit::internal, "LIBRARY_UNAVAILABLE",
                     "cannot load " + soname + ": " + (why != nullptr ? why : "unknown error"),
                     "install the Debian package " + package);
     }
+    return handle;
 }
+
+} // namespace
+
+SharedLibrary::SharedLibrary(const std::string& soname, const std::string& package)
+    : handle_(load(soname, package)), soname_(soname) {}
+
+SharedLibrary::SharedLibrary(const std::string& soname, const std::string& package,
+                             const char* linked_symbol)
+    : handle_(::dlsym(RTLD_DEFAULT, linked_symbol) != nullptr ? RTLD_DEFAULT
+                                                              : load(soname, package)),
+      soname_(soname) {}
 
 void* SharedLibrary::symbol(const char* name) const {
     ::dlerror();

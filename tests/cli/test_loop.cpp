@@ -584,6 +584,40 @@ TEST(Loop, MoveTaskWalksTheLanesAndMarkStatusCommits) {
               std::string::npos);
 }
 
+// The loop's tools link libgit2 in (meson.build, not in sanitizer builds): a claim, a commit
+// on the lane, a hand-off and a review load no shared libgit2, and none of the network
+// libraries it would bring (the dynamic loader's own report, LD_DEBUG=libs).
+TEST(Loop, TheLoopToolsLoadNoSharedLibgit2) {
+    if (std::getenv("KITTY_LIBGIT2_LINKED") == nullptr) {
+        GTEST_SKIP() << "this build loads the shared libgit2";
+    }
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"}});
+    std::string loaded;
+    const auto traced = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), tool_path("spec-kitty"));
+        args.push_back("--json");
+        const auto r = kitty::test::run_process(
+            args, {"", p.root, {{"HOME", p.home.string()}, {"LD_DEBUG", "libs"}}});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        loaded += r.err;
+        return kitty::parse_json(r.out, "stdout");
+    };
+    const Json claim = traced({"agent", "action", "implement", "WP01", "--agent", "impl"});
+    const fs::path lane = claim["workspace_path"].get<std::string>();
+    write_fixture(lane / "src/alpha/x.txt", "x\n");
+    git_commit_all(lane, "work");
+    traced({"agent", "tasks", "mark-status", "T001", "--status", "done"});
+    EXPECT_EQ(traced({"agent", "tasks", "move-task", "WP01", "--to", "for_review", "--agent",
+                      "impl"})["new_lane"],
+              "for_review");
+    traced({"agent", "action", "review", "WP01", "--agent", "rev"});
+    EXPECT_NE(loaded.find("calling init"), std::string::npos) << "LD_DEBUG had no effect";
+    for (const char* library : {"libgit2", "libssh2", "libcrypto", "libmbed", "libgssapi"}) {
+        EXPECT_EQ(loaded.find(library), std::string::npos) << library << " was loaded";
+    }
+}
+
 // Decision 2: the mission may be left out when it is unambiguous.
 TEST(Loop, MissionIsPickedWhenUnambiguous) {
     Project p;
