@@ -68,10 +68,11 @@ BENCHMARK_MAIN();
 
 namespace {
 
-// 725 events as a 100-WP mission's loop writes them: each WP through the lanes in turn.
+// 725 events as a 100-WP mission's loop writes them: each WP through the lanes in turn, an
+// approval with its review's evidence.
 std::string event_log_text() {
-    const char* lanes[] = {"planned", "claimed", "in_progress", "for_review", "in_review",
-                           "approved", "done"};
+    const char* lanes[] = {"planned",   "claimed",  "in_progress", "for_review",
+                           "in_review", "approved", "done"};
     std::string text;
     for (int i = 0; i < 725; ++i) {
         kitty::StatusEvent e;
@@ -84,6 +85,12 @@ std::string event_log_text() {
         e.mission_slug = "001-scale";
         e.wp_id = "WP" + std::to_string(10 + i % 90);
         e.force = i % 7 == 0;
+        if (e.to_lane == std::string("approved")) {
+            e.evidence = kitty::Json{{"review",
+                                      {{"reference", "auto-approval:" + e.wp_id},
+                                       {"reviewer", e.actor},
+                                       {"verdict", "approved"}}}};
+        }
         text += e.line();
     }
     return text;

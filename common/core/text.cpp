@@ -1,10 +1,15 @@
 #include "kitty/text.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <cstring>
+#include <istream>
 
 #include <re2/re2.h>
 
@@ -17,6 +22,15 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view bytes) {
     std::size_t i = 0;
     const std::size_t n = bytes.size();
     while (i < n) {
+        // Eight ASCII bytes at a time: kitty's files are mostly ASCII.
+        std::uint64_t word = 0;
+        while (i + sizeof word <= n && (std::memcpy(&word, bytes.data() + i, sizeof word),
+                                        (word & 0x8080808080808080ULL) == 0)) {
+            i += sizeof word;
+        }
+        if (i >= n) {
+            break;
+        }
         const auto b0 = static_cast<unsigned char>(bytes[i]);
         if (b0 < 0x80) {
             ++i;
@@ -93,13 +107,8 @@ std::string normalize_newlines(std::string_view text) {
 }
 
 std::string read_file_bytes(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        throw Error(Exit::input, "NOT_A_FILE", path.string() + " is a directory, not a file")
-            .at(path);
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         const int err = errno;
         if (err == ENOENT) {
             throw Error(Exit::input, "NOT_FOUND", "no such file: " + path.string(),
@@ -108,12 +117,40 @@ std::string read_file_bytes(const std::filesystem::path& path) {
         }
         throw system_error(Exit::input, "cannot read", path, err);
     }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad()) {
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
         throw system_error(Exit::input, "cannot read", path, errno);
     }
-    return std::move(buf).str();
+    if (S_ISDIR(st.st_mode)) {
+        throw Error(Exit::input, "NOT_A_FILE", path.string() + " is a directory, not a file")
+            .at(path);
+    }
+    // Read to the end whatever the size said (a file appended to meanwhile, or one of /proc).
+    std::string bytes;
+    bytes.resize(S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 65536);
+    std::size_t used = 0;
+    while (true) {
+        if (used == bytes.size()) {
+            bytes.resize(bytes.size() * 2);
+        }
+        const ssize_t got = ::read(fd, bytes.data() + used, bytes.size() - used);
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw system_error(Exit::input, "cannot read", path, errno);
+        }
+        if (got == 0) {
+            break;
+        }
+        used += static_cast<std::size_t>(got);
+    }
+    bytes.resize(used);
+    return bytes;
 }
 
 std::optional<std::string> read_at_most(std::istream& in, std::size_t limit) {

@@ -102,18 +102,9 @@ struct FieldValue {
     Json value = nullptr; // numbers, objects and arrays
 };
 
-// An event line has about 13 fields: a flat list searched in order beats a map here.
+// An event line's fields in their order (about 13: a list, read once).
 struct Fields {
     std::vector<std::pair<std::string, FieldValue>> items;
-
-    const FieldValue* find(std::string_view key) const {
-        for (const auto& [k, v] : items) {
-            if (k == key) {
-                return &v;
-            }
-        }
-        return nullptr;
-    }
 };
 
 void skip_space(std::string_view s, std::size_t& i) {
@@ -216,9 +207,33 @@ bool scan_string(std::string_view s, std::size_t& i, std::string& out) {
     return false;
 }
 
-// The fields of a flat JSON object line of strings, booleans and nulls without building a
-// DOM (event lines are that but for evidence); nullopt for anything else, which the full
-// parser then reads, so numbers and nested values get its validation and depth limit.
+// Moves i past the object or array that starts at s[i]: brackets counted outside strings.
+// False when it does not end.
+bool skip_nested(std::string_view s, std::size_t& i) {
+    std::size_t depth = 0;
+    while (i < s.size()) {
+        const char c = s[i++];
+        if (c == '"') {
+            while (i < s.size() && s[i] != '"') {
+                i += s[i] == '\\' ? 2 : 1;
+            }
+            if (i >= s.size()) {
+                return false;
+            }
+            ++i;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The fields of a JSON object line of strings, booleans, nulls and nested values without
+// building a DOM for the line (a nested value, a review's evidence, is parsed apart);
+// nullopt for anything else, which the full parser then reads, so numbers get its
+// validation.
 std::optional<Fields> scan_flat_object(std::string_view s) {
     Fields fields;
     fields.items.reserve(16);
@@ -260,8 +275,22 @@ std::optional<Fields> scan_flat_object(std::string_view s) {
             i += v.flag ? 4 : 5;
         } else if (s.substr(i, 4) == "null") {
             i += 4;
+        } else if (s[i] == '{' || s[i] == '[') {
+            // A nested value (a review's evidence): its span found by its brackets, then read
+            // by the full parser, which checks it and limits its depth.
+            const std::size_t start = i;
+            if (!skip_nested(s, i)) {
+                return std::nullopt;
+            }
+            try {
+                const Json nested = parse_json(s.substr(start, i - start), "event line");
+                v = {FieldValue::Kind::json, dump_python(nested), false,
+                     Json(nlohmann::json(nested))};
+            } catch (const Error&) {
+                return std::nullopt; // the full parser names what is wrong
+            }
         } else {
-            return std::nullopt; // a number or a nested value
+            return std::nullopt; // a number
         }
         fields.items.emplace_back(std::move(key), std::move(v));
         skip_space(s, i);
@@ -364,7 +393,8 @@ void parse_status_lines(std::string_view text, const fs::path& path, int lines_b
                 fail("Invalid event structure");
             }
         }
-        // The first field of each name an event has, found in one pass over the line's fields.
+        // Each field an event has, found in one pass over the line's fields; of a name given
+        // twice the last counts, as in Python's json.loads.
         enum Slot {
             event_id,
             wp_id,
@@ -389,7 +419,7 @@ void parse_status_lines(std::string_view text, const fs::path& path, int lines_b
         std::array<const FieldValue*, slots> slot{};
         for (const auto& [key, value] : fields->items) {
             for (std::size_t k = 0; k < slots; ++k) {
-                if (slot[k] == nullptr && key.size() == names[k].size() && key == names[k]) {
+                if (key.size() == names[k].size() && key == names[k]) {
                     slot[k] = &value;
                     break;
                 }

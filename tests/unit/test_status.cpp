@@ -246,6 +246,32 @@ TEST(StatusLog, ScannerReadsEscapesAndNamesAMissingField) {
     }
 }
 
+// A review's evidence (a nested value) is read apart by the full parser, brackets and quotes
+// inside its strings included, with its keys sorted as the line writer writes them; a field
+// given twice counts with its last value, as in Python's json.loads.
+TEST(StatusLog, NestedEvidenceAndRepeatedFields) {
+    kitty::test::TempDir dir;
+    StatusEvent e = event("e1", "WP01", "for_review", "approved", "t");
+    e.evidence = kitty::Json::parse(
+        R"({"review": {"reviewer": "rev", "reference": "a } \" ] { [ b", "verdict": ["ok", {}]}})");
+    const std::string line = e.line();
+    std::string repeated = event("e2", "WP02", "planned", "claimed", "t").line();
+    repeated.replace(repeated.find("\"wp_id\""), 0,
+                     "\"wp_id\": \"WP09\", \"to_lane\": \"blocked\", ");
+    kitty::test::write_fixture(dir / "status.events.jsonl", line + repeated);
+    const auto events = kitty::read_status_events(dir / "status.events.jsonl");
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].evidence["review"]["reference"], "a } \" ] { [ b");
+    EXPECT_EQ(events[0].evidence["review"]["verdict"], kitty::Json::parse(R"(["ok", {}])"));
+    EXPECT_EQ(events[0].line(), line);
+    // wp_id and to_lane are each given twice: WP09 then WP02, claimed then blocked.
+    EXPECT_EQ(events[1].wp_id, "WP02");
+    EXPECT_EQ(events[1].to_lane, "blocked");
+    // What the full parser makes of the same line.
+    EXPECT_EQ(kitty::parse_json(repeated, "x")["wp_id"], "WP02");
+    EXPECT_EQ(kitty::parse_json(repeated, "x")["to_lane"], "blocked");
+}
+
 // §2.3 and D02: the line scanner took any run of "+-.eE0-9" for a number, so "force": 1-2
 // was read as true while "evidence": 1-2 reached nlohmann's parse_error (exit 70); a deeply
 // nested evidence value crashed the recursive dump. All are INVALID_EVENT_LOG, exit 3,

@@ -22,6 +22,22 @@ TEST(Utf8, ReportsOffsetOfFirstBadByte) {
     EXPECT_EQ(first_invalid_utf8("ok\xe2\x28\xa1"), 2u);   // bad continuation
 }
 
+// The check reads eight ASCII bytes at a time: a bad byte at every offset around those
+// words is found where it is, and a valid sequence across a word's end passes.
+TEST(Utf8, BadByteFoundAtEveryOffsetOfTheAsciiFastPath) {
+    for (std::size_t at = 0; at < 40; ++at) {
+        std::string text(48, 'a');
+        text[at] = '\xff';
+        EXPECT_EQ(first_invalid_utf8(text), at) << at;
+        std::string valid(48, 'a');
+        valid.replace(at, 4, "\xf0\x9f\x98\x80"); // U+1F600
+        EXPECT_FALSE(first_invalid_utf8(valid)) << at;
+        std::string truncated(at, 'a');
+        truncated += "\xe2\x94";
+        EXPECT_EQ(first_invalid_utf8(truncated), at) << at;
+    }
+}
+
 TEST(Newlines, CrLfAndLoneCrBecomeLf) {
     EXPECT_EQ(kitty::normalize_newlines("a\r\nb\rc\n\r\n\r"), "a\nb\nc\n\n\n");
 }
@@ -56,6 +72,27 @@ TEST(ReadTextFile, MissingFileIsNotFound) {
         EXPECT_EQ(e.exit(), kitty::Exit::input);
         EXPECT_EQ(e.code(), "NOT_FOUND");
     }
+}
+
+TEST(ReadTextFile, DirectoriesLargeFilesAndFilesOfNoSize) {
+    kitty::test::TempDir dir;
+    try {
+        kitty::read_file_bytes(dir.path());
+        ADD_FAILURE() << "a directory was read";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "NOT_A_FILE");
+    }
+    std::string big;
+    for (int i = 0; big.size() < 300000; ++i) {
+        big += std::to_string(i) + "\n";
+    }
+    kitty::test::write_fixture(dir / "big.txt", big);
+    EXPECT_EQ(kitty::read_file_bytes(dir / "big.txt"), big);
+    kitty::test::write_fixture(dir / "empty.txt", "");
+    EXPECT_EQ(kitty::read_file_bytes(dir / "empty.txt"), "");
+    // A file whose size says 0 though it has content.
+    const std::string status = kitty::read_file_bytes("/proc/self/status");
+    EXPECT_NE(status.find("Name:"), std::string::npos);
 }
 
 // Python's repr(): each expectation is what CPython 3.11 prints for the same string.
