@@ -1,13 +1,16 @@
 // The agent loop's tools link libgit2's archive in (meson.build). Its SSH transport and its
 // Negotiate (Kerberos) authentication for HTTP remotes would bring libssh2 with OpenSSL and
 // GSSAPI (a shared library only, with seven more behind it): four times the relocations and
-// twice the start-up of the rest of the tool, on every call. kitty's git work is local and
-// never talks to a server, so these stand in for both. libgit2's start-up calls
-// libssh2_init, which succeeds; everything else fails as a refused connection would: a
-// session, agent or channel is never made (nullptr), each other call is an error, and
-// libgit2 reports the remote operation as failed.
+// twice the start-up of the rest of the tool, on every call; and its start-up would set TLS
+// up, seeding mbedTLS's entropy pool. kitty's git work is local and never talks to a
+// server, so these stand in for all three. libgit2's start-up calls libssh2_init and its TLS
+// set-up, which succeed doing nothing; everything else fails as a refused connection would:
+// a TLS stream, SSH session, agent or channel is never made, each other call is an error,
+// and libgit2 reports the remote operation as failed.
 #include <cstdint>
 
+#include <git2/errors.h>
+#include <git2/sys/stream.h>
 #include <libssh2.h>
 
 namespace {
@@ -16,6 +19,19 @@ constexpr int kSshFailure = LIBSSH2_ERROR_SOCKET_NONE;
 } // namespace
 
 extern "C" {
+
+// libgit2's own TLS functions, which the linker sends here (--wrap).
+int __wrap_git_mbedtls_stream_global_init(void) {
+    return 0;
+}
+int __wrap_git_mbedtls_stream_new(git_stream**, const char*, const char*) {
+    git_error_set_str(GIT_ERROR_SSL, "kitty's git works locally: TLS is not available");
+    return -1;
+}
+int __wrap_git_mbedtls_stream_wrap(git_stream**, git_stream*, const char*) {
+    git_error_set_str(GIT_ERROR_SSL, "kitty's git works locally: TLS is not available");
+    return -1;
+}
 
 // GSSAPI (its header is not installed; C linkage matches by name, the returns are OM_uint32).
 void* GSS_C_NT_HOSTBASED_SERVICE = nullptr;

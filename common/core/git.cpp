@@ -255,18 +255,11 @@ changed_paths_of(const std::vector<fs::path>& dirs) {
 // binds to them instead of mbedTLS's: the bundle is never read, and libgit2's TLS, which
 // kitty never uses, has no trusted root, so it would refuse every server rather than trust
 // one unverified. Weak: a tool that links mbedTLS's archive in (with libgit2's) keeps
-// mbedTLS's own, and the linker sends libgit2's calls to the __wrap_ ones instead
-// (--wrap, meson.build).
+// mbedTLS's own, and never sets libgit2's TLS up (tools/libgit2_network_stubs.cpp).
 extern "C" __attribute__((weak)) int mbedtls_x509_crt_parse_file(void*, const char*) {
     return -0x2900; // MBEDTLS_ERR_X509_FILE_IO_ERROR
 }
 extern "C" __attribute__((weak)) int mbedtls_x509_crt_parse_path(void*, const char*) {
-    return -0x2900;
-}
-extern "C" int __wrap_mbedtls_x509_crt_parse_file(void*, const char*) {
-    return -0x2900;
-}
-extern "C" int __wrap_mbedtls_x509_crt_parse_path(void*, const char*) {
     return -0x2900;
 }
 
