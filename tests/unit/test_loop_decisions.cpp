@@ -290,3 +290,45 @@ TEST(Liveness, ALiveShellOrARecentHeartbeatIsLiveSilenceBeyondTheLeaseIsStale) {
     EXPECT_EQ(kitty::wp_holder("in_progress", "codex", "claude"), "codex");
     EXPECT_EQ(kitty::wp_holder("for_review", "codex", "claude"), "");
 }
+
+// tasks.md's subtasks per WP, as 3.1.1 finds them: a heading of two to four '#' naming WPs
+// opens their section; a box line (`- [ ]`, `- [x]`, indented or not) belongs to each WP the
+// section names; anything else is skipped.
+TEST_F(States, SubtasksAreTheBoxesUnderTheHeadingsThatNameTheirWps) {
+    const LoopState s = state({});
+    kitty::test::write_fixture(s.mission.tasks_md(),
+                               "- [ ] T000 before any heading\n"
+                               "# WP09 one '#' is no heading\n"
+                               "## WP01 and WP02 together\n"
+                               "- [ ] T001 first\n"
+                               "  - [x] T002 indented, done\n"
+                               "\t-  [X] T003 tab\n"
+                               "-[ ] T004 no space\n"
+                               "- not a box\n"
+                               "text - [ ] T099 not at the start\n"
+                               " ## WP03 indented is no heading\n"
+                               "- [ ] T005 still WP01's and WP02's\n"
+                               "##### WP05 five is no heading\n"
+                               "#### Work for WP04\n"
+                               "- [x] T006\n"
+                               "## Notes naming no WP\n"
+                               "- [ ] T007 still WP04's: that heading opened no section\n");
+    const auto all = kitty::loop::subtasks_by_wp(s.mission);
+    const auto ids = [&](const std::string& wp) {
+        std::vector<std::string> out;
+        if (const auto it = all.find(wp); it != all.end()) {
+            for (const kitty::loop::Subtask& t : it->second) {
+                out.push_back(t.id + (t.done ? "+" : ""));
+            }
+        }
+        return out;
+    };
+    const std::vector<std::string> shared{"T001", "T002+", "T003+", "T004", "T005"};
+    EXPECT_EQ(ids("WP01"), shared);
+    EXPECT_EQ(ids("WP02"), shared);
+    EXPECT_EQ(ids("WP04"), (std::vector<std::string>{"T006+", "T007"}));
+    EXPECT_TRUE(ids("WP03").empty());
+    EXPECT_TRUE(ids("WP05").empty());
+    EXPECT_TRUE(ids("WP09").empty());
+    EXPECT_EQ(all.size(), 3u);
+}
