@@ -579,6 +579,10 @@ TEST(EventLogMerge, MissionFilesMergeFieldByFieldWithoutAttributes) {
     kitty::test::TempDir tmp;
     const std::filesystem::path dir = tmp / "repo";
     kitty::test::make_git_repo(dir);
+    // The merge commits with the repository's identity, never the user's.
+    kitty::test::write_fixture(
+        dir / ".git/config", kitty::test::slurp(dir / ".git/config") +
+                                 "[user]\n\tname = Merge Tester\n\temail = merge@kitty.invalid\n");
     const std::string tasks = "kitty-specs/001-x/tasks.md";
     const std::string wp = "kitty-specs/001-x/tasks/WP01-alpha.md";
     const auto wp_text = [](const std::string& agent, const std::string& log) {
