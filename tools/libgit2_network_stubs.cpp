@@ -16,6 +16,11 @@
 namespace {
 constexpr std::uint32_t kGssFailure = 13u << 16; // GSS_S_FAILURE
 constexpr int kSshFailure = LIBSSH2_ERROR_SOCKET_NONE;
+
+int refuse_tls() {
+    git_error_set_str(GIT_ERROR_SSL, "kitty's git works locally: TLS is not available");
+    return -1;
+}
 } // namespace
 
 extern "C" {
@@ -25,12 +30,10 @@ int __wrap_git_mbedtls_stream_global_init(void) {
     return 0;
 }
 int __wrap_git_mbedtls_stream_new(git_stream**, const char*, const char*) {
-    git_error_set_str(GIT_ERROR_SSL, "kitty's git works locally: TLS is not available");
-    return -1;
+    return refuse_tls();
 }
 int __wrap_git_mbedtls_stream_wrap(git_stream**, git_stream*, const char*) {
-    git_error_set_str(GIT_ERROR_SSL, "kitty's git works locally: TLS is not available");
-    return -1;
+    return refuse_tls();
 }
 
 // GSSAPI (its header is not installed; C linkage matches by name, the returns are OM_uint32).

@@ -885,13 +885,14 @@ std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& missio
     // The text outlives the loop: the lines are views into it.
     const std::string text = normalize_newlines(read_file_bytes(mission.tasks_md()));
     for (const std::string_view line : python_splitlines(text)) {
-        // Most lines are neither: what each pattern needs first is checked without it.
-        const std::string_view lead = py_strip(line);
-        if (!lead.starts_with("##") && !(lead.starts_with("-") && !section.empty())) {
+        // Most lines are neither: what each pattern needs first is checked without it (a
+        // heading starts with "##"; a box, past its indentation, with "-").
+        const bool heading = line.starts_with("##");
+        if (!heading && (section.empty() || !py_strip(line).starts_with("-"))) {
             continue;
         }
         re2::StringPiece piece(line.data(), line.size());
-        if (line.starts_with("##") && RE2::PartialMatch(piece, any_wp_heading)) {
+        if (heading && RE2::PartialMatch(piece, any_wp_heading)) {
             section.clear();
             std::string id;
             while (RE2::FindAndConsume(&piece, wp_name, &id)) {
