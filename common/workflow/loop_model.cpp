@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -25,6 +27,147 @@ namespace fs = std::filesystem;
 
 namespace kitty::loop {
 
+namespace {
+
+constexpr std::string_view kFrontmatterCacheHeader = "kitty wp-frontmatter cache 2\n";
+
+// A field with '%' and every byte below 0x20 written as %XX: no field holds a tab, a newline
+// or the list separator (0x1f).
+void append_field(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || c == '%') {
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0xF];
+        } else {
+            out += c;
+        }
+    }
+}
+
+std::optional<std::string> decode_field(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            out += text[i];
+            continue;
+        }
+        unsigned value = 0;
+        if (text.size() - i < 3 ||
+            std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr !=
+                text.data() + i + 3) {
+            return std::nullopt;
+        }
+        out += static_cast<char>(value);
+        i += 2;
+    }
+    return out;
+}
+
+// A list as one field: each item after a 0x1f, so [] and [""] differ.
+void append_list(std::string& out, const std::vector<std::string>& items) {
+    for (const std::string& item : items) {
+        out += '\x1f';
+        append_field(out, item);
+    }
+}
+
+std::optional<std::vector<std::string>> decode_list(std::string_view text) {
+    std::vector<std::string> items;
+    if (text.empty()) {
+        return items;
+    }
+    if (text.front() != '\x1f') {
+        return std::nullopt;
+    }
+    text.remove_prefix(1);
+    for (;;) {
+        const std::size_t end = text.find('\x1f');
+        auto item = decode_field(text.substr(0, end));
+        if (!item) {
+            return std::nullopt;
+        }
+        items.push_back(std::move(*item));
+        if (end == std::string_view::npos) {
+            return items;
+        }
+        text.remove_prefix(end + 1);
+    }
+}
+
+bool read_number(std::string_view text, long long& value) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
+}
+
+std::optional<FrontmatterCacheEntry> read_entry(std::string_view line) {
+    std::array<std::string_view, 8> f;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const std::size_t tab = line.find('\t');
+        if ((tab == std::string_view::npos) != (i + 1 == f.size())) {
+            return std::nullopt;
+        }
+        f[i] = line.substr(0, tab);
+        line.remove_prefix(tab == std::string_view::npos ? line.size() : tab + 1);
+    }
+    FrontmatterCacheEntry e;
+    auto name = decode_field(f[0]);
+    auto agent = decode_field(f[5]);
+    auto deps = decode_list(f[6]);
+    auto owned = decode_list(f[7]);
+    if (!name || !agent || !deps || !owned || !read_number(f[1], e.size) ||
+        !read_number(f[2], e.mtime_ns) || !read_number(f[3], e.ino) ||
+        (f[4] != "0" && f[4] != "1")) {
+        return std::nullopt;
+    }
+    e.name = std::move(*name);
+    e.agent = std::move(*agent);
+    e.dependencies = std::move(*deps);
+    e.owned_files = std::move(*owned);
+    e.planning_artifact = f[4] == "1";
+    return e;
+}
+
+} // namespace
+
+std::string format_frontmatter_cache(const std::vector<FrontmatterCacheEntry>& entries) {
+    std::string out(kFrontmatterCacheHeader);
+    for (const FrontmatterCacheEntry& e : entries) {
+        append_field(out, e.name);
+        out += '\t' + std::to_string(e.size) + '\t' + std::to_string(e.mtime_ns) + '\t' +
+               std::to_string(e.ino) + '\t' + (e.planning_artifact ? '1' : '0') + '\t';
+        append_field(out, e.agent);
+        out += '\t';
+        append_list(out, e.dependencies);
+        out += '\t';
+        append_list(out, e.owned_files);
+        out += '\n';
+    }
+    return out;
+}
+
+std::vector<FrontmatterCacheEntry> parse_frontmatter_cache(std::string_view text) {
+    std::vector<FrontmatterCacheEntry> entries;
+    if (!text.starts_with(kFrontmatterCacheHeader)) {
+        return entries;
+    }
+    text.remove_prefix(kFrontmatterCacheHeader.size());
+    while (!text.empty()) {
+        const std::size_t end = text.find('\n');
+        if (end == std::string_view::npos) {
+            break; // a line cut short is no entry
+        }
+        if (auto e = read_entry(text.substr(0, end))) {
+            entries.push_back(std::move(*e));
+        }
+        text.remove_prefix(end + 1);
+    }
+    return entries;
+}
+
 namespace model_detail {
 
 bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> lanes) {
@@ -37,7 +180,7 @@ bool is_review_claim(const std::string& lane, const std::optional<std::string>& 
 }
 
 // A derived, stat-keyed cache of the WP files' frontmatter, as git's index keys file
-// contents: .kittify/runtime/cache/<slug>/wp-frontmatter.json. An entry is used only while
+// contents: .kittify/runtime/cache/<slug>/wp-frontmatter.tsv. An entry is used only while
 // the file's size, mtime and inode are those recorded, and it is recorded only when the file
 // had not changed for longer than its file system's timestamp granularity when it was parsed
 // (a later change within one timestamp tick could otherwise keep its stat, as git's "racily
@@ -70,7 +213,7 @@ long long now_ns() {
 }
 
 fs::path frontmatter_cache(const Mission& m) {
-    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "wp-frontmatter.json";
+    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "wp-frontmatter.tsv";
 }
 
 // Fills the frontmatter of the WPs the cache knows as they are; parses the others (a bad
@@ -81,25 +224,22 @@ void use_frontmatter_cache(LoopState& state) {
         return;
     }
     const fs::path file = frontmatter_cache(m);
-    Json doc = Json::object();
+    std::vector<FrontmatterCacheEntry> entries;
     std::error_code ec;
     if (fs::is_regular_file(file, ec)) {
         try {
-            doc = read_json_file(file);
+            entries = parse_frontmatter_cache(read_file_bytes(file));
         } catch (const Error&) {
-            doc = Json::object(); // derived: rebuilt below
+            // derived: rebuilt below
         }
     }
-    // Each entry is looked up by name once (an ordered JSON object finds a key by a scan).
-    std::map<std::string_view, const Json*> cached;
-    if (const Json* entries = JsonInput::member(doc, "entries"); entries && entries->is_object()) {
-        for (auto it = entries->begin(); it != entries->end(); ++it) {
-            cached.emplace(it.key(), &it.value());
-        }
+    std::map<std::string_view, FrontmatterCacheEntry*> cached;
+    for (FrontmatterCacheEntry& e : entries) {
+        cached.emplace(e.name, &e);
     }
     const long long started = now_ns();
-    std::vector<std::pair<std::string, const Json*>> kept;
-    std::vector<std::pair<std::string, Json>> learned;
+    std::vector<FrontmatterCacheEntry> fresh;
+    bool learned = false;
     for (LoopWp& wp : state.wps) {
         const auto key = key_of(wp.file);
         if (!key) {
@@ -107,19 +247,14 @@ void use_frontmatter_cache(LoopState& state) {
         }
         std::string name = wp.file.filename().string();
         const auto found = cached.find(name);
-        const Json* e = found == cached.end() ? nullptr : found->second;
+        if (found != cached.end() && found->second->size == key->size &&
+            found->second->mtime_ns == key->mtime_ns && found->second->ino == key->ino) {
+            FrontmatterCacheEntry& e = *found->second;
+            wp.set_frontmatter(e.dependencies, e.owned_files, e.agent, e.planning_artifact);
+            fresh.push_back(std::move(e));
+            continue;
+        }
         try {
-            if (e && e->is_object() && e->value("size", -1LL) == key->size &&
-                e->value("mtime_ns", -1LL) == key->mtime_ns && e->value("ino", -1LL) == key->ino &&
-                e->value("deps", Json()).is_array() && e->value("owned", Json()).is_array() &&
-                e->value("agent", Json()).is_string() &&
-                e->value("planning", Json()).is_boolean()) {
-                wp.set_frontmatter((*e)["deps"].get<std::vector<std::string>>(),
-                                   (*e)["owned"].get<std::vector<std::string>>(),
-                                   (*e)["agent"].get<std::string>(), (*e)["planning"].get<bool>());
-                kept.emplace_back(std::move(name), e);
-                continue;
-            }
             wp.dependencies(); // parsed now, kept below once settled
         } catch (const std::exception&) {
             continue;
@@ -127,31 +262,17 @@ void use_frontmatter_cache(LoopState& state) {
         const long long settle =
             key->mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
         if (key->mtime_ns + settle < started && key_of(wp.file) == key) {
-            learned.emplace_back(std::move(name), Json{{"size", key->size},
-                                                       {"mtime_ns", key->mtime_ns},
-                                                       {"ino", key->ino},
-                                                       {"deps", wp.dependencies()},
-                                                       {"owned", wp.owned_files()},
-                                                       {"agent", wp.agent()},
-                                                       {"planning", wp.planning_artifact()}});
+            fresh.push_back({std::move(name), key->size, key->mtime_ns, key->ino, wp.dependencies(),
+                             wp.owned_files(), wp.agent(), wp.planning_artifact()});
+            learned = true;
         }
     }
-    if (learned.empty() && kept.size() == cached.size()) {
+    if (!learned && fresh.size() == entries.size()) {
         return;
-    }
-    // The names are the WP files', each once: appended without the object's key search.
-    Json fresh = Json::object();
-    auto& items = fresh.get_ref<Json::object_t&>();
-    for (const auto& [name, entry] : kept) {
-        items.emplace_back(name, *entry);
-    }
-    for (auto& [name, entry] : learned) {
-        items.emplace_back(name, std::move(entry));
     }
     try {
         fs::create_directories(m.writable(file.parent_path()), ec);
-        write_derived_file(m.writable(file),
-                           Json{{"version", 1}, {"entries", fresh}}.dump() + "\n");
+        write_derived_file(m.writable(file), format_frontmatter_cache(fresh));
     } catch (const Error&) {
         // a cache that cannot be written is only slower
     }

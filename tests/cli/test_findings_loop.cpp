@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -458,6 +459,20 @@ TEST(FindingsLoop, E16_AnotherAgentsPlanningDraftStaysOutOfANewLane) {
     EXPECT_EQ(slurp(p.root / kMissionDir / "research-draft.md"), "X's half-written draft\n");
 }
 
+// The WP files the frontmatter cache has an entry for: the first column of its lines after
+// the version line (docs/tools/kitty-next.md).
+std::set<std::string> cached_names(const fs::path& cache) {
+    std::set<std::string> names;
+    std::istringstream lines(slurp(cache));
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "kitty wp-frontmatter cache 2");
+    while (std::getline(lines, line)) {
+        names.insert(line.substr(0, line.find('\t')));
+    }
+    return names;
+}
+
 // Issue 20 §3: the stat-keyed frontmatter cache is derived: a changed WP file is read again
 // (a stale entry is never used), a corrupt or deleted cache changes no answer.
 TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
@@ -470,9 +485,9 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
         fs::last_write_time(e.path(), aged);
     }
     p.next("");
-    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.json";
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.tsv";
     ASSERT_TRUE(fs::exists(cache));
-    EXPECT_EQ(kitty::read_json_file(cache)["entries"].size(), 3u);
+    EXPECT_EQ(cached_names(cache).size(), 3u);
     // WP01 now depends on WP02; its mtime is put back, its size differs.
     const fs::path wp01 = dir / "tasks/WP01-alpha.md";
     const std::string text = slurp(wp01);
@@ -481,9 +496,9 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     write_fixture(wp01, text.substr(0, at) + "dependencies: [WP02]" + text.substr(at + 16));
     fs::last_write_time(wp01, aged);
     EXPECT_EQ(p.next("A")["wp_id"], "WP02") << "WP01 waits for WP02: the cached [] is stale";
-    write_fixture(cache, "{not json");
+    write_fixture(cache, "kitty wp-frontmatter cache 2\nWP01-alpha.md\t%zz\n{not a cache");
     EXPECT_EQ(p.next("B")["wp_id"], "WP03");
-    EXPECT_NO_THROW(kitty::read_json_file(cache)) << "rebuilt";
+    EXPECT_EQ(cached_names(cache).size(), 3u) << "rebuilt";
     fs::remove(cache);
     EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
 }
@@ -503,8 +518,8 @@ TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
     const auto now = [] { return fs::file_time_type::clock::now(); };
     fs::last_write_time(wp01, now() - std::chrono::hours(1));
     fs::last_write_time(wp02, now() + std::chrono::seconds(30));
-    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.json";
-    const auto entries = [&] { return kitty::read_json_file(cache)["entries"]; };
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.tsv";
+    const auto entries = [&] { return cached_names(cache); };
     p.next("");
     EXPECT_TRUE(entries().contains("WP01-alpha.md"));
     EXPECT_FALSE(entries().contains("WP02-beta.md")) << "not settled";

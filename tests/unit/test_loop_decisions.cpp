@@ -9,6 +9,7 @@
 
 #include "acceptance.hpp"
 #include "loop_decisions.hpp"
+#include "loop_model.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -331,4 +332,48 @@ TEST_F(States, SubtasksAreTheBoxesUnderTheHeadingsThatNameTheirWps) {
     EXPECT_TRUE(ids("WP05").empty());
     EXPECT_TRUE(ids("WP09").empty());
     EXPECT_EQ(all.size(), 3u);
+}
+
+// The derived frontmatter cache's text reads back as written, whatever bytes its fields
+// hold; a damaged line is never read as a different entry.
+TEST(FrontmatterCache, EntriesReadBackExactly) {
+    using kitty::loop::FrontmatterCacheEntry;
+    const std::vector<FrontmatterCacheEntry> entries = {
+        {"WP01-a.md", 774, 1796575799069105722, 66, {"WP00"}, {"src/a/**"}, "claude", false},
+        {"WP02-b.md", 0, -1, 0, {}, {""}, "", true},
+        {"WP03 100%\t\n\x1f.md",
+         1,
+         2,
+         3,
+         {"", "WP%01", "a\tb"},
+         {"x\ny", "\x1f"},
+         "ag\x01ent%",
+         false},
+        {"WP04-\xc3\xa9.md", 9, 9, 9, {"WP01", "WP02"}, {}, "\xe2\x82\xac", true},
+    };
+    const std::string text = kitty::loop::format_frontmatter_cache(entries);
+    EXPECT_EQ(kitty::loop::parse_frontmatter_cache(text), entries);
+    // One line per entry after the version line: no field carries a newline or a tab of its own.
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+        for (const FrontmatterCacheEntry& e :
+             kitty::loop::parse_frontmatter_cache(std::string_view(text).substr(0, cut))) {
+            EXPECT_NE(std::find(entries.begin(), entries.end(), e), entries.end())
+                << "cut at " << cut << " read " << e.name;
+        }
+    }
+    const std::string header = "kitty wp-frontmatter cache 2\n";
+    for (const std::string bad :
+         {"WP01.md\t1\t2\t3\t0\tx\t",     // a field short
+          "WP01.md\t1\t2\t3\t0\tx\t\t\t", // a field over
+          "WP01.md\t1x\t2\t3\t0\tx\t\t", "WP01.md\t1\t2\t3\t2\tx\t\t", "WP%1.md\t1\t2\t3\t0\tx\t\t",
+          "WP%zz.md\t1\t2\t3\t0\tx\t\t", "WP01.md\t1\t2\t3\t0\tx\tWP00\t"}) {
+        EXPECT_TRUE(kitty::loop::parse_frontmatter_cache(header + bad + "\n").empty()) << bad;
+    }
+    EXPECT_EQ(kitty::loop::parse_frontmatter_cache(header + "WP01.md\t1\t2\t3\t0\tx\t\t\n").size(),
+              1u);
+    EXPECT_TRUE(kitty::loop::parse_frontmatter_cache("kitty wp-frontmatter cache 1\n" +
+                                                     text.substr(header.size()))
+                    .empty())
+        << "another version";
 }
