@@ -1,5 +1,10 @@
 #include "kitty/mission.hpp"
 
+#include <sys/stat.h>
+
+#include <map>
+#include <mutex>
+
 #include "kitty/error.hpp"
 #include "kitty/project.hpp"
 
@@ -13,6 +18,51 @@ fs::path resolved(const fs::path& path) {
     std::error_code ec;
     fs::path out = fs::weakly_canonical(fs::absolute(path), ec);
     return ec ? fs::absolute(path).lexically_normal() : out;
+}
+
+// The project root with its links resolved, once per process while it exists: every write
+// checks against it, and resolving it walks the whole path (an lstat and a readlink per
+// component), which was a twentieth of a loop call.
+fs::path resolved_root(const fs::path& project_root) {
+    static std::mutex guard;
+    static std::map<fs::path, fs::path> known;
+    const fs::path given = fs::absolute(project_root);
+    const std::lock_guard<std::mutex> lock(guard);
+    if (const auto it = known.find(given); it != known.end()) {
+        return it->second;
+    }
+    fs::path real = resolved(given);
+    std::error_code ec;
+    if (fs::is_directory(real, ec)) {
+        known.emplace(given, real);
+    }
+    return real;
+}
+
+// resolved(parent of `path`), walking only the components below the project root (`root`
+// as given, `real` resolved) when `path` lies lexically under it: one lstat each, and the
+// whole path resolved as before at the first link, "." or "..".
+fs::path resolved_parent(const fs::path& root, const fs::path& real, const fs::path& path) {
+    const fs::path parent = fs::absolute(path).parent_path();
+    const fs::path rel = parent.lexically_relative(fs::absolute(root));
+    if (rel.empty()) {
+        return resolved(parent);
+    }
+    fs::path out = real;
+    bool exists = true;
+    for (const fs::path& part : rel == "." ? fs::path() : rel) {
+        if (part == "." || part == ".." || part.empty()) {
+            return resolved(parent);
+        }
+        out /= part;
+        struct stat st {};
+        if (exists && ::lstat(out.c_str(), &st) != 0) {
+            exists = false; // the rest does not exist yet: kept as it is
+        } else if (exists && S_ISLNK(st.st_mode)) {
+            return resolved(parent);
+        }
+    }
+    return out;
 }
 
 bool is_within(const fs::path& path, const fs::path& dir) {
@@ -120,7 +170,7 @@ fs::path Mission::writable(const fs::path& path) const {
 }
 
 fs::path readable_in_project(const fs::path& project_root, const fs::path& path) {
-    const fs::path root = resolved(project_root);
+    const fs::path root = resolved_root(project_root);
     const fs::path real = resolved(path);
     if (!is_within(real, root)) {
         throw Error(Exit::input, "OUTSIDE_PROJECT",
@@ -133,8 +183,8 @@ fs::path readable_in_project(const fs::path& project_root, const fs::path& path)
 }
 
 fs::path writable_in_project(const fs::path& project_root, const fs::path& path) {
-    const fs::path root = resolved(project_root);
-    const fs::path parent = resolved(fs::absolute(path).parent_path());
+    const fs::path root = resolved_root(project_root);
+    const fs::path parent = resolved_parent(project_root, root, path);
     if (!is_within(parent, root) && parent != root) {
         throw outside_project(path, root, "lies in " + parent.string());
     }

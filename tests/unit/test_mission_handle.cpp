@@ -93,6 +93,47 @@ TEST(MissionHandle, WritesNeverFollowLinksOut) {
     expect_error([&] { m.writable(m.tasks_dir() / "WP01-x.md"); }, Exit::input, "OUTSIDE_PROJECT");
 }
 
+// The guard walks each component below the project root, however the root is named: through
+// a link, relatively, or with ".." that climbs out; a link made after an earlier check is seen.
+TEST(MissionHandle, WritesCheckEveryComponentBelowTheRoot) {
+    TempDir tmp;
+    const fs::path real = tmp / "real";
+    make_project(real);
+    fs::create_directories(real / "kitty-specs" / "inner");
+    fs::create_directories(tmp / "outside");
+    fs::create_directory_symlink(real, tmp / "via-link");
+    for (const fs::path& root : {tmp / "via-link", real}) {
+        SCOPED_TRACE(root);
+        EXPECT_EQ(kitty::writable_in_project(root, root / "a" / "b" / "new.txt"),
+                  root / "a" / "b" / "new.txt")
+            << "parents that do not exist yet";
+        expect_error([&] { kitty::writable_in_project(root, root / ".." / "outside" / "x"); },
+                     Exit::input, "OUTSIDE_PROJECT");
+        expect_error(
+            [&] { kitty::writable_in_project(root, root / "kitty-specs" / ".." / ".." / "x"); },
+            Exit::input, "OUTSIDE_PROJECT");
+    }
+    // A link inside the project to a directory inside it is a path inside it.
+    fs::create_directory_symlink(real / "kitty-specs" / "inner", real / "alias");
+    EXPECT_NO_THROW(kitty::writable_in_project(real, real / "alias" / "f.txt"));
+    const fs::path deep = real / "kitty-specs" / "inner" / "d";
+    fs::create_directories(deep);
+    EXPECT_NO_THROW(kitty::writable_in_project(real, deep / "f.txt"));
+    fs::remove_all(deep);
+    fs::create_directory_symlink(tmp / "outside", deep);
+    expect_error([&] { kitty::writable_in_project(real, deep / "f.txt"); }, Exit::input,
+                 "OUTSIDE_PROJECT");
+    expect_error([&] { kitty::writable_in_project(real, deep / "new" / "f.txt"); }, Exit::input,
+                 "OUTSIDE_PROJECT");
+    // A relative root, from the directory above it.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(tmp.path());
+    EXPECT_NO_THROW(kitty::writable_in_project("real", "real/kitty-specs/f.txt"));
+    expect_error([&] { kitty::writable_in_project("real", "real/kitty-specs/inner/d/f.txt"); },
+                 Exit::input, "OUTSIDE_PROJECT");
+    fs::current_path(cwd);
+}
+
 TEST(MissionHandle, AStrayMissionIsReadableButNeverMadeAProject) {
     TempDir tmp;
     const fs::path dir = tmp / "home" / "user" / "m";
