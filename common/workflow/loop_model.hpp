@@ -119,6 +119,17 @@ std::string format_frontmatter_cache(const std::vector<FrontmatterCacheEntry>& e
 // out, and another version is no entry at all.
 std::vector<FrontmatterCacheEntry> parse_frontmatter_cache(std::string_view text);
 
+// The derived cache of lanes.json (read_loop_state): the file's stat and the manifest
+// read_valid_lanes made of it.
+struct LanesCacheEntry {
+    long long size = 0, mtime_ns = 0, ino = 0;
+    LanesManifest manifest;
+};
+// The cache file's text (fields written as the frontmatter cache's), ending with an "end"
+// line; nullopt for a text that does not read back whole.
+std::string format_lanes_cache(const LanesCacheEntry& entry);
+std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text);
+
 // The mission a loop command works on (LoopTarget's rule). It must be in a project.
 Mission open_loop_mission(const LoopTarget& target);
 

@@ -503,6 +503,30 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     EXPECT_EQ(p.next("C", "", 1)["kind"], "blocked") << "WP01 still waits for WP02";
 }
 
+// The lanes.json cache is derived the same way: a lanes.json changed since is read again,
+// and one with errors is reported, never answered from the cache.
+TEST(FindingsLoop, TheLanesCacheNeverAnswersForAChangedFile) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
+                                              {"WP02", "beta", {}, "code_change", "src/b/**"}});
+    const auto aged = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    fs::last_write_time(dir / "lanes.json", aged);
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/lanes.tsv";
+    EXPECT_EQ(p.next("A")["wp_id"], "WP01");
+    ASSERT_TRUE(fs::exists(cache));
+    const std::string lanes = slurp(dir / "lanes.json");
+    write_fixture(dir / "lanes.json", lanes.substr(0, lanes.size() / 2));
+    fs::last_write_time(dir / "lanes.json", aged);
+    const auto r = p.sk({"next", "--agent", "B"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("INVALID_JSON"), std::string::npos) << r.out;
+    write_fixture(dir / "lanes.json", lanes);
+    fs::last_write_time(dir / "lanes.json", aged);
+    write_fixture(cache, "kitty lanes cache 1\n{not a cache");
+    EXPECT_EQ(p.next("B")["wp_id"], "WP02");
+    EXPECT_NE(slurp(cache).find("\nend\n"), std::string::npos) << "rebuilt";
+}
+
 // An entry is recorded only for a file unchanged for longer than its timestamps' granularity
 // (a change within one tick could keep its stat): 50 ms for nanosecond mtimes, 2 s for
 // whole-second ones (a file system that keeps seconds). An mtime not yet that far in the past

@@ -377,3 +377,36 @@ TEST(FrontmatterCache, EntriesReadBackExactly) {
                     .empty())
         << "another version";
 }
+
+// The derived lanes.json cache reads back the manifest exactly, and only when it is whole.
+TEST(LanesCache, TheManifestReadsBackExactlyAndOnlyWhole) {
+    kitty::loop::LanesCacheEntry entry{18452, 1796575799069105722, 42, {}};
+    kitty::LanesManifest& m = entry.manifest;
+    m.mission_slug = "001-scale";
+    m.mission_id = "01KMISSION";
+    m.mission_branch = "kitty/mission-001-scale";
+    m.target_branch = "main";
+    m.computed_at = "2026-12-06T10:00:00+00:00";
+    m.independent_wps_collapsed = 3;
+    m.lanes = {{"lane-a", {"WP01", "WP02"}, {"src/a/**", "docs/%x\tz"}, {"api"}, {}, 0},
+               {"lane-b\n", {"WP03"}, {}, {}, {"lane-a"}, -2},
+               {"lane-planning", {"WP00"}, {""}, {}, {}, 7}};
+    m.events = {{"WP01", "WP02", "dependency", "WP02 depends on WP01"},
+                {"WP03", "WP04", "write_scope_overlap", "src/\x1f**\r\n"}};
+    const std::string text = kitty::loop::format_lanes_cache(entry);
+    const auto back = kitty::loop::parse_lanes_cache(text);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->manifest, m);
+    EXPECT_EQ(std::tie(back->size, back->mtime_ns, back->ino),
+              std::tie(entry.size, entry.mtime_ns, entry.ino));
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+        EXPECT_FALSE(kitty::loop::parse_lanes_cache(std::string_view(text).substr(0, cut)))
+            << "cut at " << cut;
+    }
+    EXPECT_FALSE(kitty::loop::parse_lanes_cache(text + "lane\tx\n")) << "after the end";
+    std::string bad = text;
+    bad.replace(bad.find("lane\tlane-a\t0"), 14, "lane\tlane-a\tz");
+    EXPECT_FALSE(kitty::loop::parse_lanes_cache(bad)) << "a group that is no number";
+    EXPECT_FALSE(
+        kitty::loop::parse_lanes_cache("kitty lanes cache 0\n" + text.substr(text.find('\n') + 1)));
+}

@@ -65,6 +65,7 @@ struct Lane {
 
     // The canonical planning lane: it runs in the main checkout on the target branch.
     bool is_planning() const { return lane_id == kPlanningLaneId; }
+    bool operator==(const Lane&) const = default;
 };
 
 // Why two groups of WPs were merged into one lane.
@@ -73,6 +74,7 @@ struct CollapseEvent {
     std::string wp_b;
     std::string rule; // "dependency", "write_scope_overlap" or "surface_heuristic"
     std::string evidence;
+    bool operator==(const CollapseEvent&) const = default;
 };
 
 struct LanesManifest {
@@ -92,6 +94,7 @@ struct LanesManifest {
 
     // The first lane holding `wp_id`, as 3.1.1's lane_for_wp answers.
     const Lane* lane_for_wp(std::string_view wp_id) const;
+    bool operator==(const LanesManifest&) const = default;
 };
 
 // _globs_overlap of 3.1.1: equal, one glob-stripped prefix a string prefix of the other,
