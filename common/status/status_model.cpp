@@ -6,8 +6,10 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "kitty/atomic_file.hpp"
@@ -338,13 +340,7 @@ std::vector<StatusEvent> read_status_events(const fs::path& path) {
     return std::move(read.events);
 }
 
-bool reread_status_events(const fs::path& path, EventLogRead& read) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
-        const bool changed = !read.bytes.empty() || !read.events.empty();
-        read = {};
-        return changed;
-    }
+std::string read_event_log_text(const fs::path& path) {
     std::string text = read_text_file(path, Bom::keep);
     // An append is one write(2), but a read without the status lock can see part of one: a
     // log that does not end with a newline is read again, for a moment, until it does. A last
@@ -353,6 +349,17 @@ bool reread_status_events(const fs::path& path, EventLogRead& read) {
         std::this_thread::sleep_for(std::chrono::milliseconds(pause));
         text = read_text_file(path, Bom::keep);
     }
+    return text;
+}
+
+bool reread_status_events(const fs::path& path, EventLogRead& read) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        const bool changed = !read.bytes.empty() || !read.events.empty();
+        read = {};
+        return changed;
+    }
+    std::string text = read_event_log_text(path);
     std::string_view rest = text;
     int lines_before = 0;
     // Appended to since the last read: only the new lines are parsed.
@@ -583,6 +590,45 @@ StatusSnapshot extend_status(StatusSnapshot s, const std::vector<StatusEvent>& e
         return e != nullptr ? e : in(added, added.size(), id);
     });
     return s;
+}
+
+bool is_status_rollback(const StatusEvent& event) {
+    return is_rollback(event);
+}
+
+bool extend_status_from(StatusSnapshot& s, const std::function<bool(const std::string&)>& seen,
+                        const std::function<bool(const std::string&)>& set_by_rollback,
+                        const std::vector<StatusEvent>& added) {
+    std::vector<const StatusEvent*> sorted;
+    std::unordered_map<std::string_view, const StatusEvent*> fresh;
+    for (const StatusEvent& e : added) {
+        if (!seen(e.event_id) && fresh.emplace(e.event_id, &e).second) {
+            sorted.push_back(&e);
+        }
+    }
+    std::stable_sort(sorted.begin(), sorted.end(), sorts_before);
+    if (!sorted.empty() && s.event_count > 0 &&
+        (!s.last_event_id || std::tie(s.materialized_at, *s.last_event_id) >=
+                                 std::tie(sorted.front()->at, sorted.front()->event_id))) {
+        return false;
+    }
+    // An existing setter is known only by whether it was a rollback: a stand-in with that
+    // answer serves the rule.
+    static const StatusEvent rollback = [] {
+        StatusEvent e;
+        e.from_lane = "for_review";
+        e.to_lane = "in_progress";
+        e.review_ref = "";
+        return e;
+    }();
+    static const StatusEvent plain;
+    apply_sorted(s, sorted, [&](const std::string& id) -> const StatusEvent* {
+        if (const auto it = fresh.find(id); it != fresh.end()) {
+            return it->second;
+        }
+        return set_by_rollback(id) ? &rollback : &plain;
+    });
+    return true;
 }
 
 std::string serialize_status_json(const StatusSnapshot& s, const std::string& mission_number,

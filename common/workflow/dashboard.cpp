@@ -164,7 +164,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
     if (lease_seconds <= 0) {
         lease_seconds = claim_lease_seconds(state.mission.project_root());
     }
-    const StatusSnapshot& snapshot = state.status;
+    const StatusSnapshot& snapshot = state.status();
     const UtcTime now = now_utc();
     DashboardModel model;
     model.lease_seconds = lease_seconds;
@@ -189,7 +189,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
     } catch (const Error& e) {
         model.unreadable.push_back({"unreadable", "tasks.md", e.what()});
     }
-    for (const StatusEvent& event : state.log.events) {
+    for (const StatusEvent& event : state.events()) {
         reads.rejections[event.wp_id] += loop::is_review_cycle_ref(event) ? 1 : 0;
     }
     for (const loop::LoopWp& wp : state.wps) {
@@ -204,7 +204,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
             model.unreadable.push_back({"unreadable", wp.file.filename().string(), e.what()});
         }
     }
-    const auto& events = state.log.events;
+    const auto& events = state.events();
     for (auto it = events.rbegin(); it != events.rend() && model.events.size() < kDashboardEvents;
          ++it) {
         model.events.push_back({it->at, it->wp_id, it->from_lane, it->to_lane, it->actor});

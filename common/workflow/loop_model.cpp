@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <limits>
 #include <map>
 #include <set>
+#include <span>
+#include <unordered_map>
 
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
@@ -99,7 +100,8 @@ std::optional<std::vector<std::string>> decode_list(std::string_view text) {
     }
 }
 
-bool read_number(std::string_view text, long long& value) {
+// A whole field as a number of `value`'s type, in its range.
+template <typename Number> bool read_number(std::string_view text, Number& value) {
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
 }
@@ -188,16 +190,6 @@ std::optional<std::array<std::string_view, count>> split_fields(std::string_view
     return f;
 }
 
-bool read_int(std::string_view text, int& value) {
-    long long wide = 0;
-    if (!read_number(text, wide) || wide < std::numeric_limits<int>::min() ||
-        wide > std::numeric_limits<int>::max()) {
-        return false;
-    }
-    value = static_cast<int>(wide);
-    return true;
-}
-
 } // namespace
 
 std::string format_lanes_cache(const LanesCacheEntry& entry) {
@@ -254,8 +246,8 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
     const auto first = next_line();
     const auto head = first ? split_fields<11>(*first) : std::nullopt;
     if (!head || !read_number((*head)[0], entry.size) || !read_number((*head)[1], entry.mtime_ns) ||
-        !read_number((*head)[2], entry.ino) || !read_int((*head)[3], m.version) ||
-        !read_int((*head)[4], m.independent_wps_collapsed)) {
+        !read_number((*head)[2], entry.ino) || !read_number((*head)[3], m.version) ||
+        !read_number((*head)[4], m.independent_wps_collapsed)) {
         return std::nullopt;
     }
     std::size_t i = 5;
@@ -287,7 +279,7 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
             auto surfaces = decode_list((*f)[5]);
             auto depends = decode_list((*f)[6]);
             if (!id || !wps || !scope || !surfaces || !depends ||
-                !read_int((*f)[2], lane.parallel_group)) {
+                !read_number((*f)[2], lane.parallel_group)) {
                 return std::nullopt;
             }
             lane.lane_id = std::move(*id);
@@ -315,6 +307,272 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
             return std::nullopt;
         }
     }
+}
+
+namespace {
+
+constexpr std::string_view kStatusCacheHeader = "kitty status cache 1\n";
+constexpr std::string_view kTakeoverPrefix = "Taken over from ";
+
+// An optional text as one field: "-" for none, "=" and the text for one.
+void append_optional(std::string& out, const std::optional<std::string>& text) {
+    if (!text) {
+        out += '-';
+        return;
+    }
+    out += '=';
+    append_field(out, *text);
+}
+
+bool decode_optional(std::string_view field, std::optional<std::string>& out) {
+    if (field == "-") {
+        out.reset();
+        return true;
+    }
+    if (!field.starts_with('=')) {
+        return false;
+    }
+    auto text = decode_field(field.substr(1));
+    if (!text) {
+        return false;
+    }
+    out = std::move(*text);
+    return true;
+}
+
+// Decodes `fields` into `out`, in order; false at the first that does not decode.
+bool decode_fields(std::span<const std::string_view> fields,
+                   std::initializer_list<std::string*> out) {
+    std::size_t i = 0;
+    for (std::string* text : out) {
+        auto value = decode_field(fields[i++]);
+        if (!value) {
+            return false;
+        }
+        *text = std::move(*value);
+    }
+    return true;
+}
+
+// What every event tells in log order: its id, its actor's place, a takeover, a
+// review-cycle file.
+void note_in_log_order(StatusDigest& d, const StatusEvent& e) {
+    const std::int64_t index = d.count++;
+    d.ids.insert(e.event_id);
+    d.last_index[e.actor] = index;
+    if (e.force && e.reason && e.reason->starts_with(kTakeoverPrefix)) {
+        d.takeovers.push_back({index, e.wp_id, e.actor, e.at, *e.reason});
+    }
+    if (is_review_cycle_ref(e)) {
+        d.review_cycle_refs[e.wp_id] = *e.review_ref;
+    }
+}
+
+} // namespace
+
+StatusDigest digest_status(const std::vector<StatusEvent>& events) {
+    StatusDigest d;
+    d.status = reduce_status(events);
+    std::unordered_map<std::string_view, const StatusEvent*> first;
+    for (const StatusEvent& e : events) {
+        first.emplace(e.event_id, &e);
+    }
+    for (const auto& [wp, st] : d.status.work_packages) {
+        const StatusEvent* e = first.at(st.last_event_id);
+        d.setters[wp] = {is_status_rollback(*e), e->review_ref};
+    }
+    for (const StatusEvent& e : events) {
+        note_in_log_order(d, e);
+    }
+    return d;
+}
+
+bool extend_digest(StatusDigest& d, const std::vector<StatusEvent>& added) {
+    const auto seen = [&d](const std::string& id) { return d.ids.contains(id); };
+    // Asked for the setter of a WP as it was before `added`: the WP whose event that is.
+    const auto set_by_rollback = [&d](const std::string& id) {
+        for (const auto& [wp, st] : d.status.work_packages) {
+            if (st.last_event_id == id) {
+                const auto it = d.setters.find(wp);
+                return it != d.setters.end() && it->second.rollback;
+            }
+        }
+        return false;
+    };
+    std::unordered_map<std::string_view, const StatusEvent*> fresh;
+    for (const StatusEvent& e : added) {
+        if (!seen(e.event_id)) {
+            fresh.emplace(e.event_id, &e);
+        }
+    }
+    if (!extend_status_from(d.status, seen, set_by_rollback, added)) {
+        return false;
+    }
+    for (const auto& [id, e] : fresh) {
+        const auto it = d.status.work_packages.find(e->wp_id);
+        if (it != d.status.work_packages.end() && it->second.last_event_id == id) {
+            d.setters[e->wp_id] = {is_status_rollback(*e), e->review_ref};
+        }
+    }
+    for (const StatusEvent& e : added) {
+        note_in_log_order(d, e);
+    }
+    return true;
+}
+
+std::uint64_t event_log_hash(std::string_view bytes) {
+    return std::hash<std::string_view>{}(bytes);
+}
+
+std::string format_status_cache(const StatusCacheEntry& entry) {
+    const StatusDigest& d = entry.digest;
+    const StatusSnapshot& s = d.status;
+    std::string out(kStatusCacheHeader);
+    out += std::to_string(entry.size) + '\t' + std::to_string(entry.hash) + '\t' +
+           std::to_string(d.count) + '\t' + std::to_string(s.event_count) + '\t';
+    append_field(out, s.mission_slug);
+    out += '\t';
+    append_field(out, s.materialized_at);
+    out += '\t';
+    append_optional(out, s.last_event_id);
+    out += '\n';
+    for (const auto& [wp, st] : s.work_packages) {
+        const auto setter = d.setters.find(wp);
+        out += "wp";
+        for (const std::string* text :
+             {&wp, &st.lane, &st.actor, &st.last_transition_at, &st.last_event_id}) {
+            out += '\t';
+            append_field(out, *text);
+        }
+        out += '\t' + std::to_string(st.force_count) + '\t';
+        out += setter != d.setters.end() && setter->second.rollback ? '1' : '0';
+        out += '\t';
+        append_optional(out, setter != d.setters.end() ? setter->second.review_ref : std::nullopt);
+        out += '\n';
+    }
+    for (const auto& [wp, ref] : d.review_cycle_refs) {
+        out += "ref\t";
+        append_field(out, wp);
+        out += '\t';
+        append_field(out, ref);
+        out += '\n';
+    }
+    for (const auto& [actor, index] : d.last_index) {
+        out += "act\t";
+        append_field(out, actor);
+        out += '\t' + std::to_string(index) + '\n';
+    }
+    for (const StatusDigest::TakeoverEvent& t : d.takeovers) {
+        out += "take\t" + std::to_string(t.index);
+        for (const std::string* text : {&t.wp_id, &t.actor, &t.at, &t.reason}) {
+            out += '\t';
+            append_field(out, *text);
+        }
+        out += '\n';
+    }
+    for (const std::string& id : d.ids) {
+        out += "id\t";
+        append_field(out, id);
+        out += '\n';
+    }
+    out += "end\n";
+    return out;
+}
+
+std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
+    if (!text.starts_with(kStatusCacheHeader)) {
+        return std::nullopt;
+    }
+    text.remove_prefix(kStatusCacheHeader.size());
+    const auto next_line = [&text]() -> std::optional<std::string_view> {
+        const std::size_t end = text.find('\n');
+        if (end == std::string_view::npos) {
+            return std::nullopt;
+        }
+        const std::string_view line = text.substr(0, end);
+        text.remove_prefix(end + 1);
+        return line;
+    };
+    StatusCacheEntry entry;
+    StatusDigest& d = entry.digest;
+    StatusSnapshot& s = d.status;
+    const auto first = next_line();
+    const auto head = first ? split_fields<7>(*first) : std::nullopt;
+    if (!head || !read_number((*head)[0], entry.size) || !read_number((*head)[1], entry.hash) ||
+        !read_number((*head)[2], d.count) || !read_number((*head)[3], s.event_count) ||
+        !decode_fields(std::span(*head).subspan(4), {&s.mission_slug, &s.materialized_at}) ||
+        !decode_optional((*head)[6], s.last_event_id)) {
+        return std::nullopt;
+    }
+    for (const std::string_view lane : kStatusLanes) {
+        s.summary[std::string(lane)] = 0;
+    }
+    for (;;) {
+        const auto line = next_line();
+        if (!line) {
+            return std::nullopt; // cut short before "end"
+        }
+        if (*line == "end") {
+            break;
+        }
+        const std::string_view tag = line->substr(0, line->find('\t'));
+        if (tag == "wp") {
+            const auto f = split_fields<9>(*line);
+            std::string wp;
+            WpStatus st;
+            StatusDigest::Setter setter;
+            if (!f ||
+                !decode_fields(
+                    std::span(*f).subspan(1),
+                    {&wp, &st.lane, &st.actor, &st.last_transition_at, &st.last_event_id}) ||
+                !read_number((*f)[6], st.force_count) || ((*f)[7] != "0" && (*f)[7] != "1") ||
+                !decode_optional((*f)[8], setter.review_ref)) {
+                return std::nullopt;
+            }
+            setter.rollback = (*f)[7] == "1";
+            ++s.summary[st.lane];
+            d.setters[wp] = std::move(setter);
+            s.work_packages[std::move(wp)] = std::move(st);
+        } else if (tag == "ref") {
+            const auto f = split_fields<3>(*line);
+            std::string wp;
+            std::string ref;
+            if (!f || !decode_fields(std::span(*f).subspan(1), {&wp, &ref})) {
+                return std::nullopt;
+            }
+            d.review_cycle_refs[std::move(wp)] = std::move(ref);
+        } else if (tag == "act") {
+            const auto f = split_fields<3>(*line);
+            std::string actor;
+            std::int64_t index = 0;
+            if (!f || !decode_fields(std::span(*f).subspan(1), {&actor}) ||
+                !read_number((*f)[2], index)) {
+                return std::nullopt;
+            }
+            d.last_index[std::move(actor)] = index;
+        } else if (tag == "take") {
+            const auto f = split_fields<6>(*line);
+            StatusDigest::TakeoverEvent t;
+            if (!f || !read_number((*f)[1], t.index) ||
+                !decode_fields(std::span(*f).subspan(2), {&t.wp_id, &t.actor, &t.at, &t.reason})) {
+                return std::nullopt;
+            }
+            d.takeovers.push_back(std::move(t));
+        } else if (tag == "id") {
+            const auto f = split_fields<2>(*line);
+            std::string id;
+            if (!f || !decode_fields(std::span(*f).subspan(1), {&id})) {
+                return std::nullopt;
+            }
+            d.ids.insert(std::move(id));
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (!text.empty()) {
+        return std::nullopt;
+    }
+    return entry;
 }
 
 namespace model_detail {
@@ -563,30 +821,122 @@ Repository& loop_repository(const Mission& mission) {
     return *repo;
 }
 
-void refresh_status(LoopState& state) {
-    const Mission& m = state.mission;
-    std::error_code ec;
-    state.log_exists = fs::exists(m.events_log(), ec);
-    if (!reread_status_events(m.events_log(), state.log) && state.status_read) {
-        return; // the log as it was at the last read: the WPs are up to date
+const std::vector<StatusEvent>& LoopState::events() const {
+    if (!parsed_events) {
+        parsed_events.emplace();
+        parse_status_lines(log_bytes, mission.events_log(), 0, *parsed_events);
     }
-    state.status_read = true;
-    state.status = reduce_status(state.log.events);
-    const StatusSnapshot& snap = state.status;
-    std::map<std::string_view, const StatusEvent*> by_id;
-    for (const StatusEvent& e : state.log.events) {
-        by_id.emplace(e.event_id, &e);
-    }
+    return *parsed_events;
+}
+
+namespace model_detail {
+
+// Each WP's lane, actor, time and claim, as the digest has them.
+void apply_digest(LoopState& state) {
+    const StatusDigest& d = state.digest;
     for (LoopWp& wp : state.wps) {
-        const auto it = snap.work_packages.find(wp.id);
-        wp.has_events = it != snap.work_packages.end();
+        const auto it = d.status.work_packages.find(wp.id);
+        wp.has_events = it != d.status.work_packages.end();
         wp.lane = wp.has_events ? it->second.lane : "planned";
         wp.actor = wp.has_events ? it->second.actor : "";
         wp.since = wp.has_events ? it->second.last_transition_at : "";
-        const auto last = wp.has_events ? by_id.find(it->second.last_event_id) : by_id.end();
-        wp.review_claim = model_detail::is_review_claim(
-            wp.lane, last != by_id.end() ? last->second->review_ref : std::nullopt);
+        const auto setter = d.setters.find(wp.id);
+        wp.review_claim = is_review_claim(
+            wp.lane, setter != d.setters.end() ? setter->second.review_ref : std::nullopt);
     }
+}
+
+fs::path status_cache(const Mission& m) {
+    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "status.tsv";
+}
+
+// The cached digest of a prefix of `log` (the whole text the log has now), when the cache
+// has one whose size and hash are those of that prefix.
+std::optional<StatusCacheEntry> cached_digest(const Mission& m, std::string_view log) {
+    const fs::path file = status_cache(m);
+    std::error_code ec;
+    if (!m.root() || !fs::is_regular_file(file, ec)) {
+        return std::nullopt;
+    }
+    try {
+        auto entry = parse_status_cache(read_file_bytes(file));
+        if (entry && entry->size <= log.size() &&
+            (entry->size == 0 || log[entry->size - 1] == '\n') &&
+            event_log_hash(log.substr(0, entry->size)) == entry->hash) {
+            return entry;
+        }
+    } catch (const Error&) {
+        // derived: the log is read whole
+    }
+    return std::nullopt;
+}
+
+void save_digest(const Mission& m, std::string_view log, const StatusDigest& digest) {
+    if (!m.root()) {
+        return;
+    }
+    const fs::path file = status_cache(m);
+    try {
+        std::error_code ec;
+        fs::create_directories(m.writable(file.parent_path()), ec);
+        write_derived_file(m.writable(file),
+                           format_status_cache({log.size(), event_log_hash(log), digest}));
+    } catch (const Error&) {
+        // a cache that cannot be written is only slower
+    }
+}
+
+// Events parsed past the cached prefix before the cache is written again: a call parses a
+// short tail, and most calls write nothing.
+constexpr std::size_t kStatusCacheSlack = 32;
+
+} // namespace model_detail
+
+void refresh_status(LoopState& state) {
+    const Mission& m = state.mission;
+    const fs::path log = m.events_log();
+    std::error_code ec;
+    state.log_exists = fs::exists(log, ec);
+    std::string text = state.log_exists ? read_event_log_text(log) : std::string();
+    if (state.status_read && text == state.log_bytes) {
+        return; // the log as it was at the last read: the WPs are up to date
+    }
+    // Appended to since this process read it: only the new lines are digested. Otherwise
+    // from the cached digest of a prefix of the log, or from no event.
+    std::size_t from = 0;
+    bool cached = false;
+    if (state.status_read && !state.log_bytes.empty() && state.log_bytes.back() == '\n' &&
+        text.starts_with(state.log_bytes)) {
+        from = state.log_bytes.size();
+    } else if (auto entry = model_detail::cached_digest(m, text)) {
+        state.digest = std::move(entry->digest);
+        from = entry->size;
+        cached = true;
+    } else {
+        state.digest = digest_status({});
+    }
+    std::vector<StatusEvent> tail;
+    const std::string_view rest = std::string_view(text).substr(from);
+    parse_status_lines(
+        rest, log,
+        static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(from), '\n')),
+        tail);
+    bool whole = false;
+    if (!extend_digest(state.digest, tail)) {
+        // An event sorts among the earlier ones: the whole log is reduced again.
+        std::vector<StatusEvent> all;
+        parse_status_lines(text, log, 0, all);
+        state.digest = digest_status(all);
+        whole = true;
+    }
+    state.log_bytes = std::move(text);
+    state.parsed_events.reset();
+    state.status_read = true;
+    if (whole || (from == 0 && !tail.empty()) ||
+        (cached && tail.size() >= model_detail::kStatusCacheSlack)) {
+        model_detail::save_digest(m, state.log_bytes, state.digest);
+    }
+    model_detail::apply_digest(state);
 }
 
 void read_holder_liveness(LoopState& state, const std::string& agent) {
@@ -623,46 +973,44 @@ void read_holder_liveness(LoopState& state, const std::string& agent) {
 
 std::string takeover_reason(const std::string& from, std::int64_t silent_seconds,
                             std::int64_t lease_seconds) {
-    return "Taken over from " + from + ": no sign of life for " +
+    return std::string(kTakeoverPrefix) + from + ": no sign of life for " +
            std::to_string(silent_seconds / 60) + " min (lease " +
            std::to_string(lease_seconds / 60) + " min)";
 }
 
-std::vector<Takeover> unseen_takeovers(const std::vector<StatusEvent>& events,
-                                       const std::string& from) {
-    const std::string prefix = "Taken over from " + from + ":";
+std::vector<Takeover> unseen_takeovers(const StatusDigest& digest, const std::string& from) {
+    // Those since its latest event: it has been told of earlier ones, or learnt otherwise.
+    const std::string prefix = std::string(kTakeoverPrefix) + from + ":";
+    const auto acted = digest.last_index.find(from);
+    const std::int64_t since = acted == digest.last_index.end() ? -1 : acted->second;
     std::vector<Takeover> out;
-    for (const StatusEvent& e : events) {
-        if (e.actor == from) {
-            out.clear(); // it acted since: it has been told, or learnt otherwise
-        } else if (e.force && e.reason && e.reason->starts_with(prefix)) {
-            out.push_back({e.wp_id, e.actor, e.at});
+    for (const StatusDigest::TakeoverEvent& t : digest.takeovers) {
+        if (t.index > since && t.reason.starts_with(prefix)) {
+            out.push_back({t.wp_id, t.actor, t.at});
         }
     }
     return out;
 }
 
 std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events) {
-    StatusSnapshot after = extend_status(std::move(state.status), state.log.events, events);
-    std::vector<Finding> findings = record_status_events(state.mission, after, events);
-    state.status = std::move(after);
+    if (!extend_digest(state.digest, events)) {
+        std::vector<StatusEvent> all = state.events();
+        all.insert(all.end(), events.begin(), events.end());
+        state.digest = digest_status(all);
+    }
+    std::vector<Finding> findings =
+        record_status_events(state.mission, state.digest.status, events);
     for (const StatusEvent& e : events) {
         // Read under the lock and appended to by us alone: the file is now these bytes.
-        state.log.bytes += e.line();
-        state.log.events.push_back(e);
-        if (LoopWp* wp = state.find(e.wp_id)) {
-            wp->has_events = true;
-            wp->lane = e.to_lane;
-            wp->actor = e.actor;
-            wp->since = e.at;
-            wp->review_claim = model_detail::is_review_claim(e.to_lane, e.review_ref);
-        }
+        state.log_bytes += e.line();
     }
+    state.parsed_events.reset();
+    model_detail::apply_digest(state);
     return findings;
 }
 
 LoopState read_loop_state(Mission mission) {
-    LoopState state{std::move(mission), {}, false, {}, false, {}, std::nullopt};
+    LoopState state{std::move(mission), {}, false, digest_status({}), false, {}, std::nullopt};
     const Mission& m = state.mission;
     std::error_code ec;
     if (fs::exists(m.lanes_json(), ec)) {
@@ -1158,24 +1506,22 @@ bool is_review_cycle_ref(const StatusEvent& event) {
 
 std::optional<fs::path> review_feedback(const LoopState& state, const std::string& wp_id) {
     static const std::string scheme = "review-cycle://";
-    for (auto it = state.log.events.rbegin(); it != state.log.events.rend(); ++it) {
-        if (it->wp_id != wp_id || !is_review_cycle_ref(*it)) {
-            continue;
-        }
-        // review-cycle://<slug>/<wp-slug>/<file>
-        const std::string rest = it->review_ref->substr(scheme.size());
-        const std::size_t a = rest.find('/');
-        const std::size_t b = rest.find('/', a == std::string::npos ? 0 : a + 1);
-        if (a == std::string::npos || b == std::string::npos) {
-            return std::nullopt;
-        }
-        const std::string wp_slug = rest.substr(a + 1, b - a - 1);
-        const std::string file = rest.substr(b + 1);
-        checked_path_component(wp_slug, "review-cycle directory");
-        checked_path_component(file, "review-cycle file");
-        return state.mission.tasks_dir() / wp_slug / file;
+    const auto found = state.digest.review_cycle_refs.find(wp_id);
+    if (found == state.digest.review_cycle_refs.end()) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    // review-cycle://<slug>/<wp-slug>/<file>
+    const std::string rest = found->second.substr(scheme.size());
+    const std::size_t a = rest.find('/');
+    const std::size_t b = rest.find('/', a == std::string::npos ? 0 : a + 1);
+    if (a == std::string::npos || b == std::string::npos) {
+        return std::nullopt;
+    }
+    const std::string wp_slug = rest.substr(a + 1, b - a - 1);
+    const std::string file = rest.substr(b + 1);
+    checked_path_component(wp_slug, "review-cycle directory");
+    checked_path_component(file, "review-cycle file");
+    return state.mission.tasks_dir() / wp_slug / file;
 }
 
 std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& mission) {

@@ -3,11 +3,13 @@
 // and the one commit path for workflow files.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "kitty/lanes.hpp"
@@ -74,15 +76,61 @@ private:
     mutable std::optional<Frontmatter> front_;
 };
 
+// What the loop reads from the event log, kept without the events (issue 20 §3): the
+// status, what the reducer and the loop ask about the event that set each WP, each WP's
+// latest review-cycle file, the takeovers and where each actor last acted, every event id.
+// A derived cache of it for a prefix of the log spares a call parsing that prefix.
+struct StatusDigest {
+    struct Setter {
+        bool rollback = false;                 // is_status_rollback
+        std::optional<std::string> review_ref; // a review claim's "action-review-claim"
+        bool operator==(const Setter&) const = default;
+    };
+    struct TakeoverEvent {
+        std::int64_t index = 0; // its place in the log
+        std::string wp_id, actor, at, reason;
+        bool operator==(const TakeoverEvent&) const = default;
+    };
+    StatusSnapshot status;                                // reduce_status of the events
+    std::unordered_set<std::string> ids;                  // every event_id
+    std::map<std::string, Setter> setters;                // per WP of `status`
+    std::map<std::string, std::string> review_cycle_refs; // per WP, the latest in the log
+    std::vector<TakeoverEvent> takeovers;                 // forced, "Taken over from …"
+    std::map<std::string, std::int64_t> last_index;       // per actor, its latest event
+    std::int64_t count = 0;                               // the log's events, repeats too
+    bool operator==(const StatusDigest&) const = default;
+};
+StatusDigest digest_status(const std::vector<StatusEvent>& events);
+// digest_status(existing + added) made from digest_status(existing) and `added`; false, with
+// `digest` as it was, when an added event sorts among the existing ones (then the whole log
+// is digested again).
+bool extend_digest(StatusDigest& digest, const std::vector<StatusEvent>& added);
+
+// The derived cache of a digest: the prefix of the log it is of (its size and hash).
+struct StatusCacheEntry {
+    std::size_t size = 0;
+    std::uint64_t hash = 0;
+    StatusDigest digest;
+};
+std::uint64_t event_log_hash(std::string_view bytes);
+// The cache file's text (fields written as the frontmatter cache's), ending with an "end"
+// line; nullopt for a text that does not read back whole.
+std::string format_status_cache(const StatusCacheEntry& entry);
+std::optional<StatusCacheEntry> parse_status_cache(std::string_view text);
+
 struct LoopState {
     Mission mission;
-    EventLogRead log; // the events, and the bytes they were read from
+    std::string log_bytes; // the event log as last read
     bool log_exists = false;
-    StatusSnapshot status;    // reduce_status(log.events)
-    bool status_read = false; // the WPs' lanes are those of `status`
+    StatusDigest digest;      // of the events of log_bytes
+    bool status_read = false; // the WPs' lanes are those of `digest`
     std::vector<LoopWp> wps;  // by file name
     std::optional<LanesManifest> lanes;
     std::int64_t lease_seconds = kDefaultLeaseSeconds; // set by read_holder_liveness
+
+    const StatusSnapshot& status() const { return digest.status; }
+    // The events of log_bytes, parsed on first use (the dashboard, merge).
+    const std::vector<StatusEvent>& events() const;
 
     LoopWp* find(const std::string& wp_id);
     // The WP a command-line argument names (normalize_wp_id); none is UNKNOWN_WP.
@@ -99,6 +147,8 @@ struct LoopState {
                               const std::string& except = "") const;
     // lanes.json, or Error(Exit::input, "MISSING_LANES") naming it.
     const LanesManifest& require_lanes() const;
+
+    mutable std::optional<std::vector<StatusEvent>> parsed_events = std::nullopt; // events()'s
 };
 
 // One entry of the derived cache of WP frontmatter (read_loop_state): the file's name and
@@ -150,8 +200,7 @@ struct Takeover {
     std::string by;
     std::string at;
 };
-std::vector<Takeover> unseen_takeovers(const std::vector<StatusEvent>& events,
-                                       const std::string& from);
+std::vector<Takeover> unseen_takeovers(const StatusDigest& digest, const std::string& from);
 // The reason of a takeover event, which unseen_takeovers recognises.
 std::string takeover_reason(const std::string& from, std::int64_t silent_seconds,
                             std::int64_t lease_seconds);

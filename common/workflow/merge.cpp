@@ -731,7 +731,7 @@ std::vector<std::string> MergeRun::record_done() {
         added.push_back(std::move(e));
         done.push_back(wp.id);
     }
-    for (Finding& f : record_status_events(m_, state_.log.events, added)) {
+    for (Finding& f : record_status_events(m_, state_.events(), added)) {
         findings_.push_back(std::move(f));
     }
     const fs::path root = m_.project_root();

@@ -131,7 +131,7 @@ void check_status_json(loop::LoopState& state, bool fix, std::vector<Diagnosis>&
     if (!state.log_exists) {
         return;
     }
-    const StatusSnapshot& snapshot = state.status;
+    const StatusSnapshot& snapshot = state.status();
     std::string number = m.identity().mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
@@ -163,7 +163,7 @@ void check_status_json(loop::LoopState& state, bool fix, std::vector<Diagnosis>&
                 false,
                 file};
     if (fix) {
-        record_status_events(m, state.status, {});
+        record_status_events(m, state.status(), {});
         d.fixed = true;
     }
     out.push_back(std::move(d));

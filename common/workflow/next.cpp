@@ -461,7 +461,7 @@ Json progress_json(const LoopState& state) {
         planned += wp.lane == "planned";
         for_review += wp.lane == "for_review" || wp.lane == "in_review";
     }
-    const double weighted = std::stod(python_round1(status_progress(state.status)));
+    const double weighted = std::stod(python_round1(status_progress(state.status())));
     return Json{{"total_wps", static_cast<int>(state.wps.size())},
                 {"done_wps", done},
                 {"approved_wps", approved},
@@ -757,7 +757,7 @@ Outcome next_command(const NextRequest& request) {
     std::vector<Finding> findings;
     // Read before this call records anything as the agent, which would count as its reply.
     const std::vector<loop::Takeover> taken =
-        query ? std::vector<loop::Takeover>{} : loop::unseen_takeovers(state.log.events, agent);
+        query ? std::vector<loop::Takeover>{} : loop::unseen_takeovers(state.digest, agent);
     const auto finish = [&](Decision d) {
         d = unless_conflicts(state, std::move(d), agent, run.issued());
         if (!taken.empty()) {

@@ -527,6 +527,37 @@ TEST(FindingsLoop, TheLanesCacheNeverAnswersForAChangedFile) {
     EXPECT_NE(slurp(cache).find("\nend\n"), std::string::npos) << "rebuilt";
 }
 
+// The status cache is the digest of a prefix of the event log, named by that prefix's size
+// and hash: a log rewritten under it is read whole, and a corrupt cache changes no answer.
+TEST(FindingsLoop, TheStatusCacheNeverAnswersForARewrittenLog) {
+    Project p;
+    const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
+                                              {"WP02", "beta", {}, "code_change", "src/b/**"}});
+    const fs::path log = dir / "status.events.jsonl";
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/status.tsv";
+    const std::string planned = slurp(log);
+    EXPECT_EQ(p.next("A")["wp_id"], "WP01");
+    ASSERT_TRUE(fs::exists(cache)) << "written after the log was read whole";
+    // A's claim is gone and WP01 was blocked, in as many bytes: the cached digest (WP01
+    // planned) is of a log of this size, but not of these bytes.
+    std::string rewritten;
+    std::istringstream lines(planned);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find("\"wp_id\": \"WP01\"") != std::string::npos) {
+            const auto at = line.find("\"to_lane\": \"planned\"");
+            ASSERT_NE(at, std::string::npos) << line;
+            line = line.substr(0, at) + "\"to_lane\": \"blocked\"" + line.substr(at + 20);
+        }
+        rewritten += line + "\n";
+    }
+    write_fixture(log, rewritten);
+    EXPECT_EQ(p.next("B")["wp_id"], "WP02") << "WP01 is blocked in the log as it is now";
+    write_fixture(cache, "kitty status cache 1\n1\t2\t3\n{not a cache");
+    const Json again = p.next("C", "", 1);
+    EXPECT_EQ(again["kind"], "blocked") << again.dump();
+    EXPECT_NE(slurp(cache).find("\nend\n"), std::string::npos) << "rebuilt";
+}
+
 // An entry is recorded only for a file unchanged for longer than its timestamps' granularity
 // (a change within one tick could keep its stat): 50 ms for nanosecond mtimes, 2 s for
 // whole-second ones (a file system that keeps seconds). An mtime not yet that far in the past

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -263,15 +264,18 @@ TEST(Takeovers, ThePreviousHolderIsToldUntilItActsAgain) {
     std::vector<StatusEvent> log = {event("WP01", "A", false, "Reserved for A by next"),
                                     event("WP01", "B", true, reason),
                                     event("WP02", "C", true, "Taken over from AB: …")};
-    auto told = kitty::loop::unseen_takeovers(log, "A");
+    auto told = kitty::loop::unseen_takeovers(kitty::loop::digest_status(log), "A");
     ASSERT_EQ(told.size(), 1u);
     EXPECT_EQ(told[0].wp_id, "WP01");
     EXPECT_EQ(told[0].by, "B");
-    EXPECT_TRUE(kitty::loop::unseen_takeovers(log, "B").empty());
+    EXPECT_TRUE(kitty::loop::unseen_takeovers(kitty::loop::digest_status(log), "B").empty());
     log.push_back(event("WP03", "A", false, std::nullopt));
-    EXPECT_TRUE(kitty::loop::unseen_takeovers(log, "A").empty()) << "A acted since";
+    EXPECT_TRUE(kitty::loop::unseen_takeovers(kitty::loop::digest_status(log), "A").empty())
+        << "A acted since";
     // A forced move without the takeover reason is not one.
-    EXPECT_TRUE(kitty::loop::unseen_takeovers({event("WP01", "B", true, "fix")}, "A").empty());
+    EXPECT_TRUE(kitty::loop::unseen_takeovers(
+                    kitty::loop::digest_status({event("WP01", "B", true, "fix")}), "A")
+                    .empty());
 }
 
 TEST(Liveness, ALiveShellOrARecentHeartbeatIsLiveSilenceBeyondTheLeaseIsStale) {
@@ -409,4 +413,133 @@ TEST(LanesCache, TheManifestReadsBackExactlyAndOnlyWhole) {
     EXPECT_FALSE(kitty::loop::parse_lanes_cache(bad)) << "a group that is no number";
     EXPECT_FALSE(
         kitty::loop::parse_lanes_cache("kitty lanes cache 0\n" + text.substr(text.find('\n') + 1)));
+}
+
+// The status digest a call keeps instead of the events: extending the digest of a log's
+// prefix by the rest is digesting the whole log, or refused (the digest untouched) when an
+// event sorts among the earlier ones; its cache text reads back as it was; and what the loop
+// asks of it answers as a scan of the events would (the oracles below). Random logs with
+// shared timestamps, steps back, repeated ids, rollbacks, review claims, review-cycle files and
+// takeovers, split at every point.
+TEST(StatusDigest, ExtendingIsDigestingAgainAndTheCacheReadsBack) {
+    using kitty::StatusEvent;
+    using kitty::loop::StatusDigest;
+    std::mt19937 random(20261207);
+    const auto pick = [&random](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+    };
+    const std::array<const char*, 6> lanes{"planned",    "claimed", "in_progress",
+                                           "for_review", "doing",   "in_review"};
+    const std::array<const char*, 3> actors{"A", "B", "C\tx"};
+    // What a scan of the events answers: the previous loop code's.
+    const auto scan_takeovers = [](const std::vector<StatusEvent>& log, const std::string& from) {
+        std::vector<std::string> out;
+        for (const StatusEvent& e : log) {
+            if (e.actor == from) {
+                out.clear();
+            } else if (e.force && e.reason &&
+                       e.reason->starts_with("Taken over from " + from + ":")) {
+                out.push_back(e.wp_id + "/" + e.actor + "/" + e.at);
+            }
+        }
+        return out;
+    };
+    int extended = 0;
+    int refused = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::vector<StatusEvent> log;
+        const std::size_t n = 1 + pick(14);
+        int clock = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            clock += static_cast<int>(pick(3)) - (pick(6) == 0 ? 2 : 0);
+            StatusEvent e;
+            e.event_id = "e" + std::to_string(pick(24));
+            e.wp_id = "WP0" + std::to_string(pick(3));
+            e.from_lane = lanes[pick(lanes.size())];
+            e.to_lane = lanes[pick(lanes.size())];
+            e.at = "2026-01-01T00:00:" + std::to_string(10 + clock);
+            e.actor = actors[pick(actors.size())];
+            e.mission_slug = pick(2) ? "m" : "m2";
+            e.force = pick(4) == 0;
+            switch (pick(6)) {
+            case 0:
+                e.from_lane = "for_review";
+                e.to_lane = "in_progress";
+                e.review_ref = "review-cycle://m/" + e.wp_id + "-x/review-cycle-" +
+                               std::to_string(pick(3)) + ".md";
+                break;
+            case 1:
+                e.to_lane = "in_progress";
+                e.review_ref = "action-review-claim";
+                break;
+            case 2:
+                e.force = true;
+                e.reason = "Taken over from " + std::string(actors[pick(actors.size())]) +
+                           ": no sign of life";
+                break;
+            default:
+                break;
+            }
+            log.push_back(e);
+        }
+        const StatusDigest whole = kitty::loop::digest_status(log);
+        EXPECT_EQ(whole.status, kitty::reduce_status(log));
+        for (std::size_t split = 0; split <= log.size(); ++split) {
+            const std::vector<StatusEvent> existing(log.begin(), log.begin() + split);
+            const std::vector<StatusEvent> added(log.begin() + split, log.end());
+            StatusDigest d = kitty::loop::digest_status(existing);
+            const auto cached = kitty::loop::parse_status_cache(
+                kitty::loop::format_status_cache({split * 7, 99u + split, d}));
+            ASSERT_TRUE(cached) << "round " << round << ", split " << split;
+            EXPECT_EQ(cached->digest, d);
+            EXPECT_EQ(cached->size, split * 7);
+            EXPECT_EQ(cached->hash, 99u + split);
+            if (kitty::loop::extend_digest(d, added)) {
+                ASSERT_EQ(d, whole) << "round " << round << ", split " << split;
+                ++extended;
+            } else {
+                ASSERT_EQ(d, kitty::loop::digest_status(existing)) << "refused: untouched";
+                ++refused;
+            }
+        }
+        for (const char* actor : actors) {
+            std::vector<std::string> told;
+            for (const auto& t : kitty::loop::unseen_takeovers(whole, actor)) {
+                told.push_back(t.wp_id + "/" + t.by + "/" + t.at);
+            }
+            EXPECT_EQ(told, scan_takeovers(log, actor)) << "round " << round << ", " << actor;
+        }
+        for (const char* wp : {"WP00", "WP01", "WP02"}) {
+            std::optional<std::string> latest;
+            for (const StatusEvent& e : log) {
+                if (e.wp_id == wp && kitty::loop::is_review_cycle_ref(e)) {
+                    latest = e.review_ref;
+                }
+            }
+            const auto it = whole.review_cycle_refs.find(wp);
+            EXPECT_EQ(it == whole.review_cycle_refs.end() ? std::nullopt
+                                                          : std::optional(it->second),
+                      latest);
+        }
+    }
+    EXPECT_GT(extended, 500);
+    EXPECT_GT(refused, 100);
+    // A cache text cut short, or with a line that does not read, is no cache.
+    const std::string text =
+        kitty::loop::format_status_cache({1, 2, kitty::loop::digest_status({[] {
+                                              StatusEvent e;
+                                              e.event_id = "e1";
+                                              e.wp_id = "WP01";
+                                              e.to_lane = "claimed";
+                                              e.actor = "A";
+                                              e.at = "t";
+                                              return e;
+                                          }()})});
+    for (std::size_t cut = 0; cut < text.size(); ++cut) {
+        EXPECT_FALSE(kitty::loop::parse_status_cache(std::string_view(text).substr(0, cut)));
+    }
+    EXPECT_FALSE(kitty::loop::parse_status_cache(text + "id\te2\n"));
+    std::string bad = text;
+    bad.replace(bad.find("\nact\tA\t0\n"), 10, "\nact\tA\tx\n");
+    EXPECT_FALSE(kitty::loop::parse_status_cache(bad));
 }

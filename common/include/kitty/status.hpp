@@ -5,6 +5,7 @@
 
 #include <array>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ struct EventLogRead {
 // only appended to), only the lines after them are parsed; anything else is read whole.
 // Returns whether `read` changed.
 bool reread_status_events(const std::filesystem::path& path, EventLogRead& read);
+// The bytes of an event log that exists, read again for a moment while its last line is
+// unterminated (an append seen half-way).
+std::string read_event_log_text(const std::filesystem::path& path);
 // The events of the JSON lines of `text`, appended to `events`; errors name `path` and the
 // line, counting `lines_before` lines above `text`.
 void parse_status_lines(std::string_view text, const std::filesystem::path& path, int lines_before,
@@ -114,6 +118,7 @@ struct WpStatus {
     std::string last_transition_at;
     std::string last_event_id;
     int force_count = 0;
+    bool operator==(const WpStatus&) const = default;
 };
 
 struct StatusSnapshot {
@@ -123,6 +128,7 @@ struct StatusSnapshot {
     std::optional<std::string> last_event_id;
     std::map<std::string, WpStatus> work_packages;
     std::map<std::string, int> summary; // every lane
+    bool operator==(const StatusSnapshot&) const = default;
 };
 
 // The deterministic reducer: first occurrence per event_id, sorted by (at, event_id), the
@@ -133,6 +139,18 @@ StatusSnapshot reduce_status(const std::vector<StatusEvent>& events);
 // log is reduced again.
 StatusSnapshot extend_status(StatusSnapshot snapshot, const std::vector<StatusEvent>& existing,
                              const std::vector<StatusEvent>& added);
+
+// extend_status for a caller that keeps, instead of the existing events, whether an id is
+// among them (`seen`) and whether the event of an id that set a WP was a rollback (3.1.1's
+// rule for two events with one timestamp). False, with `snapshot` as it was, when an added
+// event sorts among the existing ones: the whole log must be reduced again.
+bool extend_status_from(StatusSnapshot& snapshot,
+                        const std::function<bool(const std::string&)>& seen,
+                        const std::function<bool(const std::string&)>& set_by_rollback,
+                        const std::vector<StatusEvent>& added);
+// Whether an event is a rollback (for_review -> in_progress with a review_ref), which the
+// reducer does not let a plain event with the same timestamp undo.
+bool is_status_rollback(const StatusEvent& event);
 
 // status.json bytes: sort_keys, indent 2, raw UTF-8, identity fields from meta.json.
 std::string serialize_status_json(const StatusSnapshot& snapshot, const std::string& mission_number,
