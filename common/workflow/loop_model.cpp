@@ -100,6 +100,38 @@ std::optional<std::vector<std::string>> decode_list(std::string_view text) {
     }
 }
 
+// Each text as a field after a tab.
+void append_fields(std::string& out, std::initializer_list<const std::string*> texts) {
+    for (const std::string* text : texts) {
+        out += '\t';
+        append_field(out, *text);
+    }
+}
+
+// The lines of a cache text after its version line: none when the text is of another
+// version, and never a last line without its newline (a text cut short).
+class CacheLines {
+public:
+    CacheLines(std::string_view text, std::string_view header)
+        : valid_(text.starts_with(header)),
+          rest_(valid_ ? text.substr(header.size()) : std::string_view()) {}
+    bool valid() const { return valid_; }
+    bool done() const { return rest_.empty(); }
+    std::optional<std::string_view> next() {
+        const std::size_t end = rest_.find('\n');
+        if (end == std::string_view::npos) {
+            return std::nullopt;
+        }
+        const std::string_view line = rest_.substr(0, end);
+        rest_.remove_prefix(end + 1);
+        return line;
+    }
+
+private:
+    bool valid_;
+    std::string_view rest_;
+};
+
 // A whole field as a number of `value`'s type, in its range.
 template <typename Number> bool read_number(std::string_view text, Number& value) {
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -154,19 +186,11 @@ std::string format_frontmatter_cache(const std::vector<FrontmatterCacheEntry>& e
 
 std::vector<FrontmatterCacheEntry> parse_frontmatter_cache(std::string_view text) {
     std::vector<FrontmatterCacheEntry> entries;
-    if (!text.starts_with(kFrontmatterCacheHeader)) {
-        return entries;
-    }
-    text.remove_prefix(kFrontmatterCacheHeader.size());
-    while (!text.empty()) {
-        const std::size_t end = text.find('\n');
-        if (end == std::string_view::npos) {
-            break; // a line cut short is no entry
-        }
-        if (auto e = read_entry(text.substr(0, end))) {
+    CacheLines lines(text, kFrontmatterCacheHeader);
+    while (const auto line = lines.next()) {
+        if (auto e = read_entry(*line)) {
             entries.push_back(std::move(*e));
         }
-        text.remove_prefix(end + 1);
     }
     return entries;
 }
@@ -198,11 +222,8 @@ std::string format_lanes_cache(const LanesCacheEntry& entry) {
     out += std::to_string(entry.size) + '\t' + std::to_string(entry.mtime_ns) + '\t' +
            std::to_string(entry.ino) + '\t' + std::to_string(m.version) + '\t' +
            std::to_string(m.independent_wps_collapsed);
-    for (const std::string* text : {&m.mission_slug, &m.mission_id, &m.mission_branch,
-                                    &m.target_branch, &m.computed_at, &m.computed_from}) {
-        out += '\t';
-        append_field(out, *text);
-    }
+    append_fields(out, {&m.mission_slug, &m.mission_id, &m.mission_branch, &m.target_branch,
+                        &m.computed_at, &m.computed_from});
     out += '\n';
     for (const Lane& lane : m.lanes) {
         out += "lane\t";
@@ -217,10 +238,7 @@ std::string format_lanes_cache(const LanesCacheEntry& entry) {
     }
     for (const CollapseEvent& e : m.events) {
         out += "event";
-        for (const std::string* text : {&e.wp_a, &e.wp_b, &e.rule, &e.evidence}) {
-            out += '\t';
-            append_field(out, *text);
-        }
+        append_fields(out, {&e.wp_a, &e.wp_b, &e.rule, &e.evidence});
         out += '\n';
     }
     out += "end\n";
@@ -228,22 +246,10 @@ std::string format_lanes_cache(const LanesCacheEntry& entry) {
 }
 
 std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
-    if (!text.starts_with(kLanesCacheHeader)) {
-        return std::nullopt;
-    }
-    text.remove_prefix(kLanesCacheHeader.size());
-    const auto next_line = [&text]() -> std::optional<std::string_view> {
-        const std::size_t end = text.find('\n');
-        if (end == std::string_view::npos) {
-            return std::nullopt;
-        }
-        const std::string_view line = text.substr(0, end);
-        text.remove_prefix(end + 1);
-        return line;
-    };
+    CacheLines lines(text, kLanesCacheHeader);
     LanesCacheEntry entry;
     LanesManifest& m = entry.manifest;
-    const auto first = next_line();
+    const auto first = lines.next();
     const auto head = first ? split_fields<11>(*first) : std::nullopt;
     if (!head || !read_number((*head)[0], entry.size) || !read_number((*head)[1], entry.mtime_ns) ||
         !read_number((*head)[2], entry.ino) || !read_number((*head)[3], m.version) ||
@@ -260,12 +266,12 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
         *field = std::move(*value);
     }
     for (;;) {
-        const auto line = next_line();
+        const auto line = lines.next();
         if (!line) {
             return std::nullopt; // cut short before "end"
         }
         if (*line == "end") {
-            return text.empty() ? std::optional(std::move(entry)) : std::nullopt;
+            return lines.done() ? std::optional(std::move(entry)) : std::nullopt;
         }
         if (line->starts_with("lane\t")) {
             const auto f = split_fields<7>(*line);
@@ -439,11 +445,7 @@ std::string format_status_cache(const StatusCacheEntry& entry) {
     for (const auto& [wp, st] : s.work_packages) {
         const auto setter = d.setters.find(wp);
         out += "wp";
-        for (const std::string* text :
-             {&wp, &st.lane, &st.actor, &st.last_transition_at, &st.last_event_id}) {
-            out += '\t';
-            append_field(out, *text);
-        }
+        append_fields(out, {&wp, &st.lane, &st.actor, &st.last_transition_at, &st.last_event_id});
         out += '\t' + std::to_string(st.force_count) + '\t';
         out += setter != d.setters.end() && setter->second.rollback ? '1' : '0';
         out += '\t';
@@ -451,10 +453,8 @@ std::string format_status_cache(const StatusCacheEntry& entry) {
         out += '\n';
     }
     for (const auto& [wp, ref] : d.review_cycle_refs) {
-        out += "ref\t";
-        append_field(out, wp);
-        out += '\t';
-        append_field(out, ref);
+        out += "ref";
+        append_fields(out, {&wp, &ref});
         out += '\n';
     }
     for (const auto& [actor, index] : d.last_index) {
@@ -464,10 +464,7 @@ std::string format_status_cache(const StatusCacheEntry& entry) {
     }
     for (const StatusDigest::TakeoverEvent& t : d.takeovers) {
         out += "take\t" + std::to_string(t.index);
-        for (const std::string* text : {&t.wp_id, &t.actor, &t.at, &t.reason}) {
-            out += '\t';
-            append_field(out, *text);
-        }
+        append_fields(out, {&t.wp_id, &t.actor, &t.at, &t.reason});
         out += '\n';
     }
     for (const std::string& id : d.ids) {
@@ -480,23 +477,11 @@ std::string format_status_cache(const StatusCacheEntry& entry) {
 }
 
 std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
-    if (!text.starts_with(kStatusCacheHeader)) {
-        return std::nullopt;
-    }
-    text.remove_prefix(kStatusCacheHeader.size());
-    const auto next_line = [&text]() -> std::optional<std::string_view> {
-        const std::size_t end = text.find('\n');
-        if (end == std::string_view::npos) {
-            return std::nullopt;
-        }
-        const std::string_view line = text.substr(0, end);
-        text.remove_prefix(end + 1);
-        return line;
-    };
+    CacheLines lines(text, kStatusCacheHeader);
     StatusCacheEntry entry;
     StatusDigest& d = entry.digest;
     StatusSnapshot& s = d.status;
-    const auto first = next_line();
+    const auto first = lines.next();
     const auto head = first ? split_fields<7>(*first) : std::nullopt;
     if (!head || !read_number((*head)[0], entry.size) || !read_number((*head)[1], entry.hash) ||
         !read_number((*head)[2], d.count) || !read_number((*head)[3], s.event_count) ||
@@ -508,7 +493,7 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
         s.summary[std::string(lane)] = 0;
     }
     for (;;) {
-        const auto line = next_line();
+        const auto line = lines.next();
         if (!line) {
             return std::nullopt; // cut short before "end"
         }
@@ -569,7 +554,7 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
             return std::nullopt;
         }
     }
-    if (!text.empty()) {
+    if (!lines.done()) {
         return std::nullopt;
     }
     return entry;
@@ -619,8 +604,46 @@ long long now_ns() {
     return static_cast<long long>(t.tv_sec) * 1'000'000'000LL + t.tv_nsec;
 }
 
-fs::path frontmatter_cache(const Mission& m) {
-    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "wp-frontmatter.tsv";
+// Whether a file parsed after `started` had its stat `key` for longer than a timestamp tick
+// of its file system then, and still has it.
+bool settled(const fs::path& file, const FileKey& key, long long started) {
+    const long long tick = key.mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
+    return key.mtime_ns + tick < started && key_of(file) == key;
+}
+
+fs::path cache_file(const Mission& m, std::string_view name) {
+    return m.project_root() / ".kittify/runtime/cache" / m.slug() / name;
+}
+
+// The text of the mission's cache file `name`, if there is one to read.
+std::optional<std::string> read_cache(const Mission& m, std::string_view name) {
+    if (!m.root()) {
+        return std::nullopt;
+    }
+    const fs::path file = cache_file(m, name);
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+        return std::nullopt;
+    }
+    try {
+        return read_file_bytes(file);
+    } catch (const Error&) {
+        return std::nullopt; // derived: made again from the files themselves
+    }
+}
+
+void write_cache(const Mission& m, std::string_view name, const std::string& text) {
+    if (!m.root()) {
+        return;
+    }
+    const fs::path file = cache_file(m, name);
+    try {
+        std::error_code ec;
+        fs::create_directories(m.writable(file.parent_path()), ec);
+        write_derived_file(m.writable(file), text);
+    } catch (const Error&) {
+        // a cache that cannot be written is only slower
+    }
 }
 
 // Fills the frontmatter of the WPs the cache knows as they are; parses the others (a bad
@@ -630,15 +653,9 @@ void use_frontmatter_cache(LoopState& state) {
     if (!m.root()) {
         return;
     }
-    const fs::path file = frontmatter_cache(m);
     std::vector<FrontmatterCacheEntry> entries;
-    std::error_code ec;
-    if (fs::is_regular_file(file, ec)) {
-        try {
-            entries = parse_frontmatter_cache(read_file_bytes(file));
-        } catch (const Error&) {
-            // derived: rebuilt below
-        }
+    if (const auto text = read_cache(m, "wp-frontmatter.tsv")) {
+        entries = parse_frontmatter_cache(*text);
     }
     std::map<std::string_view, FrontmatterCacheEntry*> cached;
     for (FrontmatterCacheEntry& e : entries) {
@@ -666,9 +683,7 @@ void use_frontmatter_cache(LoopState& state) {
         } catch (const std::exception&) {
             continue;
         }
-        const long long settle =
-            key->mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
-        if (key->mtime_ns + settle < started && key_of(wp.file) == key) {
+        if (settled(wp.file, *key, started)) {
             fresh.push_back({std::move(name), key->size, key->mtime_ns, key->ino, wp.dependencies(),
                              wp.owned_files(), wp.agent(), wp.planning_artifact()});
             learned = true;
@@ -677,12 +692,7 @@ void use_frontmatter_cache(LoopState& state) {
     if (!learned && fresh.size() == entries.size()) {
         return;
     }
-    try {
-        fs::create_directories(m.writable(file.parent_path()), ec);
-        write_derived_file(m.writable(file), format_frontmatter_cache(fresh));
-    } catch (const Error&) {
-        // a cache that cannot be written is only slower
-    }
+    write_cache(m, "wp-frontmatter.tsv", format_frontmatter_cache(fresh));
 }
 
 // lanes.json as read_valid_lanes reads it, from a derived cache keyed and recorded as the
@@ -694,29 +704,17 @@ LanesManifest read_lanes_cached(const Mission& m) {
     if (!m.root() || !key) {
         return read_valid_lanes(lanes_json);
     }
-    const fs::path file = m.project_root() / ".kittify/runtime/cache" / m.slug() / "lanes.tsv";
-    std::error_code ec;
-    if (fs::is_regular_file(file, ec)) {
-        try {
-            if (auto e = parse_lanes_cache(read_file_bytes(file));
-                e && e->size == key->size && e->mtime_ns == key->mtime_ns && e->ino == key->ino) {
-                return std::move(e->manifest);
-            }
-        } catch (const Error&) {
-            // derived: read lanes.json itself
+    if (const auto text = read_cache(m, "lanes.tsv")) {
+        if (auto e = parse_lanes_cache(*text);
+            e && e->size == key->size && e->mtime_ns == key->mtime_ns && e->ino == key->ino) {
+            return std::move(e->manifest);
         }
     }
     const long long started = now_ns();
     LanesManifest manifest = read_valid_lanes(lanes_json);
-    const long long settle = key->mtime_ns % 1'000'000'000 == 0 ? kCoarseSettledNs : kFineSettledNs;
-    if (key->mtime_ns + settle < started && key_of(lanes_json) == key) {
-        try {
-            fs::create_directories(m.writable(file.parent_path()), ec);
-            write_derived_file(m.writable(file),
-                               format_lanes_cache({key->size, key->mtime_ns, key->ino, manifest}));
-        } catch (const Error&) {
-            // a cache that cannot be written is only slower
-        }
+    if (settled(lanes_json, *key, started)) {
+        write_cache(m, "lanes.tsv",
+                    format_lanes_cache({key->size, key->mtime_ns, key->ino, manifest}));
     }
     return manifest;
 }
@@ -846,44 +844,16 @@ void apply_digest(LoopState& state) {
     }
 }
 
-fs::path status_cache(const Mission& m) {
-    return m.project_root() / ".kittify/runtime/cache" / m.slug() / "status.tsv";
-}
-
 // The cached digest of a prefix of `log` (the whole text the log has now), when the cache
 // has one whose size and hash are those of that prefix.
 std::optional<StatusCacheEntry> cached_digest(const Mission& m, std::string_view log) {
-    const fs::path file = status_cache(m);
-    std::error_code ec;
-    if (!m.root() || !fs::is_regular_file(file, ec)) {
-        return std::nullopt;
-    }
-    try {
-        auto entry = parse_status_cache(read_file_bytes(file));
-        if (entry && entry->size <= log.size() &&
-            (entry->size == 0 || log[entry->size - 1] == '\n') &&
-            event_log_hash(log.substr(0, entry->size)) == entry->hash) {
-            return entry;
-        }
-    } catch (const Error&) {
-        // derived: the log is read whole
+    const auto text = read_cache(m, "status.tsv");
+    auto entry = text ? parse_status_cache(*text) : std::nullopt;
+    if (entry && entry->size <= log.size() && (entry->size == 0 || log[entry->size - 1] == '\n') &&
+        event_log_hash(log.substr(0, entry->size)) == entry->hash) {
+        return entry;
     }
     return std::nullopt;
-}
-
-void save_digest(const Mission& m, std::string_view log, const StatusDigest& digest) {
-    if (!m.root()) {
-        return;
-    }
-    const fs::path file = status_cache(m);
-    try {
-        std::error_code ec;
-        fs::create_directories(m.writable(file.parent_path()), ec);
-        write_derived_file(m.writable(file),
-                           format_status_cache({log.size(), event_log_hash(log), digest}));
-    } catch (const Error&) {
-        // a cache that cannot be written is only slower
-    }
 }
 
 // Events parsed past the cached prefix before the cache is written again: a call parses a
@@ -934,7 +904,10 @@ void refresh_status(LoopState& state) {
     state.status_read = true;
     if (whole || (from == 0 && !tail.empty()) ||
         (cached && tail.size() >= model_detail::kStatusCacheSlack)) {
-        model_detail::save_digest(m, state.log_bytes, state.digest);
+        model_detail::write_cache(
+            m, "status.tsv",
+            format_status_cache(
+                {state.log_bytes.size(), event_log_hash(state.log_bytes), state.digest}));
     }
     model_detail::apply_digest(state);
 }
