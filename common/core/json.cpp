@@ -19,7 +19,9 @@ void append_u_escape(std::string& out, unsigned value) {
     out += buf;
 }
 
-void append_string(std::string& out, const std::string& s, bool ensure_ascii) {
+} // namespace
+
+void append_python_string(std::string& out, const std::string& s, bool ensure_ascii) {
     out += '"';
     std::size_t pos = 0;
     while (pos < s.size()) {
@@ -73,6 +75,8 @@ void append_string(std::string& out, const std::string& s, bool ensure_ascii) {
     out += '"';
 }
 
+namespace {
+
 void append_newline(std::string& out, const PyJsonStyle& style, int depth) {
     out += '\n';
     out.append(static_cast<std::size_t>(style.indent * depth), ' ');
@@ -98,7 +102,7 @@ void append_value(std::string& out, const Json& v, const PyJsonStyle& style, int
         out += python_float_repr(v.get<double>());
         break;
     case Json::value_t::string:
-        append_string(out, v.get_ref<const std::string&>(), style.ensure_ascii);
+        append_python_string(out, v.get_ref<const std::string&>(), style.ensure_ascii);
         break;
     case Json::value_t::array: {
         if (v.empty()) {
@@ -146,7 +150,7 @@ void append_value(std::string& out, const Json& v, const PyJsonStyle& style, int
             if (pretty) {
                 append_newline(out, style, depth + 1);
             }
-            append_string(out, it.key(), style.ensure_ascii);
+            append_python_string(out, it.key(), style.ensure_ascii);
             out += ": ";
             append_value(out, it.value(), style, depth + 1);
         }

@@ -633,27 +633,54 @@ bool extend_status_from(StatusSnapshot& s, const std::function<bool(const std::s
 
 std::string serialize_status_json(const StatusSnapshot& s, const std::string& mission_number,
                                   const std::string& mission_type) {
-    Json wps = Json::object();
-    for (const auto& [wp, st] : s.work_packages) {
-        wps[wp] = {{"actor", st.actor},
-                   {"force_count", st.force_count},
-                   {"lane", st.lane},
-                   {"last_event_id", st.last_event_id},
-                   {"last_transition_at", st.last_transition_at}};
+    // Written as dump_python writes the document (sort_keys, indent 2, raw UTF-8), without
+    // building it first: every hand-off writes it, and the document was most of the cost.
+    std::string out =
+        "{\n  \"event_count\": " + std::to_string(s.event_count) + ",\n  \"last_event_id\": ";
+    if (s.last_event_id) {
+        append_python_string(out, *s.last_event_id, false);
+    } else {
+        out += "null";
     }
-    Json summary = Json::object();
+    const auto member = [&out](const char* key, const std::string& value) {
+        out += ",\n  \"";
+        out += key;
+        out += "\": ";
+        append_python_string(out, value, false);
+    };
+    member("materialized_at", s.materialized_at);
+    member("mission_number", mission_number);
+    member("mission_slug", s.mission_slug);
+    member("mission_type", mission_type);
+    out += ",\n  \"summary\": {";
+    const char* sep = "\n    ";
     for (const auto& [lane, n] : s.summary) {
-        summary[lane] = n;
+        out += sep;
+        append_python_string(out, lane, false);
+        out += ": " + std::to_string(n);
+        sep = ",\n    ";
     }
-    const Json doc = {{"event_count", s.event_count},
-                      {"last_event_id", s.last_event_id ? Json(*s.last_event_id) : Json(nullptr)},
-                      {"materialized_at", s.materialized_at},
-                      {"mission_number", mission_number},
-                      {"mission_slug", s.mission_slug},
-                      {"mission_type", mission_type},
-                      {"summary", summary},
-                      {"work_packages", wps}};
-    return dump_python(doc, {.indent = 2, .ensure_ascii = false, .sort_keys = true}) + "\n";
+    out += s.summary.empty() ? "}" : "\n  }";
+    out += ",\n  \"work_packages\": {";
+    sep = "\n    ";
+    for (const auto& [wp, st] : s.work_packages) {
+        out += sep;
+        append_python_string(out, wp, false);
+        out += ": {\n      \"actor\": ";
+        append_python_string(out, st.actor, false);
+        out +=
+            ",\n      \"force_count\": " + std::to_string(st.force_count) + ",\n      \"lane\": ";
+        append_python_string(out, st.lane, false);
+        out += ",\n      \"last_event_id\": ";
+        append_python_string(out, st.last_event_id, false);
+        out += ",\n      \"last_transition_at\": ";
+        append_python_string(out, st.last_transition_at, false);
+        out += "\n    }";
+        sep = ",\n    ";
+    }
+    out += s.work_packages.empty() ? "}" : "\n  }";
+    out += "\n}\n";
+    return out;
 }
 
 double status_progress(const StatusSnapshot& s) {

@@ -153,6 +153,67 @@ TEST(StatusReducer, ExtendingIsReducingAgain) {
     EXPECT_GT(fast, 100); // many splits took the path that applies only the new events
 }
 
+// status.json is written without building the document; it is byte for byte what
+// json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) gives (dump_python),
+// for any strings and any number of WPs, lanes and events.
+TEST(StatusJson, WrittenAsDumpPythonWritesTheDocument) {
+    std::mt19937 random(20261208);
+    const auto pick = [&random](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(random);
+    };
+    const std::array<std::string, 7> texts{"",
+                                           "claude",
+                                           "a\"b\\c",
+                                           "\n\t\x01\x7f",
+                                           "\xc3\xa9\xe2\x82\xac",
+                                           "WP01",
+                                           "2026-01-01T00:00:00Z"};
+    for (int round = 0; round < 200; ++round) {
+        kitty::StatusSnapshot s;
+        s.event_count = static_cast<int>(pick(1000));
+        s.mission_slug = texts[pick(texts.size())];
+        s.materialized_at = texts[pick(texts.size())];
+        if (pick(2)) {
+            s.last_event_id = texts[pick(texts.size())];
+        }
+        for (std::size_t i = pick(4); i > 0; --i) {
+            s.summary[texts[pick(texts.size())]] = static_cast<int>(pick(50));
+        }
+        for (std::size_t i = pick(5); i > 0; --i) {
+            s.work_packages[texts[pick(texts.size())] + std::to_string(i)] = {
+                texts[pick(texts.size())], texts[pick(texts.size())], texts[pick(texts.size())],
+                texts[pick(texts.size())], static_cast<int>(pick(3))};
+        }
+        const std::string number = texts[pick(texts.size())];
+        const std::string type = texts[pick(texts.size())];
+        kitty::Json wps = kitty::Json::object();
+        for (const auto& [wp, st] : s.work_packages) {
+            wps[wp] = {{"actor", st.actor},
+                       {"force_count", st.force_count},
+                       {"lane", st.lane},
+                       {"last_event_id", st.last_event_id},
+                       {"last_transition_at", st.last_transition_at}};
+        }
+        kitty::Json summary = kitty::Json::object();
+        for (const auto& [lane, n] : s.summary) {
+            summary[lane] = n;
+        }
+        const kitty::Json doc = {
+            {"event_count", s.event_count},
+            {"last_event_id", s.last_event_id ? kitty::Json(*s.last_event_id) : kitty::Json()},
+            {"materialized_at", s.materialized_at},
+            {"mission_number", number},
+            {"mission_slug", s.mission_slug},
+            {"mission_type", type},
+            {"summary", summary},
+            {"work_packages", wps}};
+        ASSERT_EQ(kitty::serialize_status_json(s, number, type),
+                  kitty::dump_python(doc, {.indent = 2, .ensure_ascii = false, .sort_keys = true}) +
+                      "\n")
+            << "round " << round;
+    }
+}
+
 // §4.4: key order and layout of status.json.
 TEST(StatusJson, SortedKeysIndentTwo) {
     const auto s = kitty::reduce_status({event("e1", "WP01", "planned", "planned", "t1", true)});

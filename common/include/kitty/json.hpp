@@ -23,6 +23,9 @@ struct PyJsonStyle {
 // json.dumps(value, indent=…, ensure_ascii=…, sort_keys=…) without the trailing newline.
 std::string dump_python(const Json& value, PyJsonStyle style = {});
 
+// json.dumps of one string, appended to `out`: quoted, with Python's escapes.
+void append_python_string(std::string& out, const std::string& text, bool ensure_ascii);
+
 // repr(float) as Python 3 prints it: shortest round-trip digits, "1e+16", "30.0".
 std::string python_float_repr(double value);
 
