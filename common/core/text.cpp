@@ -183,6 +183,9 @@ std::string read_text_file(const std::filesystem::path& path, Bom bom) {
     if (bom == Bom::strip && bytes.starts_with("\xEF\xBB\xBF")) {
         bytes.erase(0, 3);
     }
+    if (bytes.find('\r') == std::string::npos) {
+        return bytes; // no copy of a large file that has nothing to normalize
+    }
     return normalize_newlines(bytes);
 }
 
