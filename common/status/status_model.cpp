@@ -335,9 +335,12 @@ std::optional<Fields> object_fields(const Json& j) {
 } // namespace
 
 std::vector<StatusEvent> read_status_events(const fs::path& path) {
-    EventLogRead read;
-    reread_status_events(path, read);
-    return std::move(read.events);
+    std::vector<StatusEvent> events;
+    std::error_code ec;
+    if (fs::exists(path, ec)) {
+        parse_status_lines(read_event_log_text(path), path, 0, events);
+    }
+    return events;
 }
 
 std::string read_event_log_text(const fs::path& path) {
@@ -350,31 +353,6 @@ std::string read_event_log_text(const fs::path& path) {
         text = read_text_file(path, Bom::keep);
     }
     return text;
-}
-
-bool reread_status_events(const fs::path& path, EventLogRead& read) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
-        const bool changed = !read.bytes.empty() || !read.events.empty();
-        read = {};
-        return changed;
-    }
-    std::string text = read_event_log_text(path);
-    std::string_view rest = text;
-    int lines_before = 0;
-    // Appended to since the last read: only the new lines are parsed.
-    if (!read.bytes.empty() && read.bytes.back() == '\n' && text.starts_with(read.bytes)) {
-        if (text.size() == read.bytes.size()) {
-            return false;
-        }
-        rest.remove_prefix(read.bytes.size());
-        lines_before = static_cast<int>(std::count(read.bytes.begin(), read.bytes.end(), '\n'));
-    } else {
-        read.events.clear();
-    }
-    parse_status_lines(rest, path, lines_before, read.events);
-    read.bytes = std::move(text);
-    return true;
 }
 
 void parse_status_lines(std::string_view text, const fs::path& path, int lines_before,
@@ -558,37 +536,24 @@ StatusSnapshot reduce_status(const std::vector<StatusEvent>& events) {
 
 StatusSnapshot extend_status(StatusSnapshot s, const std::vector<StatusEvent>& existing,
                              const std::vector<StatusEvent>& added) {
-    const auto in = [](const std::vector<StatusEvent>& events, std::size_t end,
-                       const std::string& id) -> const StatusEvent* {
-        for (std::size_t i = 0; i < end; ++i) {
-            if (events[i].event_id == id) {
-                return &events[i];
-            }
-        }
-        return nullptr;
-    };
-    std::vector<const StatusEvent*> sorted;
-    for (std::size_t i = 0; i < added.size(); ++i) {
-        if (in(existing, existing.size(), added[i].event_id) == nullptr &&
-            in(added, i, added[i].event_id) == nullptr) {
-            sorted.push_back(&added[i]);
-        }
+    // The first event of each id: a later one of the same id counts for nothing.
+    std::unordered_map<std::string_view, const StatusEvent*> by_id;
+    for (const StatusEvent& e : existing) {
+        by_id.emplace(e.event_id, &e);
     }
-    std::stable_sort(sorted.begin(), sorted.end(), sorts_before);
-    const StatusEvent* last =
-        s.last_event_id ? in(existing, existing.size(), *s.last_event_id) : nullptr;
-    if (!sorted.empty() && s.event_count > 0 &&
-        (last == nullptr || !sorts_before(last, sorted.front()))) {
+    const bool extended = extend_status_from(
+        s, [&by_id](const std::string& id) { return by_id.contains(id); },
+        [&by_id](const std::string& id) {
+            const auto it = by_id.find(id);
+            return it != by_id.end() && is_rollback(*it->second);
+        },
+        added);
+    if (!extended) {
         // An added event sorts among the existing ones: the whole log is reduced again.
         std::vector<StatusEvent> all = existing;
         all.insert(all.end(), added.begin(), added.end());
         return reduce_status(all);
     }
-    apply_sorted(s, sorted, [&](const std::string& id) {
-        // The first event of that id: a later one of the same id counts for nothing.
-        const StatusEvent* e = in(existing, existing.size(), id);
-        return e != nullptr ? e : in(added, added.size(), id);
-    });
     return s;
 }
 

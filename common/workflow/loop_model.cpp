@@ -113,9 +113,7 @@ void append_fields(std::string& out, std::initializer_list<const std::string*> t
 class CacheLines {
 public:
     CacheLines(std::string_view text, std::string_view header)
-        : valid_(text.starts_with(header)),
-          rest_(valid_ ? text.substr(header.size()) : std::string_view()) {}
-    bool valid() const { return valid_; }
+        : rest_(text.starts_with(header) ? text.substr(header.size()) : std::string_view()) {}
     bool done() const { return rest_.empty(); }
     std::optional<std::string_view> next() {
         const std::size_t end = rest_.find('\n');
@@ -128,9 +126,77 @@ public:
     }
 
 private:
-    bool valid_;
     std::string_view rest_;
 };
+
+// The tab-separated fields of a line; nullopt unless there are exactly `count`.
+template <std::size_t count>
+std::optional<std::array<std::string_view, count>> split_fields(std::string_view line) {
+    std::array<std::string_view, count> f;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t tab = line.find('\t');
+        if ((tab == std::string_view::npos) != (i + 1 == count)) {
+            return std::nullopt;
+        }
+        f[i] = line.substr(0, tab);
+        line.remove_prefix(tab == std::string_view::npos ? line.size() : tab + 1);
+    }
+    return f;
+}
+
+// An optional text as one field: "-" for none, "=" and the text for one.
+void append_optional(std::string& out, const std::optional<std::string>& text) {
+    if (!text) {
+        out += '-';
+        return;
+    }
+    out += '=';
+    append_field(out, *text);
+}
+
+bool decode_optional(std::string_view field, std::optional<std::string>& out) {
+    if (field == "-") {
+        out.reset();
+        return true;
+    }
+    if (!field.starts_with('=')) {
+        return false;
+    }
+    auto text = decode_field(field.substr(1));
+    if (!text) {
+        return false;
+    }
+    out = std::move(*text);
+    return true;
+}
+
+// Decodes `fields` into `out`, in order; false at the first that does not decode.
+bool decode_fields(std::span<const std::string_view> fields,
+                   std::initializer_list<std::string*> out) {
+    std::size_t i = 0;
+    for (std::string* text : out) {
+        auto value = decode_field(fields[i++]);
+        if (!value) {
+            return false;
+        }
+        *text = std::move(*value);
+    }
+    return true;
+}
+
+// Decodes list fields into `out`, in order; false at the first that does not decode.
+bool decode_lists(std::span<const std::string_view> fields,
+                  std::initializer_list<std::vector<std::string>*> out) {
+    std::size_t i = 0;
+    for (std::vector<std::string>* list : out) {
+        auto value = decode_list(fields[i++]);
+        if (!value) {
+            return false;
+        }
+        *list = std::move(*value);
+    }
+    return true;
+}
 
 // A whole field as a number of `value`'s type, in its range.
 template <typename Number> bool read_number(std::string_view text, Number& value) {
@@ -139,30 +205,16 @@ template <typename Number> bool read_number(std::string_view text, Number& value
 }
 
 std::optional<FrontmatterCacheEntry> read_entry(std::string_view line) {
-    std::array<std::string_view, 8> f;
-    for (std::size_t i = 0; i < f.size(); ++i) {
-        const std::size_t tab = line.find('\t');
-        if ((tab == std::string_view::npos) != (i + 1 == f.size())) {
-            return std::nullopt;
-        }
-        f[i] = line.substr(0, tab);
-        line.remove_prefix(tab == std::string_view::npos ? line.size() : tab + 1);
-    }
+    const auto f = split_fields<8>(line);
     FrontmatterCacheEntry e;
-    auto name = decode_field(f[0]);
-    auto agent = decode_field(f[5]);
-    auto deps = decode_list(f[6]);
-    auto owned = decode_list(f[7]);
-    if (!name || !agent || !deps || !owned || !read_number(f[1], e.size) ||
-        !read_number(f[2], e.mtime_ns) || !read_number(f[3], e.ino) ||
-        (f[4] != "0" && f[4] != "1")) {
+    if (!f || !decode_fields(*f, {&e.name}) || !read_number((*f)[1], e.size) ||
+        !read_number((*f)[2], e.mtime_ns) || !read_number((*f)[3], e.ino) ||
+        ((*f)[4] != "0" && (*f)[4] != "1") ||
+        !decode_fields(std::span(*f).subspan(5), {&e.agent}) ||
+        !decode_lists(std::span(*f).subspan(6), {&e.dependencies, &e.owned_files})) {
         return std::nullopt;
     }
-    e.name = std::move(*name);
-    e.agent = std::move(*agent);
-    e.dependencies = std::move(*deps);
-    e.owned_files = std::move(*owned);
-    e.planning_artifact = f[4] == "1";
+    e.planning_artifact = (*f)[4] == "1";
     return e;
 }
 
@@ -198,21 +250,6 @@ std::vector<FrontmatterCacheEntry> parse_frontmatter_cache(std::string_view text
 namespace {
 
 constexpr std::string_view kLanesCacheHeader = "kitty lanes cache 1\n";
-
-// The tab-separated fields of a line; nullopt unless there are exactly `count`.
-template <std::size_t count>
-std::optional<std::array<std::string_view, count>> split_fields(std::string_view line) {
-    std::array<std::string_view, count> f;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t tab = line.find('\t');
-        if ((tab == std::string_view::npos) != (i + 1 == count)) {
-            return std::nullopt;
-        }
-        f[i] = line.substr(0, tab);
-        line.remove_prefix(tab == std::string_view::npos ? line.size() : tab + 1);
-    }
-    return f;
-}
 
 } // namespace
 
@@ -256,14 +293,10 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
         !read_number((*head)[4], m.independent_wps_collapsed)) {
         return std::nullopt;
     }
-    std::size_t i = 5;
-    for (std::string* field : {&m.mission_slug, &m.mission_id, &m.mission_branch, &m.target_branch,
-                               &m.computed_at, &m.computed_from}) {
-        auto value = decode_field((*head)[i++]);
-        if (!value) {
-            return std::nullopt;
-        }
-        *field = std::move(*value);
+    if (!decode_fields(std::span(*head).subspan(5),
+                       {&m.mission_slug, &m.mission_id, &m.mission_branch, &m.target_branch,
+                        &m.computed_at, &m.computed_from})) {
+        return std::nullopt;
     }
     for (;;) {
         const auto line = lines.next();
@@ -279,20 +312,13 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
                 return std::nullopt;
             }
             Lane lane;
-            auto id = decode_field((*f)[1]);
-            auto wps = decode_list((*f)[3]);
-            auto scope = decode_list((*f)[4]);
-            auto surfaces = decode_list((*f)[5]);
-            auto depends = decode_list((*f)[6]);
-            if (!id || !wps || !scope || !surfaces || !depends ||
-                !read_number((*f)[2], lane.parallel_group)) {
+            if (!decode_fields(std::span(*f).subspan(1), {&lane.lane_id}) ||
+                !read_number((*f)[2], lane.parallel_group) ||
+                !decode_lists(std::span(*f).subspan(3),
+                              {&lane.wp_ids, &lane.write_scope, &lane.predicted_surfaces,
+                               &lane.depends_on_lanes})) {
                 return std::nullopt;
             }
-            lane.lane_id = std::move(*id);
-            lane.wp_ids = std::move(*wps);
-            lane.write_scope = std::move(*scope);
-            lane.predicted_surfaces = std::move(*surfaces);
-            lane.depends_on_lanes = std::move(*depends);
             m.lanes.push_back(std::move(lane));
         } else if (line->starts_with("event\t")) {
             const auto f = split_fields<5>(*line);
@@ -300,13 +326,9 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
                 return std::nullopt;
             }
             CollapseEvent e;
-            std::size_t k = 1;
-            for (std::string* field : {&e.wp_a, &e.wp_b, &e.rule, &e.evidence}) {
-                auto value = decode_field((*f)[k++]);
-                if (!value) {
-                    return std::nullopt;
-                }
-                *field = std::move(*value);
+            if (!decode_fields(std::span(*f).subspan(1),
+                               {&e.wp_a, &e.wp_b, &e.rule, &e.evidence})) {
+                return std::nullopt;
             }
             m.events.push_back(std::move(e));
         } else {
@@ -319,46 +341,6 @@ namespace {
 
 constexpr std::string_view kStatusCacheHeader = "kitty status cache 1\n";
 constexpr std::string_view kTakeoverPrefix = "Taken over from ";
-
-// An optional text as one field: "-" for none, "=" and the text for one.
-void append_optional(std::string& out, const std::optional<std::string>& text) {
-    if (!text) {
-        out += '-';
-        return;
-    }
-    out += '=';
-    append_field(out, *text);
-}
-
-bool decode_optional(std::string_view field, std::optional<std::string>& out) {
-    if (field == "-") {
-        out.reset();
-        return true;
-    }
-    if (!field.starts_with('=')) {
-        return false;
-    }
-    auto text = decode_field(field.substr(1));
-    if (!text) {
-        return false;
-    }
-    out = std::move(*text);
-    return true;
-}
-
-// Decodes `fields` into `out`, in order; false at the first that does not decode.
-bool decode_fields(std::span<const std::string_view> fields,
-                   std::initializer_list<std::string*> out) {
-    std::size_t i = 0;
-    for (std::string* text : out) {
-        auto value = decode_field(fields[i++]);
-        if (!value) {
-            return false;
-        }
-        *text = std::move(*value);
-    }
-    return true;
-}
 
 // What every event tells in log order: its id, its actor's place, a takeover, a
 // review-cycle file.

@@ -59,15 +59,6 @@ struct StatusEvent {
 // rejects is Error(Exit::input, "INVALID_EVENT_LOG") naming the file and line.
 std::vector<StatusEvent> read_status_events(const std::filesystem::path& path);
 
-// An event log as last read: its bytes and events.
-struct EventLogRead {
-    std::string bytes;
-    std::vector<StatusEvent> events;
-};
-// Reads the log again into `read`: when it still begins with the bytes read before (it was
-// only appended to), only the lines after them are parsed; anything else is read whole.
-// Returns whether `read` changed.
-bool reread_status_events(const std::filesystem::path& path, EventLogRead& read);
 // The bytes of an event log that exists, read again for a moment while its last line is
 // unterminated (an append seen half-way).
 std::string read_event_log_text(const std::filesystem::path& path);
