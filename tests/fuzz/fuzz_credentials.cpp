@@ -1,7 +1,6 @@
 // libFuzzer target: any bytes as ~/.spec-kitty/credentials. Reading never crashes (only
 // kitty::Error); a session that was read, saved again, reads back the same, and the saved
 // file is valid TOML that keeps the tables kitty does not own.
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -12,13 +11,14 @@
 
 #include "kitty/auth.hpp"
 #include "kitty/error.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
 const kitty::AuthPaths& paths() {
+    static const kitty::fuzz::ScratchDir scratch("kitty-fuzz-credentials");
     static const kitty::AuthPaths p = [] {
-        char tmpl[] = "/tmp/kitty-fuzz-credentials-XXXXXX";
-        const std::filesystem::path dir = ::mkdtemp(tmpl);
+        const std::filesystem::path& dir = scratch.path();
         return kitty::AuthPaths{dir, dir / "credentials", dir / "credentials.lock",
                                 dir / "config.toml"};
     }();

@@ -2,7 +2,6 @@
 // the full JSON parser behind it) never crashes, only kitty::Error; every event it accepts
 // is written back in the 3.1.1 line format and reads back the same; the reducer and
 // status.json accept whatever the reader accepted.
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -12,15 +11,13 @@
 
 #include "kitty/error.hpp"
 #include "kitty/status.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
 std::filesystem::path scratch(const char* name) {
-    static const std::filesystem::path dir = [] {
-        char tmpl[] = "/tmp/kitty-fuzz-status-XXXXXX";
-        return std::filesystem::path(::mkdtemp(tmpl));
-    }();
-    return dir / name;
+    static const kitty::fuzz::ScratchDir dir("kitty-fuzz-status");
+    return dir.path() / name;
 }
 
 bool same(const kitty::StatusEvent& a, const kitty::StatusEvent& b) {

@@ -1,5 +1,6 @@
 // spec-kitty: the porcelain. Maps spec-kitty command lines onto kitty-* tools and execs
-// them; stdio, arguments and the exit code pass through unchanged.
+// them, or, for the loop's tools, calls them in this process (builtins.hpp); stdio,
+// arguments and the exit code pass through unchanged.
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,8 +9,11 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "../builtins.hpp"
 #include "kitty/error.hpp"
 #include "kitty/json.hpp"
 #include "kitty/version.hpp"
@@ -166,7 +170,35 @@ Args tool_argv(const std::string& tool, const std::vector<std::string_view>& lea
     return out;
 }
 
+using Builtin = int (*)(int, char**);
+
+Builtin builtin_named(const std::string& tool) {
+    static constexpr std::pair<std::string_view, Builtin> table[] = {
+        {"kitty-next", &kitty::builtin::kitty_next},
+        {"kitty-status", &kitty::builtin::kitty_status},
+        {"kitty-workspace", &kitty::builtin::kitty_workspace},
+    };
+    for (const auto& [name, run] : table) {
+        if (name == tool) {
+            return run;
+        }
+    }
+    return nullptr;
+}
+
 int exec_tool(const Args& all, const std::string& tool, const Args& argv) {
+    if (const Builtin run = builtin_named(tool)) {
+        std::vector<std::string> copy = argv;
+        std::vector<char*> cargv;
+        for (auto& a : copy) {
+            cargv.push_back(a.data());
+        }
+        cargv.push_back(nullptr);
+        const int code = run(static_cast<int>(copy.size()), cargv.data());
+        // The tool has flushed its output and reported a failed write itself.
+        std::cout.clear();
+        return code;
+    }
     const auto path = find_tool(tool);
     if (!path) {
         return fail(all, kitty::Exit::input, "TOOL_NOT_FOUND",
@@ -327,7 +359,8 @@ complete -c spec-kitty -l json -d 'Print one JSON document'
 
 int main(int argc, char** argv) {
     try {
-        // Only the dispatcher's own output gets here; a tool it runs replaces the process.
+        // Only the dispatcher's own output is checked here: a tool it execs replaces the
+        // process, and a builtin checks its own.
         const int code = dispatch(Args(argv + 1, argv + argc));
         std::cout.flush();
         if (!std::cout) {
