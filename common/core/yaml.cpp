@@ -13,27 +13,39 @@ namespace kitty {
 
 namespace {
 
-// ruamel's VersionedResolver for YAML 1.2, one pattern per implicit tag. A pattern is
-// tried only when the scalar's first character is one the tag lists, as ruamel does.
-struct Resolver {
-    Regex boolean{"^(?:true|True|TRUE|false|False|FALSE)$"};
-    Regex floating{"^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-                   "|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-                   "|[-+]?\\.[0-9_]+(?:[eE][-+][0-9]+)?"
-                   "|[-+]?\\.(?:inf|Inf|INF)"
-                   "|\\.(?:nan|NaN|NAN))$"};
-    Regex integer{"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"};
-    Regex null{"^(?:~|null|Null|NULL|)$"};
-    Regex timestamp{"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-                    "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-                    "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
-                    ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
-                    "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"};
-};
+// ruamel's VersionedResolver for YAML 1.2, one pattern per implicit tag. Each is compiled on
+// first use: most processes parse a few WP files whose scalars need one or none of them.
+const RE2& boolean_pattern() {
+    static const Regex re("^(?:true|True|TRUE|false|False|FALSE)$");
+    return re;
+}
 
-const Resolver& resolver() {
-    static const Resolver r;
-    return r;
+const RE2& floating_pattern() {
+    static const Regex re("^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                          "|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                          "|[-+]?\\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                          "|[-+]?\\.(?:inf|Inf|INF)"
+                          "|\\.(?:nan|NaN|NAN))$");
+    return re;
+}
+
+const RE2& integer_pattern() {
+    static const Regex re("^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$");
+    return re;
+}
+
+const RE2& null_pattern() {
+    static const Regex re("^(?:~|null|Null|NULL|)$");
+    return re;
+}
+
+const RE2& timestamp_pattern() {
+    static const Regex re("^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+                          "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+                          "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
+                          ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
+                          "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$");
+    return re;
 }
 
 bool in(std::string_view set, char c) {
@@ -444,22 +456,34 @@ YamlNode YamlNode::list(const std::vector<std::string>& values) {
 }
 
 YamlNode::Kind resolve_plain_scalar(std::string_view text) {
-    const Resolver& r = resolver();
     const re2::StringPiece s(text.data(), text.size());
     const char first = text.empty() ? '\0' : text[0];
-    if (in("tTfF", first) && RE2::FullMatch(s, r.boolean)) {
+    // A pattern is tried only when the scalar's first character is one its tag lists, as
+    // ruamel does, and when the text passes a check every match of the pattern passes (its
+    // length, a character it must contain, the characters it may contain).
+    const auto has_any = [text](std::string_view chars) {
+        return text.find_first_of(chars) != std::string_view::npos;
+    };
+    const auto only = [text](std::string_view chars) {
+        return text.find_first_not_of(chars) == std::string_view::npos;
+    };
+    if (in("tTfF", first) && (text.size() == 4 || text.size() == 5) &&
+        RE2::FullMatch(s, boolean_pattern())) {
         return YamlNode::Kind::boolean;
     }
-    if (in("-+0123456789.", first) && RE2::FullMatch(s, r.floating)) {
+    if (in("-+0123456789.", first) && has_any(".eE") && RE2::FullMatch(s, floating_pattern())) {
         return YamlNode::Kind::floating;
     }
-    if (in("-+0123456789", first) && RE2::FullMatch(s, r.integer)) {
+    if (in("-+0123456789", first) && only("-+0123456789_boxabcdefABCDEF") &&
+        RE2::FullMatch(s, integer_pattern())) {
         return YamlNode::Kind::integer;
     }
-    if ((text.empty() || in("~nN", first)) && RE2::FullMatch(s, r.null)) {
+    if ((text.empty() || in("~nN", first)) && text.size() <= 4 &&
+        RE2::FullMatch(s, null_pattern())) {
         return YamlNode::Kind::null;
     }
-    if (in("0123456789", first) && RE2::FullMatch(s, r.timestamp)) {
+    if (in("0123456789", first) && text.size() >= 10 && text[4] == '-' &&
+        RE2::FullMatch(s, timestamp_pattern())) {
         return YamlNode::Kind::timestamp;
     }
     return YamlNode::Kind::string;

@@ -217,14 +217,31 @@ private:
     int offset_;
 };
 
-const RE2& wp_id_pattern() {
-    static const Regex re("^WP\\p{Nd}{2,}\\n?$");
-    return re;
+bool ascii_digits(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-const RE2& base_commit_pattern() {
-    static const Regex re("^[0-9a-f]{7,40}\\n?$");
-    return re;
+std::string_view without_final_newline(std::string_view s) {
+    return s.ends_with('\n') ? s.substr(0, s.size() - 1) : s;
+}
+
+// 3.1.1's WP## rule: `^WP\d{2,}\n?$`, Python's \d being any script's decimal digit. ASCII text
+// is checked by hand; the pattern is compiled only for text with other bytes.
+bool valid_wp_id(const std::string& text) {
+    if (std::any_of(text.begin(), text.end(), [](char c) { return (c & 0x80) != 0; })) {
+        static const Regex re("^WP\\p{Nd}{2,}\\n?$");
+        return RE2::FullMatch(text, re);
+    }
+    const std::string_view id = without_final_newline(text);
+    return id.size() >= 4 && id.starts_with("WP") && ascii_digits(id.substr(2));
+}
+
+// 3.1.1's `^[0-9a-f]{7,40}\n?$`.
+bool valid_base_commit(const std::string& text) {
+    const std::string_view sha = without_final_newline(text);
+    return sha.size() >= 7 && sha.size() <= 40 && std::all_of(sha.begin(), sha.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 // WPMetadata validation plus model_dump(exclude_none=True).
@@ -291,7 +308,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
             }
         } else if (key == "work_package_id") {
             check.require_kind(key, value, line, Kind::string);
-            if (!RE2::FullMatch(value.text, wp_id_pattern())) {
+            if (!valid_wp_id(value.text)) {
                 check.fail(key, line,
                            "Invalid work_package_id: '" + value.text + "' (must match WP##)");
             }
@@ -308,7 +325,7 @@ std::map<std::string, YamlNode> validate(YamlNode doc, const fs::path& path, int
             if (value.kind != Kind::null) {
                 check.require_kind(key, value, line, Kind::string);
                 if (value.text != "unknown") {
-                    if (!RE2::FullMatch(value.text, base_commit_pattern())) {
+                    if (!valid_base_commit(value.text)) {
                         check.fail(key, line,
                                    "Invalid base_commit: '" + value.text + "' (must be hex SHA)");
                     }
@@ -556,13 +573,13 @@ void write_wp_file(const fs::path& path, const WpFrontmatter& frontmatter) {
     write_file_atomic(path, serialize_wp_file(frontmatter));
 }
 
+// 3.1.1's `^(WP[0-9]{2})(?:[-_.]|$)`.
 std::optional<std::string> wp_id_from_filename(std::string_view name) {
-    static const Regex re("^(WP[0-9]{2})(?:[-_.]|$)");
-    std::string id;
-    if (RE2::PartialMatch(re2::StringPiece(name.data(), name.size()), re, &id)) {
-        return id;
+    if (name.size() < 4 || !name.starts_with("WP") || !ascii_digits(name.substr(2, 2)) ||
+        (name.size() > 4 && name[4] != '-' && name[4] != '_' && name[4] != '.')) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    return std::string(name.substr(0, 4));
 }
 
 std::vector<fs::path> list_wp_files(const fs::path& tasks_dir) {

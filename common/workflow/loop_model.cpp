@@ -993,10 +993,21 @@ LoopState read_loop_state(Mission mission) {
 }
 
 std::string normalize_wp_id(const std::string& text) {
+    const auto digits = [](std::string_view s) {
+        return !s.empty() &&
+               std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    // The usual spellings (WP01, wp01, 1) without compiling the patterns.
+    if (digits(text)) {
+        return "WP" + text;
+    }
+    if (text.size() > 2 && (text[0] == 'W' || text[0] == 'w') &&
+        (text[1] == 'P' || text[1] == 'p') && digits(std::string_view(text).substr(2))) {
+        return "WP" + text.substr(2);
+    }
     static const Regex pattern(R"((?i)^WP(\d+)(?:[-_.].*)?$)");
-    static const Regex digits(R"(^(\d+)$)");
     std::string number;
-    if (RE2::FullMatch(text, pattern, &number) || RE2::FullMatch(text, digits, &number)) {
+    if (RE2::FullMatch(text, pattern, &number)) {
         return "WP" + number;
     }
     throw Error(Exit::input, "UNKNOWN_WP", "'" + text + "' is not a work package id",
@@ -1004,9 +1015,15 @@ std::string normalize_wp_id(const std::string& text) {
 }
 
 const std::string& checked_agent(const std::string& agent) {
-    // The length is checked apart: {0,63} would compile 63 copies at every start.
-    static const Regex pattern(R"(^[A-Za-z0-9][A-Za-z0-9._-]*$)");
-    if (agent.size() > 64 || !RE2::FullMatch(agent, pattern)) {
+    // ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, checked by hand: every loop call checks a name.
+    const auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    };
+    const bool valid = !agent.empty() && agent.size() <= 64 && alnum(agent[0]) &&
+                       std::all_of(agent.begin() + 1, agent.end(), [&](char c) {
+                           return alnum(c) || c == '.' || c == '_' || c == '-';
+                       });
+    if (!valid) {
         throw Error(Exit::usage, "BAD_AGENT",
                     agent.empty() ? "--agent is required" : "bad agent name '" + agent + "'",
                     "name the agent with letters, digits, '.', '_' or '-', e.g. --agent claude");

@@ -2,6 +2,7 @@
 // a typed loop state, tested the way ninja tests its build plan): which WP `next` hands an
 // agent, with dependencies, claims, lanes, reviews and rejections.
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <filesystem>
 #include <random>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "acceptance.hpp"
+#include "kitty/error.hpp"
 #include "loop_decisions.hpp"
 #include "loop_model.hpp"
 #include "process.hpp"
@@ -542,4 +544,72 @@ TEST(StatusDigest, ExtendingIsDigestingAgainAndTheCacheReadsBack) {
     std::string bad = text;
     bad.replace(bad.find("\nact\tA\t0\n"), 10, "\nact\tA\tx\n");
     EXPECT_FALSE(kitty::loop::parse_status_cache(bad));
+}
+
+// An agent's name: checked by hand, against the rule's pattern as the oracle, on every name
+// of up to three characters of this alphabet and on the length limit.
+TEST(AgentNames, AreTheRulesPattern) {
+    const RE2 rule("^[A-Za-z0-9][A-Za-z0-9._-]*$");
+    ASSERT_TRUE(rule.ok());
+    const auto accepted = [](const std::string& name) {
+        try {
+            kitty::loop::checked_agent(name);
+            return true;
+        } catch (const kitty::Error& e) {
+            EXPECT_EQ(e.code(), "BAD_AGENT");
+            EXPECT_EQ(e.exit(), kitty::Exit::usage);
+            return false;
+        }
+    };
+    const std::string alphabet = "aZ09._- /\xC3\xA9";
+    std::vector<std::string> names{""};
+    for (std::size_t from = 0; from < names.size(); ++from) {
+        if (names[from].size() < 3) {
+            for (char c : alphabet) {
+                names.push_back(names[from] + c);
+            }
+        }
+    }
+    int valid = 0;
+    for (const std::string& name : names) {
+        const bool want = RE2::FullMatch(name, rule);
+        valid += want ? 1 : 0;
+        ASSERT_EQ(accepted(name), want) << "'" << name << "'";
+    }
+    EXPECT_GT(valid, 100);
+    EXPECT_TRUE(accepted("a" + std::string(63, '-')));
+    EXPECT_FALSE(accepted("a" + std::string(64, '-')));
+}
+
+// A WP named on the command line: the usual spellings are read by hand, against the two
+// patterns as the oracle, on every text of up to five characters of this alphabet.
+TEST(WpIdsOnTheCommandLine, AreThePatterns) {
+    const RE2 named("(?i)^WP(\\d+)(?:[-_.].*)?$");
+    const RE2 number("^(\\d+)$");
+    ASSERT_TRUE(named.ok());
+    ASSERT_TRUE(number.ok());
+    const std::string alphabet = "WwPp07-.x\n";
+    std::vector<std::string> texts{""};
+    for (std::size_t from = 0; from < texts.size(); ++from) {
+        if (texts[from].size() < 5) {
+            for (char c : alphabet) {
+                texts.push_back(texts[from] + c);
+            }
+        }
+    }
+    int read = 0;
+    for (const std::string& text : texts) {
+        std::string digits;
+        const bool want =
+            RE2::FullMatch(text, named, &digits) || RE2::FullMatch(text, number, &digits);
+        try {
+            EXPECT_EQ(kitty::loop::normalize_wp_id(text), "WP" + digits) << text;
+            EXPECT_TRUE(want) << "'" << text << "'";
+            ++read;
+        } catch (const kitty::Error& e) {
+            EXPECT_FALSE(want) << "'" << text << "'";
+            EXPECT_EQ(e.code(), "UNKNOWN_WP");
+        }
+    }
+    EXPECT_GT(read, 200);
 }

@@ -1,6 +1,11 @@
 // WP frontmatter read and write against spec/parse-tasks.md §2.2–2.4 and the §3.9
 // worked example (whose output was produced by the reference modules).
 #include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "kitty/error.hpp"
 #include "kitty/wp_frontmatter.hpp"
@@ -149,4 +154,59 @@ TEST(WpFrontmatter, AtomicWriteAndFileNames) {
     EXPECT_EQ(kitty::wp_id_from_filename("WP01.md"), "WP01");
     EXPECT_EQ(kitty::wp_id_from_filename("WP1-x.md"), std::nullopt);
     EXPECT_EQ(kitty::wp_id_from_filename("WP001-x.md"), std::nullopt);
+}
+
+// The id and SHA rules are checked by hand for ASCII text; 3.1.1's patterns are the oracle.
+TEST(WpFrontmatter, IdAndShaRulesAreThe311Patterns) {
+    const auto id_ok = [](const std::string& quoted) {
+        return error_code("---\nwork_package_id: " + quoted + "\n---\n").empty();
+    };
+    EXPECT_TRUE(id_ok("WP01"));
+    EXPECT_TRUE(id_ok("WP0123"));
+    EXPECT_TRUE(id_ok("\"WP01\\n\""));
+    EXPECT_TRUE(id_ok("WP\u0661\u0662")); // Arabic-Indic digits are Python's \d
+    EXPECT_TRUE(id_ok("WP0\u0661"));
+    EXPECT_TRUE(id_ok("WP\U0001D7CE\U0001D7CF")); // mathematical digits, Nd too
+    EXPECT_FALSE(id_ok("WP1"));
+    EXPECT_FALSE(id_ok("WP"));
+    EXPECT_FALSE(id_ok("WP01x"));
+    EXPECT_FALSE(id_ok("\"WP01\\n\\n\""));
+    EXPECT_FALSE(id_ok("\"WP01\\r\""));
+    EXPECT_FALSE(id_ok("WP\u2160\u2161")); // Roman numerals are Nl, not Nd
+    EXPECT_FALSE(id_ok("xWP01"));
+
+    const auto sha_ok = [](const std::string& quoted) {
+        return error_code("---\nwork_package_id: WP01\nbase_commit: " + quoted + "\n---\n").empty();
+    };
+    EXPECT_TRUE(sha_ok("abc1234"));
+    EXPECT_TRUE(sha_ok("'0123456789abcdef0123456789abcdef01234567'"));
+    EXPECT_TRUE(sha_ok("\"abc1234\\n\""));
+    EXPECT_FALSE(sha_ok("abc123"));
+    EXPECT_FALSE(sha_ok("'0123456789abcdef0123456789abcdef012345678'"));
+    EXPECT_FALSE(sha_ok("ABC1234"));
+    EXPECT_FALSE(sha_ok("\"abc1234\\n\\n\""));
+    EXPECT_FALSE(sha_ok("abc1234g"));
+
+    // File names: every name of up to six pieces of these, against the pattern.
+    const RE2 name_rule("^(WP[0-9]{2})(?:[-_.]|$)");
+    ASSERT_TRUE(name_rule.ok());
+    const std::vector<std::string> pieces{"W", "P", "0", "7", "-", "_", ".", "x", "\u0661"};
+    std::vector<std::string> names{""};
+    for (std::size_t from = 0; from < names.size(); ++from) {
+        if (names[from].size() < 6) {
+            for (const std::string& p : pieces) {
+                names.push_back(names[from] + p);
+            }
+        }
+    }
+    int matched = 0;
+    for (const std::string& name : names) {
+        std::string id;
+        const bool want = RE2::PartialMatch(name, name_rule, &id);
+        matched += want ? 1 : 0;
+        ASSERT_EQ(kitty::wp_id_from_filename(name),
+                  want ? std::optional<std::string>(id) : std::nullopt)
+            << name;
+    }
+    EXPECT_GT(matched, 100);
 }

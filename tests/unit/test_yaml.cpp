@@ -2,6 +2,13 @@
 // spec/parse-tasks.md §2.4 (verified there against ruamel.yaml).
 #include <gtest/gtest.h>
 
+#include <re2/re2.h>
+
+#include <map>
+#include <random>
+#include <string_view>
+#include <vector>
+
 #include "kitty/yaml.hpp"
 #include "process.hpp"
 
@@ -93,6 +100,102 @@ TEST(YamlReader, TypesPlainScalarsLikeRuamel12) {
     EXPECT_EQ(doc.entries[3].second.kind, Kind::null);
     EXPECT_EQ(doc.entries[4].second.kind, Kind::string);
     EXPECT_EQ(doc.key_lines[4], 5);
+}
+
+// The resolver skips a pattern when a quick check of the text says it cannot match; the
+// oracle here is ruamel's patterns alone, tried in ruamel's order, on every text of a few
+// characters drawn from what the patterns are made of, and on random longer ones.
+TEST(YamlReader, QuickChecksNeverChangeTheResolvedTag) {
+    const RE2 boolean("^(?:true|True|TRUE|false|False|FALSE)$");
+    const RE2 floating("^(?:[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+                       "|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+                       "|[-+]?\\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                       "|[-+]?\\.(?:inf|Inf|INF)"
+                       "|\\.(?:nan|NaN|NAN))$");
+    const RE2 integer("^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$");
+    const RE2 null("^(?:~|null|Null|NULL|)$");
+    const RE2 timestamp("^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+                        "|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+                        "(?:[Tt]|[ \\t]+)[0-9][0-9]?"
+                        ":[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?"
+                        "(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$");
+    for (const RE2* re : {&boolean, &floating, &integer, &null, &timestamp}) {
+        ASSERT_TRUE(re->ok()) << re->pattern();
+    }
+    const auto oracle = [&](const std::string& t) {
+        const auto first_in = [&](std::string_view set) {
+            return !t.empty() && set.find(t[0]) != std::string_view::npos;
+        };
+        if (first_in("tTfF") && RE2::FullMatch(t, boolean)) {
+            return Kind::boolean;
+        }
+        if (first_in("-+0123456789.") && RE2::FullMatch(t, floating)) {
+            return Kind::floating;
+        }
+        if (first_in("-+0123456789") && RE2::FullMatch(t, integer)) {
+            return Kind::integer;
+        }
+        if ((t.empty() || first_in("~nN")) && RE2::FullMatch(t, null)) {
+            return Kind::null;
+        }
+        if (first_in("0123456789") && RE2::FullMatch(t, timestamp)) {
+            return Kind::timestamp;
+        }
+        return Kind::string;
+    };
+    std::map<Kind, int> typed;
+    const auto check = [&](const std::string& t) {
+        const Kind want = oracle(t);
+        ++typed[want];
+        ASSERT_EQ(kitty::resolve_plain_scalar(t), want) << "'" << t << "'";
+    };
+    const std::string small = "09-+._eExbo~nNtT";
+    std::vector<std::string> texts{""};
+    for (int len = 1; len <= 4; ++len) {
+        std::vector<std::string> longer;
+        for (const std::string& t : texts) {
+            if (static_cast<int>(t.size()) == len - 1) {
+                for (char c : small) {
+                    longer.push_back(t + c);
+                }
+            }
+        }
+        texts.insert(texts.end(), longer.begin(), longer.end());
+    }
+    for (const std::string& t : texts) {
+        check(t);
+    }
+    // Longer texts from pieces of every pattern, so that each tag is hit often.
+    const std::vector<std::string> pieces{
+        "0",   "1",   "7",   "9",    "_",     "-",    "+",    ".",    "e",    "E",
+        "x",   "o",   "b",   "a",    "F",     "T",    "t",    "Z",    ":",    " ",
+        "\t",  "inf", "NaN", "true", "False", "null", "NULL", "2026", "-04-", "01",
+        "T12", ":00", "~",   "WP",   "1e3",   ".5",   "0x1f"};
+    std::mt19937 random(20261206);
+    for (int i = 0; i < 200000; ++i) {
+        std::string t;
+        const int n = 1 + static_cast<int>(random() % 8);
+        for (int k = 0; k < n; ++k) {
+            t += pieces[random() % pieces.size()];
+        }
+        check(t);
+    }
+    // Timestamps need a date first: a date, then pieces of the time part.
+    const std::vector<std::string> dates{"2026-04-01", "2026-4-1", "2026-04-1x", "20260401"};
+    const std::vector<std::string> times{"T",  "t", " ", "\t",  "1",  "12",  ":00", ":0",
+                                         ".5", ".", "Z", "+01", "-1", ":30", "x"};
+    for (int i = 0; i < 50000; ++i) {
+        std::string t = dates[random() % dates.size()];
+        const int n = static_cast<int>(random() % 7);
+        for (int k = 0; k < n; ++k) {
+            t += times[random() % times.size()];
+        }
+        check(t);
+    }
+    // The walk reached every tag, many times.
+    for (Kind k : {Kind::boolean, Kind::floating, Kind::integer, Kind::null, Kind::timestamp}) {
+        EXPECT_GT(typed[k], 50) << static_cast<int>(k);
+    }
 }
 
 TEST(YamlReader, Errors) {
