@@ -864,16 +864,18 @@ Outcome next_command(const NextRequest& request) {
         loop::remove_resolve_ticket(m);
         return finish(cur ? decide_step(state, *cur, agent, findings) : issue_next());
     }
-    if (request.result && cur && !is_wp_step(*cur)) {
-        // A mission step is reported by the agent it was issued to (E11): another agent's
-        // result must not complete or fail it.
+    if (!query && cur && !is_wp_step(*cur)) {
+        // A mission step is the agent's it was issued to (E11): another agent's result must
+        // not complete or fail it, and another agent asking is told who runs it rather than
+        // handed the same step (eight agents each running the acceptance gate).
         if (const std::string owner = run.issued_to(); !owner.empty() && owner != agent) {
             Decision d;
             d.kind = "blocked";
             d.mission_state = *cur;
             d.step_id = cur;
             d.reason = "Step '" + *cur + "' is issued to " + owner + "; only " + owner +
-                       " reports its result. Nothing changed.";
+                       (request.result ? " reports its result. Nothing changed."
+                                       : " runs it and reports its result; ask again later.");
             d.next_command = loop::next_command_line(m, agent, false);
             return finish(d);
         }

@@ -313,6 +313,12 @@ TEST(FindingsLoop, E11_OnlyTheIssuedAgentReportsAMissionStep) {
         d = p.next("X", "success");
     }
     ASSERT_EQ(d["mission_state"], "accept") << d.dump();
+    // Another agent asking is told who runs the step, not handed it too.
+    const Json asks = p.next("Y", "", 1);
+    EXPECT_EQ(asks["kind"], "blocked") << asks.dump();
+    EXPECT_TRUE(asks["action"].is_null());
+    EXPECT_EQ(asks["mission_state"], "accept");
+    EXPECT_NE(asks["reason"].get<std::string>().find("issued to X"), std::string::npos);
     const Json y = p.next("Y", "success", 1);
     EXPECT_EQ(y["kind"], "blocked");
     EXPECT_NE(y["reason"].get<std::string>().find("issued to X"), std::string::npos);
