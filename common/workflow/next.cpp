@@ -720,6 +720,25 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
     }
 }
 
+// A mission step is the agent's it was issued to (E11). Another agent asking is told who
+// runs it instead of being handed the same step (eight agents each running the acceptance
+// gate); a resolve step that a forecast conflict put first is still anyone's.
+Decision unless_issued_to_another(const Mission& m, const std::string& owner, Decision d,
+                                  const std::string& agent) {
+    if (d.kind != "step" || !d.step_id || is_wp_step(*d.step_id) || d.action == "resolve" ||
+        owner.empty() || owner == agent) {
+        return d;
+    }
+    Decision blocked;
+    blocked.kind = "blocked";
+    blocked.mission_state = d.mission_state;
+    blocked.step_id = d.step_id;
+    blocked.reason = "Step '" + *d.step_id + "' is issued to " + owner + "; only " + owner +
+                     " runs it and reports its result; ask again later.";
+    blocked.next_command = loop::next_command_line(m, agent, false);
+    return blocked;
+}
+
 } // namespace next_detail
 
 Outcome next_command(const NextRequest& request) {
@@ -760,6 +779,9 @@ Outcome next_command(const NextRequest& request) {
         query ? std::vector<loop::Takeover>{} : loop::unseen_takeovers(state.digest, agent);
     const auto finish = [&](Decision d) {
         d = unless_conflicts(state, std::move(d), agent, run.issued());
+        if (!query && !request.result) {
+            d = unless_issued_to_another(m, run.issued_to(), std::move(d), agent);
+        }
         if (!taken.empty()) {
             Json list = Json::array();
             for (const loop::Takeover& t : taken) {
@@ -864,18 +886,16 @@ Outcome next_command(const NextRequest& request) {
         loop::remove_resolve_ticket(m);
         return finish(cur ? decide_step(state, *cur, agent, findings) : issue_next());
     }
-    if (!query && cur && !is_wp_step(*cur)) {
-        // A mission step is the agent's it was issued to (E11): another agent's result must
-        // not complete or fail it, and another agent asking is told who runs it rather than
-        // handed the same step (eight agents each running the acceptance gate).
+    if (request.result && cur && !is_wp_step(*cur)) {
+        // A mission step is reported by the agent it was issued to (E11): another agent's
+        // result must not complete or fail it.
         if (const std::string owner = run.issued_to(); !owner.empty() && owner != agent) {
             Decision d;
             d.kind = "blocked";
             d.mission_state = *cur;
             d.step_id = cur;
             d.reason = "Step '" + *cur + "' is issued to " + owner + "; only " + owner +
-                       (request.result ? " reports its result. Nothing changed."
-                                       : " runs it and reports its result; ask again later.");
+                       " reports its result. Nothing changed.";
             d.next_command = loop::next_command_line(m, agent, false);
             return finish(d);
         }
