@@ -282,7 +282,7 @@ void account_for_approved_work(const loop::LoopState& state, const Repository& r
     }
 }
 
-Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) {
+Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, PlanChecks checks) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     state.require_lanes();
@@ -334,15 +334,18 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
     // Every checkout's status at once (the main checkout's only for a new merge): each scan
     // stats every file of its checkout.
     std::vector<fs::path> checkouts{fresh ? m.project_root() : fs::path()};
-    for (const Lane* lane : merge_order(*state.lanes)) {
-        if (!lane->is_planning() && active(*lane)) {
-            checkouts.push_back(m.worktree_path(lane->lane_id));
+    if (checks == PlanChecks::all) {
+        for (const Lane* lane : merge_order(*state.lanes)) {
+            if (!lane->is_planning() && active(*lane)) {
+                checkouts.push_back(m.worktree_path(lane->lane_id));
+            }
         }
     }
     const auto scans = changed_paths_of(checkouts);
     const auto uncommitted = [&](const fs::path& checkout) {
         const auto at = std::find(checkouts.begin(), checkouts.end(), checkout);
-        return scans[static_cast<std::size_t>(at - checkouts.begin())];
+        return at == checkouts.end() ? std::nullopt
+                                     : scans[static_cast<std::size_t>(at - checkouts.begin())];
     };
     if (fresh) {
         // The status files are the done commit's own; anything else would be swept along or
@@ -403,7 +406,9 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh) 
         }
         plan.steps.push_back(std::move(step));
     }
-    account_for_approved_work(state, repo, mission_tip, plan);
+    if (checks == PlanChecks::all) {
+        account_for_approved_work(state, repo, mission_tip, plan);
+    }
     if (!plan.steps.empty() && !plan.steps.back().planning) {
         // The target into the mission branch last, as lane-planning does, so that a conflict
         // with work that reached the target meanwhile is resolved like a lane's, and the

@@ -45,9 +45,15 @@ struct Plan {
     }
 };
 
+// What make_plan checks besides the steps: everything (a merge, the accept gate), or only
+// what decides the steps, for the loop's forecast, which reads no problem: no checkout's
+// status scanned, no branch outside lanes.json looked for.
+enum class PlanChecks { all, steps_only };
+
 // The mission's plan with every check of ARCHITECTURE.md decision 10 made (`fresh`: a new
 // merge, so the main checkout's changes and stale lanes are checked too); nothing written.
-Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh);
+Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh,
+               PlanChecks checks = PlanChecks::all);
 
 // The persisted progress of an unfinished merge: .kittify/runtime/merge/<slug>/kitty-state.json
 // (its presence means a merge was interrupted or stopped on a conflict).

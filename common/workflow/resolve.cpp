@@ -53,7 +53,8 @@ std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
     }
     register_kitty_merge_drivers();
     Repository& repo = loop_repository(state.mission);
-    const merge_detail::Plan plan = merge_detail::make_plan(state, MergeRequest{}, false);
+    const merge_detail::Plan plan =
+        merge_detail::make_plan(state, MergeRequest{}, false, merge_detail::PlanChecks::steps_only);
     const merge_detail::MergeForecast forecast =
         merge_detail::forecast_merge(repo, *state.lanes, plan);
     if (!forecast.stops_at) {
