@@ -703,6 +703,85 @@ LanesManifest read_lanes_cached(const Mission& m) {
 
 } // namespace model_detail
 
+namespace {
+
+constexpr std::string_view kForecastCacheHeader = "kitty forecast cache 1\n";
+
+} // namespace
+
+std::string format_forecast_cache(const ForecastCacheEntry& entry) {
+    std::string out(kForecastCacheHeader);
+    out += "key";
+    append_fields(out, {&entry.key});
+    out += '\n';
+    if (entry.conflict) {
+        out += "conflict";
+        append_fields(
+            out, {&entry.lane_id, &entry.other_branch, &entry.other_commit, &entry.stop_lane_id});
+        out += '\n';
+        for (const MergeConflict& c : entry.conflicts) {
+            out += "path\t" + std::to_string(static_cast<int>(c.kind));
+            append_fields(out, {&c.path});
+            out += '\n';
+        }
+    } else {
+        out += "clean\n";
+    }
+    out += "end\n";
+    return out;
+}
+
+std::optional<ForecastCacheEntry> parse_forecast_cache(std::string_view text) {
+    CacheLines lines(text, kForecastCacheHeader);
+    ForecastCacheEntry entry;
+    const auto first = lines.next();
+    const auto key = first ? split_fields<2>(*first) : std::nullopt;
+    if (!key || (*key)[0] != "key" || !decode_fields(std::span(*key).subspan(1), {&entry.key})) {
+        return std::nullopt;
+    }
+    const auto verdict = lines.next();
+    if (!verdict) {
+        return std::nullopt;
+    }
+    if (*verdict != "clean") {
+        const auto f = split_fields<5>(*verdict);
+        if (!f || (*f)[0] != "conflict" ||
+            !decode_fields(std::span(*f).subspan(1), {&entry.lane_id, &entry.other_branch,
+                                                      &entry.other_commit, &entry.stop_lane_id})) {
+            return std::nullopt;
+        }
+        entry.conflict = true;
+    }
+    for (;;) {
+        const auto line = lines.next();
+        if (!line) {
+            return std::nullopt; // cut short before "end"
+        }
+        if (*line == "end") {
+            return lines.done() ? std::optional(std::move(entry)) : std::nullopt;
+        }
+        const auto f = split_fields<3>(*line);
+        int kind = 0;
+        MergeConflict c;
+        if (!entry.conflict || !f || (*f)[0] != "path" || !read_number((*f)[1], kind) || kind < 0 ||
+            kind > static_cast<int>(MergeConflict::Kind::rename) ||
+            !decode_fields(std::span(*f).subspan(2), {&c.path})) {
+            return std::nullopt;
+        }
+        c.kind = static_cast<MergeConflict::Kind>(kind);
+        entry.conflicts.push_back(std::move(c));
+    }
+}
+
+std::optional<ForecastCacheEntry> read_forecast_cache(const Mission& mission) {
+    const auto text = model_detail::read_cache(mission, "forecast.tsv");
+    return text ? parse_forecast_cache(*text) : std::nullopt;
+}
+
+void write_forecast_cache(const Mission& mission, const ForecastCacheEntry& entry) {
+    model_detail::write_cache(mission, "forecast.tsv", format_forecast_cache(entry));
+}
+
 std::string LoopWp::holder() const {
     if (!model_detail::in_lanes(lane, {"claimed", "in_progress", "in_review"})) {
         return "";

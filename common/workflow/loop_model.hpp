@@ -180,6 +180,24 @@ struct LanesCacheEntry {
 std::string format_lanes_cache(const LanesCacheEntry& entry);
 std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text);
 
+// The derived cache of the loop's merge forecast (forecast_conflict): `key` spells out every
+// input of the forecast (kitty's version, the branches and their tips, lanes.json and the
+// git config), so an answer is reused only for exactly those inputs.
+struct ForecastCacheEntry {
+    std::string key;
+    bool conflict = false;
+    std::string lane_id, other_branch, other_commit, stop_lane_id;
+    std::vector<MergeConflict> conflicts;
+    bool operator==(const ForecastCacheEntry&) const = default;
+};
+// The cache file's text, ending with an "end" line; nullopt for a text that does not read
+// back whole.
+std::string format_forecast_cache(const ForecastCacheEntry& entry);
+std::optional<ForecastCacheEntry> parse_forecast_cache(std::string_view text);
+// .kittify/runtime/cache/<slug>/forecast.tsv: read (nullopt when absent or damaged), written.
+std::optional<ForecastCacheEntry> read_forecast_cache(const Mission& mission);
+void write_forecast_cache(const Mission& mission, const ForecastCacheEntry& entry);
+
 // The mission a loop command works on (LoopTarget's rule). It must be in a project.
 Mission open_loop_mission(const LoopTarget& target);
 

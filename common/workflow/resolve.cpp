@@ -7,6 +7,7 @@
 #include "kitty/json.hpp"
 #include "kitty/status.hpp"
 #include "kitty/text.hpp"
+#include "kitty/version.hpp"
 #include "merge_plan.hpp"
 
 namespace fs = std::filesystem;
@@ -45,16 +46,74 @@ first_conflicting(Repository& scratch, const std::string& lane_id, const std::st
     return std::nullopt;
 }
 
+// Every input of the forecast spelled out: kitty's version, each branch it merges or
+// compares with its tip, lanes.json (the lanes' order and dependencies) and the repository's
+// git config. Commits never change, so an equal key is an equal forecast.
+std::string forecast_key(const LoopState& state, const Repository& repo,
+                         const merge_detail::Plan& plan) {
+    std::string key = std::string(version) + '\n';
+    const auto branch = [&](const std::string& name) {
+        key += name + ' ' + repo.resolve_commit(name).value_or("-") + '\n';
+    };
+    branch(plan.target);
+    branch(plan.mission_branch);
+    for (const merge_detail::Step& step : plan.steps) {
+        key += step.lane_id + (step.planning ? " planning\n" : " code\n");
+        branch(step.branch);
+    }
+    for (const Lane& lane : state.lanes->lanes) {
+        branch(lane_branch_name(state.mission.slug(), lane, plan.target));
+    }
+    for (const fs::path& file : {state.mission.lanes_json(), repo.common_dir() / "config"}) {
+        std::error_code ec;
+        key += fs::is_regular_file(file, ec) ? read_file_bytes(file) : std::string("-");
+        key += '\n';
+    }
+    return key;
+}
+
+std::optional<ForecastConflict> forecast_anew(LoopState& state, Repository& repo,
+                                              const merge_detail::Plan& plan);
+
 } // namespace
 
 std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
     if (!state.lanes) {
         return std::nullopt;
     }
-    register_kitty_merge_drivers();
     Repository& repo = loop_repository(state.mission);
     const merge_detail::Plan plan =
         merge_detail::make_plan(state, MergeRequest{}, false, merge_detail::PlanChecks::steps_only);
+    // Agents ask again and again while nothing moves (the acceptance gate runs, the others
+    // wait): the answer for the same inputs is read back instead of merging every lane again.
+    const std::string key = forecast_key(state, repo, plan);
+    if (const auto cached = read_forecast_cache(state.mission); cached && cached->key == key) {
+        if (!cached->conflict) {
+            return std::nullopt;
+        }
+        return ForecastConflict{cached->lane_id, cached->other_branch, cached->other_commit,
+                                cached->conflicts, cached->stop_lane_id};
+    }
+    const std::optional<ForecastConflict> found = forecast_anew(state, repo, plan);
+    ForecastCacheEntry entry;
+    entry.key = key;
+    if (found) {
+        entry.conflict = true;
+        entry.lane_id = found->lane_id;
+        entry.other_branch = found->other_branch;
+        entry.other_commit = found->other_commit;
+        entry.stop_lane_id = found->stop_lane_id;
+        entry.conflicts = found->conflicts;
+    }
+    write_forecast_cache(state.mission, entry);
+    return found;
+}
+
+namespace {
+
+std::optional<ForecastConflict> forecast_anew(LoopState& state, Repository& repo,
+                                              const merge_detail::Plan& plan) {
+    register_kitty_merge_drivers();
     const merge_detail::MergeForecast forecast =
         merge_detail::forecast_merge(repo, *state.lanes, plan);
     if (!forecast.stops_at) {
@@ -90,6 +149,8 @@ std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
     found->stop_lane_id = stop->step.lane_id;
     return found;
 }
+
+} // namespace
 
 std::optional<ResolveTicket> read_resolve_ticket(const Mission& m) {
     const fs::path file = ticket_path(m);

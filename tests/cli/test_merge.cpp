@@ -573,6 +573,37 @@ TEST(ResolveStep, AConflictBetweenLanesGivenUpLeavesTheLaneAsItWas) {
     EXPECT_EQ(slurp(p.root / "README.md"), "readme\nWP01 was here\nWP02 was here\n");
 }
 
+// The forecast's answer is cached under a key naming every input: a cached answer for other
+// inputs, or a damaged cache file, changes no answer; the same inputs read the answer back.
+TEST(ResolveStep, TheForecastCacheNeverAnswersForOtherInputs) {
+    Project p;
+    readme_conflict_mission(p);
+    const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/forecast.tsv";
+    ASSERT_EQ(next_until_action(p, "claude")["action"], "resolve");
+    ASSERT_TRUE(fs::exists(cache));
+    const std::string saved = slurp(cache);
+    EXPECT_NE(saved.find("conflict\t"), std::string::npos) << saved;
+    EXPECT_EQ(p.next("claude", "failed", 1)["kind"], "blocked"); // given up: the ticket is gone
+    for (const std::string& text :
+         {std::string("kitty forecast cache 1\nkey\tother inputs\nclean\nend\n"),
+          std::string("kitty forecast cache 1\nkey\t"), std::string("\x01\x02 not a cache")}) {
+        write_fixture(cache, text);
+        const Json d = p.next("codex");
+        EXPECT_EQ(d["action"], "resolve") << d.dump();
+        EXPECT_EQ(d["lane_id"], "lane-b");
+        EXPECT_EQ(d["conflicts"], Json::parse(R"([{"path": "README.md", "kind": "content"}])"));
+        EXPECT_EQ(slurp(cache), saved) << "made again from the repository";
+        EXPECT_EQ(p.next("codex", "failed", 1)["kind"], "blocked");
+    }
+    // Read back for the same inputs: a hand-made answer under the real key is what is used,
+    // as git trusts its index (a crafted cache is as trusted as the files it stands for).
+    std::string forged = saved;
+    forged.replace(forged.find("conflict\t"), forged.find("end\n") - forged.find("conflict\t"),
+                   "clean\n");
+    write_fixture(cache, forged);
+    EXPECT_EQ(p.next("claude")["action"], "accept") << "the cached answer was read back";
+}
+
 // A resolve step whose lane worktree is removed by hand does not hold the mission: the
 // forecast decides again, and says what is missing; nobody waits for the step.
 TEST(ResolveStep, ARemovedWorktreeDropsTheStep) {

@@ -189,6 +189,18 @@ std::string slurp(const fs::path& path) {
     return buf.str();
 }
 
+std::vector<std::string> every_text(const std::vector<std::string>& pieces, std::size_t below) {
+    std::vector<std::string> texts{""};
+    for (std::size_t from = 0; from < texts.size(); ++from) {
+        if (texts[from].size() < below) {
+            for (const std::string& p : pieces) {
+                texts.push_back(texts[from] + p);
+            }
+        }
+    }
+    return texts;
+}
+
 std::string yaml_alias_bomb() {
     std::string text = "work_package_id: WP01\ntitle: T\na0: &a0 [x,x,x,x,x,x,x,x,x]\n";
     for (int i = 1; i <= 9; ++i) {

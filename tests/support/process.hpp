@@ -57,6 +57,10 @@ std::string slurp(const std::filesystem::path& path);
 // laughs" document, adversarial finding D01), without the --- delimiters.
 std::string yaml_alias_bomb();
 
+// Every concatenation of `pieces` (the empty one first), each extended while it is shorter
+// than `below` bytes: the texts an exhaustive test checks a hand-written matcher on.
+std::vector<std::string> every_text(const std::vector<std::string>& pieces, std::size_t below);
+
 // A directory holding .kittify/, i.e. a minimal kitty project.
 void make_project(const std::filesystem::path& root);
 

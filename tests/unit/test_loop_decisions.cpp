@@ -417,6 +417,48 @@ TEST(LanesCache, TheManifestReadsBackExactlyAndOnlyWhole) {
         kitty::loop::parse_lanes_cache("kitty lanes cache 0\n" + text.substr(text.find('\n') + 1)));
 }
 
+// The derived forecast cache reads back its key and answer exactly, and only when whole.
+TEST(ForecastCache, TheAnswerReadsBackExactlyAndOnlyWhole) {
+    using kitty::MergeConflict;
+    using kitty::loop::ForecastCacheEntry;
+    ForecastCacheEntry clean;
+    clean.key = "0.1.0\nmain 1234\tx\n{\"lanes\": [\"%\x1f\"]}\n";
+    ForecastCacheEntry conflict;
+    conflict.key = "k";
+    conflict.conflict = true;
+    conflict.lane_id = "lane-b";
+    conflict.other_branch = "kitty/mission-001-demo-lane-a";
+    conflict.other_commit = "0123456789abcdef0123456789abcdef01234567";
+    conflict.stop_lane_id = "lane-b\t";
+    conflict.conflicts = {{"README.md", MergeConflict::Kind::content},
+                          {"a b/\xc3\xa9\n%.txt", MergeConflict::Kind::rename},
+                          {"", MergeConflict::Kind::modify_delete}};
+    ForecastCacheEntry none_listed = conflict;
+    none_listed.conflicts.clear();
+    for (const ForecastCacheEntry& entry : {clean, conflict, none_listed}) {
+        const std::string text = kitty::loop::format_forecast_cache(entry);
+        EXPECT_EQ(kitty::loop::parse_forecast_cache(text), entry) << text;
+        for (std::size_t cut = 0; cut < text.size(); ++cut) {
+            EXPECT_FALSE(kitty::loop::parse_forecast_cache(std::string_view(text).substr(0, cut)))
+                << "cut at " << cut;
+        }
+        EXPECT_FALSE(kitty::loop::parse_forecast_cache(text + "path\t0\tx\n")) << "after the end";
+        EXPECT_FALSE(kitty::loop::parse_forecast_cache("kitty forecast cache 0\n" +
+                                                       text.substr(text.find('\n') + 1)));
+    }
+    const std::string text = kitty::loop::format_forecast_cache(conflict);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"path\t0", "path\t4"},
+                                   {"path\t0", "path\tx"},
+                                   {"conflict\t", "conflicts\t"}}) {
+        std::string bad = text;
+        bad.replace(bad.find(from), from.size(), to);
+        EXPECT_FALSE(kitty::loop::parse_forecast_cache(bad)) << to;
+    }
+    std::string listed_when_clean = kitty::loop::format_forecast_cache(clean);
+    listed_when_clean.insert(listed_when_clean.rfind("end\n"), "path\t0\tx\n");
+    EXPECT_FALSE(kitty::loop::parse_forecast_cache(listed_when_clean));
+}
+
 // The status digest a call keeps instead of the events: extending the digest of a log's
 // prefix by the rest is digesting the whole log, or refused (the digest untouched) when an
 // event sorts among the earlier ones; its cache text reads back as it was; and what the loop
@@ -561,17 +603,9 @@ TEST(AgentNames, AreTheRulesPattern) {
             return false;
         }
     };
-    const std::string alphabet = "aZ09._- /\xC3\xA9";
-    std::vector<std::string> names{""};
-    for (std::size_t from = 0; from < names.size(); ++from) {
-        if (names[from].size() < 3) {
-            for (char c : alphabet) {
-                names.push_back(names[from] + c);
-            }
-        }
-    }
     int valid = 0;
-    for (const std::string& name : names) {
+    for (const std::string& name : kitty::test::every_text(
+             {"a", "Z", "0", "9", ".", "_", "-", " ", "/", "\xC3", "\xA9"}, 3)) {
         const bool want = RE2::FullMatch(name, rule);
         valid += want ? 1 : 0;
         ASSERT_EQ(accepted(name), want) << "'" << name << "'";
@@ -588,17 +622,9 @@ TEST(WpIdsOnTheCommandLine, AreThePatterns) {
     const RE2 number("^(\\d+)$");
     ASSERT_TRUE(named.ok());
     ASSERT_TRUE(number.ok());
-    const std::string alphabet = "WwPp07-.x\n";
-    std::vector<std::string> texts{""};
-    for (std::size_t from = 0; from < texts.size(); ++from) {
-        if (texts[from].size() < 5) {
-            for (char c : alphabet) {
-                texts.push_back(texts[from] + c);
-            }
-        }
-    }
     int read = 0;
-    for (const std::string& text : texts) {
+    for (const std::string& text :
+         kitty::test::every_text({"W", "w", "P", "p", "0", "7", "-", ".", "x", "\n"}, 5)) {
         std::string digits;
         const bool want =
             RE2::FullMatch(text, named, &digits) || RE2::FullMatch(text, number, &digits);

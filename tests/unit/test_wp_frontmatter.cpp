@@ -190,17 +190,9 @@ TEST(WpFrontmatter, IdAndShaRulesAreThe311Patterns) {
     // File names: every name of up to six pieces of these, against the pattern.
     const RE2 name_rule("^(WP[0-9]{2})(?:[-_.]|$)");
     ASSERT_TRUE(name_rule.ok());
-    const std::vector<std::string> pieces{"W", "P", "0", "7", "-", "_", ".", "x", "\u0661"};
-    std::vector<std::string> names{""};
-    for (std::size_t from = 0; from < names.size(); ++from) {
-        if (names[from].size() < 6) {
-            for (const std::string& p : pieces) {
-                names.push_back(names[from] + p);
-            }
-        }
-    }
     int matched = 0;
-    for (const std::string& name : names) {
+    for (const std::string& name :
+         kitty::test::every_text({"W", "P", "0", "7", "-", "_", ".", "x", "\u0661"}, 6)) {
         std::string id;
         const bool want = RE2::PartialMatch(name, name_rule, &id);
         matched += want ? 1 : 0;

@@ -149,20 +149,8 @@ TEST(YamlReader, QuickChecksNeverChangeTheResolvedTag) {
         ++typed[want];
         ASSERT_EQ(kitty::resolve_plain_scalar(t), want) << "'" << t << "'";
     };
-    const std::string small = "09-+._eExbo~nNtT";
-    std::vector<std::string> texts{""};
-    for (int len = 1; len <= 4; ++len) {
-        std::vector<std::string> longer;
-        for (const std::string& t : texts) {
-            if (static_cast<int>(t.size()) == len - 1) {
-                for (char c : small) {
-                    longer.push_back(t + c);
-                }
-            }
-        }
-        texts.insert(texts.end(), longer.begin(), longer.end());
-    }
-    for (const std::string& t : texts) {
+    for (const std::string& t : kitty::test::every_text(
+             {"0", "9", "-", "+", ".", "_", "e", "E", "x", "b", "o", "~", "n", "N", "t", "T"}, 4)) {
         check(t);
     }
     // Longer texts from pieces of every pattern, so that each tag is hit often.

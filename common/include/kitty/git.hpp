@@ -73,6 +73,7 @@ struct MergeConflict {
     enum class Kind { content, add_add, modify_delete, rename };
     std::string path; // on our side, else theirs
     Kind kind = Kind::content;
+    bool operator==(const MergeConflict&) const = default;
 };
 // "content", "add/add", "modify/delete", "rename".
 const char* conflict_kind_name(MergeConflict::Kind kind);
