@@ -114,7 +114,17 @@ class CacheLines {
 public:
     CacheLines(std::string_view text, std::string_view header)
         : rest_(text.starts_with(header) ? text.substr(header.size()) : std::string_view()) {}
-    bool done() const { return rest_.empty(); }
+    // The next line before the closing "end" line: nullopt at "end", and when the text stops
+    // first. whole() then tells the two apart: "end" was read and nothing follows it.
+    std::optional<std::string_view> body_line() {
+        const auto line = next();
+        if (line && *line == "end") {
+            ended_ = true;
+            return std::nullopt;
+        }
+        return line;
+    }
+    bool whole() const { return ended_ && rest_.empty(); }
     std::optional<std::string_view> next() {
         const std::size_t end = rest_.find('\n');
         if (end == std::string_view::npos) {
@@ -127,6 +137,7 @@ public:
 
 private:
     std::string_view rest_;
+    bool ended_ = false;
 };
 
 // The tab-separated fields of a line; nullopt unless there are exactly `count`.
@@ -298,14 +309,7 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
                         &m.computed_at, &m.computed_from})) {
         return std::nullopt;
     }
-    for (;;) {
-        const auto line = lines.next();
-        if (!line) {
-            return std::nullopt; // cut short before "end"
-        }
-        if (*line == "end") {
-            return lines.done() ? std::optional(std::move(entry)) : std::nullopt;
-        }
+    while (const auto line = lines.body_line()) {
         if (line->starts_with("lane\t")) {
             const auto f = split_fields<7>(*line);
             if (!f) {
@@ -335,6 +339,7 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
             return std::nullopt;
         }
     }
+    return lines.whole() ? std::optional(std::move(entry)) : std::nullopt;
 }
 
 namespace {
@@ -474,14 +479,7 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
     for (const std::string_view lane : kStatusLanes) {
         s.summary[std::string(lane)] = 0;
     }
-    for (;;) {
-        const auto line = lines.next();
-        if (!line) {
-            return std::nullopt; // cut short before "end"
-        }
-        if (*line == "end") {
-            break;
-        }
+    while (const auto line = lines.body_line()) {
         const std::string_view tag = line->substr(0, line->find('\t'));
         if (tag == "wp") {
             const auto f = split_fields<9>(*line);
@@ -536,7 +534,7 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
             return std::nullopt;
         }
     }
-    if (!lines.done()) {
+    if (!lines.whole()) {
         return std::nullopt;
     }
     return entry;
@@ -752,14 +750,7 @@ std::optional<ForecastCacheEntry> parse_forecast_cache(std::string_view text) {
         }
         entry.conflict = true;
     }
-    for (;;) {
-        const auto line = lines.next();
-        if (!line) {
-            return std::nullopt; // cut short before "end"
-        }
-        if (*line == "end") {
-            return lines.done() ? std::optional(std::move(entry)) : std::nullopt;
-        }
+    while (const auto line = lines.body_line()) {
         const auto f = split_fields<3>(*line);
         int kind = 0;
         MergeConflict c;
@@ -771,6 +762,7 @@ std::optional<ForecastCacheEntry> parse_forecast_cache(std::string_view text) {
         c.kind = static_cast<MergeConflict::Kind>(kind);
         entry.conflicts.push_back(std::move(c));
     }
+    return lines.whole() ? std::optional(std::move(entry)) : std::nullopt;
 }
 
 std::optional<ForecastCacheEntry> read_forecast_cache(const Mission& mission) {
