@@ -723,20 +723,27 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
 // A mission step is the agent's it was issued to (E11). Another agent asking is told who
 // runs it instead of being handed the same step (eight agents each running the acceptance
 // gate); a resolve step that a forecast conflict put first is still anyone's.
+// The answer to `agent` about mission step `step`, which is `owner`'s (E11): blocked, naming
+// the owner; `what` says what only the owner does.
+Decision issued_to_another(const Mission& m, const std::string& step, const std::string& owner,
+                           const std::string& agent, const std::string& what) {
+    Decision d;
+    d.kind = "blocked";
+    d.mission_state = step;
+    d.step_id = step;
+    d.reason = "Step '" + step + "' is issued to " + owner + "; only " + owner + what;
+    d.next_command = loop::next_command_line(m, agent, false);
+    return d;
+}
+
 Decision unless_issued_to_another(const Mission& m, const std::string& owner, Decision d,
                                   const std::string& agent) {
     if (d.kind != "step" || !d.step_id || is_wp_step(*d.step_id) || d.action == "resolve" ||
         owner.empty() || owner == agent) {
         return d;
     }
-    Decision blocked;
-    blocked.kind = "blocked";
-    blocked.mission_state = d.mission_state;
-    blocked.step_id = d.step_id;
-    blocked.reason = "Step '" + *d.step_id + "' is issued to " + owner + "; only " + owner +
-                     " runs it and reports its result; ask again later.";
-    blocked.next_command = loop::next_command_line(m, agent, false);
-    return blocked;
+    return issued_to_another(m, *d.step_id, owner, agent,
+                             " runs it and reports its result; ask again later.");
 }
 
 } // namespace next_detail
@@ -890,14 +897,8 @@ Outcome next_command(const NextRequest& request) {
         // A mission step is reported by the agent it was issued to (E11): another agent's
         // result must not complete or fail it.
         if (const std::string owner = run.issued_to(); !owner.empty() && owner != agent) {
-            Decision d;
-            d.kind = "blocked";
-            d.mission_state = *cur;
-            d.step_id = cur;
-            d.reason = "Step '" + *cur + "' is issued to " + owner + "; only " + owner +
-                       " reports its result. Nothing changed.";
-            d.next_command = loop::next_command_line(m, agent, false);
-            return finish(d);
+            return finish(
+                issued_to_another(m, *cur, owner, agent, " reports its result. Nothing changed."));
         }
     }
     if (request.result && *request.result != "success") {
