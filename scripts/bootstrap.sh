@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kitty builds with, if any are missing; with --test also what
-# only the tests use (Chromium, for the dashboard's browser tests).
+# only the tests use (Chromium, for the dashboard's browser tests; strace, which sees
+# which system calls a command makes while it holds a lock).
 # As root it runs apt-get; otherwise it prints the one command to run and fails.
 set -euo pipefail
 
@@ -9,7 +10,7 @@ packages=(meson ninja-build pkgconf g++ python3 nlohmann-json3-dev libyaml-cpp-d
     libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libssl-dev openssl
     git)
 if [ "${1:-}" = --test ]; then
-    packages+=(chromium)
+    packages+=(chromium strace)
 fi
 
 missing=()

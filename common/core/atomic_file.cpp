@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fstream>
 #include <string>
 
@@ -124,9 +125,9 @@ std::filesystem::path parent_of(const std::filesystem::path& target) {
 } // namespace
 
 PendingFile::PendingFile(std::filesystem::path target, std::string_view bytes,
-                         std::optional<mode_t> mode)
-    : target_(std::move(target)) {
-    TempFile tmp = write_temp(target_, bytes, mode, true);
+                         std::optional<mode_t> mode, DeferredSync* later)
+    : target_(std::move(target)), later_(later) {
+    TempFile tmp = write_temp(target_, bytes, mode, later == nullptr);
     temp_ = tmp.path();
     tmp.committed();
 }
@@ -142,7 +143,11 @@ void PendingFile::replace() {
         throw system_error(Exit::input, "cannot replace", target_, errno);
     }
     temp_.clear();
-    fsync_directory(parent_of(target_));
+    if (later_ != nullptr) {
+        later_->add(target_, true);
+    } else {
+        fsync_directory(parent_of(target_));
+    }
 }
 
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
@@ -268,7 +273,7 @@ bool write_file_atomic_if_changed(const std::filesystem::path& target, std::stri
 
 namespace kitty {
 
-void append_file(const std::filesystem::path& path, std::string_view bytes) {
+void append_file(const std::filesystem::path& path, std::string_view bytes, DeferredSync* later) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -277,10 +282,88 @@ void append_file(const std::filesystem::path& path, std::string_view bytes) {
     }
     const ssize_t n = ::write(fd, bytes.data(), bytes.size());
     const int err = errno;
-    const bool synced = n == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+    const bool written = n == static_cast<ssize_t>(bytes.size());
+    const bool synced = written && (later != nullptr || ::fsync(fd) == 0);
     ::close(fd);
     if (!synced) {
         throw system_error(Exit::input, "cannot append to", path, n < 0 ? err : EIO);
+    }
+    if (later != nullptr) {
+        later->add(path, false);
+    }
+}
+
+DeferredSync::DeferredSync(DeferredSync&& other) noexcept
+    : files_(std::move(other.files_)), dirs_(std::move(other.dirs_)) {
+    other.files_.clear();
+    other.dirs_.clear();
+}
+
+DeferredSync& DeferredSync::operator=(DeferredSync&& other) noexcept {
+    if (this != &other) {
+        try {
+            flush();
+        } catch (...) {
+            // as the destructor: what was left is synced as far as it can be
+        }
+        files_ = std::move(other.files_);
+        dirs_ = std::move(other.dirs_);
+        other.files_.clear();
+        other.dirs_.clear();
+    }
+    return *this;
+}
+
+DeferredSync::~DeferredSync() {
+    try {
+        flush();
+    } catch (...) {
+        // an exception is already on its way, or the owner forgot flush(): nothing to add
+    }
+}
+
+void DeferredSync::add(const std::filesystem::path& file, bool renamed) {
+    if (std::find(files_.begin(), files_.end(), file) == files_.end()) {
+        files_.push_back(file);
+    }
+    const std::filesystem::path dir = parent_of(file);
+    if (renamed && std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) {
+        dirs_.push_back(dir);
+    }
+}
+
+void DeferredSync::flush() {
+    std::vector<std::filesystem::path> files = std::move(files_);
+    std::vector<std::filesystem::path> dirs = std::move(dirs_);
+    files_.clear();
+    dirs_.clear();
+    // Every one is tried; the first failure is reported.
+    std::exception_ptr failure;
+    for (const std::filesystem::path& file : files) {
+        // The path, not our descriptor: a renamed file may since have been replaced by a
+        // later writer's, whose sync is its own; ours is then gone.
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        const int rc = fd < 0 ? -1 : ::fsync(fd);
+        const int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        if (rc != 0 && !(fd < 0 && err == ENOENT) && !failure) {
+            failure = std::make_exception_ptr(
+                system_error(Exit::input, fd < 0 ? "cannot open" : "cannot sync", file, err));
+        }
+    }
+    for (const std::filesystem::path& dir : dirs) {
+        try {
+            fsync_directory(dir);
+        } catch (const Error&) {
+            if (!failure) {
+                failure = std::current_exception();
+            }
+        }
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
     }
 }
 

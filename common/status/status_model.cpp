@@ -459,10 +459,6 @@ void parse_status_lines(std::string_view text, const fs::path& path, int lines_b
     });
 }
 
-void append_status_event(const fs::path& path, const StatusEvent& event) {
-    append_file(path, event.line());
-}
-
 namespace {
 
 StatusSnapshot empty_snapshot() {

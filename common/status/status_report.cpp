@@ -57,7 +57,8 @@ std::vector<Finding> record_status_events(const Mission& m,
 }
 
 std::vector<Finding> record_status_events(const Mission& m, const StatusSnapshot& snapshot,
-                                          const std::vector<StatusEvent>& added) {
+                                          const std::vector<StatusEvent>& added,
+                                          DeferredSync* later) {
     std::string number = m.identity().mission_number;
     if (number.empty()) {
         number = mission_number_from_slug(snapshot.mission_slug);
@@ -69,11 +70,14 @@ std::vector<Finding> record_status_events(const Mission& m, const StatusSnapshot
     std::optional<PendingFile> pending;
     // New events always change it (its event count); otherwise it may already be this.
     if (!added.empty() || !fs::exists(target, ec) || read_file_bytes(target) != text) {
-        pending.emplace(target, text);
+        pending.emplace(target, text, std::nullopt, later);
     }
-    const fs::path log = m.writable(m.events_log());
+    std::string lines;
     for (const StatusEvent& e : added) {
-        append_status_event(log, e);
+        lines += e.line();
+    }
+    if (!lines.empty()) {
+        append_file(m.writable(m.events_log()), lines, later);
     }
     std::vector<Finding> findings;
     try {

@@ -1025,7 +1025,7 @@ std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEve
         state.digest = digest_status(all);
     }
     std::vector<Finding> findings =
-        record_status_events(state.mission, state.digest.status, events);
+        record_status_events(state.mission, state.digest.status, events, &state.unsynced);
     for (const StatusEvent& e : events) {
         // Read under the lock and appended to by us alone: the file is now these bytes.
         state.log_bytes += e.line();

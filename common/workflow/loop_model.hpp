@@ -149,6 +149,9 @@ struct LoopState {
     const LanesManifest& require_lanes() const;
 
     mutable std::optional<std::vector<StatusEvent>> parsed_events = std::nullopt; // events()'s
+    // What record_events wrote under the status lock: synced (flush()) by whoever releases
+    // the lock, right after the release.
+    DeferredSync unsynced = {};
 };
 
 // One entry of the derived cache of WP frontmatter (read_loop_state): the file's name and
@@ -224,7 +227,8 @@ std::string takeover_reason(const std::string& from, std::int64_t silent_seconds
                             std::int64_t lease_seconds);
 
 // Appends `events` to the log and writes status.json (the caller holds the status lock
-// and read the state under it), and brings the state's log and WPs up to date.
+// and read the state under it), and brings the state's log and WPs up to date. Their
+// fsyncs are left to state.unsynced.
 std::vector<Finding> record_events(LoopState& state, const std::vector<StatusEvent>& events);
 
 // A loop command's view, read under the mission's status lock, held while this lives.

@@ -30,6 +30,7 @@ void LoopTransaction::record(const std::vector<StatusEvent>& events) {
     const auto added = record_events(state_, events);
     findings_.insert(findings_.end(), added.begin(), added.end());
     status_lock_.reset();
+    state_.unsynced.flush();
 }
 
 void LoopTransaction::edit(const fs::path& file,
@@ -43,6 +44,7 @@ void LoopTransaction::create(const fs::path& file, std::string text) {
 
 std::string LoopTransaction::commit(const std::string& message) {
     status_lock_.reset();
+    state_.unsynced.flush();
     const Mission& m = state_.mission;
     const FileLock commits = lock_commits(m);
     std::vector<fs::path> paths = status_paths(m);

@@ -213,8 +213,9 @@ public:
 
     void finished(const std::string& agent) { event("MissionRunCompleted", "", agent); }
 
-    // state.json (and on a new run the frozen template and the index entry), atomically.
-    void save() {
+    // state.json (and on a new run the frozen template and the index entry), atomically; the
+    // run's events appended, their fsync left to `later`.
+    void save(DeferredSync* later) {
         if (!may_write_) {
             return;
         }
@@ -232,7 +233,7 @@ public:
             lines += dump_python(e, {.indent = -1, .ensure_ascii = true, .sort_keys = true}) + "\n";
         }
         if (!lines.empty()) {
-            append_file(m_.writable(run_dir_ / "run.events.jsonl"), lines);
+            append_file(m_.writable(run_dir_ / "run.events.jsonl"), lines, later);
         }
         pending_events_.clear();
         if (fresh_) {
@@ -804,8 +805,9 @@ Outcome next_command(const NextRequest& request) {
             }
             d.extra["taken_over"] = list;
         }
-        run.save();
+        run.save(&state.unsynced);
         lock.reset();
+        state.unsynced.flush();
         if (d.write_prompt) {
             d.prompt = d.write_prompt();
         }

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -891,4 +892,101 @@ TEST(Loop, LinksOutOfTheProjectAreRefusedBeforeAnyWrite) {
     EXPECT_EQ(git.branches(), std::set<std::string>{"main"}) << "the branches made were removed";
     EXPECT_EQ(git.worktrees(), std::set<std::string>{});
     EXPECT_EQ(slurp(p.root / "kitty-specs/001-demo/status.events.jsonl"), log_before);
+}
+
+namespace {
+
+// The syscalls of `argv` run under strace (-y names each descriptor's file), one per line,
+// with a call another thread interrupted joined to its resumed end.
+std::vector<std::string> traced_syscalls(const Project& p, std::vector<std::string> argv,
+                                         const fs::path& log) {
+    argv.insert(argv.begin(),
+                {kitty::test::find_on_path("strace"), "-f", "-qq", "-y", "-o", log.string(), "-e",
+                 "trace=flock,fsync,fdatasync,syncfs,sync,write,rename"});
+    const ProcessResult r = p.run(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    std::vector<std::string> calls;
+    std::map<std::string, std::string> unfinished;
+    std::istringstream in(slurp(log));
+    for (std::string line; std::getline(in, line);) {
+        const std::size_t space = line.find(' ');
+        const std::string pid = line.substr(0, space);
+        std::string call = line.substr(space + 1);
+        if (const std::size_t cut = call.find(" <unfinished ...>"); cut != std::string::npos) {
+            unfinished[pid] = call.substr(0, cut);
+            continue;
+        }
+        if (call.starts_with("<... ")) {
+            call = unfinished[pid] + call.substr(call.find("resumed>") + 8);
+        }
+        calls.push_back(call);
+    }
+    return calls;
+}
+
+} // namespace
+
+// Issue 20 §3: the status lock is held while events are appended and status.json written,
+// not while they reach the disk; they are synced after the release, before the command
+// answers (traced with strace, as the kernel sees the calls).
+TEST(Loop, TheStatusLockIsNeverHeldAcrossADiskFlush) {
+    if (kitty::test::find_on_path("strace").empty()) {
+        GTEST_SKIP() << "strace is not installed (scripts/bootstrap.sh --test installs it)";
+    }
+    Project p;
+    p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/alpha/**"},
+                         {"WP02", "beta", {}, "code_change", "src/beta/**"}});
+    const fs::path dir = p.root / "kitty-specs/001-demo";
+    const std::string sk = tool_path("spec-kitty");
+    // The run's first call writes the run state, which is synced before anyone reads it.
+    EXPECT_EQ(p.next("other")["wp_id"], "WP01");
+    const fs::path log = p.home / "trace.txt";
+    const auto check = [&](const std::vector<std::string>& argv) {
+        const std::vector<std::string> calls = traced_syscalls(p, argv, log);
+        bool held = false;
+        int holds = 0;
+        std::size_t released = 0, appended = 0;
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            const std::string& c = calls[i];
+            const bool status_lock =
+                c.starts_with("flock(") && c.find(".status.lock>") != std::string::npos;
+            if (status_lock && c.find("LOCK_EX") != std::string::npos && c.ends_with("= 0")) {
+                held = true;
+                ++holds;
+            } else if (status_lock && c.find("LOCK_UN") != std::string::npos) {
+                held = false;
+                released = i;
+            } else if (held && (c.find("sync") != std::string::npos)) {
+                ADD_FAILURE() << argv[1] << " " << argv[2] << ": " << c
+                              << " while the status lock is held";
+            } else if (held && c.starts_with("write(") &&
+                       c.find("/status.events.jsonl>") != std::string::npos) {
+                appended = i;
+            }
+        }
+        EXPECT_EQ(holds, 1) << argv[1] << " " << argv[2];
+        ASSERT_GT(appended, 0u) << argv[1] << " " << argv[2] << " appended no event";
+        const auto synced_after_release = [&](const std::string& file) {
+            for (std::size_t i = released; i < calls.size(); ++i) {
+                if (calls[i].starts_with("fsync(") &&
+                    calls[i].find(file + ">") != std::string::npos) {
+                    return true;
+                }
+            }
+            return false;
+        };
+        EXPECT_TRUE(synced_after_release((dir / "status.events.jsonl").string())) << argv[2];
+        EXPECT_TRUE(synced_after_release((dir / "status.json").string())) << argv[2];
+        EXPECT_TRUE(synced_after_release(dir.string())) << argv[2] << ": the rename is unsynced";
+    };
+    check({sk, "next", "--agent", "impl", "--mission", "001-demo", "--json"});
+    EXPECT_EQ(p.events().back()["wp_id"], "WP02");
+    const Json claim = p.sk_json({"agent", "action", "implement", "WP02", "--agent", "impl"});
+    write_fixture(fs::path(claim["workspace_path"].get<std::string>()) / "src/beta/x.txt", "x\n");
+    git_commit_all(claim["workspace_path"].get<std::string>(), "work");
+    p.sk_json({"agent", "tasks", "mark-status", "T002", "--status", "done"});
+    check({sk, "agent", "tasks", "move-task", "WP02", "--to", "for_review", "--agent", "impl",
+           "--json"});
+    check({sk, "agent", "action", "review", "WP02", "--agent", "rev", "--json"});
+    EXPECT_EQ(p.events().back()["to_lane"], "in_review");
 }

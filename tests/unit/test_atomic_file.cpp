@@ -161,3 +161,35 @@ TEST(AtomicFileSet, WithoutCommitNothingChanges) {
     EXPECT_EQ(left, (std::vector<std::string>{"blocker", "old.txt"}));
     EXPECT_EQ(slurp(dir / "old.txt"), "old\n");
 }
+
+// Writes whose syncs are left to a DeferredSync are in place at once; flush() syncs what is
+// still there, skips what a later writer removed, and names a file it cannot open after
+// trying the rest.
+TEST(DeferredSync, WritesAreInPlaceBeforeTheFlushAndTheFlushNamesWhatFails) {
+    TempDir dir;
+    kitty::DeferredSync later;
+    kitty::append_file(dir / "log.jsonl", "one\n", &later);
+    kitty::append_file(dir / "log.jsonl", "two\n", &later);
+    kitty::PendingFile(dir / "status.json", "{}", std::nullopt, &later).replace();
+    kitty::PendingFile(dir / "gone.json", "{}", std::nullopt, &later).replace();
+    EXPECT_EQ(slurp(dir / "log.jsonl"), "one\ntwo\n");
+    EXPECT_EQ(slurp(dir / "status.json"), "{}");
+    fs::remove(dir / "gone.json");
+    EXPECT_NO_THROW(later.flush());
+
+    kitty::DeferredSync moved;
+    kitty::append_file(dir / "log.jsonl", "three\n", &moved);
+    kitty::PendingFile(dir / "status.json", "[]", std::nullopt, &moved).replace();
+    kitty::DeferredSync owner = std::move(moved);
+    fs::remove(dir / "log.jsonl");
+    fs::create_symlink(dir / "status.json", dir / "log.jsonl");
+    EXPECT_NO_THROW(moved.flush()); // it holds nothing any more
+    try {
+        owner.flush();
+        ADD_FAILURE() << "a link in the synced file's place was followed";
+    } catch (const kitty::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("log.jsonl"), std::string::npos) << e.what();
+    }
+    EXPECT_NO_THROW(owner.flush()); // what failed is not tried again
+    EXPECT_EQ(slurp(dir / "status.json"), "[]");
+}

@@ -11,6 +11,31 @@
 
 namespace kitty {
 
+// fsyncs put off until a lock is released. A file written under a lock is what the lock's
+// next holder reads at once (from the page cache), so the disk flush need not hold the lock
+// up: the writer syncs after the release and before it reports success. An fsync of an
+// appended file flushes the earlier holders' appends to it too, so whoever has reported
+// success has made durable every event its own decision read.
+class DeferredSync {
+public:
+    DeferredSync() = default;
+    DeferredSync(const DeferredSync&) = delete;
+    DeferredSync& operator=(const DeferredSync&) = delete;
+    DeferredSync(DeferredSync&& other) noexcept;
+    DeferredSync& operator=(DeferredSync&& other) noexcept;
+    // Syncs what was left (a path that threw before flush()), ignoring failures.
+    ~DeferredSync();
+
+    // `file` is synced; with `renamed`, its directory too (the rename that put it there).
+    void add(const std::filesystem::path& file, bool renamed);
+    // fsyncs each file, then each directory; Error(Exit::input) names what failed.
+    void flush();
+
+private:
+    std::vector<std::filesystem::path> files_;
+    std::vector<std::filesystem::path> dirs_;
+};
+
 // Writes `bytes` to a temporary file in the target's directory, fsyncs it, renames it over
 // `target` and fsyncs the directory. The mode is `mode` when given, else the existing
 // file's mode, else 0666 minus the umask. On failure the temporary file is removed, the
@@ -30,8 +55,10 @@ bool write_file_atomic_if_changed(const std::filesystem::path& target, std::stri
 // (.<name>.kitty-XXXXXX). Only a caller holding the lock every writer of `target` takes may
 // call it: without that lock a temporary file may belong to a writer still at work.
 // Appends `bytes` with one write(2) (O_APPEND, so concurrent appenders' records never
-// interleave) and fsyncs; creates the file and its directory when missing.
-void append_file(const std::filesystem::path& path, std::string_view bytes);
+// interleave) and fsyncs, or leaves the fsync to `later`; creates the file and its
+// directory when missing.
+void append_file(const std::filesystem::path& path, std::string_view bytes,
+                 DeferredSync* later = nullptr);
 
 // Whether a file name is one of write_file_atomic's temporaries (".<name>.kitty-XXXXXX"):
 // never a change of anyone's, whatever a status scan sees for the moment it exists.
@@ -39,14 +66,16 @@ bool is_atomic_write_temporary(std::string_view file_name);
 
 void remove_stale_temporaries(const std::filesystem::path& target);
 
-// write_file_atomic in two steps, for a caller that must know the new content is on disk
+// write_file_atomic in two steps, for a caller that must know the new content is written
 // before it does something else: the constructor writes and fsyncs the temporary file
 // (so a full disk fails here), replace() renames it over the target and syncs the
-// directory. Destroyed before replace(), it removes the temporary file.
+// directory. Destroyed before replace(), it removes the temporary file. With `later`, both
+// syncs are left to it: for a derived file (status.json), whose bytes after a crash may be
+// the old ones until its next write.
 class PendingFile {
 public:
     PendingFile(std::filesystem::path target, std::string_view bytes,
-                std::optional<mode_t> mode = std::nullopt);
+                std::optional<mode_t> mode = std::nullopt, DeferredSync* later = nullptr);
     PendingFile(const PendingFile&) = delete;
     PendingFile& operator=(const PendingFile&) = delete;
     ~PendingFile();
@@ -56,6 +85,7 @@ public:
 private:
     std::filesystem::path target_;
     std::string temp_; // empty once renamed
+    DeferredSync* later_;
 };
 
 // Several files written as one change. stage() writes each new content to a temporary file

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kitty/atomic_file.hpp"
 #include "kitty/json.hpp"
 #include "kitty/mission.hpp"
 #include "kitty/result.hpp"
@@ -100,9 +101,6 @@ inline constexpr std::string_view kEventLogMergeDriver = "spec-kitty-event-log";
 // and WP files (merge_wp_files: field by field). What those cannot merge stays conflicted.
 void register_kitty_merge_drivers();
 
-// Appends one line (O_APPEND, fsync), creating the file and its directory.
-void append_status_event(const std::filesystem::path& path, const StatusEvent& event);
-
 struct WpStatus {
     std::string lane;
     std::string actor;
@@ -154,15 +152,18 @@ double status_progress(const StatusSnapshot& snapshot);
 std::string python_round1(double value);
 
 // Appends `added` to the log whose events are `existing` (read under the status lock the
-// caller holds) and brings status.json up to date. Nothing is appended when the new
-// status.json cannot be written beside the old one; once the events are in the log, a
-// status.json that cannot be put in place is a STATUS_JSON_NOT_UPDATED warning.
+// caller holds), with one write, and brings status.json up to date. Nothing is appended
+// when the new status.json cannot be written beside the old one; once the events are in
+// the log, a status.json that cannot be put in place is a STATUS_JSON_NOT_UPDATED warning.
+// Both are synced before it returns, or, with `later`, by the caller once it has released
+// the status lock.
 std::vector<Finding> record_status_events(const Mission& mission,
                                           const std::vector<StatusEvent>& existing,
                                           const std::vector<StatusEvent>& added);
 // The same with the status after `added`, which the caller has at hand (extend_status).
 std::vector<Finding> record_status_events(const Mission& mission, const StatusSnapshot& after,
-                                          const std::vector<StatusEvent>& added);
+                                          const std::vector<StatusEvent>& added,
+                                          DeferredSync* later = nullptr);
 
 // Whether spec-kitty commits workflow changes itself: `auto_commit` in .kittify/config.yaml
 // (under `agents:` or `tools:`, else top level), true when unset. Bad YAML is
