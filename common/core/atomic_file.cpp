@@ -157,6 +157,9 @@ void write_file_atomic(const std::filesystem::path& target, std::string_view byt
 
 void write_derived_file(const std::filesystem::path& target, std::string_view bytes) {
     TempFile tmp = write_temp(target, bytes, std::nullopt, false);
+    // Renamed onto no file: ext4 (auto_da_alloc) starts writing a file back to disk when it
+    // is renamed over another, which a cache kitty can make again does not need.
+    ::unlink(target.c_str());
     if (::rename(tmp.path().c_str(), target.c_str()) != 0) {
         throw system_error(Exit::input, "cannot replace", target, errno);
     }

@@ -965,10 +965,9 @@ void refresh_status(LoopState& state) {
     model_detail::apply_digest(state);
 }
 
-void read_holder_liveness(LoopState& state, const std::string& agent) {
+void read_holder_liveness(LoopState& state, const std::string& agent, std::int64_t lease_seconds) {
     const Mission& m = state.mission;
-    const std::int64_t lease = claim_lease_seconds(m.project_root());
-    state.lease_seconds = lease;
+    const std::int64_t lease = state.lease_seconds = lease_seconds;
     const std::int64_t now = now_utc().seconds;
     for (LoopWp& wp : state.wps) {
         const std::string holder = wp.holder();
@@ -1567,38 +1566,114 @@ std::optional<fs::path> review_feedback(const LoopState& state, const std::strin
     return state.mission.tasks_dir() / wp_slug / file;
 }
 
+namespace {
+
+// RE2's \s, \d and \w (ASCII only).
+bool re2_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+bool re2_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool re2_word(char c) {
+    return re2_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+} // namespace
+
+bool is_wp_heading(std::string_view line) {
+    std::size_t hashes = 0;
+    while (hashes < line.size() && line[hashes] == '#') {
+        ++hashes;
+    }
+    if (hashes < 2 || hashes > 4 || hashes == line.size() || !re2_space(line[hashes])) {
+        return false;
+    }
+    // `.*` stops at a newline; it takes any UTF-8 character, which the pattern decides.
+    for (std::size_t i = hashes + 1; i + 2 < line.size(); ++i) {
+        const char c = line[i];
+        if (c == '\n') {
+            return false;
+        }
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            static const Regex pattern(R"(^#{2,4}\s.*WP\d+)");
+            return RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), pattern);
+        }
+        if (c == 'W' && line[i + 1] == 'P' && re2_digit(line[i + 2])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<std::string> wp_names(std::string_view line) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i + 2 < line.size(); ++i) {
+        if (line[i] != 'W' || line[i + 1] != 'P' || (i > 0 && re2_word(line[i - 1]))) {
+            continue;
+        }
+        std::size_t end = i + 2;
+        while (end < line.size() && re2_digit(line[end])) {
+            ++end;
+        }
+        if (end > i + 2 && (end == line.size() || !re2_word(line[end]))) {
+            out.emplace_back(line.substr(i, end - i));
+            i = end - 1;
+        }
+    }
+    return out;
+}
+
+std::optional<SubtaskBox> subtask_box(std::string_view line) {
+    std::size_t i = 0;
+    const auto spaces = [&] {
+        while (i < line.size() && re2_space(line[i])) {
+            ++i;
+        }
+    };
+    spaces();
+    if (i == line.size() || line[i] != '-') {
+        return std::nullopt;
+    }
+    ++i;
+    spaces();
+    if (i + 2 >= line.size() || line[i] != '[' || line[i + 2] != ']' ||
+        (line[i + 1] != ' ' && line[i + 1] != 'x' && line[i + 1] != 'X')) {
+        return std::nullopt;
+    }
+    SubtaskBox box{line[i + 1], ""};
+    i += 3;
+    spaces();
+    if (i + 1 < line.size() && line[i] == 'T' && re2_digit(line[i + 1])) {
+        std::size_t end = i + 1;
+        while (end < line.size() && re2_digit(line[end])) {
+            ++end;
+        }
+        box.id = std::string(line.substr(i, end - i));
+    }
+    return box;
+}
+
 std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& mission) {
     std::error_code ec;
     if (!fs::exists(mission.tasks_md(), ec)) {
         return {};
     }
-    static const Regex any_wp_heading(R"(^#{2,4}\s.*WP\d+)");
-    static const Regex wp_name(R"(\b(WP\d+)\b)");
-    static const Regex box(R"(^\s*-\s*\[([ xX])\]\s*(T\d+)?)");
     std::map<std::string, std::vector<Subtask>> out;
     std::vector<std::string> section; // the WPs the last heading names
     // The text outlives the loop: the lines are views into it.
     const std::string text = normalize_newlines(read_file_bytes(mission.tasks_md()));
     for (const std::string_view line : python_splitlines(text)) {
-        // Most lines are neither: what each pattern needs first is checked without it (a
-        // heading starts with "##"; a box, past its indentation, with "-").
-        const bool heading = line.starts_with("##");
-        if (!heading && (section.empty() || !py_strip(line).starts_with("-"))) {
+        if (line.starts_with("##") && is_wp_heading(line)) {
+            section = wp_names(line);
             continue;
         }
-        re2::StringPiece piece(line.data(), line.size());
-        if (heading && RE2::PartialMatch(piece, any_wp_heading)) {
-            section.clear();
-            std::string id;
-            while (RE2::FindAndConsume(&piece, wp_name, &id)) {
-                section.push_back(id);
-            }
+        if (section.empty()) {
             continue;
         }
-        std::string mark, id;
-        if (!section.empty() && RE2::PartialMatch(piece, box, &mark, &id)) {
+        if (const auto box = subtask_box(line)) {
             for (const std::string& wp : section) {
-                out[wp].push_back({std::string(py_strip(line)), id, mark != " "});
+                out[wp].push_back({std::string(py_strip(line)), box->id, box->mark != ' '});
             }
         }
     }

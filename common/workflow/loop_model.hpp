@@ -126,7 +126,7 @@ struct LoopState {
     bool status_read = false; // the WPs' lanes are those of `digest`
     std::vector<LoopWp> wps;  // by file name
     std::optional<LanesManifest> lanes;
-    std::int64_t lease_seconds = kDefaultLeaseSeconds; // set by read_holder_liveness
+    std::int64_t lease_seconds = kDefaultLeaseSeconds; // the claim lease (read_holder_liveness)
 
     const StatusSnapshot& status() const { return digest.status; }
     // The events of log_bytes, parsed on first use (the dashboard, merge).
@@ -211,8 +211,10 @@ LoopState read_loop_state(Mission mission);
 // part of the state, after the status lock was taken).
 void refresh_status(LoopState& state);
 // Fills `liveness` and `worktree_dirty` of the WPs that someone other than `agent` holds
-// (I/O: heartbeats, processes, worktree status), for pick_work's takeover of stale claims.
-void read_holder_liveness(LoopState& state, const std::string& agent);
+// (I/O: heartbeats, processes, worktree status), for pick_work's takeover of stale claims,
+// with the claim lease `lease_seconds` (claim_lease_seconds, read beforehand: next reads
+// the project's config before it takes the status lock).
+void read_holder_liveness(LoopState& state, const std::string& agent, std::int64_t lease_seconds);
 
 // A takeover of a WP from `from` that `from` has not acted since: the previous holder's next
 // call is told (issue 22 §4).
@@ -326,6 +328,19 @@ struct Subtask {
     bool done = false;
 };
 std::vector<Subtask> wp_subtasks(const Mission& mission, const std::string& wp);
+
+// The three line patterns subtasks_by_wp reads tasks.md with, matched by hand (compiling and
+// running them was a twentieth of a `next` on 100 WPs); the tests hold each to its pattern:
+//   is_wp_heading   ^#{2,4}\s.*WP\d+           (a line past a non-ASCII byte: the pattern)
+//   wp_names        \b(WP\d+)\b, every match
+//   subtask_box     ^\s*-\s*\[([ xX])\]\s*(T\d+)?  (the mark and the T-number, or "")
+bool is_wp_heading(std::string_view line);
+std::vector<std::string> wp_names(std::string_view line);
+struct SubtaskBox {
+    char mark = ' ';
+    std::string id;
+};
+std::optional<SubtaskBox> subtask_box(std::string_view line);
 // Every WP's subtasks from one read of tasks.md.
 std::map<std::string, std::vector<Subtask>> subtasks_by_wp(const Mission& mission);
 

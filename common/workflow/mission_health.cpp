@@ -183,7 +183,7 @@ void check_merge(const loop::LoopState& state, std::vector<Diagnosis>& out) {
 }
 
 void check_claims(loop::LoopState& state, std::vector<Diagnosis>& out) {
-    loop::read_holder_liveness(state, "");
+    loop::read_holder_liveness(state, "", claim_lease_seconds(state.mission.project_root()));
     for (const loop::LoopWp& wp : state.wps) {
         if (wp.liveness != Liveness::stale) {
             continue;

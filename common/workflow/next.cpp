@@ -602,7 +602,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
         return d;
     }
-    loop::read_holder_liveness(state, agent);
+    loop::read_holder_liveness(state, agent, state.lease_seconds);
     loop::WorkPick pick = loop::pick_work(state, step, agent);
     if (!pick.wp) {
         if (step_complete(state, step)) {
@@ -777,6 +777,7 @@ Outcome next_command(const NextRequest& request) {
                 // said again, if it matters, where the decision reads the file
             }
         }
+        state.lease_seconds = claim_lease_seconds(m.project_root()); // YAML: not under the lock
         lock.emplace(m.lock_status());
         loop::refresh_status(state);
     }

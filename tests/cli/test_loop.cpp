@@ -911,7 +911,8 @@ std::vector<std::string> traced_syscalls(const Project& p, std::vector<std::stri
     for (std::string line; std::getline(in, line);) {
         const std::size_t space = line.find(' ');
         const std::string pid = line.substr(0, space);
-        std::string call = line.substr(space + 1);
+        // strace pads the pid with spaces to a width.
+        std::string call = line.substr(line.find_first_not_of(' ', space));
         if (const std::size_t cut = call.find(" <unfinished ...>"); cut != std::string::npos) {
             unfinished[pid] = call.substr(0, cut);
             continue;

@@ -639,3 +639,47 @@ TEST(WpIdsOnTheCommandLine, AreThePatterns) {
     }
     EXPECT_GT(read, 200);
 }
+
+// tasks.md's subtask lines are read by hand; the three patterns 3.1.1's reading is written
+// in are the oracle, on every text of up to six or seven bytes of these alphabets (valid
+// and broken UTF-8 included).
+TEST(SubtaskLines, AreThePatterns) {
+    const RE2 heading(R"(^#{2,4}\s.*WP\d+)");
+    const RE2 name(R"(\b(WP\d+)\b)");
+    const RE2 box(R"(^\s*-\s*\[([ xX])\]\s*(T\d+)?)");
+    ASSERT_TRUE(heading.ok() && name.ok() && box.ok());
+    int headings = 0, names = 0, boxes = 0;
+    for (const std::string& text :
+         kitty::test::every_text({"#", " ", "\t", "WP", "0", "x", "\xC3\xA9", "\xFF"}, 7)) {
+        for (const std::string& line : {text, "##" + text, "### " + text}) {
+            const bool want = RE2::PartialMatch(line, heading);
+            headings += want ? 1 : 0;
+            ASSERT_EQ(kitty::loop::is_wp_heading(line), want) << "'" << line << "'";
+        }
+    }
+    for (const std::string& text :
+         kitty::test::every_text({"WP", "0", "_", "a", " ", "\xC3\xA9", "\xFF"}, 8)) {
+        std::vector<std::string> want;
+        re2::StringPiece rest(text);
+        for (std::string id; RE2::FindAndConsume(&rest, name, &id);) {
+            want.push_back(id);
+        }
+        names += want.empty() ? 0 : 1;
+        ASSERT_EQ(kitty::loop::wp_names(text), want) << "'" << text << "'";
+    }
+    for (const std::string& text : kitty::test::every_text(
+             {" ", "\t", "-", "[ ]", "[x]", "[X]", "[", "]", "T1", "1", "\xC3\xA9"}, 7)) {
+        std::string mark, id;
+        const bool want = RE2::PartialMatch(text, box, &mark, &id);
+        const auto got = kitty::loop::subtask_box(text);
+        ASSERT_EQ(got.has_value(), want) << "'" << text << "'";
+        if (want) {
+            boxes += id.empty() ? 0 : 1;
+            EXPECT_EQ(std::string(1, got->mark), mark) << "'" << text << "'";
+            EXPECT_EQ(got->id, id) << "'" << text << "'";
+        }
+    }
+    EXPECT_GT(headings, 1000);
+    EXPECT_GT(names, 100);
+    EXPECT_GT(boxes, 100);
+}

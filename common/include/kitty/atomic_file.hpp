@@ -43,8 +43,9 @@ private:
 void write_file_atomic(const std::filesystem::path& target, std::string_view bytes,
                        std::optional<mode_t> mode = std::nullopt);
 
-// write_file_atomic without the syncs, for a derived file kitty can make again (a cache, a
-// prompt): a kill leaves the old or the new bytes, and a crash of the machine may lose it.
+// write_file_atomic without the syncs, for a derived file kitty can make again (a cache): a
+// kill leaves the old bytes, the new ones or no file, and a crash of the machine may lose
+// it; never a part of either.
 void write_derived_file(const std::filesystem::path& target, std::string_view bytes);
 
 // write_file_atomic unless `target` already holds exactly `bytes` (no write, no sync);
