@@ -407,6 +407,11 @@ std::vector<std::string_view> python_splitlines(std::string_view text) {
     std::vector<std::string_view> lines;
     std::size_t begin = 0, pos = 0;
     while (pos < text.size()) {
+        // Every line break is below 0x20 or not ASCII: a printable ASCII byte is passed by.
+        if (const auto byte = static_cast<unsigned char>(text[pos]); byte >= 0x20 && byte < 0x80) {
+            ++pos;
+            continue;
+        }
         const std::size_t at = pos;
         const char32_t c = next_code_point(text, pos);
         const bool crlf = c == '\r' && pos < text.size() && text[pos] == '\n';

@@ -174,3 +174,34 @@ TEST(Text, JoinPutsTheSeparatorBetweenItems) {
     EXPECT_EQ(kitty::join({"", "b"}), ", b");
     EXPECT_EQ(kitty::join({"src", "api"}, "/"), "src/api");
 }
+
+// Python's str.splitlines (its results, printed by Python 3.11, as the table), for the line
+// breaks it knows, CRLF, non-ASCII text and a byte that is not UTF-8.
+TEST(PythonSplitlines, SplitsWherePythonDoes) {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+        {"a\nb", {"a", "b"}},
+        {"a\r\nb\r", {"a", "b"}},
+        {"a\rb", {"a", "b"}},
+        {"\n", {""}},
+        {"", {}},
+        {"a\x0b"
+         "b\x0c"
+         "c\x1c"
+         "d\x1d"
+         "e\x1e"
+         "f",
+         {"a", "b", "c", "d", "e", "f"}},
+        {"a\u0085b", {"a", "b"}},
+        {"a\u2028b\u2029c", {"a", "b", "c"}},
+        {"\u00e9\nx", {"\u00e9", "x"}},
+        {"\x1f", {"\x1f"}},
+        {"a\n\nb", {"a", "", "b"}},
+        {"x\r\n\r\ny", {"x", "", "y"}},
+        {"tab\there  \n", {"tab\there  "}},
+        {"a\x80\nb", {"a\x80", "b"}},
+    };
+    for (const auto& [text, want] : cases) {
+        const auto got = kitty::python_splitlines(text);
+        EXPECT_EQ(std::vector<std::string>(got.begin(), got.end()), want) << "'" << text << "'";
+    }
+}

@@ -202,3 +202,19 @@ TEST(WpFrontmatter, IdAndShaRulesAreThe311Patterns) {
     }
     EXPECT_GT(matched, 100);
 }
+
+// The WP files of a tasks directory: regular files named WP*.md, in byte order of their
+// names (as 3.1.1's sorted(glob("WP*.md")) gives them).
+TEST(ListWpFiles, TakesRegularWpMarkdownFilesInNameOrder) {
+    kitty::test::TempDir dir;
+    for (const char* name : {"WP10-a.md", "WP02-b.md", "WP1.md", "README.md", "WP03.txt"}) {
+        kitty::test::write_fixture(dir / name, "x\n");
+    }
+    std::filesystem::create_directory(dir / "WP04.md");
+    std::vector<std::string> names;
+    for (const std::filesystem::path& file : kitty::list_wp_files(dir.path())) {
+        EXPECT_EQ(file.parent_path(), dir.path());
+        names.push_back(file.filename().string());
+    }
+    EXPECT_EQ(names, (std::vector<std::string>{"WP02-b.md", "WP1.md", "WP10-a.md"}));
+}
