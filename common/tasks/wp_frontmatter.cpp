@@ -217,10 +217,6 @@ private:
     int offset_;
 };
 
-bool ascii_digits(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 std::string_view without_final_newline(std::string_view s) {
     return s.ends_with('\n') ? s.substr(0, s.size() - 1) : s;
 }
@@ -233,14 +229,14 @@ bool valid_wp_id(const std::string& text) {
         return RE2::FullMatch(text, re);
     }
     const std::string_view id = without_final_newline(text);
-    return id.size() >= 4 && id.starts_with("WP") && ascii_digits(id.substr(2));
+    return id.size() >= 4 && id.starts_with("WP") && all_ascii_digits(id.substr(2));
 }
 
 // 3.1.1's `^[0-9a-f]{7,40}\n?$`.
 bool valid_base_commit(const std::string& text) {
     const std::string_view sha = without_final_newline(text);
     return sha.size() >= 7 && sha.size() <= 40 && std::all_of(sha.begin(), sha.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+               return is_ascii_digit(c) || (c >= 'a' && c <= 'f');
            });
 }
 
@@ -575,7 +571,7 @@ void write_wp_file(const fs::path& path, const WpFrontmatter& frontmatter) {
 
 // 3.1.1's `^(WP[0-9]{2})(?:[-_.]|$)`.
 std::optional<std::string> wp_id_from_filename(std::string_view name) {
-    if (name.size() < 4 || !name.starts_with("WP") || !ascii_digits(name.substr(2, 2)) ||
+    if (name.size() < 4 || !name.starts_with("WP") || !all_ascii_digits(name.substr(2, 2)) ||
         (name.size() > 4 && name[4] != '-' && name[4] != '_' && name[4] != '.')) {
         return std::nullopt;
     }

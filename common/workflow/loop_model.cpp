@@ -965,9 +965,9 @@ void refresh_status(LoopState& state) {
     model_detail::apply_digest(state);
 }
 
-void read_holder_liveness(LoopState& state, const std::string& agent, std::int64_t lease_seconds) {
+void read_holder_liveness(LoopState& state, const std::string& agent) {
     const Mission& m = state.mission;
-    const std::int64_t lease = state.lease_seconds = lease_seconds;
+    const std::int64_t lease = state.lease_seconds;
     const std::int64_t now = now_utc().seconds;
     for (LoopWp& wp : state.wps) {
         const std::string holder = wp.holder();
@@ -1063,10 +1063,7 @@ LoopState read_loop_state(Mission mission) {
 }
 
 std::string normalize_wp_id(const std::string& text) {
-    const auto digits = [](std::string_view s) {
-        return !s.empty() &&
-               std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
+    const auto digits = [](std::string_view s) { return !s.empty() && all_ascii_digits(s); };
     // The usual spellings (WP01, wp01, 1) without compiling the patterns.
     if (digits(text)) {
         return "WP" + text;
@@ -1086,12 +1083,9 @@ std::string normalize_wp_id(const std::string& text) {
 
 const std::string& checked_agent(const std::string& agent) {
     // ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$, checked by hand: every loop call checks a name.
-    const auto alnum = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    };
-    const bool valid = !agent.empty() && agent.size() <= 64 && alnum(agent[0]) &&
-                       std::all_of(agent.begin() + 1, agent.end(), [&](char c) {
-                           return alnum(c) || c == '.' || c == '_' || c == '-';
+    const bool valid = !agent.empty() && agent.size() <= 64 && is_ascii_alnum(agent[0]) &&
+                       std::all_of(agent.begin() + 1, agent.end(), [](char c) {
+                           return is_ascii_alnum(c) || c == '.' || c == '_' || c == '-';
                        });
     if (!valid) {
         throw Error(Exit::usage, "BAD_AGENT",
@@ -1568,15 +1562,12 @@ std::optional<fs::path> review_feedback(const LoopState& state, const std::strin
 
 namespace {
 
-// RE2's \s, \d and \w (ASCII only).
+// RE2's \s and \w (ASCII only; its \d is is_ascii_digit).
 bool re2_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
-bool re2_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 bool re2_word(char c) {
-    return re2_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return is_ascii_alnum(c) || c == '_';
 }
 
 } // namespace
@@ -1599,7 +1590,7 @@ bool is_wp_heading(std::string_view line) {
             static const Regex pattern(R"(^#{2,4}\s.*WP\d+)");
             return RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), pattern);
         }
-        if (c == 'W' && line[i + 1] == 'P' && re2_digit(line[i + 2])) {
+        if (c == 'W' && line[i + 1] == 'P' && is_ascii_digit(line[i + 2])) {
             return true;
         }
     }
@@ -1613,7 +1604,7 @@ std::vector<std::string> wp_names(std::string_view line) {
             continue;
         }
         std::size_t end = i + 2;
-        while (end < line.size() && re2_digit(line[end])) {
+        while (end < line.size() && is_ascii_digit(line[end])) {
             ++end;
         }
         if (end > i + 2 && (end == line.size() || !re2_word(line[end]))) {
@@ -1644,9 +1635,9 @@ std::optional<SubtaskBox> subtask_box(std::string_view line) {
     SubtaskBox box{line[i + 1], ""};
     i += 3;
     spaces();
-    if (i + 1 < line.size() && line[i] == 'T' && re2_digit(line[i + 1])) {
+    if (i + 1 < line.size() && line[i] == 'T' && is_ascii_digit(line[i + 1])) {
         std::size_t end = i + 1;
-        while (end < line.size() && re2_digit(line[end])) {
+        while (end < line.size() && is_ascii_digit(line[end])) {
             ++end;
         }
         box.id = std::string(line.substr(i, end - i));

@@ -126,7 +126,9 @@ struct LoopState {
     bool status_read = false; // the WPs' lanes are those of `digest`
     std::vector<LoopWp> wps;  // by file name
     std::optional<LanesManifest> lanes;
-    std::int64_t lease_seconds = kDefaultLeaseSeconds; // the claim lease (read_holder_liveness)
+    // The claim lease (claim_lease_seconds), set by a command that reads holder liveness,
+    // before it takes the status lock: reading the project's config is YAML work.
+    std::int64_t lease_seconds = kDefaultLeaseSeconds;
 
     const StatusSnapshot& status() const { return digest.status; }
     // The events of log_bytes, parsed on first use (the dashboard, merge).
@@ -212,9 +214,8 @@ LoopState read_loop_state(Mission mission);
 void refresh_status(LoopState& state);
 // Fills `liveness` and `worktree_dirty` of the WPs that someone other than `agent` holds
 // (I/O: heartbeats, processes, worktree status), for pick_work's takeover of stale claims,
-// with the claim lease `lease_seconds` (claim_lease_seconds, read beforehand: next reads
-// the project's config before it takes the status lock).
-void read_holder_liveness(LoopState& state, const std::string& agent, std::int64_t lease_seconds);
+// with the lease the caller set in state.lease_seconds.
+void read_holder_liveness(LoopState& state, const std::string& agent);
 
 // A takeover of a WP from `from` that `from` has not acted since: the previous holder's next
 // call is told (issue 22 §4).

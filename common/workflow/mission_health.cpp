@@ -183,7 +183,8 @@ void check_merge(const loop::LoopState& state, std::vector<Diagnosis>& out) {
 }
 
 void check_claims(loop::LoopState& state, std::vector<Diagnosis>& out) {
-    loop::read_holder_liveness(state, "", claim_lease_seconds(state.mission.project_root()));
+    state.lease_seconds = claim_lease_seconds(state.mission.project_root());
+    loop::read_holder_liveness(state, "");
     for (const loop::LoopWp& wp : state.wps) {
         if (wp.liveness != Liveness::stale) {
             continue;

@@ -602,7 +602,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
         return d;
     }
-    loop::read_holder_liveness(state, agent, state.lease_seconds);
+    loop::read_holder_liveness(state, agent);
     loop::WorkPick pick = loop::pick_work(state, step, agent);
     if (!pick.wp) {
         if (step_complete(state, step)) {
@@ -721,9 +721,6 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
     }
 }
 
-// A mission step is the agent's it was issued to (E11). Another agent asking is told who
-// runs it instead of being handed the same step (eight agents each running the acceptance
-// gate); a resolve step that a forecast conflict put first is still anyone's.
 // The answer to `agent` about mission step `step`, which is `owner`'s (E11): blocked, naming
 // the owner; `what` says what only the owner does.
 Decision issued_to_another(const Mission& m, const std::string& step, const std::string& owner,
@@ -737,6 +734,9 @@ Decision issued_to_another(const Mission& m, const std::string& step, const std:
     return d;
 }
 
+// A mission step is the agent's it was issued to (E11). Another agent asking is told who
+// runs it instead of being handed the same step (eight agents each running the acceptance
+// gate); a resolve step that a forecast conflict put first is still anyone's.
 Decision unless_issued_to_another(const Mission& m, const std::string& owner, Decision d,
                                   const std::string& agent) {
     if (d.kind != "step" || !d.step_id || is_wp_step(*d.step_id) || d.action == "resolve" ||
@@ -777,7 +777,7 @@ Outcome next_command(const NextRequest& request) {
                 // said again, if it matters, where the decision reads the file
             }
         }
-        state.lease_seconds = claim_lease_seconds(m.project_root()); // YAML: not under the lock
+        state.lease_seconds = claim_lease_seconds(m.project_root());
         lock.emplace(m.lock_status());
         loop::refresh_status(state);
     }

@@ -73,45 +73,6 @@ std::string forecast_key(const LoopState& state, const Repository& repo,
 }
 
 std::optional<ForecastConflict> forecast_anew(LoopState& state, Repository& repo,
-                                              const merge_detail::Plan& plan);
-
-} // namespace
-
-std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
-    if (!state.lanes) {
-        return std::nullopt;
-    }
-    Repository& repo = loop_repository(state.mission);
-    const merge_detail::Plan plan =
-        merge_detail::make_plan(state, MergeRequest{}, false, merge_detail::PlanChecks::steps_only);
-    // Agents ask again and again while nothing moves (the acceptance gate runs, the others
-    // wait): the answer for the same inputs is read back instead of merging every lane again.
-    const std::string key = forecast_key(state, repo, plan);
-    if (const auto cached = read_forecast_cache(state.mission); cached && cached->key == key) {
-        if (!cached->conflict) {
-            return std::nullopt;
-        }
-        return ForecastConflict{cached->lane_id, cached->other_branch, cached->other_commit,
-                                cached->conflicts, cached->stop_lane_id};
-    }
-    const std::optional<ForecastConflict> found = forecast_anew(state, repo, plan);
-    ForecastCacheEntry entry;
-    entry.key = key;
-    if (found) {
-        entry.conflict = true;
-        entry.lane_id = found->lane_id;
-        entry.other_branch = found->other_branch;
-        entry.other_commit = found->other_commit;
-        entry.stop_lane_id = found->stop_lane_id;
-        entry.conflicts = found->conflicts;
-    }
-    write_forecast_cache(state.mission, entry);
-    return found;
-}
-
-namespace {
-
-std::optional<ForecastConflict> forecast_anew(LoopState& state, Repository& repo,
                                               const merge_detail::Plan& plan) {
     register_kitty_merge_drivers();
     const merge_detail::MergeForecast forecast =
@@ -151,6 +112,38 @@ std::optional<ForecastConflict> forecast_anew(LoopState& state, Repository& repo
 }
 
 } // namespace
+
+std::optional<ForecastConflict> forecast_conflict(LoopState& state) {
+    if (!state.lanes) {
+        return std::nullopt;
+    }
+    Repository& repo = loop_repository(state.mission);
+    const merge_detail::Plan plan =
+        merge_detail::make_plan(state, MergeRequest{}, false, merge_detail::PlanChecks::steps_only);
+    // Agents ask again and again while nothing moves (the acceptance gate runs, the others
+    // wait): the answer for the same inputs is read back instead of merging every lane again.
+    const std::string key = forecast_key(state, repo, plan);
+    if (const auto cached = read_forecast_cache(state.mission); cached && cached->key == key) {
+        if (!cached->conflict) {
+            return std::nullopt;
+        }
+        return ForecastConflict{cached->lane_id, cached->other_branch, cached->other_commit,
+                                cached->conflicts, cached->stop_lane_id};
+    }
+    const std::optional<ForecastConflict> found = forecast_anew(state, repo, plan);
+    ForecastCacheEntry entry;
+    entry.key = key;
+    if (found) {
+        entry.conflict = true;
+        entry.lane_id = found->lane_id;
+        entry.other_branch = found->other_branch;
+        entry.other_commit = found->other_commit;
+        entry.stop_lane_id = found->stop_lane_id;
+        entry.conflicts = found->conflicts;
+    }
+    write_forecast_cache(state.mission, entry);
+    return found;
+}
 
 std::optional<ResolveTicket> read_resolve_ticket(const Mission& m) {
     const fs::path file = ticket_path(m);

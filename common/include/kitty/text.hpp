@@ -43,6 +43,23 @@ std::string read_text_file(const std::filesystem::path& path, Bom bom);
 // Python's str.isspace() for one code point.
 bool is_py_space(char32_t c);
 
+// ASCII classes, as RE2's \d and \w and as hand-written matchers of ASCII patterns need them.
+inline bool is_ascii_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+inline bool is_ascii_alnum(char c) {
+    return is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+// Whether every byte of `s` is an ASCII digit (true for "").
+inline bool all_ascii_digits(std::string_view s) {
+    for (const char c : s) {
+        if (!is_ascii_digit(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Python's str.strip() on valid UTF-8 (Unicode whitespace, not only ASCII).
 std::string_view py_strip(std::string_view s);
 
