@@ -14,6 +14,7 @@
 #include <re2/re2.h>
 
 #include "kitty/error.hpp"
+#include "kitty/file_descriptor.hpp"
 #include "kitty/regex.hpp"
 
 namespace kitty {
@@ -117,10 +118,7 @@ std::string read_file_bytes(const std::filesystem::path& path) {
         }
         throw system_error(Exit::input, "cannot read", path, err);
     }
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
+    const FileDescriptor closer(fd);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         throw system_error(Exit::input, "cannot read", path, errno);
@@ -151,6 +149,31 @@ std::string read_file_bytes(const std::filesystem::path& path) {
     }
     bytes.resize(used);
     return bytes;
+}
+
+bool file_holds(const std::filesystem::path& path, std::string_view bytes) {
+    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) != bytes.size()) {
+        return false;
+    }
+    char piece[65536];
+    std::size_t done = 0;
+    while (true) {
+        const ssize_t got = ::read(fd.get(), piece, sizeof piece);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return got == 0 && done == bytes.size();
+        }
+        const auto n = static_cast<std::size_t>(got);
+        if (n > bytes.size() - done || std::memcmp(piece, bytes.data() + done, n) != 0) {
+            return false;
+        }
+        done += n;
+    }
 }
 
 std::optional<std::string> read_at_most(std::istream& in, std::size_t limit) {

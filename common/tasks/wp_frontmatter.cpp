@@ -1,9 +1,14 @@
 #include "kitty/wp_frontmatter.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <set>
 
 #include <re2/re2.h>
@@ -579,13 +584,26 @@ std::optional<std::string> wp_id_from_filename(std::string_view name) {
 }
 
 std::vector<fs::path> list_wp_files(const fs::path& tasks_dir) {
-    // By name: one directory's paths sort as their names do, and names compare faster.
+    // readdir's names and types, not directory_iterator's paths: a WP file costs no path of
+    // its own until it is taken, and no stat unless it is a link. Sorted by name: one
+    // directory's paths sort as their names do, and names compare faster.
     std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(tasks_dir, ec)) {
-        const std::string& path = entry.path().native();
-        const std::string_view name = std::string_view(path).substr(path.rfind('/') + 1);
-        if (name.starts_with("WP") && name.ends_with(".md") && entry.is_regular_file(ec)) {
+    const std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(tasks_dir.c_str()), ::closedir);
+    if (!dir) {
+        return {};
+    }
+    while (const dirent* entry = ::readdir(dir.get())) {
+        const std::string_view name = entry->d_name;
+        if (!name.starts_with("WP") || !name.ends_with(".md")) {
+            continue;
+        }
+        bool regular = entry->d_type == DT_REG;
+        if (entry->d_type == DT_LNK || entry->d_type == DT_UNKNOWN) {
+            struct stat st {};
+            regular =
+                ::fstatat(::dirfd(dir.get()), entry->d_name, &st, 0) == 0 && S_ISREG(st.st_mode);
+        }
+        if (regular) {
             names.emplace_back(name);
         }
     }

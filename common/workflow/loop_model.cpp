@@ -2,6 +2,7 @@
 
 #include "kitty/liveness.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
+#include "kitty/file_descriptor.hpp"
 #include "kitty/glob.hpp"
 #include "kitty/json.hpp"
 #include "kitty/project.hpp"
@@ -568,14 +570,20 @@ struct FileKey {
     bool operator==(const FileKey&) const = default;
 };
 
-std::optional<FileKey> key_of(const fs::path& file) {
+// The key of `name` in the directory open as `dir` (AT_FDCWD: `name` is a path): one
+// lookup of a name instead of a path's every component, for the stat of every WP file.
+std::optional<FileKey> key_at(int dir, const char* name) {
     struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) {
+    if (::fstatat(dir, name, &st, 0) != 0) {
         return std::nullopt;
     }
     return FileKey{static_cast<long long>(st.st_size),
                    static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec,
                    static_cast<long long>(st.st_ino)};
+}
+
+std::optional<FileKey> key_of(const fs::path& file) {
+    return key_at(AT_FDCWD, file.c_str());
 }
 
 long long now_ns() {
@@ -642,14 +650,16 @@ void use_frontmatter_cache(LoopState& state) {
         cached.emplace(e.name, &e);
     }
     const long long started = now_ns();
+    const FileDescriptor tasks(::open(m.tasks_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     std::vector<FrontmatterCacheEntry> fresh;
     bool learned = false;
     for (LoopWp& wp : state.wps) {
-        const auto key = key_of(wp.file);
+        // The WPs are the files of the tasks directory (read_loop_state lists them).
+        std::string name = wp.file.filename().string();
+        const auto key = tasks ? key_at(tasks.get(), name.c_str()) : key_of(wp.file);
         if (!key) {
             continue;
         }
-        std::string name = wp.file.filename().string();
         const auto found = cached.find(name);
         if (found != cached.end() && found->second->size == key->size &&
             found->second->mtime_ns == key->mtime_ns && found->second->ino == key->ino) {
@@ -918,6 +928,10 @@ constexpr std::size_t kStatusCacheSlack = 32;
 void refresh_status(LoopState& state) {
     const Mission& m = state.mission;
     const fs::path log = m.events_log();
+    if (state.status_read && file_holds(log, state.log_bytes)) {
+        state.log_exists = true;
+        return; // the log as it was at the last read (it is compared, not copied)
+    }
     std::error_code ec;
     state.log_exists = fs::exists(log, ec);
     std::string text = state.log_exists ? read_event_log_text(log) : std::string();

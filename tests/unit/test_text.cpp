@@ -95,6 +95,26 @@ TEST(ReadTextFile, DirectoriesLargeFilesAndFilesOfNoSize) {
     EXPECT_NE(status.find("Name:"), std::string::npos);
 }
 
+TEST(FileHolds, TrueOnlyForTheSameBytesOfARegularFile) {
+    kitty::test::TempDir dir;
+    std::string big;
+    for (int i = 0; big.size() < 300000; ++i) {
+        big += std::to_string(i) + "\n";
+    }
+    kitty::test::write_fixture(dir / "big.txt", big);
+    EXPECT_TRUE(kitty::file_holds(dir / "big.txt", big));
+    // A byte changed past the first piece read, the same size.
+    std::string changed = big;
+    changed[200000] = changed[200000] == 'x' ? 'y' : 'x';
+    EXPECT_FALSE(kitty::file_holds(dir / "big.txt", changed));
+    EXPECT_FALSE(kitty::file_holds(dir / "big.txt", big + "1\n")); // appended to
+    EXPECT_FALSE(kitty::file_holds(dir / "big.txt", big.substr(0, big.size() - 1)));
+    kitty::test::write_fixture(dir / "empty.txt", "");
+    EXPECT_TRUE(kitty::file_holds(dir / "empty.txt", ""));
+    EXPECT_FALSE(kitty::file_holds(dir / "missing.txt", ""));
+    EXPECT_FALSE(kitty::file_holds(dir.path(), ""));
+}
+
 // Python's repr(): each expectation is what CPython 3.11 prints for the same string.
 TEST(PythonRepr, QuotesEscapesAndNonPrintables) {
     EXPECT_EQ(kitty::python_repr("it's"), "\"it's\"");

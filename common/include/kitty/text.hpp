@@ -32,6 +32,10 @@ enum class Bom { keep, strip };
 
 // The raw bytes of a file; a missing or unreadable file is Error(Exit::input).
 std::string read_file_bytes(const std::filesystem::path& path);
+// Whether the file at `path` holds exactly `bytes`: a file of another size is not read, and
+// one of the same size is compared a piece at a time, with no copy of it kept. A file that
+// cannot be read holds nothing.
+bool file_holds(const std::filesystem::path& path, std::string_view bytes);
 // Everything `in` holds, or nullopt once it holds more than `limit` bytes (reading stops
 // there, so a huge or endless input costs at most `limit` bytes).
 std::optional<std::string> read_at_most(std::istream& in, std::size_t limit);
