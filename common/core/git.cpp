@@ -1,5 +1,6 @@
 #include "kitty/git.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -129,6 +131,9 @@ namespace {
     X(git_index_read_tree)                                                                         \
     X(git_index_add)                                                                               \
     X(git_index_get_bypath)                                                                        \
+    X(git_index_entrycount)                                                                        \
+    X(git_index_get_byindex)                                                                       \
+    X(git_index_find_prefix)                                                                       \
     X(git_blob_create_from_buffer)                                                                 \
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
@@ -1312,22 +1317,23 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
 
 namespace {
 
-// Whether the index on disk holds exactly HEAD's tree, so a status scan need not compare them
-// entry by entry. git keeps the index's tree ids (its cached-tree extension); a subtree it
-// left unknown is hashed into an object store that lives in memory only. The index is read
-// apart from the repository's own, whose tree cache must never name such a tree.
-bool index_is_head(git_repository* repo) {
-    const auto head = peel_to_commit(repo, "HEAD");
-    if (!head) {
-        return false;
-    }
+// The index on disk, read apart from the repository's own, whose tree cache must never name
+// a tree of index_is_head's object store in memory; nullptr when it cannot be read.
+IndexPtr index_on_disk(git_repository* repo) {
     git_index* raw_index = nullptr;
     const fs::path file = fs::path(lg().git_repository_path(repo)) / "index";
     if (lg().git_index_open(&raw_index, file.c_str()) != 0) {
-        return false;
+        return nullptr;
     }
-    const IndexPtr index(raw_index);
-    if (lg().git_index_has_conflicts(index.get()) != 0) {
+    return IndexPtr(raw_index);
+}
+
+// Whether `index` holds exactly HEAD's tree, so a status scan need not compare them entry by
+// entry. git keeps the index's tree ids (its cached-tree extension); a subtree it left
+// unknown is hashed into an object store that lives in memory only.
+bool index_is_head(git_repository* repo, git_index* index) {
+    const auto head = peel_to_commit(repo, "HEAD");
+    if (!head || index == nullptr || lg().git_index_has_conflicts(index) != 0) {
         return false;
     }
     git_repository* raw_scratch = nullptr;
@@ -1342,7 +1348,7 @@ bool index_is_head(git_repository* repo) {
     check(lg().git_repository_set_odb(scratch.get(), odb.get()), Exit::internal, "GIT_ERROR",
           "cannot make a repository in memory");
     git_oid tree;
-    if (lg().git_index_write_tree_to(&tree, index.get(), scratch.get()) != 0) {
+    if (lg().git_index_write_tree_to(&tree, index, scratch.get()) != 0) {
         return false;
     }
     const CommitPtr commit = lookup_commit(repo, *head);
@@ -1350,22 +1356,105 @@ bool index_is_head(git_repository* repo) {
     return lg().git_oid_equal(&tree, lg().git_tree_id(head_tree.get())) != 0;
 }
 
+// What a status of directory `dir` (relative to `work`) must look at when the paths
+// `left_out` names are not asked about: every other entry on disk, a directory with nothing
+// left out below it as itself (its status covers it), and every other path the index has
+// there (a file deleted from disk). Reading names costs no stat unless the type is unknown.
+// Empty `dir`: the whole work tree. The bool says that nothing was left out.
+std::pair<std::vector<std::string>, bool>
+paths_to_examine(const fs::path& work, const std::string& dir,
+                 const std::function<bool(const std::string&)>& left_out) {
+    std::vector<std::string> out;
+    bool whole = true;
+    const std::unique_ptr<DIR, int (*)(DIR*)> listing(
+        ::opendir((dir.empty() ? work : work / dir).c_str()), ::closedir);
+    if (!listing) {
+        return {{}, true};
+    }
+    while (const dirent* entry = ::readdir(listing.get())) {
+        const std::string_view name = entry->d_name;
+        if (name == "." || name == ".." || (dir.empty() && name == ".git")) {
+            continue;
+        }
+        std::string path = dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+        if (left_out(path)) {
+            whole = false;
+            continue;
+        }
+        bool is_dir = entry->d_type == DT_DIR;
+        if (entry->d_type == DT_UNKNOWN) {
+            struct stat st {};
+            is_dir =
+                ::fstatat(::dirfd(listing.get()), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode);
+        }
+        if (is_dir) {
+            auto [below, all] = paths_to_examine(work, path, left_out);
+            if (!all) {
+                whole = false;
+                out.insert(out.end(), std::make_move_iterator(below.begin()),
+                           std::make_move_iterator(below.end()));
+                continue;
+            }
+        }
+        out.push_back(std::move(path));
+    }
+    return {std::move(out), whole};
+}
+
 } // namespace
 
-std::vector<std::string> Repository::changed_paths(const std::string& prefix) const {
+std::vector<std::string>
+Repository::changed_paths(const std::string& prefix,
+                          const std::function<bool(const std::string&)>& left_out) const {
     // "a/b" and "a/b/" both mean the directory a/b, never a sibling "a/bc".
     std::string dir = prefix;
     while (dir.ends_with('/')) {
         dir.pop_back();
     }
+    const IndexPtr index = index_on_disk(repo_);
+    const bool same = index_is_head(repo_, index.get());
+    std::vector<std::string> within;
+    if (!dir.empty()) {
+        within.push_back(dir);
+    }
+    const auto work = work_dir();
+    // A path the index has and HEAD has not, or the reverse, is found only by comparing them
+    // in full; when they are the same, the paths left out need not be looked at.
+    if (left_out && same && work) {
+        auto [paths, whole] = paths_to_examine(*work, dir, left_out);
+        if (!whole) {
+            const std::string under = dir.empty() ? "" : dir + "/";
+            std::size_t at = 0;
+            if (under.empty() || lg().git_index_find_prefix(&at, index.get(), under.c_str()) == 0) {
+                const std::size_t count = lg().git_index_entrycount(index.get());
+                for (; at < count; ++at) {
+                    const std::string path = lg().git_index_get_byindex(index.get(), at)->path;
+                    if (!path.starts_with(under)) {
+                        break;
+                    }
+                    if (!left_out(path)) {
+                        paths.push_back(path);
+                    }
+                }
+            }
+            if (paths.empty()) {
+                return {};
+            }
+            std::sort(paths.begin(), paths.end());
+            paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+            within = std::move(paths);
+        }
+    }
     const std::set<std::string> all = status_paths(
-        repo_,
-        index_is_head(repo_) ? GIT_STATUS_SHOW_WORKDIR_ONLY : GIT_STATUS_SHOW_INDEX_AND_WORKDIR,
-        dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir});
+        repo_, same ? GIT_STATUS_SHOW_WORKDIR_ONLY : GIT_STATUS_SHOW_INDEX_AND_WORKDIR, within);
     std::vector<std::string> out;
     for (const std::string& path : all) {
         if (is_atomic_write_temporary(fs::path(path).filename().string())) {
             continue; // another kitty process's file write, in flight
+        }
+        if (left_out && left_out(path)) {
+            continue;
         }
         if (dir.empty() || path == dir ||
             (path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/')) {

@@ -54,13 +54,8 @@ void check_mission_files_committed(const LoopState& state) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     const fs::path root = m.project_root();
-    std::vector<std::string> blocking;
-    for (const std::string& p :
-         repo.changed_paths(m.dir().lexically_relative(root).generic_string() + "/")) {
-        if (!benign_path(p)) {
-            blocking.push_back(p);
-        }
-    }
+    const std::vector<std::string> blocking =
+        repo.changed_paths(m.dir().lexically_relative(root).generic_string() + "/", benign_path);
     if (!blocking.empty()) {
         throw Error(Exit::check_failed, "UNCOMMITTED_MISSION_FILES",
                     "Blocking: " + std::to_string(blocking.size()) +

@@ -452,6 +452,57 @@ TEST(Repository, ChangedPathsListWhatStatusListsUnderAPrefix) {
     EXPECT_EQ(repo.changed_paths().size(), 5u);
 }
 
+// Leaving paths out changes nothing but their absence: the oracle is the full status, less
+// them. Deleted files (from disk, from the index) are found though their directory holds
+// left-out files, and a whole directory gone from disk too.
+TEST(Repository, ChangedPathsLeftOutAreOnlyMissingFromTheFullStatus) {
+    Fixture f;
+    const std::string m = "kitty-specs/001-x/";
+    for (const std::string file :
+         {"tasks/WP01.md", "tasks/WP02.md", "tasks/README.md", "tasks/kept.md", "research/a.md",
+          "research/b.md", "gone/c.md", "spec.md", "status.events.jsonl"}) {
+        write_fixture(f.dir / (m + file), file + "\n");
+    }
+    write_fixture(f.dir / ".gitignore", "*.log\n");
+    git_commit_all(f.dir, "mission");
+    const Repository repo = Repository::open(f.dir);
+    const auto left_out = [&](const std::string& path) {
+        return path.starts_with(m + "tasks/WP") || path == m + "status.events.jsonl";
+    };
+    const auto expected = [&] {
+        Paths out;
+        for (const std::string& path : repo.changed_paths(m)) {
+            if (!left_out(path)) {
+                out.push_back(path);
+            }
+        }
+        return out;
+    };
+    EXPECT_EQ(repo.changed_paths(m, left_out), Paths{});
+
+    write_fixture(f.dir / (m + "tasks/WP01.md"), "changed\n");
+    write_fixture(f.dir / (m + "status.events.jsonl"), "changed\n");
+    EXPECT_EQ(repo.changed_paths(m, left_out), Paths{});
+    EXPECT_EQ(repo.changed_paths(m).size(), 2u);
+
+    fs::remove(f.dir / (m + "tasks/README.md"));
+    fs::remove_all(f.dir / (m + "gone"));
+    write_fixture(f.dir / (m + "tasks/notes.md"), "new\n");
+    write_fixture(f.dir / (m + "tasks/WP03.md"), "new, left out\n");
+    write_fixture(f.dir / (m + "tasks/debug.log"), "ignored\n");
+    write_fixture(f.dir / (m + "research/a.md"), "changed\n");
+    write_fixture(f.dir / (m + "contracts/api.yaml"), "new\n");
+    const Paths found = repo.changed_paths(m, left_out);
+    EXPECT_EQ(found, (Paths{m + "contracts/api.yaml", m + "gone/c.md", m + "research/a.md",
+                            m + "tasks/README.md", m + "tasks/notes.md"}));
+    EXPECT_EQ(found, expected());
+
+    // The index differs from HEAD (a file removed from it alone): the full comparison.
+    stage(f.dir, m + "tasks/README.md");
+    EXPECT_EQ(repo.changed_paths(m, left_out), found);
+    EXPECT_EQ(repo.changed_paths(m, left_out), expected());
+}
+
 TEST(Repository, ChangedPathsInALinkedWorktreeAreThatWorktrees) {
     Fixture f;
     Repository repo = Repository::open(f.dir);

@@ -192,9 +192,12 @@ public:
     // The paths that differ from HEAD in this repository's index or working tree, untracked
     // files included and ignored ones not, relative to the work tree, sorted and unique
     // (what `git status --porcelain` lists), less kitty's in-flight atomic-write temporaries.
-    // `prefix` ("kitty-specs/001-x/") keeps only the
-    // paths under it; empty keeps all.
-    std::vector<std::string> changed_paths(const std::string& prefix = "") const;
+    // `prefix` ("kitty-specs/001-x/") keeps only the paths under it; empty keeps all.
+    // The paths `left_out` names are neither listed nor, while the index is HEAD's tree,
+    // looked at: a directory of many files the caller does not ask about costs no stat each.
+    std::vector<std::string>
+    changed_paths(const std::string& prefix = "",
+                  const std::function<bool(const std::string&)>& left_out = {}) const;
     // Those of `paths` (files, relative to the work tree) that changed_paths would list, in
     // their order; only they are examined.
     std::vector<std::string> changed_among(const std::vector<std::string>& paths) const;
