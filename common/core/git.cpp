@@ -134,6 +134,7 @@ namespace {
     X(git_index_entrycount)                                                                        \
     X(git_index_get_byindex)                                                                       \
     X(git_index_find_prefix)                                                                       \
+    X(git_odb_add_disk_alternate)                                                                  \
     X(git_blob_create_from_buffer)                                                                 \
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
@@ -1318,7 +1319,7 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
 namespace {
 
 // The index on disk, read apart from the repository's own, whose tree cache must never name
-// a tree of index_is_head's object store in memory; nullptr when it cannot be read.
+// a tree of index_holds_head's object store in memory; nullptr when it cannot be read.
 IndexPtr index_on_disk(git_repository* repo) {
     git_index* raw_index = nullptr;
     const fs::path file = fs::path(lg().git_repository_path(repo)) / "index";
@@ -1330,8 +1331,10 @@ IndexPtr index_on_disk(git_repository* repo) {
 
 // Whether `index` holds exactly HEAD's tree, so a status scan need not compare them entry by
 // entry. git keeps the index's tree ids (its cached-tree extension); a subtree it left
-// unknown is hashed into an object store that lives in memory only.
-bool index_is_head(git_repository* repo, git_index* index) {
+// unknown (kitty's own commits leave the mission's so) is hashed into an object store that
+// lives in memory only, in front of the repository's objects: a tree is made only of
+// objects its store can find.
+bool index_holds_head(git_repository* repo, git_index* index) {
     const auto head = peel_to_commit(repo, "HEAD");
     if (!head || index == nullptr || lg().git_index_has_conflicts(index) != 0) {
         return false;
@@ -1345,6 +1348,9 @@ bool index_is_head(git_repository* repo, git_index* index) {
           "cannot make an object database");
     const OdbPtr odb(raw_odb);
     add_memory_store(odb.get());
+    const fs::path objects = fs::path(lg().git_repository_commondir(repo)) / "objects";
+    check(lg().git_odb_add_disk_alternate(odb.get(), objects.c_str()), Exit::internal, "GIT_ERROR",
+          "cannot read the object database");
     check(lg().git_repository_set_odb(scratch.get(), odb.get()), Exit::internal, "GIT_ERROR",
           "cannot make a repository in memory");
     git_oid tree;
@@ -1404,6 +1410,11 @@ paths_to_examine(const fs::path& work, const std::string& dir,
 
 } // namespace
 
+bool Repository::index_is_head() const {
+    const IndexPtr index = index_on_disk(repo_);
+    return index_holds_head(repo_, index.get());
+}
+
 std::vector<std::string>
 Repository::changed_paths(const std::string& prefix,
                           const std::function<bool(const std::string&)>& left_out) const {
@@ -1413,7 +1424,7 @@ Repository::changed_paths(const std::string& prefix,
         dir.pop_back();
     }
     const IndexPtr index = index_on_disk(repo_);
-    const bool same = index_is_head(repo_, index.get());
+    const bool same = index_holds_head(repo_, index.get());
     std::vector<std::string> within;
     if (!dir.empty()) {
         within.push_back(dir);

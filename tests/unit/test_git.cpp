@@ -1094,11 +1094,14 @@ TEST(Repository, ChangedPathsWhenTheIndexIsHeadAndWhenItIsNot) {
     write_fixture(f.dir / "new.txt", "untracked\n");
     EXPECT_EQ(repo.changed_paths(), (Paths{"docs/c.txt", "new.txt", "src/a.txt"}));
 
+    EXPECT_TRUE(repo.index_is_head());
+
     // Staging the same content again leaves the cached tree incomplete: it is hashed in
-    // memory, and nothing reaches the object database.
+    // memory, of the blobs the repository has, and nothing reaches the object database.
     write_fixture(f.dir / "src" / "deep" / "b.txt", "b\n");
     stage(f.dir, "src/deep/b.txt");
     const auto objects = git_dir_files(f.dir / ".git" / "objects");
+    EXPECT_TRUE(repo.index_is_head());
     EXPECT_EQ(repo.changed_paths(), (Paths{"docs/c.txt", "new.txt", "src/a.txt"}));
     EXPECT_EQ(git_dir_files(f.dir / ".git" / "objects"), objects);
 
@@ -1106,6 +1109,7 @@ TEST(Repository, ChangedPathsWhenTheIndexIsHeadAndWhenItIsNot) {
     write_fixture(f.dir / "src" / "deep" / "b.txt", "staged\n");
     stage(f.dir, "src/deep/b.txt");
     write_fixture(f.dir / "src" / "deep" / "b.txt", "b\n");
+    EXPECT_FALSE(repo.index_is_head());
     EXPECT_EQ(repo.changed_paths(),
               (Paths{"docs/c.txt", "new.txt", "src/a.txt", "src/deep/b.txt"}));
 }

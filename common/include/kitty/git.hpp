@@ -195,6 +195,9 @@ public:
     // `prefix` ("kitty-specs/001-x/") keeps only the paths under it; empty keeps all.
     // The paths `left_out` names are neither listed nor, while the index is HEAD's tree,
     // looked at: a directory of many files the caller does not ask about costs no stat each.
+    // Whether the index on disk holds exactly HEAD's tree (no conflicts, nothing staged), as
+    // `git diff --cached --quiet` says; nothing is written to the object database.
+    bool index_is_head() const;
     std::vector<std::string>
     changed_paths(const std::string& prefix = "",
                   const std::function<bool(const std::string&)>& left_out = {}) const;
