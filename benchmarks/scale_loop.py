@@ -17,8 +17,15 @@ lane touches and a line in a lane's file, which the loop must hand to an agent a
 step; the agents resolve by keeping both sides' lines. Afterwards every such change must be on
 main.
 
+With --compare-with REPORT (the --json or --save report of a run on fewer WPs), the growth from that
+run to this one is printed: per command, the growth of its CPU median; and for all loop calls,
+this run's median over that run's median with that run's calls weighted to this run's mix of
+commands. Idle agents ask `next` again and again on a small mission, where few WPs are ready,
+so its plain median is mostly cheap `next` calls and compares different work.
+
 Usage: benchmarks/scale_loop.py [--bin build/tools] [--wps 100] [--agents 8] [--reject 5]
                                 [--target-commits N] [--think MS] [--keep DIR] [--json]
+                                [--save FILE] [--compare-with REPORT]
 Exit status: 0 when every invariant held, 1 otherwise.
 """
 import argparse
@@ -314,6 +321,42 @@ def check_invariants(root, n, env):
     return problems, overlaps, len(events)
 
 
+LOOP_LABELS_LEFT_OUT = ("finalize-tasks", "merge")
+
+
+def weighted_median(pairs):
+    """The median of (value, weight) pairs: the value at half of the total weight."""
+    pairs = sorted(pairs)
+    half = sum(w for _, w in pairs) / 2.0
+    run = 0.0
+    for value, weight in pairs:
+        run += weight
+        if run >= half:
+            return value
+    return pairs[-1][0]
+
+
+def growth(small, large):
+    """Growth of per-call CPU from the report `small` to the report `large` (see --compare-with)."""
+    s_cmds, l_cmds = small["commands"], large["commands"]
+    shared = [c for c in l_cmds if c in s_cmds and c not in LOOP_LABELS_LEFT_OUT]
+    pairs = []
+    for label in shared:
+        weight = l_cmds[label]["n"] / float(s_cmds[label]["n"])
+        pairs.extend((x, weight) for x in s_cmds[label]["cpu_ms"])
+    mix_from = weighted_median(pairs)
+    return {
+        "from_wps": small["wps"],
+        "median_from": small["loop_call_cpu_ms_median"],
+        "median_growth": round(large["loop_call_cpu_ms_median"] /
+                               small["loop_call_cpu_ms_median"], 2),
+        "mix_matched_from": round(mix_from, 2),
+        "mix_matched_growth": round(large["loop_call_cpu_ms_median"] / mix_from, 2),
+        "commands": {label: round(l_cmds[label]["cpu_ms_median"] / s_cmds[label]["cpu_ms_median"],
+                                  2) for label in shared},
+    }
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bin", default="build/tools")
@@ -327,6 +370,9 @@ def main():
                    help="commit to main every N approved WPs, touching lane files too")
     p.add_argument("--think", type=float, default=0, metavar="MS",
                    help="each agent's own time between two kitty calls (default 0)")
+    p.add_argument("--save", metavar="FILE", help="also write the --json report to FILE")
+    p.add_argument("--compare-with", metavar="REPORT",
+                   help="the --json report of a smaller run: print the growth from it")
     p.add_argument("--agent-name", help=argparse.SUPPRESS)
     p.add_argument("--root", help=argparse.SUPPRESS)
     p.add_argument("--state", help=argparse.SUPPRESS)
@@ -412,7 +458,7 @@ def main():
         by_label = {}
         for c in calls:
             by_label.setdefault(c["label"], []).append(c)
-        loop_calls = [c for c in calls if c["label"] not in ("finalize-tasks", "merge")]
+        loop_calls = [c for c in calls if c["label"] not in LOOP_LABELS_LEFT_OUT]
         resolve_calls = [c for c in calls if c["label"] in ("resolve step", "resolve done")]
         report = {
             "wps": args.wps, "agents": args.agents, "think_ms": args.think, "dependencies": deps,
@@ -435,11 +481,17 @@ def main():
                         "cpu_ms_median": round(1000 * statistics.median(c["cpu"] for c in cs), 2),
                         "cpu_ms_p95": round(1000 * percentile([c["cpu"] for c in cs], 95), 2),
                         "wall_ms_median": round(1000 * statistics.median(c["wall"] for c in cs), 1),
-                        "wall_ms_p95": round(1000 * percentile([c["wall"] for c in cs], 95), 1)}
+                        "wall_ms_p95": round(1000 * percentile([c["wall"] for c in cs], 95), 1),
+                        "cpu_ms": [round(1000 * c["cpu"], 3) for c in cs]}
                 for label, cs in sorted(by_label.items())},
             "problems": problems,
         }
         report["wall_over_cpu"] = round(report["wall_total_s"] / max(report["cpu_total_s"], 1e-9), 2)
+        if args.compare_with:
+            report["growth"] = growth(json.load(open(args.compare_with)), report)
+        if args.save:
+            with open(args.save, "w") as f:
+                json.dump(report, f, indent=2)
         if args.json:
             print(json.dumps(report, indent=2))
         else:
@@ -467,6 +519,15 @@ def main():
                       "for resolve calls %.2f s" % (report["target_changes"],
                                                     report["resolve_steps_done"],
                                                     report["resolve_cpu_s"]))
+            if "growth" in report:
+                g = report["growth"]
+                print("  growth from %d WPs: loop call CPU median %.2f -> %.2f ms (%.2fx); with "
+                      "the %d-WP calls weighted to this mix %.2f -> %.2f ms (%.2fx)" % (
+                          g["from_wps"], g["median_from"], report["loop_call_cpu_ms_median"],
+                          g["median_growth"], g["from_wps"], g["mix_matched_from"],
+                          report["loop_call_cpu_ms_median"], g["mix_matched_growth"]))
+                print("  growth per command: " + ", ".join(
+                    "%s %.2fx" % (label, x) for label, x in g["commands"].items()))
             for problem in problems:
                 print("  PROBLEM: " + problem)
         return 1 if problems else 0

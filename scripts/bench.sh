@@ -14,9 +14,12 @@ fi
 "$build/benchmarks/bench-cold-start" --benchmark_repetitions=10 \
     --benchmark_report_aggregates_only=true --benchmark_min_time=0.5
 # The loop at scale: 8 concurrent scripted agents from finalize-tasks to merged on a
-# generated mission of 10 and of 100 WPs (per-command CPU and wall, status-lock hold).
-python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 10 --agents 8
-python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 100 --agents 8
+# generated mission of 10 and of 100 WPs (per-command CPU and wall, status-lock hold), and
+# the growth of per-call CPU from the one to the other.
+small=$(mktemp)
+trap 'rm -f "$small"' EXIT
+python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 10 --agents 8 --save "$small"
+python3 benchmarks/scale_loop.py --bin "$build/tools" --wps 100 --agents 8 --compare-with "$small"
 # The merge forecast and lane sync against git on a 100-WP, 8-lane mission in a
 # 1,000-file repository (merge --dry-run vs git merge-tree; lanes sync vs git merge).
 python3 benchmarks/merge_forecast.py --bin "$build/tools"
