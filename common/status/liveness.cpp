@@ -1,15 +1,13 @@
 // Agent liveness: heartbeat files and the live/idle/stale rule (kitty/liveness.hpp).
 #include "kitty/liveness.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <set>
 
+#include "kitty/atomic_file.hpp"
 #include "kitty/clock.hpp"
 #include "kitty/error.hpp"
 #include "kitty/json.hpp"
@@ -111,20 +109,7 @@ void touch_heartbeat(const Mission& mission, const std::string& agent,
         fs::create_directories(file.parent_path());
         const std::string text =
             dump_python({{"agent", agent}, {"at", now}, {"shell_pid", shell_pid}}) + "\n";
-        const fs::path tmp = file.string() + ".tmp-" + std::to_string(::getpid());
-        const int fd =
-            ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            return;
-        }
-        const bool written =
-            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-        ::close(fd);
-        std::error_code ec;
-        if (written) {
-            fs::rename(tmp, file, ec);
-        }
-        fs::remove(tmp, ec);
+        write_derived_file(file, text);
     } catch (const std::exception&) {
         // best effort: see the header
     }
