@@ -583,10 +583,9 @@ std::optional<std::string> wp_id_from_filename(std::string_view name) {
     return std::string(name.substr(0, 4));
 }
 
-std::vector<fs::path> list_wp_files(const fs::path& tasks_dir) {
-    // readdir's names and types, not directory_iterator's paths: a WP file costs no path of
-    // its own until it is taken, and no stat unless it is a link. Sorted by name: one
-    // directory's paths sort as their names do, and names compare faster.
+std::vector<std::string> list_wp_names(const fs::path& tasks_dir) {
+    // readdir's names and types, not directory_iterator's paths: no path is made for a name,
+    // and no stat unless it is a link.
     std::vector<std::string> names;
     const std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(tasks_dir.c_str()), ::closedir);
     if (!dir) {
@@ -608,9 +607,13 @@ std::vector<fs::path> list_wp_files(const fs::path& tasks_dir) {
         }
     }
     std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<fs::path> list_wp_files(const fs::path& tasks_dir) {
+    // One directory's paths sort as their names do.
     std::vector<fs::path> files;
-    files.reserve(names.size());
-    for (const std::string& name : names) {
+    for (const std::string& name : list_wp_names(tasks_dir)) {
         files.push_back(tasks_dir / name);
     }
     return files;

@@ -124,9 +124,9 @@ AcceptanceFacts read_acceptance_facts(LoopState& state, bool strict) {
     f.slug = m.slug();
     f.strict = strict;
     for (const LoopWp& wp : state.wps) {
-        AcceptanceFacts::Wp w{wp.id, wp.has_events ? wp.lane : "planned", wp.file, "", "", ""};
+        AcceptanceFacts::Wp w{wp.id, wp.has_events ? wp.lane : "planned", wp.file(), "", "", ""};
         if (strict) {
-            const WpFrontmatter front = read_wp_file(wp.file);
+            const WpFrontmatter front = read_wp_file(wp.file());
             // A scalar of any kind: 3.1.1's model reads shell_pid as a number.
             const auto scalar = [&front](const char* key) {
                 const auto it = front.fields.find(key);

@@ -172,7 +172,7 @@ Started start_implementation(loop::LoopTransaction& t, const std::string& wp_id,
     if (!agent.empty()) {
         wp.set_agent(agent);
     }
-    t.edit(wp.file, [&, note, record = !events.empty()](const std::string& before) {
+    t.edit(wp.file(), [&, note, record = !events.empty()](const std::string& before) {
         std::string text = before;
         if (!agent.empty()) {
             text = loop::set_frontmatter_scalar(text, "agent", agent);
@@ -293,7 +293,7 @@ Outcome review_action_command(const ActionRequest& request) {
             .at(ws.path);
     }
     t.record(events);
-    t.edit(wp.file, [&](const std::string& before) {
+    t.edit(wp.file(), [&](const std::string& before) {
         std::string text = loop::set_frontmatter_scalar(before, "agent", agent);
         if (!request.shell_pid.empty()) {
             text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);

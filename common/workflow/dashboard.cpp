@@ -114,7 +114,7 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
     card.wp_id = wp.id;
     card.lane = wp.lane;
     card.lane_id = wp.lane_id;
-    const WpFrontmatter front = read_wp_file(wp.file);
+    const WpFrontmatter front = read_wp_file(wp.file());
     card.title = front.string_field("title").value_or("");
     card.agent = front.string_field("agent").value_or("");
     card.holder = wp.holder();
@@ -201,7 +201,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
             card.lane = wp.lane;
             card.lane_id = wp.lane_id;
             model.cards.push_back(std::move(card));
-            model.unreadable.push_back({"unreadable", wp.file.filename().string(), e.what()});
+            model.unreadable.push_back({"unreadable", wp.file().filename().string(), e.what()});
         }
     }
     const auto& events = state.events();

@@ -225,18 +225,18 @@ std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp
     for (const fs::path& p : loop::status_paths(m)) {
         ours.push_back(p.generic_string());
     }
-    ours.push_back(wp.file.lexically_relative(root).generic_string());
+    ours.push_back(wp.file().lexically_relative(root).generic_string());
     const FileLock commits = loop::lock_commits(m);
     if (loop::loop_repository(m).changed_among(ours).empty()) {
         return std::nullopt;
     }
-    t.edit(wp.file, [](const std::string& text) { return text; });
+    t.edit(wp.file(), [](const std::string& text) { return text; });
     const std::string commit = t.commit(subject);
     Json doc{{"result", "success"},
              {"task_id", wp.id},
              {"old_lane", to},
              {"new_lane", to},
-             {"path", wp.file.string()},
+             {"path", wp.file().string()},
              {"events", 0},
              {"commit", commit.empty() ? Json(nullptr) : Json(commit)}};
     return Outcome::success(std::move(doc), "✓ Finished moving " + wp.id + " to " + to +
@@ -451,7 +451,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     std::optional<std::string> pointer;
     int cycle = 0;
     if (move.rejection) {
-        const std::string wp_slug = wp.file.stem().string();
+        const std::string wp_slug = wp.file().stem().string();
         const fs::path dir = m.tasks_dir() / wp_slug;
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
@@ -468,7 +468,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     if (cycle_file) {
         t.create(*cycle_file, review_cycle_text(m, wp, cycle, actor, *feedback));
     }
-    t.edit(wp.file, [&](const std::string& before) {
+    t.edit(wp.file(), [&](const std::string& before) {
         std::string text = before;
         if (!request.agent.empty()) {
             text = loop::set_frontmatter_scalar(text, "agent", request.agent);
@@ -484,7 +484,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
              {"task_id", wp.id},
              {"old_lane", move.from},
              {"new_lane", to},
-             {"path", wp.file.string()}};
+             {"path", wp.file().string()}};
     if (pointer) {
         doc["review_feedback"] = *pointer;
     }
@@ -574,8 +574,8 @@ Outcome add_history_command(const AddHistoryRequest& request) {
     // of it takes.
     const FileLock commits = loop::lock_commits(t.mission());
     loop::write_mission_file(
-        t.mission(), wp.file,
-        loop::append_activity(read_file_bytes(wp.file), actor, request.shell_pid, request.note));
+        t.mission(), wp.file(),
+        loop::append_activity(read_file_bytes(wp.file()), actor, request.shell_pid, request.note));
     return Outcome::success(Json{{"result", "success"}, {"task_id", wp.id}, {"note", request.note}},
                             "✓ Noted on " + wp.id + "\n");
 }

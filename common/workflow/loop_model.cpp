@@ -655,8 +655,8 @@ void use_frontmatter_cache(LoopState& state) {
     bool learned = false;
     for (LoopWp& wp : state.wps) {
         // The WPs are the files of the tasks directory (read_loop_state lists them).
-        std::string name = wp.file.filename().string();
-        const auto key = tasks ? key_at(tasks.get(), name.c_str()) : key_of(wp.file);
+        std::string name = wp.file_name;
+        const auto key = tasks ? key_at(tasks.get(), name.c_str()) : key_of(wp.file_path);
         if (!key) {
             continue;
         }
@@ -673,7 +673,7 @@ void use_frontmatter_cache(LoopState& state) {
         } catch (const std::exception&) {
             continue;
         }
-        if (settled(wp.file, *key, started)) {
+        if (settled(wp.file_path, *key, started)) {
             fresh.push_back({std::move(name), key->size, key->mtime_ns, key->ino, wp.dependencies(),
                              wp.owned_files(), wp.agent(), wp.planning_artifact()});
             learned = true;
@@ -793,7 +793,7 @@ std::string LoopWp::holder() const {
 
 const LoopWp::Frontmatter& LoopWp::front() const {
     if (!front_) {
-        const WpFrontmatter parsed = read_wp_file(file);
+        const WpFrontmatter parsed = read_wp_file(file());
         front_ = Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
                              parsed.string_field("agent").value_or(""),
                              parsed.string_field("execution_mode") == "planning_artifact",
@@ -1055,14 +1055,16 @@ LoopState read_loop_state(Mission mission) {
     if (fs::exists(m.lanes_json(), ec)) {
         state.lanes = model_detail::read_lanes_cached(m);
     }
-    for (const fs::path& file : list_wp_files(m.tasks_dir())) {
-        const auto id = wp_id_from_filename(file.filename().string());
+    const std::string tasks_dir = m.tasks_dir().native() + "/";
+    for (std::string& name : list_wp_names(m.tasks_dir())) {
+        const auto id = wp_id_from_filename(name);
         if (!id) {
             continue;
         }
         LoopWp wp;
         wp.id = *id;
-        wp.file = file;
+        wp.file_path = tasks_dir + name;
+        wp.file_name = std::move(name);
         if (state.lanes) {
             if (const Lane* lane = state.lanes->lane_for_wp(wp.id)) {
                 wp.lane_id = lane->lane_id;
@@ -1752,7 +1754,7 @@ fs::path write_wp_prompt(const LoopState& state, const LoopWp& wp, const std::st
     body = fill_placeholder(body, "pathspec", pathspec);
     body = fill_placeholder(body, "subtasks", subtasks.empty() ? "<task ids>" : subtasks);
     text += "\n" + body + "\n";
-    text += "--- WORK PACKAGE PROMPT BEGINS ---\n" + read_file_bytes(wp.file);
+    text += "--- WORK PACKAGE PROMPT BEGINS ---\n" + read_file_bytes(wp.file());
     if (!text.ends_with("\n")) {
         text += "\n";
     }

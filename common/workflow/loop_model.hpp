@@ -23,7 +23,9 @@ namespace kitty::loop {
 // A work package as the loop sees it.
 struct LoopWp {
     std::string id;
-    std::filesystem::path file;
+    std::string file_name; // in the tasks directory
+    std::string file_path; // kept as text: a path made for each of 100 WPs costs
+    std::filesystem::path file() const { return file_path; }
     std::string lane = "planned"; // from the reduced event log
     bool has_events = false;
     std::string actor;         // of its latest event

@@ -198,7 +198,7 @@ void check_claims(loop::LoopState& state, std::vector<Diagnosis>& out) {
                                  " (or a person) commits them; then spec-kitty next hands the WP "
                                  "to another agent"
                            : "spec-kitty next --agent <another agent> takes it over",
-                       false, false, wp.file});
+                       false, false, wp.file()});
     }
 }
 

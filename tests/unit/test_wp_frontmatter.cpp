@@ -211,10 +211,17 @@ TEST(ListWpFiles, TakesRegularWpMarkdownFilesInNameOrder) {
         kitty::test::write_fixture(dir / name, "x\n");
     }
     std::filesystem::create_directory(dir / "WP04.md");
+    // Links are taken for what they lead to: a file, a directory, nothing.
+    std::filesystem::create_symlink("README.md", dir / "WP05-link.md");
+    std::filesystem::create_symlink("WP04.md", dir / "WP06-dir.md");
+    std::filesystem::create_symlink("missing.md", dir / "WP07-broken.md");
     std::vector<std::string> names;
     for (const std::filesystem::path& file : kitty::list_wp_files(dir.path())) {
         EXPECT_EQ(file.parent_path(), dir.path());
         names.push_back(file.filename().string());
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"WP02-b.md", "WP1.md", "WP10-a.md"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"WP02-b.md", "WP05-link.md", "WP1.md", "WP10-a.md"}));
+    EXPECT_EQ(kitty::list_wp_names(dir.path()), names);
+    EXPECT_EQ(kitty::list_wp_names(dir / "missing"), std::vector<std::string>{});
 }

@@ -50,7 +50,8 @@ void write_wp_file(const std::filesystem::path& path, const WpFrontmatter& front
 // "WP01" for WP01-x.md, WP01_x.md, WP01.md (^(WP\d{2})(?:[-_.]|$)), else nullopt.
 std::optional<std::string> wp_id_from_filename(std::string_view name);
 
-// tasks/WP*.md (not recursive), sorted by name.
+// The regular files tasks/WP*.md (not recursive), sorted by name: their names, and paths.
+std::vector<std::string> list_wp_names(const std::filesystem::path& tasks_dir);
 std::vector<std::filesystem::path> list_wp_files(const std::filesystem::path& tasks_dir);
 
 } // namespace kitty
