@@ -135,7 +135,7 @@ namespace {
     X(git_index_get_byindex)                                                                       \
     X(git_index_find_prefix)                                                                       \
     X(git_odb_add_disk_alternate)                                                                  \
-    X(git_blob_create_from_buffer)                                                                 \
+    X(git_odb_write)                                                                               \
     X(git_repository_state_cleanup)                                                                \
     X(git_oid_fromstrn)                                                                            \
     X(git_odb_hash)                                                                                \
@@ -1189,6 +1189,10 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
     if (!root) {
         throw Error(Exit::input, "BARE_REPOSITORY", "cannot commit in a bare repository");
     }
+    git_odb* raw_odb = nullptr;
+    check(lg().git_repository_odb(&raw_odb, repo_), Exit::input, "GIT_ERROR",
+          "cannot open the object database");
+    const OdbPtr odb(raw_odb);
     for (int attempt = 0;; ++attempt) {
         CommitPtr parent;
         TreePtr parent_tree;
@@ -1229,7 +1233,10 @@ std::string Repository::commit_own_paths(const std::vector<fs::path>& paths,
             git_index_entry entry{};
             entry.mode =
                 (before.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
-            check(lg().git_blob_create_from_buffer(&entry.id, repo_, bytes.data(), bytes.size()),
+            // Hashed before it is compressed: most of these files are as committed already
+            // (tasks.md, status.json), and an object the store has is not written again.
+            check(lg().git_odb_write(&entry.id, odb.get(), bytes.data(), bytes.size(),
+                                     GIT_OBJECT_BLOB),
                   Exit::input, "GIT_ERROR", "cannot store " + path);
             // The index gets the stat of the content committed; when the file changed while it
             // was read, no stat (git then compares the content).
