@@ -346,14 +346,18 @@ std::optional<LanesCacheEntry> parse_lanes_cache(std::string_view text) {
 
 namespace {
 
-constexpr std::string_view kStatusCacheHeader = "kitty status cache 1\n";
+constexpr std::string_view kStatusCacheHeader = "kitty status cache 2\n";
 constexpr std::string_view kTakeoverPrefix = "Taken over from ";
 
 // What every event tells in log order: its id, its actor's place, a takeover, a
 // review-cycle file.
 void note_in_log_order(StatusDigest& d, const StatusEvent& e) {
     const std::int64_t index = d.count++;
-    d.ids.insert(e.event_id);
+    const std::uint64_t hash = event_id_hash(e.event_id);
+    const auto at = std::lower_bound(d.id_hashes.begin(), d.id_hashes.end(), hash);
+    if (at == d.id_hashes.end() || *at != hash) {
+        d.id_hashes.insert(at, hash);
+    }
     d.last_index[e.actor] = index;
     if (e.force && e.reason && e.reason->starts_with(kTakeoverPrefix)) {
         d.takeovers.push_back({index, e.wp_id, e.actor, e.at, *e.reason});
@@ -364,6 +368,14 @@ void note_in_log_order(StatusDigest& d, const StatusEvent& e) {
 }
 
 } // namespace
+
+std::uint64_t event_id_hash(std::string_view id) {
+    std::uint64_t hash = 14695981039346656037ULL;
+    for (const char c : id) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    return hash;
+}
 
 StatusDigest digest_status(const std::vector<StatusEvent>& events) {
     StatusDigest d;
@@ -383,7 +395,13 @@ StatusDigest digest_status(const std::vector<StatusEvent>& events) {
 }
 
 bool extend_digest(StatusDigest& d, const std::vector<StatusEvent>& added) {
-    const auto seen = [&d](const std::string& id) { return d.ids.contains(id); };
+    for (const StatusEvent& e : added) {
+        if (std::binary_search(d.id_hashes.begin(), d.id_hashes.end(), event_id_hash(e.event_id))) {
+            return false; // perhaps a repeat: the whole log decides
+        }
+    }
+    // No added event repeats an earlier one, then.
+    const auto seen = [](const std::string&) { return false; };
     // Asked for the setter of a WP as it was before `added`: the WP whose event that is.
     const auto set_by_rollback = [&d](const std::string& id) {
         for (const auto& [wp, st] : d.status.work_packages) {
@@ -396,9 +414,7 @@ bool extend_digest(StatusDigest& d, const std::vector<StatusEvent>& added) {
     };
     std::unordered_map<std::string_view, const StatusEvent*> fresh;
     for (const StatusEvent& e : added) {
-        if (!seen(e.event_id)) {
-            fresh.emplace(e.event_id, &e);
-        }
+        fresh.emplace(e.event_id, &e);
     }
     if (!extend_status_from(d.status, seen, set_by_rollback, added)) {
         return false;
@@ -456,10 +472,8 @@ std::string format_status_cache(const StatusCacheEntry& entry) {
         append_fields(out, {&t.wp_id, &t.actor, &t.at, &t.reason});
         out += '\n';
     }
-    for (const std::string& id : d.ids) {
-        out += "id\t";
-        append_field(out, id);
-        out += '\n';
+    for (const std::uint64_t hash : d.id_hashes) {
+        out += "id\t" + std::to_string(hash) + '\n';
     }
     out += "end\n";
     return out;
@@ -527,11 +541,12 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
             d.takeovers.push_back(std::move(t));
         } else if (tag == "id") {
             const auto f = split_fields<2>(*line);
-            std::string id;
-            if (!f || !decode_fields(std::span(*f).subspan(1), {&id})) {
-                return std::nullopt;
+            std::uint64_t hash = 0;
+            if (!f || !read_number((*f)[1], hash) ||
+                (!d.id_hashes.empty() && hash <= d.id_hashes.back())) {
+                return std::nullopt; // written sorted and unique
             }
-            d.ids.insert(std::move(id));
+            d.id_hashes.push_back(hash);
         } else {
             return std::nullopt;
         }

@@ -9,7 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <string_view>
 #include <vector>
 
 #include "kitty/lanes.hpp"
@@ -80,8 +80,11 @@ private:
 
 // What the loop reads from the event log, kept without the events (issue 20 §3): the
 // status, what the reducer and the loop ask about the event that set each WP, each WP's
-// latest review-cycle file, the takeovers and where each actor last acted, every event id.
-// A derived cache of it for a prefix of the log spares a call parsing that prefix.
+// latest review-cycle file, the takeovers and where each actor last acted, and a 64-bit hash
+// of every event id (event_id_hash): an added event whose id hashes as an earlier one's (a
+// repeat, or in theory another id) has the whole log digested again, so a hash stands in
+// for the id without ever deciding alone. A derived cache of it for a prefix of the log
+// spares a call parsing that prefix.
 struct StatusDigest {
     struct Setter {
         bool rollback = false;                 // is_status_rollback
@@ -94,7 +97,7 @@ struct StatusDigest {
         bool operator==(const TakeoverEvent&) const = default;
     };
     StatusSnapshot status;                                // reduce_status of the events
-    std::unordered_set<std::string> ids;                  // every event_id
+    std::vector<std::uint64_t> id_hashes;                 // sorted, unique
     std::map<std::string, Setter> setters;                // per WP of `status`
     std::map<std::string, std::string> review_cycle_refs; // per WP, the latest in the log
     std::vector<TakeoverEvent> takeovers;                 // forced, "Taken over from …"
@@ -103,6 +106,9 @@ struct StatusDigest {
     bool operator==(const StatusDigest&) const = default;
 };
 StatusDigest digest_status(const std::vector<StatusEvent>& events);
+// FNV-1a, 64 bits: the same in every build, as a cache written by one build is read by the
+// next.
+std::uint64_t event_id_hash(std::string_view id);
 // digest_status(existing + added) made from digest_status(existing) and `added`; false, with
 // `digest` as it was, when an added event sorts among the existing ones (then the whole log
 // is digested again).

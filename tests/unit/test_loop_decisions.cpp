@@ -568,6 +568,10 @@ TEST(StatusDigest, ExtendingIsDigestingAgainAndTheCacheReadsBack) {
     }
     EXPECT_GT(extended, 500);
     EXPECT_GT(refused, 100);
+    // FNV-1a's published 64-bit values: a cache is read by other builds than its writer's.
+    EXPECT_EQ(kitty::loop::event_id_hash(""), 0xcbf29ce484222325ULL);
+    EXPECT_EQ(kitty::loop::event_id_hash("a"), 0xaf63dc4c8601ec8cULL);
+    EXPECT_EQ(kitty::loop::event_id_hash("foobar"), 0x85944171f73967e8ULL);
     // A cache text cut short, or with a line that does not read, is no cache.
     const std::string text =
         kitty::loop::format_status_cache({1, 2, kitty::loop::digest_status({[] {
