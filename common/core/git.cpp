@@ -1415,6 +1415,79 @@ paths_to_examine(const fs::path& work, const std::string& dir,
     return {std::move(out), whole};
 }
 
+// The paths the repository's index has under directory `dir` (all for an empty one), less
+// those left out, added to `out`.
+void index_paths(git_repository* repo, const std::string& dir,
+                 const std::function<bool(const std::string&)>& left_out,
+                 std::vector<std::string>& out) {
+    git_index* raw = nullptr;
+    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot read the index");
+    const IndexPtr index(raw);
+    // As it is on disk now: the repository keeps the one it read first.
+    check(lg().git_index_read(index.get(), 0), Exit::input, "GIT_ERROR", "cannot read the index");
+    const std::string under = dir.empty() ? "" : dir + "/";
+    std::size_t at = 0;
+    if (!under.empty() && lg().git_index_find_prefix(&at, index.get(), under.c_str()) != 0) {
+        return;
+    }
+    const std::size_t count = lg().git_index_entrycount(index.get());
+    for (; at < count; ++at) {
+        std::string path = lg().git_index_get_byindex(index.get(), at)->path;
+        if (!path.starts_with(under)) {
+            break;
+        }
+        if (!left_out(path)) {
+            out.push_back(std::move(path));
+        }
+    }
+}
+
+// The file paths of `tree`, the directory `dir` of a commit, less those left out.
+void tree_files(git_repository* repo, const git_tree* tree, const std::string& dir,
+                const std::function<bool(const std::string&)>& left_out,
+                std::vector<std::string>& out) {
+    const std::size_t count = lg().git_tree_entrycount(tree);
+    for (std::size_t i = 0; i < count; ++i) {
+        const git_tree_entry* e = lg().git_tree_entry_byindex(tree, i);
+        std::string path = (dir.empty() ? "" : dir + "/") + lg().git_tree_entry_name(e);
+        if (left_out(path)) {
+            continue;
+        }
+        if (lg().git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
+            tree_files(repo, entry_tree(repo, e).get(), path, left_out, out);
+        } else {
+            out.push_back(std::move(path));
+        }
+    }
+}
+
+// The paths HEAD has under directory `dir`, less those left out, added to `out`.
+void head_paths(git_repository* repo, const std::string& dir,
+                const std::function<bool(const std::string&)>& left_out,
+                std::vector<std::string>& out) {
+    const auto head = peel_to_commit(repo, "HEAD");
+    if (!head) {
+        return;
+    }
+    const CommitPtr commit = lookup_commit(repo, *head);
+    const TreePtr root = commit_tree(commit.get());
+    if (dir.empty()) {
+        tree_files(repo, root.get(), dir, left_out, out);
+        return;
+    }
+    git_tree_entry* raw = nullptr;
+    if (lg().git_tree_entry_bypath(&raw, root.get(), dir.c_str()) != 0) {
+        return;
+    }
+    const std::unique_ptr<git_tree_entry, void (*)(git_tree_entry*)> entry(
+        raw, [](git_tree_entry* e) { lg().git_tree_entry_free(e); });
+    if (lg().git_tree_entry_filemode(entry.get()) == GIT_FILEMODE_TREE) {
+        tree_files(repo, entry_tree(repo, entry.get()).get(), dir, left_out, out);
+    } else if (!left_out(dir)) {
+        out.push_back(dir);
+    }
+}
+
 } // namespace
 
 bool Repository::index_is_head() const {
@@ -1430,42 +1503,30 @@ Repository::changed_paths(const std::string& prefix,
     while (dir.ends_with('/')) {
         dir.pop_back();
     }
-    const IndexPtr index = index_on_disk(repo_);
-    const bool same = index_holds_head(repo_, index.get());
     std::vector<std::string> within;
-    if (!dir.empty()) {
-        within.push_back(dir);
-    }
+    git_status_show_t show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
     const auto work = work_dir();
-    // A path the index has and HEAD has not, or the reverse, is found only by comparing them
-    // in full; when they are the same, the paths left out need not be looked at.
-    if (left_out && same && work) {
-        auto [paths, whole] = paths_to_examine(*work, dir, left_out);
-        if (!whole) {
-            const std::string under = dir.empty() ? "" : dir + "/";
-            std::size_t at = 0;
-            if (under.empty() || lg().git_index_find_prefix(&at, index.get(), under.c_str()) == 0) {
-                const std::size_t count = lg().git_index_entrycount(index.get());
-                for (; at < count; ++at) {
-                    const std::string path = lg().git_index_get_byindex(index.get(), at)->path;
-                    if (!path.starts_with(under)) {
-                        break;
-                    }
-                    if (!left_out(path)) {
-                        paths.push_back(path);
-                    }
-                }
-            }
-            if (paths.empty()) {
-                return {};
-            }
-            std::sort(paths.begin(), paths.end());
-            paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
-            within = std::move(paths);
+    if (left_out && work) {
+        // The paths not left out that the work tree, the index or HEAD has there: a status of
+        // them alone finds every change to them, and nothing else is looked at.
+        within = paths_to_examine(*work, dir, left_out).first;
+        index_paths(repo_, dir, left_out, within);
+        head_paths(repo_, dir, left_out, within);
+        if (within.empty()) {
+            return {};
+        }
+        std::sort(within.begin(), within.end());
+        within.erase(std::unique(within.begin(), within.end()), within.end());
+    } else {
+        if (!dir.empty()) {
+            within.push_back(dir);
+        }
+        const IndexPtr index = index_on_disk(repo_);
+        if (index_holds_head(repo_, index.get())) {
+            show = GIT_STATUS_SHOW_WORKDIR_ONLY;
         }
     }
-    const std::set<std::string> all = status_paths(
-        repo_, same ? GIT_STATUS_SHOW_WORKDIR_ONLY : GIT_STATUS_SHOW_INDEX_AND_WORKDIR, within);
+    const std::set<std::string> all = status_paths(repo_, show, within);
     std::vector<std::string> out;
     for (const std::string& path : all) {
         if (is_atomic_write_temporary(fs::path(path).filename().string())) {

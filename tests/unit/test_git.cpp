@@ -497,9 +497,16 @@ TEST(Repository, ChangedPathsLeftOutAreOnlyMissingFromTheFullStatus) {
                             m + "tasks/README.md", m + "tasks/notes.md"}));
     EXPECT_EQ(found, expected());
 
-    // The index differs from HEAD (a file removed from it alone): the full comparison.
+    // The index differs from HEAD: a file removed from both the index and the disk (HEAD
+    // alone has it), and one added to the index and removed from the disk (the index alone).
     stage(f.dir, m + "tasks/README.md");
     EXPECT_EQ(repo.changed_paths(m, left_out), found);
+    write_fixture(f.dir / (m + "tasks/staged.md"), "staged\n");
+    stage(f.dir, m + "tasks/staged.md");
+    fs::remove(f.dir / (m + "tasks/staged.md"));
+    Paths with_staged = found;
+    with_staged.push_back(m + "tasks/staged.md");
+    EXPECT_EQ(repo.changed_paths(m, left_out), with_staged);
     EXPECT_EQ(repo.changed_paths(m, left_out), expected());
 }
 
