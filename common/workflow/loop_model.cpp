@@ -575,9 +575,10 @@ bool is_review_claim(const std::string& lane, const std::optional<std::string>& 
 // (a later change within one timestamp tick could otherwise keep its stat, as git's "racily
 // clean" entries). Deleting or corrupting the cache changes no answer.
 //
-// Nanosecond timestamps advance with the kernel's coarse clock (one tick, at most 10 ms);
-// a whole-second mtime suggests a file system that keeps seconds (or two, as FAT does).
-constexpr long long kFineSettledNs = 50'000'000;
+// Nanosecond timestamps advance with the kernel's coarse clock (one tick, at most 10 ms at
+// the lowest HZ), so twice that is waited; a whole-second mtime suggests a file system that
+// keeps seconds (or two, as FAT does).
+constexpr long long kFineSettledNs = 20'000'000;
 constexpr long long kCoarseSettledNs = 2'000'000'000;
 
 struct FileKey {

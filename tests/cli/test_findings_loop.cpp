@@ -565,7 +565,7 @@ TEST(FindingsLoop, TheStatusCacheNeverAnswersForARewrittenLog) {
 }
 
 // An entry is recorded only for a file unchanged for longer than its timestamps' granularity
-// (a change within one tick could keep its stat): 50 ms for nanosecond mtimes, 2 s for
+// (a change within one tick could keep its stat): 20 ms for nanosecond mtimes, 2 s for
 // whole-second ones (a file system that keeps seconds). An mtime not yet that far in the past
 // (here in the future, so the test does not depend on how fast `next` starts) is parsed but
 // not recorded.
