@@ -1420,9 +1420,7 @@ paths_to_examine(const fs::path& work, const std::string& dir,
 void index_paths(git_repository* repo, const std::string& dir,
                  const std::function<bool(const std::string&)>& left_out,
                  std::vector<std::string>& out) {
-    git_index* raw = nullptr;
-    check(lg().git_repository_index(&raw, repo), Exit::input, "GIT_ERROR", "cannot read the index");
-    const IndexPtr index(raw);
+    const IndexPtr index = repository_index(repo);
     // As it is on disk now: the repository keeps the one it read first.
     check(lg().git_index_read(index.get(), 0), Exit::input, "GIT_ERROR", "cannot read the index");
     const std::string under = dir.empty() ? "" : dir + "/";
