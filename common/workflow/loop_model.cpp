@@ -33,7 +33,7 @@ namespace kitty::loop {
 
 namespace {
 
-constexpr std::string_view kFrontmatterCacheHeader = "kitty wp-frontmatter cache 2\n";
+constexpr std::string_view kFrontmatterCacheHeader = "kitty wp-frontmatter cache 3\n";
 
 // A field with '%' and every byte below 0x20 written as %XX: no field holds a tab, a newline
 // or the list separator (0x1f).
@@ -218,16 +218,18 @@ template <typename Number> bool read_number(std::string_view text, Number& value
 }
 
 std::optional<FrontmatterCacheEntry> read_entry(std::string_view line) {
-    const auto f = split_fields<8>(line);
+    const auto f = split_fields<10>(line);
     FrontmatterCacheEntry e;
+    LoopWp::Frontmatter& front = e.front;
     if (!f || !decode_fields(*f, {&e.name}) || !read_number((*f)[1], e.size) ||
         !read_number((*f)[2], e.mtime_ns) || !read_number((*f)[3], e.ino) ||
         ((*f)[4] != "0" && (*f)[4] != "1") ||
-        !decode_fields(std::span(*f).subspan(5), {&e.agent}) ||
-        !decode_lists(std::span(*f).subspan(6), {&e.dependencies, &e.owned_files})) {
+        !decode_fields(std::span(*f).subspan(5), {&front.agent, &front.shell_pid}) ||
+        !decode_lists(std::span(*f).subspan(7), {&front.dependencies, &front.owned_files}) ||
+        !decode_fields(std::span(*f).subspan(9), {&e.unsettled})) {
         return std::nullopt;
     }
-    e.planning_artifact = (*f)[4] == "1";
+    front.planning_artifact = (*f)[4] == "1";
     return e;
 }
 
@@ -238,12 +240,13 @@ std::string format_frontmatter_cache(const std::vector<FrontmatterCacheEntry>& e
     for (const FrontmatterCacheEntry& e : entries) {
         append_field(out, e.name);
         out += '\t' + std::to_string(e.size) + '\t' + std::to_string(e.mtime_ns) + '\t' +
-               std::to_string(e.ino) + '\t' + (e.planning_artifact ? '1' : '0') + '\t';
-        append_field(out, e.agent);
+               std::to_string(e.ino) + '\t' + (e.front.planning_artifact ? '1' : '0');
+        append_fields(out, {&e.front.agent, &e.front.shell_pid});
         out += '\t';
-        append_list(out, e.dependencies);
+        append_list(out, e.front.dependencies);
         out += '\t';
-        append_list(out, e.owned_files);
+        append_list(out, e.front.owned_files);
+        append_fields(out, {&e.unsettled});
         out += '\n';
     }
     return out;
@@ -652,6 +655,9 @@ void write_cache(const Mission& m, std::string_view name, const std::string& tex
 
 // Fills the frontmatter of the WPs the cache knows as they are; parses the others (a bad
 // file is left to be reported where it is needed) and saves the cache when it learned any.
+// A file that has not settled is recorded with its bytes, and its entry is used while the
+// file holds them: agents that call back to back would otherwise parse the files the last
+// calls wrote again and again.
 void use_frontmatter_cache(LoopState& state) {
     const Mission& m = state.mission;
     if (!m.root()) {
@@ -661,41 +667,42 @@ void use_frontmatter_cache(LoopState& state) {
     if (const auto text = read_cache(m, "wp-frontmatter.tsv")) {
         entries = parse_frontmatter_cache(*text);
     }
-    std::map<std::string_view, FrontmatterCacheEntry*> cached;
-    for (FrontmatterCacheEntry& e : entries) {
+    std::map<std::string_view, const FrontmatterCacheEntry*> cached;
+    for (const FrontmatterCacheEntry& e : entries) {
         cached.emplace(e.name, &e);
     }
     const long long started = now_ns();
     const FileDescriptor tasks(::open(m.tasks_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     std::vector<FrontmatterCacheEntry> fresh;
-    bool learned = false;
     for (LoopWp& wp : state.wps) {
         // The WPs are the files of the tasks directory (read_loop_state lists them).
-        std::string name = wp.file_name;
-        const auto key = tasks ? key_at(tasks.get(), name.c_str()) : key_of(wp.file_path);
+        const auto key = tasks ? key_at(tasks.get(), wp.file_name.c_str()) : key_of(wp.file_path);
         if (!key) {
             continue;
         }
-        const auto found = cached.find(name);
-        if (found != cached.end() && found->second->size == key->size &&
-            found->second->mtime_ns == key->mtime_ns && found->second->ino == key->ino) {
-            FrontmatterCacheEntry& e = *found->second;
-            wp.set_frontmatter(e.dependencies, e.owned_files, e.agent, e.planning_artifact);
-            fresh.push_back(std::move(e));
+        const auto found = cached.find(wp.file_name);
+        const FrontmatterCacheEntry* old = found == cached.end() ? nullptr : found->second;
+        if (old && old->unsettled.empty() && old->size == key->size &&
+            old->mtime_ns == key->mtime_ns && old->ino == key->ino) {
+            wp.set_frontmatter(old->front);
+            fresh.push_back(*old);
             continue;
         }
+        FrontmatterCacheEntry e{wp.file_name, key->size, key->mtime_ns, key->ino, {}, {}};
         try {
-            wp.dependencies(); // parsed now, kept below once settled
+            std::string bytes = read_file_bytes(wp.file_path);
+            const bool same = old && !old->unsettled.empty() && old->unsettled == bytes;
+            e.front = same ? old->front : LoopWp::frontmatter_of(parse_wp_file(bytes, wp.file()));
+            if (!settled(wp.file_path, *key, started)) {
+                e.unsettled = std::move(bytes);
+            }
         } catch (const std::exception&) {
             continue;
         }
-        if (settled(wp.file_path, *key, started)) {
-            fresh.push_back({std::move(name), key->size, key->mtime_ns, key->ino, wp.dependencies(),
-                             wp.owned_files(), wp.agent(), wp.planning_artifact()});
-            learned = true;
-        }
+        wp.set_frontmatter(e.front);
+        fresh.push_back(std::move(e));
     }
-    if (!learned && fresh.size() == entries.size()) {
+    if (fresh == entries) {
         return;
     }
     write_cache(m, "wp-frontmatter.tsv", format_frontmatter_cache(fresh));
@@ -807,13 +814,16 @@ std::string LoopWp::holder() const {
     return wp_holder(lane, actor, agent());
 }
 
+LoopWp::Frontmatter LoopWp::frontmatter_of(const WpFrontmatter& parsed) {
+    return Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
+                       parsed.string_field("agent").value_or(""),
+                       parsed.string_field("execution_mode") == "planning_artifact",
+                       parsed.string_field("shell_pid").value_or("")};
+}
+
 const LoopWp::Frontmatter& LoopWp::front() const {
     if (!front_) {
-        const WpFrontmatter parsed = read_wp_file(file());
-        front_ = Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
-                             parsed.string_field("agent").value_or(""),
-                             parsed.string_field("execution_mode") == "planning_artifact",
-                             parsed.string_field("shell_pid").value_or("")};
+        front_ = frontmatter_of(read_wp_file(file()));
     }
     return *front_;
 }

@@ -18,6 +18,10 @@
 #include "kitty/mission.hpp"
 #include "kitty/status.hpp"
 
+namespace kitty {
+struct WpFrontmatter;
+}
+
 namespace kitty::loop {
 
 // A work package as the loop sees it.
@@ -54,7 +58,18 @@ struct LoopWp {
     bool frontmatter_read() const { return front_.has_value(); }
     bool planning_artifact() const { return front().planning_artifact; }
 
-    // The frontmatter as given, not read from `file` (an in-memory state).
+    // What the loop reads from a WP file's frontmatter.
+    struct Frontmatter {
+        std::vector<std::string> dependencies;
+        std::vector<std::string> owned_files;
+        std::string agent;
+        bool planning_artifact = false;
+        std::string shell_pid;
+        bool operator==(const Frontmatter&) const = default;
+    };
+    static Frontmatter frontmatter_of(const WpFrontmatter& parsed);
+    // The frontmatter as given, not read from `file` (an in-memory state, a cache entry).
+    void set_frontmatter(Frontmatter front) { front_ = std::move(front); }
     void set_frontmatter(std::vector<std::string> dependencies,
                          std::vector<std::string> owned_files, std::string agent,
                          bool planning_artifact) {
@@ -63,13 +78,6 @@ struct LoopWp {
     }
 
 private:
-    struct Frontmatter {
-        std::vector<std::string> dependencies;
-        std::vector<std::string> owned_files;
-        std::string agent;
-        bool planning_artifact = false;
-        std::string shell_pid;
-    };
     const Frontmatter& front() const;
     Frontmatter& front_mutable() {
         front();
@@ -169,10 +177,10 @@ struct LoopState {
 struct FrontmatterCacheEntry {
     std::string name;
     long long size = 0, mtime_ns = 0, ino = 0;
-    std::vector<std::string> dependencies;
-    std::vector<std::string> owned_files;
-    std::string agent;
-    bool planning_artifact = false;
+    LoopWp::Frontmatter front;
+    // The file's bytes while it has not settled (its stat alone cannot vouch for it then):
+    // the entry is used for a file that holds them.
+    std::string unsettled;
     bool operator==(const FrontmatterCacheEntry&) const = default;
 };
 // The cache file's text: a version line, then one line of tab-separated fields per entry.

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -467,14 +468,18 @@ TEST(FindingsLoop, E16_AnotherAgentsPlanningDraftStaysOutOfANewLane) {
 
 // The WP files the frontmatter cache has an entry for: the first column of its lines after
 // the version line (docs/tools/kitty-next.md).
-std::set<std::string> cached_names(const fs::path& cache) {
+// The names the frontmatter cache has an entry for; with `by_stat`, only those its stat
+// vouches for (the last field, the bytes of a file not yet settled, empty).
+std::set<std::string> cached_names(const fs::path& cache, bool by_stat = false) {
     std::set<std::string> names;
     std::istringstream lines(slurp(cache));
     std::string line;
     std::getline(lines, line);
-    EXPECT_EQ(line, "kitty wp-frontmatter cache 2");
+    EXPECT_EQ(line, "kitty wp-frontmatter cache 3");
     while (std::getline(lines, line)) {
-        names.insert(line.substr(0, line.find('\t')));
+        if (!by_stat || line.ends_with('\t')) {
+            names.insert(line.substr(0, line.find('\t')));
+        }
     }
     return names;
 }
@@ -502,7 +507,7 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     write_fixture(wp01, text.substr(0, at) + "dependencies: [WP02]" + text.substr(at + 16));
     fs::last_write_time(wp01, aged);
     EXPECT_EQ(p.next("A")["wp_id"], "WP02") << "WP01 waits for WP02: the cached [] is stale";
-    write_fixture(cache, "kitty wp-frontmatter cache 2\nWP01-alpha.md\t%zz\n{not a cache");
+    write_fixture(cache, "kitty wp-frontmatter cache 3\nWP01-alpha.md\t%zz\n{not a cache");
     EXPECT_EQ(p.next("B")["wp_id"], "WP03");
     EXPECT_EQ(cached_names(cache).size(), 3u) << "rebuilt";
     fs::remove(cache);
@@ -564,12 +569,13 @@ TEST(FindingsLoop, TheStatusCacheNeverAnswersForARewrittenLog) {
     EXPECT_NE(slurp(cache).find("\nend\n"), std::string::npos) << "rebuilt";
 }
 
-// An entry is recorded only for a file unchanged for longer than its timestamps' granularity
-// (a change within one tick could keep its stat): 20 ms for nanosecond mtimes, 2 s for
-// whole-second ones (a file system that keeps seconds). An mtime not yet that far in the past
-// (here in the future, so the test does not depend on how fast `next` starts) is parsed but
-// not recorded.
-TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
+// An entry is keyed by stat only for a file unchanged for longer than its timestamps'
+// granularity (a change within one tick could keep its stat): 20 ms for nanosecond mtimes,
+// 2 s for whole-second ones (a file system that keeps seconds). A file not yet that far in
+// the past (here in the future, so the test does not depend on how fast `next` starts) is
+// recorded with its bytes, and its entry answers only while the file holds them: an edit
+// that keeps the size and the mtime is read.
+TEST(FindingsLoop, TheFrontmatterCacheKeysOnlySettledFilesByStat) {
     Project p;
     const fs::path dir = p.finalized_mission({{"WP01", "alpha", {}, "code_change", "src/a/**"},
                                               {"WP02", "beta", {}, "code_change", "src/b/**"}});
@@ -578,12 +584,37 @@ TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
     using std::chrono::milliseconds;
     const auto now = [] { return fs::file_time_type::clock::now(); };
     fs::last_write_time(wp01, now() - std::chrono::hours(1));
-    fs::last_write_time(wp02, now() + std::chrono::seconds(30));
+    const auto future = now() + std::chrono::seconds(30);
+    fs::last_write_time(wp02, future);
     const fs::path cache = p.root / ".kittify/runtime/cache/001-demo/wp-frontmatter.tsv";
-    const auto entries = [&] { return cached_names(cache); };
+    const auto by_stat = [&] { return cached_names(cache, true); };
     p.next("");
-    EXPECT_TRUE(entries().contains("WP01-alpha.md"));
-    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "not settled";
+    EXPECT_TRUE(by_stat().contains("WP01-alpha.md"));
+    EXPECT_FALSE(by_stat().contains("WP02-beta.md")) << "not settled";
+    EXPECT_TRUE(cached_names(cache).contains("WP02-beta.md")) << "recorded with its bytes";
+    EXPECT_EQ(p.next("A")["wp_id"], "WP01");
+    // WP02 now depends on WP01, written in place: same size, same mtime, same inode.
+    std::string text = slurp(wp02);
+    const auto deps = text.find("dependencies: []");
+    const auto body = text.find("Do the beta.");
+    ASSERT_NE(deps, std::string::npos);
+    ASSERT_NE(body, std::string::npos);
+    text.replace(body, 12, "Do beta.");
+    text.replace(deps, 16, "dependencies: [WP01]");
+    const auto ino = [&] {
+        struct stat st {};
+        ::stat(wp02.c_str(), &st);
+        return st.st_ino;
+    };
+    const auto before = ino();
+    const auto size = fs::file_size(wp02);
+    std::ofstream(wp02, std::ios::in | std::ios::out | std::ios::binary)
+        .write(text.data(), static_cast<std::streamsize>(text.size()));
+    fs::last_write_time(wp02, future);
+    ASSERT_EQ(fs::file_size(wp02), size);
+    ASSERT_EQ(ino(), before);
+    const Json blocked = p.next("B", "", 1);
+    EXPECT_EQ(blocked["kind"], "blocked") << "WP02 waits for WP01 now: " << blocked.dump();
     // Half a second ago, with nanoseconds: settled (the 2 s rule would not record it).
     auto half = now() - milliseconds(500);
     if (half.time_since_epoch().count() % 1'000'000'000 == 0) {
@@ -591,11 +622,11 @@ TEST(FindingsLoop, TheFrontmatterCacheRecordsOnlySettledFiles) {
     }
     fs::last_write_time(wp02, half);
     p.next("");
-    EXPECT_TRUE(entries().contains("WP02-beta.md")) << "settled after one tick";
+    EXPECT_TRUE(by_stat().contains("WP02-beta.md")) << "settled after one tick";
     // A whole second less than one second ago waits for the 2 s.
     fs::last_write_time(wp02, std::chrono::floor<std::chrono::seconds>(now()));
     p.next("");
-    EXPECT_FALSE(entries().contains("WP02-beta.md")) << "a whole-second mtime waits 2 s";
+    EXPECT_FALSE(by_stat().contains("WP02-beta.md")) << "a whole-second mtime waits 2 s";
 }
 
 // A person's `git add f && git commit -- f` on the main checkout, with git itself; a lock

@@ -344,18 +344,16 @@ TEST_F(States, SubtasksAreTheBoxesUnderTheHeadingsThatNameTheirWps) {
 // hold; a damaged line is never read as a different entry.
 TEST(FrontmatterCache, EntriesReadBackExactly) {
     using kitty::loop::FrontmatterCacheEntry;
+    using Front = kitty::loop::LoopWp::Frontmatter;
     const std::vector<FrontmatterCacheEntry> entries = {
-        {"WP01-a.md", 774, 1796575799069105722, 66, {"WP00"}, {"src/a/**"}, "claude", false},
-        {"WP02-b.md", 0, -1, 0, {}, {""}, "", true},
-        {"WP03 100%\t\n\x1f.md",
-         1,
-         2,
-         3,
-         {"", "WP%01", "a\tb"},
-         {"x\ny", "\x1f"},
-         "ag\x01ent%",
-         false},
-        {"WP04-\xc3\xa9.md", 9, 9, 9, {"WP01", "WP02"}, {}, "\xe2\x82\xac", true},
+        {"WP01-a.md", 774, 1796575799069105722, 66,
+         Front{{"WP00"}, {"src/a/**"}, "claude", false, "4242"}, ""},
+        {"WP02-b.md", 0, -1, 0, Front{{}, {""}, "", true, ""}, ""},
+        {"WP03 100%\t\n\x1f.md", 1, 2, 3,
+         Front{{"", "WP%01", "a\tb"}, {"x\ny", "\x1f"}, "ag\x01ent%", false, "\t"},
+         "---\nagent: x\n---\n\n# WP03\twith a tab\n\x1f%\r\n"},
+        {"WP04-\xc3\xa9.md", 9, 9, 9, Front{{"WP01", "WP02"}, {}, "\xe2\x82\xac", true, "1"},
+         "\xe2\x82\xac"},
     };
     const std::string text = kitty::loop::format_frontmatter_cache(entries);
     EXPECT_EQ(kitty::loop::parse_frontmatter_cache(text), entries);
@@ -368,17 +366,19 @@ TEST(FrontmatterCache, EntriesReadBackExactly) {
                 << "cut at " << cut << " read " << e.name;
         }
     }
-    const std::string header = "kitty wp-frontmatter cache 2\n";
+    const std::string header = "kitty wp-frontmatter cache 3\n";
     for (const std::string bad :
-         {"WP01.md\t1\t2\t3\t0\tx\t",     // a field short
-          "WP01.md\t1\t2\t3\t0\tx\t\t\t", // a field over
-          "WP01.md\t1x\t2\t3\t0\tx\t\t", "WP01.md\t1\t2\t3\t2\tx\t\t", "WP%1.md\t1\t2\t3\t0\tx\t\t",
-          "WP%zz.md\t1\t2\t3\t0\tx\t\t", "WP01.md\t1\t2\t3\t0\tx\tWP00\t"}) {
+         {"WP01.md\t1\t2\t3\t0\tx\t7\t\t",     // a field short
+          "WP01.md\t1\t2\t3\t0\tx\t7\t\t\t\t", // a field over
+          "WP01.md\t1x\t2\t3\t0\tx\t7\t\t\t", "WP01.md\t1\t2\t3\t2\tx\t7\t\t\t",
+          "WP%1.md\t1\t2\t3\t0\tx\t7\t\t\t", "WP%zz.md\t1\t2\t3\t0\tx\t7\t\t\t",
+          "WP01.md\t1\t2\t3\t0\tx\t7\tWP00\t\t", "WP01.md\t1\t2\t3\t0\tx\t7\t\t\t%zz"}) {
         EXPECT_TRUE(kitty::loop::parse_frontmatter_cache(header + bad + "\n").empty()) << bad;
     }
-    EXPECT_EQ(kitty::loop::parse_frontmatter_cache(header + "WP01.md\t1\t2\t3\t0\tx\t\t\n").size(),
-              1u);
-    EXPECT_TRUE(kitty::loop::parse_frontmatter_cache("kitty wp-frontmatter cache 1\n" +
+    EXPECT_EQ(
+        kitty::loop::parse_frontmatter_cache(header + "WP01.md\t1\t2\t3\t0\tx\t7\t\t\t\n").size(),
+        1u);
+    EXPECT_TRUE(kitty::loop::parse_frontmatter_cache("kitty wp-frontmatter cache 2\n" +
                                                      text.substr(header.size()))
                     .empty())
         << "another version";
