@@ -189,15 +189,16 @@ public:
     std::string commit_own_paths(const std::vector<std::filesystem::path>& paths,
                                  const std::string& message);
 
+    // Whether the index on disk holds exactly HEAD's tree (no conflicts, nothing staged), as
+    // `git diff --cached --quiet` says; nothing is written to the object database.
+    bool index_is_head() const;
     // The paths that differ from HEAD in this repository's index or working tree, untracked
     // files included and ignored ones not, relative to the work tree, sorted and unique
     // (what `git status --porcelain` lists), less kitty's in-flight atomic-write temporaries.
     // `prefix` ("kitty-specs/001-x/") keeps only the paths under it; empty keeps all.
-    // The paths `left_out` names are neither listed nor, while the index is HEAD's tree,
-    // looked at: a directory of many files the caller does not ask about costs no stat each.
-    // Whether the index on disk holds exactly HEAD's tree (no conflicts, nothing staged), as
-    // `git diff --cached --quiet` says; nothing is written to the object database.
-    bool index_is_head() const;
+    // The paths `left_out` names are neither listed nor looked at: only the other paths the
+    // work tree, the index or HEAD has under `prefix` are, so a directory of many files the
+    // caller does not ask about costs no stat each.
     std::vector<std::string>
     changed_paths(const std::string& prefix = "",
                   const std::function<bool(const std::string&)>& left_out = {}) const;
