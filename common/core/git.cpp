@@ -1369,11 +1369,11 @@ bool index_holds_head(git_repository* repo, git_index* index) {
     return lg().git_oid_equal(&tree, lg().git_tree_id(head_tree.get())) != 0;
 }
 
-// What a status of directory `dir` (relative to `work`) must look at when the paths
-// `left_out` names are not asked about: every other entry on disk, a directory with nothing
-// left out below it as itself (its status covers it), and every other path the index has
-// there (a file deleted from disk). Reading names costs no stat unless the type is unknown.
-// Empty `dir`: the whole work tree. The bool says that nothing was left out.
+// The entries on disk of directory `dir` (relative to `work`; empty: the whole work tree)
+// that a status must look at when the paths `left_out` names are not asked about: every
+// other entry, a directory with nothing left out below it as itself (its status covers it).
+// Reading names costs no stat unless the type is unknown. The bool says that nothing was
+// left out.
 std::pair<std::vector<std::string>, bool>
 paths_to_examine(const fs::path& work, const std::string& dir,
                  const std::function<bool(const std::string&)>& left_out) {
