@@ -583,6 +583,8 @@ bool is_review_claim(const std::string& lane, const std::optional<std::string>& 
 // keeps seconds (or two, as FAT does).
 constexpr long long kFineSettledNs = 20'000'000;
 constexpr long long kCoarseSettledNs = 2'000'000'000;
+// The largest WP file an entry keeps the bytes of while it settles.
+constexpr std::size_t kUnsettledBytesMax = 64 * 1024;
 
 struct FileKey {
     long long size = 0, mtime_ns = 0, ino = 0;
@@ -689,18 +691,24 @@ void use_frontmatter_cache(LoopState& state) {
             continue;
         }
         FrontmatterCacheEntry e{wp.file_name, key->size, key->mtime_ns, key->ino, {}, {}};
+        bool keep = true;
         try {
             std::string bytes = read_file_bytes(wp.file_path);
             const bool same = old && !old->unsettled.empty() && old->unsettled == bytes;
             e.front = same ? old->front : LoopWp::frontmatter_of(parse_wp_file(bytes, wp.file()));
             if (!settled(wp.file_path, *key, started)) {
+                // Its bytes vouch for it instead: an empty file has none, and a large one is
+                // parsed again rather than copied into the cache.
+                keep = !bytes.empty() && bytes.size() <= kUnsettledBytesMax;
                 e.unsettled = std::move(bytes);
             }
         } catch (const std::exception&) {
             continue;
         }
         wp.set_frontmatter(e.front);
-        fresh.push_back(std::move(e));
+        if (keep) {
+            fresh.push_back(std::move(e));
+        }
     }
     if (fresh == entries) {
         return;
