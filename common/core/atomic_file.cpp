@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kitty/error.hpp"
+#include "kitty/file_descriptor.hpp"
 
 namespace kitty {
 namespace {
@@ -345,15 +346,12 @@ void DeferredSync::flush() {
     for (const std::filesystem::path& file : files) {
         // The path, not our descriptor: a renamed file may since have been replaced by a
         // later writer's, whose sync is its own; ours is then gone.
-        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        const int rc = fd < 0 ? -1 : ::fsync(fd);
+        const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        const int rc = fd ? ::fsync(fd.get()) : -1;
         const int err = errno;
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        if (rc != 0 && !(fd < 0 && err == ENOENT) && !failure) {
+        if (rc != 0 && !(!fd && err == ENOENT) && !failure) {
             failure = std::make_exception_ptr(
-                system_error(Exit::input, fd < 0 ? "cannot open" : "cannot sync", file, err));
+                system_error(Exit::input, fd ? "cannot sync" : "cannot open", file, err));
         }
     }
     for (const std::filesystem::path& dir : dirs) {

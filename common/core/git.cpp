@@ -1370,19 +1370,18 @@ bool index_holds_head(git_repository* repo, git_index* index) {
 }
 
 // The entries on disk of directory `dir` (relative to `work`; empty: the whole work tree)
-// that a status must look at when the paths `left_out` names are not asked about: every
-// other entry, a directory with nothing left out below it as itself (its status covers it).
-// Reading names costs no stat unless the type is unknown. The bool says that nothing was
-// left out.
-std::pair<std::vector<std::string>, bool>
-paths_to_examine(const fs::path& work, const std::string& dir,
-                 const std::function<bool(const std::string&)>& left_out) {
-    std::vector<std::string> out;
+// that a status must look at when the paths `left_out` names are not asked about, added to
+// `out`: every other entry, a directory with nothing left out below it as itself (its status
+// covers it). Reading names costs no stat unless the type is unknown. Returns whether
+// nothing was left out.
+bool disk_paths(const fs::path& work, const std::string& dir,
+                const std::function<bool(const std::string&)>& left_out,
+                std::vector<std::string>& out) {
     bool whole = true;
     const std::unique_ptr<DIR, int (*)(DIR*)> listing(
         ::opendir((dir.empty() ? work : work / dir).c_str()), ::closedir);
     if (!listing) {
-        return {{}, true};
+        return true;
     }
     while (const dirent* entry = ::readdir(listing.get())) {
         const std::string_view name = entry->d_name;
@@ -1402,17 +1401,16 @@ paths_to_examine(const fs::path& work, const std::string& dir,
                 S_ISDIR(st.st_mode);
         }
         if (is_dir) {
-            auto [below, all] = paths_to_examine(work, path, left_out);
-            if (!all) {
+            const std::size_t before = out.size();
+            if (!disk_paths(work, path, left_out, out)) {
                 whole = false;
-                out.insert(out.end(), std::make_move_iterator(below.begin()),
-                           std::make_move_iterator(below.end()));
                 continue;
             }
+            out.resize(before); // the directory stands for what is below it
         }
         out.push_back(std::move(path));
     }
-    return {std::move(out), whole};
+    return whole;
 }
 
 // The paths the repository's index has under directory `dir` (all for an empty one), less
@@ -1507,7 +1505,7 @@ Repository::changed_paths(const std::string& prefix,
     if (left_out && work) {
         // The paths not left out that the work tree, the index or HEAD has there: a status of
         // them alone finds every change to them, and nothing else is looked at.
-        within = paths_to_examine(*work, dir, left_out).first;
+        disk_paths(*work, dir, left_out, within);
         index_paths(repo_, dir, left_out, within);
         head_paths(repo_, dir, left_out, within);
         if (within.empty()) {

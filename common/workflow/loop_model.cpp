@@ -669,13 +669,14 @@ void use_frontmatter_cache(LoopState& state) {
     if (const auto text = read_cache(m, "wp-frontmatter.tsv")) {
         entries = parse_frontmatter_cache(*text);
     }
-    std::map<std::string_view, const FrontmatterCacheEntry*> cached;
-    for (const FrontmatterCacheEntry& e : entries) {
+    std::map<std::string_view, FrontmatterCacheEntry*> cached;
+    for (FrontmatterCacheEntry& e : entries) {
         cached.emplace(e.name, &e);
     }
     const long long started = now_ns();
     const FileDescriptor tasks(::open(m.tasks_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     std::vector<FrontmatterCacheEntry> fresh;
+    bool changed = false; // an entry fresh has that the cache has not, as it is
     for (LoopWp& wp : state.wps) {
         // The WPs are the files of the tasks directory (read_loop_state lists them).
         const auto key = tasks ? key_at(tasks.get(), wp.file_name.c_str()) : key_of(wp.file_path);
@@ -683,11 +684,11 @@ void use_frontmatter_cache(LoopState& state) {
             continue;
         }
         const auto found = cached.find(wp.file_name);
-        const FrontmatterCacheEntry* old = found == cached.end() ? nullptr : found->second;
+        FrontmatterCacheEntry* old = found == cached.end() ? nullptr : found->second;
         if (old && old->unsettled.empty() && old->size == key->size &&
             old->mtime_ns == key->mtime_ns && old->ino == key->ino) {
             wp.set_frontmatter(old->front);
-            fresh.push_back(*old);
+            fresh.push_back(std::move(*old));
             continue;
         }
         FrontmatterCacheEntry e{wp.file_name, key->size, key->mtime_ns, key->ino, {}, {}};
@@ -707,10 +708,12 @@ void use_frontmatter_cache(LoopState& state) {
         }
         wp.set_frontmatter(e.front);
         if (keep) {
+            changed = changed || !old || e != *old;
             fresh.push_back(std::move(e));
         }
     }
-    if (fresh == entries) {
+    // An entry left out (gone, unreadable, not kept) makes fresh shorter than the cache.
+    if (!changed && fresh.size() == entries.size()) {
         return;
     }
     write_cache(m, "wp-frontmatter.tsv", format_frontmatter_cache(fresh));
