@@ -747,227 +747,291 @@ Decision unless_issued_to_another(const Mission& m, const std::string& owner, De
                              " runs it and reports its result; ask again later.");
 }
 
-} // namespace next_detail
+// A blocked answer about `step` with `reason`; the agent reports success once it is fixed.
+Decision blocked_on(const Mission& m, const std::string& agent, const std::string& step,
+                    const std::optional<std::string>& cur, const std::string& reason) {
+    Decision d;
+    d.kind = "blocked";
+    d.mission_state = step;
+    d.step_id = cur;
+    d.reason = reason + " Fix the cause, then report success to resume.";
+    d.next_command = loop::next_command_line(m, agent, true);
+    return d;
+}
 
-Outcome next_command(const NextRequest& request) {
-    using namespace next_detail;
-    if (request.result && *request.result != "success" && *request.result != "failed" &&
-        *request.result != "blocked") {
+// A query's answer: where the run is, or where it would start; nothing is written.
+Decision query_decision(const Mission& m, const std::string& state,
+                        const std::optional<std::string>& step) {
+    Decision d;
+    d.kind = "query";
+    d.mission_state = state;
+    d.step_id = step;
+    d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
+    return d;
+}
+
+void check_result_value(const std::optional<std::string>& result) {
+    if (result && *result != "success" && *result != "failed" && *result != "blocked") {
         throw Error(Exit::usage, "BAD_RESULT",
-                    "--result must be one of ('success', 'failed', 'blocked'), got '" +
-                        *request.result + "'",
+                    "--result must be one of ('success', 'failed', 'blocked'), got '" + *result +
+                        "'",
                     "pass --result success, failed or blocked");
     }
-    const bool query = request.agent.empty() && !request.result;
-    if (!query) {
-        loop::checked_agent(request.agent);
+}
+
+// The takeovers of the agent's claims it has not seen, as warnings and a document list.
+Json report_takeovers(const std::vector<loop::Takeover>& taken, std::vector<Finding>& findings) {
+    Json list = Json::array();
+    for (const loop::Takeover& t : taken) {
+        list.push_back({{"wp_id", t.wp_id}, {"by", t.by}, {"at", t.at}});
+        findings.push_back({"warning", "WP_TAKEN_OVER",
+                            t.wp_id + " was taken over by " + t.by + " at " + t.at +
+                                ": your claim had no sign of life beyond the lease. What you "
+                                "committed is on the lane branch; leave " +
+                                t.wp_id + " to " + t.by,
+                            "", 0});
     }
-    const std::string& agent = request.agent;
-    // The WP files and lanes.json are read, and the frontmatter parsed, before the status
-    // lock; under it the status is read again (only what was appended meanwhile).
-    LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
-    const Mission& m = state.mission;
-    std::optional<FileLock> lock;
-    if (!query) {
-        touch_heartbeat(m, agent, request.shell_pid);
-        for (const LoopWp& wp : state.wps) {
+    return list;
+}
+
+// One call of next: the loop state read, and for an agent (not a query) the status lock
+// taken and the status brought up to date under it; the run; the decision, rendered.
+class NextCall {
+public:
+    explicit NextCall(const NextRequest& request)
+        : request_(request), query_(request.agent.empty() && !request.result),
+          // The WP files and lanes.json are read, and the frontmatter parsed, before the
+          // status lock; under it the status is read again (only what was appended meanwhile).
+          state_(loop::read_loop_state(loop::open_loop_mission(request.target))),
+          lock_(lock_for_agent()), run_(state_.mission, !query_),
+          // Read before this call records anything as the agent, which would count as its
+          // reply.
+          taken_(query_ ? std::vector<loop::Takeover>{}
+                        : loop::unseen_takeovers(state_.digest, request.agent)) {}
+
+    Outcome answer() {
+        if (!run_.exists()) {
+            const bool finalized = guard_failures(state_, "tasks_finalize").empty();
+            if (query_) {
+                const auto first =
+                    std::optional<std::string>(finalized ? "implement" : "discovery");
+                Decision d = query_decision(mission(), "not_started", first);
+                d.preview_step = first;
+                return render(state_, agent(), d, std::nullopt);
+            }
+            run_.start(finalized);
+        }
+        const std::optional<std::string> cur = run_.issued();
+        if (query_) {
+            const auto open = first_open_step(run_.completed());
+            Decision d =
+                query_decision(mission(), cur ? *cur : open.value_or("done"), cur ? cur : open);
+            if (const auto reason = run_.blocked_reason()) {
+                d.reason = reason;
+            }
+            return render(state_, agent(), d, run_.run_id());
+        }
+        run_.check_writable();
+        loop::prompt_dir(mission());
+        if (auto ticket = open_resolve_ticket()) {
+            return finish(resolve_answer(*ticket, cur));
+        }
+        if (!request_.result) {
+            return finish(ask_answer(cur));
+        }
+        return finish(result_answer(cur));
+    }
+
+private:
+    const Mission& mission() const { return state_.mission; }
+    const std::string& agent() const { return request_.agent; }
+
+    std::optional<FileLock> lock_for_agent() {
+        if (query_) {
+            return std::nullopt;
+        }
+        touch_heartbeat(mission(), agent(), request_.shell_pid);
+        for (const LoopWp& wp : state_.wps) {
             try {
                 wp.dependencies();
             } catch (const Error&) {
                 // said again, if it matters, where the decision reads the file
             }
         }
-        state.lease_seconds = claim_lease_seconds(m.project_root());
-        lock.emplace(m.lock_status());
-        loop::refresh_status(state);
+        state_.lease_seconds = claim_lease_seconds(mission().project_root());
+        std::optional<FileLock> lock(mission().lock_status());
+        loop::refresh_status(state_);
+        return lock;
     }
-    Run run(m, !query);
-    std::vector<Finding> findings;
-    // Read before this call records anything as the agent, which would count as its reply.
-    const std::vector<loop::Takeover> taken =
-        query ? std::vector<loop::Takeover>{} : loop::unseen_takeovers(state.digest, agent);
-    const auto finish = [&](Decision d) {
-        d = unless_conflicts(state, std::move(d), agent, run.issued());
-        if (!query && !request.result) {
-            d = unless_issued_to_another(m, run.issued_to(), std::move(d), agent);
+
+    Outcome finish(Decision d) {
+        d = unless_conflicts(state_, std::move(d), agent(), run_.issued());
+        if (!request_.result) {
+            d = unless_issued_to_another(mission(), run_.issued_to(), std::move(d), agent());
         }
-        if (!taken.empty()) {
-            Json list = Json::array();
-            for (const loop::Takeover& t : taken) {
-                list.push_back({{"wp_id", t.wp_id}, {"by", t.by}, {"at", t.at}});
-                findings.push_back(
-                    {"warning", "WP_TAKEN_OVER",
-                     t.wp_id + " was taken over by " + t.by + " at " + t.at +
-                         ": your claim had "
-                         "no sign of life beyond the lease. What you committed is on the lane "
-                         "branch; leave " +
-                         t.wp_id + " to " + t.by,
-                     "", 0});
-            }
-            d.extra["taken_over"] = list;
+        if (!taken_.empty()) {
+            d.extra["taken_over"] = report_takeovers(taken_, findings_);
         }
-        run.save(&state.unsynced);
-        lock.reset();
-        state.unsynced.flush();
+        run_.save(&state_.unsynced);
+        lock_.reset();
+        state_.unsynced.flush();
         if (d.write_prompt) {
             d.prompt = d.write_prompt();
         }
         Outcome out =
-            render(state, agent, d, run.exists() ? std::optional(run.run_id()) : std::nullopt);
-        out.findings = findings;
+            render(state_, agent(), d, run_.exists() ? std::optional(run_.run_id()) : std::nullopt);
+        out.findings = findings_;
         return out;
-    };
-    if (!run.exists()) {
-        const bool finalized = guard_failures(state, "tasks_finalize").empty();
-        if (query) {
-            Decision d;
-            d.kind = "query";
-            const auto first = finalized ? std::optional<std::string>("implement")
-                                         : std::optional<std::string>("discovery");
-            d.mission_state = "not_started";
-            d.preview_step = first;
-            d.step_id = first;
-            d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
-            return render(state, agent, d, std::nullopt);
-        }
-        run.start(finalized);
     }
-    if (!query) {
-        run.check_writable();
-        loop::prompt_dir(m);
-    }
-    const auto issue_next = [&]() -> Decision {
-        const auto step = first_open_step(run.completed());
+
+    Decision issue_next() {
+        const auto step = first_open_step(run_.completed());
         if (!step) {
             Decision d;
             d.kind = "terminal";
             d.mission_state = "done";
             d.reason = "All mission steps completed";
-            d.next_command = "spec-kitty merge --mission " + m.slug();
+            d.next_command = "spec-kitty merge --mission " + mission().slug();
             return d;
         }
-        run.set_issued(*step, agent);
-        return decide_step(state, *step, agent, findings);
-    };
-    const std::optional<std::string> cur = run.issued();
-    if (query) {
-        Decision d;
-        d.kind = "query";
-        const auto open = first_open_step(run.completed());
-        d.mission_state = cur ? *cur : open.value_or("done");
-        d.step_id = cur ? cur : open;
-        if (const auto reason = run.blocked_reason()) {
-            d.reason = reason;
-        }
-        d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
-        return render(state, agent, d, run.run_id());
+        run_.set_issued(*step, agent());
+        return decide_step(state_, *step, agent(), findings_);
     }
-    auto ticket = loop::read_resolve_ticket(m);
-    std::error_code ec;
-    if (ticket && !fs::is_directory(ticket->worktree, ec)) {
-        // The lane's worktree is gone (merged by hand, removed): nothing is left to resolve
-        // there; the forecast decides again.
-        loop::remove_resolve_ticket(m);
-        ticket.reset();
-    }
-    if (ticket) {
-        if (ticket->agent != agent) {
-            return finish(blocked_by(state, agent,
-                                     ticket->agent + " resolves the conflict of " +
-                                         ticket->lane_id + " with " + ticket->other_branch +
-                                         "; the mission waits for it"));
+
+    // The resolve ticket, unless its lane worktree is gone (merged by hand, removed):
+    // nothing is left to resolve there, and the forecast decides again.
+    std::optional<loop::ResolveTicket> open_resolve_ticket() {
+        auto ticket = loop::read_resolve_ticket(mission());
+        std::error_code ec;
+        if (ticket && !fs::is_directory(ticket->worktree, ec)) {
+            loop::remove_resolve_ticket(mission());
+            ticket.reset();
         }
-        if (request.result && *request.result != "success") {
-            loop::abandon_resolve(m, *ticket);
-            return finish(blocked_by(
-                state, agent,
-                "The resolve step of " + ticket->lane_id +
+        return ticket;
+    }
+
+    Decision resolve_answer(const loop::ResolveTicket& ticket,
+                            const std::optional<std::string>& cur) {
+        if (ticket.agent != agent()) {
+            return blocked_by(state_, agent(),
+                              ticket.agent + " resolves the conflict of " + ticket.lane_id +
+                                  " with " + ticket.other_branch + "; the mission waits for it");
+        }
+        if (request_.result && *request_.result != "success") {
+            loop::abandon_resolve(mission(), ticket);
+            return blocked_by(
+                state_, agent(),
+                "The resolve step of " + ticket.lane_id +
                     " is given up: its worktree is as it was before the merge started. The "
                     "next call hands the conflict out again",
-                loop::next_command_line(m, agent, false)));
+                loop::next_command_line(mission(), agent(), false));
         }
-        if (!request.result) {
-            return finish(resolve_decision(state, *ticket, cur, {}));
+        if (!request_.result) {
+            return resolve_decision(state_, ticket, cur, {});
         }
-        if (const auto problems = loop::resolve_problems(state, *ticket); !problems.empty()) {
-            return finish(resolve_decision(state, *ticket, cur, problems));
+        if (const auto problems = loop::resolve_problems(state_, ticket); !problems.empty()) {
+            return resolve_decision(state_, ticket, cur, problems);
         }
         // Resolved: the run's own step is answered again, not completed by this success.
-        loop::remove_resolve_ticket(m);
-        return finish(cur ? decide_step(state, *cur, agent, findings) : issue_next());
+        loop::remove_resolve_ticket(mission());
+        return cur ? decide_step(state_, *cur, agent(), findings_) : issue_next();
     }
-    if (request.result && cur && !is_wp_step(*cur)) {
-        // A mission step is reported by the agent it was issued to (E11): another agent's
-        // result must not complete or fail it.
-        if (const std::string owner = run.issued_to(); !owner.empty() && owner != agent) {
-            return finish(
-                issued_to_another(m, *cur, owner, agent, " reports its result. Nothing changed."));
-        }
-    }
-    if (request.result && *request.result != "success") {
-        const std::string step = cur.value_or(first_open_step(run.completed()).value_or("accept"));
-        const std::string reason =
-            *request.result == "failed"
-                ? "Previous step '" + step + "' failed; manual intervention required."
-                : "Previous step '" + step + "' reported blocked state.";
-        run.set_blocked(reason);
-        Decision d;
-        d.kind = "blocked";
-        d.mission_state = step;
-        d.step_id = cur;
-        d.reason = reason + " Fix the cause, then report success to resume.";
-        d.next_command = loop::next_command_line(m, agent, true);
-        return finish(d);
-    }
-    if (!request.result) {
-        if (const auto reason = run.blocked_reason()) {
-            Decision d;
-            d.kind = "blocked";
-            d.mission_state = cur.value_or("blocked");
-            d.step_id = cur;
-            d.reason = *reason + " Fix the cause, then report success to resume.";
-            d.next_command = loop::next_command_line(m, agent, true);
-            return finish(d);
+
+    // An agent asking for work: a blocked run stays blocked; else the issued step, or the
+    // next one.
+    Decision ask_answer(const std::optional<std::string>& cur) {
+        if (const auto reason = run_.blocked_reason()) {
+            return blocked_on(mission(), agent(), cur.value_or("blocked"), cur, *reason);
         }
         if (!cur) {
-            return finish(issue_next());
+            return issue_next();
         }
-        return finish(decide_step(state, *cur, agent, findings));
+        return decide_step(state_, *cur, agent(), findings_);
     }
-    // --result success
-    run.set_blocked(std::nullopt);
-    if (cur) {
-        if (is_wp_step(*cur)) {
-            if (!has_canonical_status(state) || !step_complete(state, *cur)) {
-                return finish(decide_step(state, *cur, agent, findings));
+
+    Decision result_answer(const std::optional<std::string>& cur) {
+        // A mission step is reported by the agent it was issued to (E11): another agent's
+        // result must not complete or fail it.
+        if (cur && !is_wp_step(*cur)) {
+            if (const std::string owner = run_.issued_to(); !owner.empty() && owner != agent()) {
+                return issued_to_another(mission(), *cur, owner, agent(),
+                                         " reports its result. Nothing changed.");
             }
-        } else if (*cur == "accept") {
-            // The step completes only when the acceptance gate's checks pass.
+        }
+        if (*request_.result != "success") {
+            const std::string step =
+                cur.value_or(first_open_step(run_.completed()).value_or("accept"));
+            const std::string reason =
+                *request_.result == "failed"
+                    ? "Previous step '" + step + "' failed; manual intervention required."
+                    : "Previous step '" + step + "' reported blocked state.";
+            run_.set_blocked(reason);
+            return blocked_on(mission(), agent(), step, cur, reason);
+        }
+        run_.set_blocked(std::nullopt);
+        if (cur) {
+            if (auto unmet = unmet_step(*cur)) {
+                return std::move(*unmet);
+            }
+            run_.complete(*cur, agent());
+            if (!first_open_step(run_.completed())) {
+                run_.finished(agent());
+            }
+        }
+        return issue_next();
+    }
+
+    // The step again when a success is reported for it too early: its WPs not done, the
+    // acceptance gate's checks unmet, its guard failing.
+    std::optional<Decision> unmet_step(const std::string& step) {
+        if (is_wp_step(step)) {
+            if (!has_canonical_status(state_) || !step_complete(state_, step)) {
+                return decide_step(state_, step, agent(), findings_);
+            }
+            return std::nullopt;
+        }
+        if (step == "accept") {
             const auto problems =
-                loop::acceptance_problems(loop::read_acceptance_facts(state, true));
-            if (!problems.empty()) {
-                Decision d = decide_step(state, *cur, agent, findings);
-                for (const loop::AcceptanceProblem& p : problems) {
-                    d.guard_failures.push_back(
-                        (p.path.empty() ? "" : p.path.filename().string() + ": ") + p.message);
-                }
-                d.reason = "The mission is not ready to be accepted (" +
-                           std::to_string(problems.size()) +
-                           " unmet checks); spec-kitty accept --mission " + m.slug() +
-                           " lists each with its fix";
-                return finish(d);
+                loop::acceptance_problems(loop::read_acceptance_facts(state_, true));
+            if (problems.empty()) {
+                return std::nullopt;
             }
-        } else if (const auto failures = guard_failures(state, *cur); !failures.empty()) {
-            Decision d = decide_step(state, *cur, agent, findings);
+            Decision d = decide_step(state_, step, agent(), findings_);
+            for (const loop::AcceptanceProblem& p : problems) {
+                d.guard_failures.push_back(
+                    (p.path.empty() ? "" : p.path.filename().string() + ": ") + p.message);
+            }
+            d.reason = "The mission is not ready to be accepted (" +
+                       std::to_string(problems.size()) +
+                       " unmet checks); spec-kitty accept --mission " + mission().slug() +
+                       " lists each with its fix";
+            return d;
+        }
+        if (const auto failures = guard_failures(state_, step); !failures.empty()) {
+            Decision d = decide_step(state_, step, agent(), findings_);
             d.guard_failures = failures;
-            return finish(d);
+            return d;
         }
-        run.complete(*cur, agent);
-        if (!first_open_step(run.completed())) {
-            run.finished(agent);
-        }
+        return std::nullopt;
     }
-    return finish(issue_next());
+
+    const NextRequest& request_;
+    const bool query_;
+    LoopState state_;
+    std::optional<FileLock> lock_;
+    Run run_;
+    const std::vector<loop::Takeover> taken_;
+    std::vector<Finding> findings_;
+};
+
+} // namespace next_detail
+
+Outcome next_command(const NextRequest& request) {
+    next_detail::check_result_value(request.result);
+    if (!request.agent.empty() || request.result) {
+        loop::checked_agent(request.agent);
+    }
+    return next_detail::NextCall(request).answer();
 }
 
 } // namespace kitty
