@@ -1348,6 +1348,137 @@ std::vector<std::string> sync_before_work(Repository& repo, const Mission& m,
     }
 }
 
+// The worktree git records under `name` or at `path`, if any.
+std::optional<Worktree> listed_worktree(Repository& repo, const std::string& name,
+                                        const fs::path& path) {
+    std::error_code ec;
+    for (const Worktree& w : repo.worktrees()) {
+        if (w.name == name || fs::equivalent(w.path, path, ec)) {
+            return w;
+        }
+    }
+    return std::nullopt;
+}
+
+// The lane's worktree exists: it must be the lane's, on its branch, and clean unless it is
+// this WP's work in progress; a clean one is brought up to date with the lanes it depends
+// on. The lane context names the WP.
+void reuse_worktree(LoopState& state, const LoopWp& wp, Allocation& out,
+                    const std::optional<Worktree>& listed,
+                    const std::optional<Json>& existing_context,
+                    const std::string& mission_branch) {
+    const Mission& m = state.mission;
+    Repository& repo = loop_repository(m);
+    const Workspace& ws = out.workspace;
+    std::error_code ec;
+    if (!listed || !listed->valid || fs::is_symlink(fs::symlink_status(ws.path, ec))) {
+        throw Error(Exit::conflict, "NOT_A_WORKTREE",
+                    ws.path.string() + " exists but is not the worktree of " + ws.lane_id,
+                    "move it away; kitty creates the lane worktree there")
+            .at(ws.path);
+    }
+    Repository lane_repo = Repository::open(ws.path);
+    if (lane_repo.current_branch() != ws.branch) {
+        throw Error(Exit::conflict, "WORKTREE_ON_OTHER_BRANCH",
+                    "the worktree " + ws.path.string() + " is not on " + ws.branch,
+                    "check out " + ws.branch + " in it (git -C " + ws.path.string() + " switch " +
+                        ws.branch + ")")
+            .at(ws.path);
+    }
+    const Json* current =
+        existing_context ? JsonInput::member(*existing_context, "current_wp") : nullptr;
+    const bool own_work = current && current->is_string() && current->get<std::string>() == wp.id;
+    const auto dirty = lane_repo.changed_paths();
+    if (!own_work && !dirty.empty()) {
+        throw Error(Exit::conflict, "LANE_DIRTY",
+                    "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
+                        " has uncommitted changes. Commit or stash before starting the next WP.",
+                    "commit them in " + ws.path.string() +
+                        " (not git stash: its stack is shared by every worktree)")
+            .with({{"paths", dirty}});
+    }
+    if (dirty.empty()) {
+        out.synced_from = sync_before_work(repo, m, *state.lanes, wp);
+    }
+    Json doc = existing_context ? *existing_context
+                                : model_detail::context_document(
+                                      m, wp, ws, mission_branch,
+                                      repo.merge_base(ws.branch, mission_branch).value_or(""));
+    doc["wp_id"] = wp.id;
+    doc["current_wp"] = wp.id;
+    doc["dependencies"] = wp.dependencies();
+    out.base_branch = doc.value("base_branch", mission_branch);
+    out.base_commit = doc.value("base_commit", "");
+    model_detail::write_context(m, ws.lane_id, doc);
+}
+
+// A lane whose branch is missing is cut again only when it has not started: work recorded
+// on the lane (another WP past planned, or this one past in_progress: its own in_progress
+// may be a claim that never got a worktree) or a lane context means its branch was lost.
+void check_lane_not_started(const LoopState& state, const LoopWp& wp, const Workspace& ws,
+                            bool has_context, const fs::path& context) {
+    bool started = has_context;
+    for (const LoopWp& other : state.wps) {
+        const bool same = other.lane_id == ws.lane_id;
+        started = started ||
+                  (same && model_detail::in_lanes(
+                               other.lane, {"for_review", "in_review", "approved", "done"})) ||
+                  (same && other.id != wp.id && other.lane == "in_progress");
+    }
+    if (started) {
+        throw Error(Exit::conflict, "LANE_BRANCH_MISSING",
+                    "the lane branch " + ws.branch + " of " + ws.lane_id +
+                        " is gone although the lane has started; kitty does not cut it again "
+                        "from the mission branch, which would lose its work",
+                    "restore it where it was: git branch " + ws.branch +
+                        " <commit> (git reflog and the lane's merge commits show it)")
+            .at(context);
+    }
+}
+
+// Cuts the lane branch (and the mission branch, when it is the first lane) from the tips of
+// the lanes it depends on; returns its base commit. Every branch it creates is listed in
+// `created`, and deleted again when a later one fails.
+std::string cut_lane_branch(LoopState& state, const LoopWp& wp, const Workspace& ws,
+                            const std::string& mission_branch,
+                            const std::function<void()>& before_new_branches,
+                            std::vector<std::string>& created) {
+    const Mission& m = state.mission;
+    Repository& repo = loop_repository(m);
+    const std::string& target = state.lanes->target_branch;
+    const bool new_mission_branch = !repo.branch_exists(mission_branch);
+    if (new_mission_branch && !repo.branch_exists(target)) {
+        throw Error(Exit::input, "TARGET_BRANCH_MISSING",
+                    "the mission's target branch " + target + " does not exist",
+                    "create it, or fix target_branch in " + m.lanes_json().string())
+            .at(m.lanes_json());
+    }
+    before_new_branches();
+    if (new_mission_branch) {
+        repo.create_branch(mission_branch, target);
+        created.push_back(mission_branch);
+    }
+    std::vector<std::string> bases{mission_branch};
+    for (const std::string& upstream : state.lanes->lane_for_wp(wp.id)->depends_on_lanes) {
+        const std::string branch = code_lane_branch(m.slug(), upstream);
+        if (upstream != kPlanningLaneId && repo.branch_exists(branch)) {
+            bases.push_back(branch);
+        }
+    }
+    try {
+        const std::string base = repo.combine_commits(
+            bases, "Start " + ws.lane_id + " of " + m.slug() + " from the lanes it depends on");
+        repo.create_branch(ws.branch, base);
+        created.push_back(ws.branch);
+        return base;
+    } catch (...) {
+        for (const std::string& b : created) {
+            repo.delete_branch(b);
+        }
+        throw;
+    }
+}
+
 } // namespace
 
 Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
@@ -1370,57 +1501,9 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
         existing_context = read_json_file(context);
     }
     repo.finish_interrupted_worktree(name, ws.path);
-    const auto listed = [&] {
-        for (const Worktree& w : repo.worktrees()) {
-            if (w.name == name || fs::equivalent(w.path, ws.path, ec)) {
-                return std::optional<Worktree>(w);
-            }
-        }
-        return std::optional<Worktree>();
-    }();
+    const std::optional<Worktree> listed = listed_worktree(repo, name, ws.path);
     if (fs::exists(fs::symlink_status(ws.path, ec))) {
-        if (!listed || !listed->valid || fs::is_symlink(fs::symlink_status(ws.path, ec))) {
-            throw Error(Exit::conflict, "NOT_A_WORKTREE",
-                        ws.path.string() + " exists but is not the worktree of " + ws.lane_id,
-                        "move it away; kitty creates the lane worktree there")
-                .at(ws.path);
-        }
-        Repository lane_repo = Repository::open(ws.path);
-        if (lane_repo.current_branch() != ws.branch) {
-            throw Error(Exit::conflict, "WORKTREE_ON_OTHER_BRANCH",
-                        "the worktree " + ws.path.string() + " is not on " + ws.branch,
-                        "check out " + ws.branch + " in it (git -C " + ws.path.string() +
-                            " switch " + ws.branch + ")")
-                .at(ws.path);
-        }
-        const std::string current = existing_context &&
-                                            (*existing_context).contains("current_wp") &&
-                                            (*existing_context)["current_wp"].is_string()
-                                        ? (*existing_context)["current_wp"].get<std::string>()
-                                        : "";
-        const auto dirty = lane_repo.changed_paths();
-        if (current != wp.id && !dirty.empty()) {
-            throw Error(Exit::conflict, "LANE_DIRTY",
-                        "Lane " + ws.lane_id + " worktree at " + ws.path.string() +
-                            " has uncommitted changes. Commit or stash before starting the "
-                            "next WP.",
-                        "commit them in " + ws.path.string() +
-                            " (not git stash: its stack is shared by every worktree)")
-                .with({{"paths", dirty}});
-        }
-        if (dirty.empty()) {
-            out.synced_from = sync_before_work(repo, m, *state.lanes, wp);
-        }
-        Json doc = existing_context ? *existing_context
-                                    : model_detail::context_document(
-                                          m, wp, ws, mission_branch,
-                                          repo.merge_base(ws.branch, mission_branch).value_or(""));
-        doc["wp_id"] = wp.id;
-        doc["current_wp"] = wp.id;
-        doc["dependencies"] = wp.dependencies();
-        out.base_branch = doc.value("base_branch", mission_branch);
-        out.base_commit = doc.value("base_commit", "");
-        model_detail::write_context(m, ws.lane_id, doc);
+        reuse_worktree(state, wp, out, listed, existing_context, mission_branch);
         return out;
     }
     if (listed) {
@@ -1434,64 +1517,15 @@ Allocation allocate_workspace(LoopState& state, const LoopWp& wp,
     if (repo.branch_exists(ws.branch)) {
         base_commit = repo.merge_base(ws.branch, mission_branch).value_or("");
     } else {
-        bool started = existing_context.has_value();
-        for (const LoopWp& other : state.wps) {
-            // Work recorded on the lane: another WP past planned, or this one past
-            // in_progress (its own in_progress may be a claim that never got a worktree).
-            const bool same = other.lane_id == ws.lane_id;
-            started = started ||
-                      (same && model_detail::in_lanes(
-                                   other.lane, {"for_review", "in_review", "approved", "done"})) ||
-                      (same && other.id != wp.id && other.lane == "in_progress");
-        }
-        if (started) {
-            throw Error(Exit::conflict, "LANE_BRANCH_MISSING",
-                        "the lane branch " + ws.branch + " of " + ws.lane_id +
-                            " is gone although the lane has started; kitty does not cut it "
-                            "again from the mission branch, which would lose its work",
-                        "restore it where it was: git branch " + ws.branch +
-                            " <commit> (git reflog and the lane's merge commits show it)")
-                .at(context);
-        }
-        const std::string& target = state.lanes->target_branch;
-        const bool new_mission_branch = !repo.branch_exists(mission_branch);
-        if (new_mission_branch && !repo.branch_exists(target)) {
-            throw Error(Exit::input, "TARGET_BRANCH_MISSING",
-                        "the mission's target branch " + target + " does not exist",
-                        "create it, or fix target_branch in " + m.lanes_json().string())
-                .at(m.lanes_json());
-        }
-        before_new_branches();
-        if (new_mission_branch) {
-            repo.create_branch(mission_branch, target);
-            created_branches.push_back(mission_branch);
-        }
-        // A dependent lane starts from the tips of the lanes it depends on.
-        std::vector<std::string> bases{mission_branch};
-        const Lane* lane = state.lanes->lane_for_wp(wp.id);
-        for (const std::string& upstream : lane->depends_on_lanes) {
-            const std::string branch = code_lane_branch(m.slug(), upstream);
-            if (upstream != kPlanningLaneId && repo.branch_exists(branch)) {
-                bases.push_back(branch);
-            }
-        }
-        try {
-            base_commit = repo.combine_commits(bases, "Start " + ws.lane_id + " of " + m.slug() +
-                                                          " from the lanes it depends on");
-            repo.create_branch(ws.branch, base_commit);
-            created_branches.push_back(ws.branch);
-        } catch (...) {
-            for (const std::string& b : created_branches) {
-                repo.delete_branch(b);
-            }
-            throw;
-        }
+        check_lane_not_started(state, wp, ws, existing_context.has_value(), context);
+        base_commit =
+            cut_lane_branch(state, wp, ws, mission_branch, before_new_branches, created_branches);
     }
     try {
         repo.add_worktree(name, ws.path, ws.branch);
         out.created = true;
-        Json doc = model_detail::context_document(m, wp, ws, mission_branch, base_commit);
-        model_detail::write_context(m, ws.lane_id, doc);
+        model_detail::write_context(
+            m, ws.lane_id, model_detail::context_document(m, wp, ws, mission_branch, base_commit));
     } catch (...) {
         if (out.created) {
             repo.remove_worktree(name);
