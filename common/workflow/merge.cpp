@@ -282,26 +282,31 @@ void account_for_approved_work(const loop::LoopState& state, const Repository& r
     }
 }
 
-Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, PlanChecks checks) {
-    const Mission& m = state.mission;
-    Repository& repo = loop::loop_repository(m);
-    state.require_lanes();
-    Plan plan;
-    plan.mission_branch = mission_branch_of(*state.lanes, m.slug());
+namespace {
+
+using WpsById = std::map<std::string, const loop::LoopWp*>;
+
+// The target (--target, else lanes.json's, else main) and the strategy (--strategy, else
+// merge.strategy in the config, else squash).
+void choose_target_and_strategy(Plan& plan, const loop::LoopState& state,
+                                const MergeRequest& request) {
     plan.target = !request.target_branch.empty()
                       ? request.target_branch
                       : (state.lanes->target_branch.empty() ? "main" : state.lanes->target_branch);
     if (!request.strategy.empty()) {
         plan.strategy = checked_strategy(request.strategy, "--strategy");
-    } else {
-        const std::string configured = configured_strategy(m.project_root());
-        plan.strategy =
-            configured.empty()
-                ? "squash"
-                : checked_strategy(configured, "merge.strategy in .kittify/config.yaml");
+        return;
     }
+    const std::string configured = configured_strategy(state.mission.project_root());
+    plan.strategy = configured.empty()
+                        ? "squash"
+                        : checked_strategy(configured, "merge.strategy in .kittify/config.yaml");
+}
 
-    std::map<std::string, const loop::LoopWp*> wps;
+// The WPs by id; the approved ones are the plan's, and any other one not done or canceled
+// is a problem.
+WpsById plan_wps(Plan& plan, const loop::LoopState& state) {
+    WpsById wps;
     for (const loop::LoopWp& wp : state.wps) {
         wps[wp.id] = &wp;
         if (wp.lane == "approved") {
@@ -312,7 +317,10 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, 
                         Json{{"wp_id", wp.id}, {"lane", wp.lane}});
         }
     }
+    return wps;
+}
 
+void check_target(Plan& plan, const Repository& repo, const Mission& m) {
     if (!repo.branch_exists(plan.target)) {
         plan.refuse("TARGET_MISSING", "the target branch " + plan.target + " does not exist",
                     Json{{"branch", plan.target}});
@@ -325,86 +333,129 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, 
                         plan.target + " (git switch " + plan.target + ")",
                     Json{{"branch", checked_out ? Json(*checked_out) : Json(nullptr)}}, true);
     }
-    const auto active = [&](const Lane& lane) {
-        return std::any_of(lane.wp_ids.begin(), lane.wp_ids.end(), [&](const auto& id) {
-            const auto it = wps.find(id);
-            return it != wps.end() && it->second->lane != "done" && it->second->lane != "canceled";
-        });
-    };
-    // Every checkout's status at once (the main checkout's only for a new merge): each scan
-    // stats every file of its checkout.
+}
+
+// A lane with a WP still to merge.
+bool lane_active(const Lane& lane, const WpsById& wps) {
+    return std::any_of(lane.wp_ids.begin(), lane.wp_ids.end(), [&](const auto& id) {
+        const auto it = wps.find(id);
+        return it != wps.end() && it->second->lane != "done" && it->second->lane != "canceled";
+    });
+}
+
+// The uncommitted changes of the checkouts the plan looks at, scanned at once: each scan
+// stats every file of its checkout.
+class CheckoutScans {
+public:
+    explicit CheckoutScans(std::vector<fs::path> checkouts)
+        : checkouts_(std::move(checkouts)), scans_(changed_paths_of(checkouts_)) {}
+
+    std::optional<std::vector<std::string>> of(const fs::path& checkout) const {
+        const auto at = std::find(checkouts_.begin(), checkouts_.end(), checkout);
+        return at == checkouts_.end() ? std::nullopt
+                                      : scans_[static_cast<std::size_t>(at - checkouts_.begin())];
+    }
+
+private:
+    std::vector<fs::path> checkouts_;
+    std::vector<std::optional<std::vector<std::string>>> scans_;
+};
+
+// The main checkout (for a new merge only) and the worktrees of the active code lanes.
+CheckoutScans scan_checkouts(const loop::LoopState& state, const WpsById& wps, bool fresh,
+                             PlanChecks checks) {
+    const Mission& m = state.mission;
     std::vector<fs::path> checkouts{fresh ? m.project_root() : fs::path()};
     if (checks == PlanChecks::all) {
         for (const Lane* lane : merge_order(*state.lanes)) {
-            if (!lane->is_planning() && active(*lane)) {
+            if (!lane->is_planning() && lane_active(*lane, wps)) {
                 checkouts.push_back(m.worktree_path(lane->lane_id));
             }
         }
     }
-    const auto scans = changed_paths_of(checkouts);
-    const auto uncommitted = [&](const fs::path& checkout) {
-        const auto at = std::find(checkouts.begin(), checkouts.end(), checkout);
-        return at == checkouts.end() ? std::nullopt
-                                     : scans[static_cast<std::size_t>(at - checkouts.begin())];
-    };
-    if (fresh) {
-        // The status files are the done commit's own; anything else would be swept along or
-        // be overwritten by the new target's files.
-        const std::string events =
-            m.events_log().lexically_relative(m.project_root()).generic_string();
-        const std::string status =
-            m.status_json().lexically_relative(m.project_root()).generic_string();
-        std::vector<std::string> dirty;
-        for (const std::string& path :
-             uncommitted(m.project_root()).value_or(std::vector<std::string>{})) {
-            if (path != events && path != status) {
-                dirty.push_back(path);
-            }
-        }
-        if (!dirty.empty()) {
-            plan.refuse("MAIN_CHECKOUT_DIRTY",
-                        "the main checkout has uncommitted changes: " + join(dirty) +
-                            " (commit them, or move them out of the checkout, first)",
-                        Json{{"paths", dirty}}, true);
+    return CheckoutScans(std::move(checkouts));
+}
+
+// The status files are the done commit's own; anything else uncommitted in the main
+// checkout would be swept along or be overwritten by the new target's files.
+void check_main_checkout(Plan& plan, const Mission& m, const CheckoutScans& scans) {
+    const std::string events = m.events_log().lexically_relative(m.project_root()).generic_string();
+    const std::string status =
+        m.status_json().lexically_relative(m.project_root()).generic_string();
+    std::vector<std::string> dirty;
+    for (const std::string& path :
+         scans.of(m.project_root()).value_or(std::vector<std::string>{})) {
+        if (path != events && path != status) {
+            dirty.push_back(path);
         }
     }
+    if (!dirty.empty()) {
+        plan.refuse("MAIN_CHECKOUT_DIRTY",
+                    "the main checkout has uncommitted changes: " + join(dirty) +
+                        " (commit them, or move them out of the checkout, first)",
+                    Json{{"paths", dirty}}, true);
+    }
+}
 
+// A code lane's step: its branch must exist, be fresh with the mission branch (a new
+// merge) and its worktree have nothing uncommitted.
+Step code_lane_step(Plan& plan, const Mission& m, const Repository& repo, const Lane& lane,
+                    const CheckoutScans& scans, bool fresh, const std::string& mission_tip) {
+    Step step{lane.lane_id, lane_branch_name(m.slug(), lane, plan.target), lane.wp_ids, false};
+    const auto tip = repo.resolve_commit(step.branch);
+    if (!tip) {
+        plan.refuse("LANE_BRANCH_MISSING",
+                    "lane branch " + step.branch + " does not exist (" + join(lane.wp_ids) + ")",
+                    Json{{"lane_id", lane.lane_id}, {"branch", step.branch}});
+    } else if (fresh && !mission_tip.empty() && !repo.is_ancestor(*tip, mission_tip)) {
+        step.stale = stale_paths(repo, *tip, mission_tip);
+        if (const auto& overlap = *step.stale; !overlap.empty()) {
+            plan.refuse("LANE_STALE",
+                        "lane " + lane.lane_id + " is stale: the mission branch changed " +
+                            join(overlap) + " since it forked (cd " +
+                            m.worktree_path(lane.lane_id).string() + " && git merge " +
+                            plan.mission_branch + ")",
+                        Json{{"lane_id", lane.lane_id}, {"paths", overlap}});
+        }
+    }
+    const fs::path worktree = m.worktree_path(lane.lane_id);
+    if (const auto dirty = scans.of(worktree); dirty && !dirty->empty()) {
+        plan.refuse("LANE_DIRTY",
+                    "the worktree of " + lane.lane_id + " (" + worktree.string() +
+                        ") has uncommitted changes: " + join(*dirty),
+                    Json{{"lane_id", lane.lane_id}, {"paths", *dirty}}, true);
+    }
+    return step;
+}
+
+} // namespace
+
+Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, PlanChecks checks) {
+    const Mission& m = state.mission;
+    Repository& repo = loop::loop_repository(m);
+    state.require_lanes();
+    Plan plan;
+    plan.mission_branch = mission_branch_of(*state.lanes, m.slug());
+    choose_target_and_strategy(plan, state, request);
+    const WpsById wps = plan_wps(plan, state);
+    check_target(plan, repo, m);
+    const CheckoutScans scans = scan_checkouts(state, wps, fresh, checks);
+    if (fresh) {
+        check_main_checkout(plan, m, scans);
+    }
     const std::string mission_tip = repo.resolve_commit(plan.mission_branch).value_or("");
     bool needs_mission_branch = false;
     for (const Lane* lane : merge_order(*state.lanes)) {
-        Step step{lane->lane_id, lane_branch_name(m.slug(), *lane, plan.target), lane->wp_ids,
-                  lane->is_planning()};
-        if (!active(*lane)) {
+        if (!lane_active(*lane, wps)) {
             continue;
         }
-        if (!step.planning) {
-            needs_mission_branch = true;
-            const auto tip = repo.resolve_commit(step.branch);
-            if (!tip) {
-                plan.refuse("LANE_BRANCH_MISSING",
-                            "lane branch " + step.branch + " does not exist (" +
-                                join(lane->wp_ids) + ")",
-                            Json{{"lane_id", lane->lane_id}, {"branch", step.branch}});
-            } else if (fresh && !mission_tip.empty() && !repo.is_ancestor(*tip, mission_tip)) {
-                step.stale = stale_paths(repo, *tip, mission_tip);
-                if (const auto& overlap = *step.stale; !overlap.empty()) {
-                    plan.refuse("LANE_STALE",
-                                "lane " + lane->lane_id + " is stale: the mission branch changed " +
-                                    join(overlap) + " since it forked (cd " +
-                                    m.worktree_path(lane->lane_id).string() + " && git merge " +
-                                    plan.mission_branch + ")",
-                                Json{{"lane_id", lane->lane_id}, {"paths", overlap}});
-                }
-            }
-            const fs::path worktree = m.worktree_path(lane->lane_id);
-            if (const auto dirty = uncommitted(worktree); dirty && !dirty->empty()) {
-                plan.refuse("LANE_DIRTY",
-                            "the worktree of " + lane->lane_id + " (" + worktree.string() +
-                                ") has uncommitted changes: " + join(*dirty),
-                            Json{{"lane_id", lane->lane_id}, {"paths", *dirty}}, true);
-            }
+        if (lane->is_planning()) {
+            plan.steps.push_back(Step{lane->lane_id, lane_branch_name(m.slug(), *lane, plan.target),
+                                      lane->wp_ids, true});
+            continue;
         }
-        plan.steps.push_back(std::move(step));
+        needs_mission_branch = true;
+        plan.steps.push_back(code_lane_step(plan, m, repo, *lane, scans, fresh, mission_tip));
     }
     if (checks == PlanChecks::all) {
         account_for_approved_work(state, repo, mission_tip, plan);
