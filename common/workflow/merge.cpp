@@ -980,11 +980,7 @@ std::string sole_merge_in_progress(const fs::path& start) {
     return slugs.size() == 1 ? slugs.front() : "";
 }
 
-} // namespace merge_detail
-
-using namespace merge_detail;
-
-Outcome merge_command(const MergeRequest& request) {
+void check_merge_flags(const MergeRequest& request) {
     if (request.resume && request.abort) {
         throw Error(Exit::usage, "USAGE", "--resume and --abort exclude each other");
     }
@@ -992,18 +988,12 @@ Outcome merge_command(const MergeRequest& request) {
         throw Error(Exit::usage, "USAGE",
                     "--dry-run plans a new merge; it takes no --resume or --abort");
     }
-    const GitPreload git_loads_meanwhile;
-    LoopTarget target = request.target;
-    if (target.mission.empty() && (request.resume || request.abort)) {
-        target.mission = sole_merge_in_progress(target.start_dir);
-    }
-    // Status changes made on two branches merge as a union, as git merges them with the
-    // driver kitty-init registers.
-    register_kitty_merge_drivers();
-    loop::LockedState locked = loop::read_locked_state(target);
-    loop::LoopState& state = locked.state;
-    const Mission& m = state.mission;
-    Repository& repo = loop::loop_repository(m);
+}
+
+// The saved state of kitty's unfinished merge of the mission, checked against what the
+// request asks: a new merge refuses while one is in progress (and while 3.1.1 has one), a
+// resume needs one.
+std::optional<MergeState> unfinished_merge(const Mission& m, const MergeRequest& request) {
     std::error_code ec;
     if (fs::exists(m.project_root() / ".kittify/runtime/merge" / m.slug() / "state.json", ec)) {
         throw Error(Exit::conflict, "MERGE_IN_PROGRESS_3_1_1",
@@ -1011,14 +1001,8 @@ Outcome merge_command(const MergeRequest& request) {
                     "finish or abort it with spec-kitty 3.1.1 (merge --resume / --abort) first");
     }
     std::optional<MergeState> saved = load_state(m);
-
     if (request.abort) {
-        if (!saved) {
-            return Outcome::success(
-                Json{{"result", "nothing_to_abort"}, {"mission_slug", m.slug()}},
-                "No merge of " + m.slug() + " to abort\n");
-        }
-        return MergeRun(state, std::move(*saved)).abort();
+        return saved;
     }
     if (saved && !request.resume) {
         throw Error(Exit::conflict, "MERGE_IN_PROGRESS",
@@ -1030,74 +1014,67 @@ Outcome merge_command(const MergeRequest& request) {
         throw Error(Exit::input, "NO_MERGE_IN_PROGRESS", "no interrupted merge of " + m.slug(),
                     "start one: kitty-merge --mission " + m.slug());
     }
+    return saved;
+}
 
-    MergeRequest effective = request;
-    if (saved) {
-        effective.target_branch = saved->target_branch;
-        effective.strategy = saved->strategy;
-        effective.keep_worktrees = saved->keep_worktrees;
-        effective.keep_branches = saved->keep_branches;
+// --dry-run: the plan with the forecast's conflicts as problems; nothing written.
+Outcome dry_run_outcome(const loop::LoopState& state, const Plan& plan,
+                        const MergeRequest& request) {
+    const Mission& m = state.mission;
+    const MergeForecast forecast = forecast_merge(loop::loop_repository(m), *state.lanes, plan);
+    Plan forecast_plan = plan;
+    refuse_forecast_conflicts(forecast, plan.mission_branch, forecast_plan);
+    Json doc = plan_document(state, forecast_plan, request);
+    doc["forecast"] = forecast_json(forecast);
+    const std::string forecast_lines = forecast_text(forecast, plan.mission_branch);
+    if (!forecast_plan.problems.empty()) {
+        Outcome out = refusal(m, forecast_plan, std::move(doc));
+        out.text += forecast_lines;
+        return out;
     }
-    const Plan plan = make_plan(state, effective, !saved);
-    if (request.dry_run) {
-        const MergeForecast forecast = forecast_merge(repo, *state.lanes, plan);
-        Plan forecast_plan = plan;
-        refuse_forecast_conflicts(forecast, plan.mission_branch, forecast_plan);
-        Json doc = plan_document(state, forecast_plan, request);
-        doc["forecast"] = forecast_json(forecast);
-        const std::string forecast_lines = forecast_text(forecast, plan.mission_branch);
-        if (!forecast_plan.problems.empty()) {
-            Outcome out = refusal(m, forecast_plan, std::move(doc));
-            out.text += forecast_lines;
-            return out;
-        }
-        std::string text =
-            "Plan for " + m.slug() + " (" + plan.strategy + " onto " + plan.target + "):\n";
-        for (const Step& s : plan.steps) {
-            text += "  merge " + s.branch + " into " + plan.mission_branch + " (" + join(s.wp_ids) +
-                    ")\n";
-        }
-        text += "  then " + plan.mission_branch + " onto " + plan.target +
-                "; done: " + (plan.approved.empty() ? "none" : join(plan.approved)) + "\n";
-        return Outcome::success(std::move(doc), text + forecast_lines);
+    std::string text =
+        "Plan for " + m.slug() + " (" + plan.strategy + " onto " + plan.target + "):\n";
+    for (const Step& s : plan.steps) {
+        text +=
+            "  merge " + s.branch + " into " + plan.mission_branch + " (" + join(s.wp_ids) + ")\n";
     }
-    if (!saved) {
-        if (!plan.problems.empty()) {
-            return refusal(m, plan, plan_document(state, plan, request));
-        }
-        if (plan.approved.empty()) {
-            return Outcome::success(
-                Json{{"result", "nothing_to_merge"}, {"mission_slug", m.slug()}},
-                "Every work package of " + m.slug() + " is done already; nothing to merge\n");
-        }
-        loop::check_workflow_commit(m);
-        refuse_git_locks(repo, {plan.mission_branch, plan.target});
-        MergeState s;
-        s.mission_slug = m.slug();
-        s.mission_id = m.identity().mission_id.value_or(m.slug());
-        s.target_branch = plan.target;
-        s.strategy = plan.strategy;
-        s.mission_branch = plan.mission_branch;
-        s.mission_start =
-            plan.steps.empty() ? "" : repo.resolve_commit(plan.mission_branch).value_or("");
-        s.target_start = repo.resolve_commit(plan.target).value_or("");
-        s.keep_worktrees = request.keep_worktrees;
-        s.keep_branches = request.keep_branches;
-        s.started_at = python_isoformat(now_utc());
-        std::error_code ec;
-        if (fs::is_directory(state_dir(m), ec)) {
-            remove_stale_temporaries(m.writable(state_file(m)));
-        }
-        save_state(m, s);
-        saved = std::move(s);
-    } else if (saved->phase == "lanes" && !plan.problems.empty()) {
-        return refusal(m, plan, plan_document(state, plan, effective));
-    } else {
-        refuse_git_locks(repo, {saved->mission_branch, saved->target_branch});
+    text += "  then " + plan.mission_branch + " onto " + plan.target +
+            "; done: " + (plan.approved.empty() ? "none" : join(plan.approved)) + "\n";
+    return Outcome::success(std::move(doc), text + forecast_lines);
+}
+
+// A new merge's state, saved before its first step.
+MergeState start_merge(const Mission& m, const Plan& plan, const MergeRequest& request) {
+    Repository& repo = loop::loop_repository(m);
+    loop::check_workflow_commit(m);
+    refuse_git_locks(repo, {plan.mission_branch, plan.target});
+    MergeState s;
+    s.mission_slug = m.slug();
+    s.mission_id = m.identity().mission_id.value_or(m.slug());
+    s.target_branch = plan.target;
+    s.strategy = plan.strategy;
+    s.mission_branch = plan.mission_branch;
+    s.mission_start =
+        plan.steps.empty() ? "" : repo.resolve_commit(plan.mission_branch).value_or("");
+    s.target_start = repo.resolve_commit(plan.target).value_or("");
+    s.keep_worktrees = request.keep_worktrees;
+    s.keep_branches = request.keep_branches;
+    s.started_at = python_isoformat(now_utc());
+    std::error_code ec;
+    if (fs::is_directory(state_dir(m), ec)) {
+        remove_stale_temporaries(m.writable(state_file(m)));
     }
+    save_state(m, s);
+    return s;
+}
+
+// Runs the merge; an error that leaves it stopped says how to go on.
+Outcome run_merge(loop::LoopState& state, MergeState saved, const Plan& plan) {
+    const Mission& m = state.mission;
     try {
-        return MergeRun(state, std::move(*saved)).run(plan);
+        return MergeRun(state, std::move(saved)).run(plan);
     } catch (Error& e) {
+        std::error_code ec;
         if (e.code() != "MERGE_CONFLICT" && fs::exists(state_file(m), ec)) {
             std::vector<std::string> notes = e.notes();
             notes.push_back("the merge of " + m.slug() +
@@ -1107,6 +1084,61 @@ Outcome merge_command(const MergeRequest& request) {
         }
         throw;
     }
+}
+
+} // namespace merge_detail
+
+using namespace merge_detail;
+
+Outcome merge_command(const MergeRequest& request) {
+    check_merge_flags(request);
+    const GitPreload git_loads_meanwhile;
+    LoopTarget target = request.target;
+    if (target.mission.empty() && (request.resume || request.abort)) {
+        target.mission = sole_merge_in_progress(target.start_dir);
+    }
+    // Status changes made on two branches merge as a union, as git merges them with the
+    // driver kitty-init registers.
+    register_kitty_merge_drivers();
+    loop::LockedState locked = loop::read_locked_state(target);
+    loop::LoopState& state = locked.state;
+    const Mission& m = state.mission;
+    std::optional<MergeState> saved = unfinished_merge(m, request);
+    if (request.abort) {
+        if (!saved) {
+            return Outcome::success(
+                Json{{"result", "nothing_to_abort"}, {"mission_slug", m.slug()}},
+                "No merge of " + m.slug() + " to abort\n");
+        }
+        return MergeRun(state, std::move(*saved)).abort();
+    }
+    MergeRequest effective = request;
+    if (saved) {
+        effective.target_branch = saved->target_branch;
+        effective.strategy = saved->strategy;
+        effective.keep_worktrees = saved->keep_worktrees;
+        effective.keep_branches = saved->keep_branches;
+    }
+    const Plan plan = make_plan(state, effective, !saved);
+    if (request.dry_run) {
+        return dry_run_outcome(state, plan, request);
+    }
+    if (saved) {
+        if (saved->phase == "lanes" && !plan.problems.empty()) {
+            return refusal(m, plan, plan_document(state, plan, effective));
+        }
+        refuse_git_locks(loop::loop_repository(m), {saved->mission_branch, saved->target_branch});
+        return run_merge(state, std::move(*saved), plan);
+    }
+    if (!plan.problems.empty()) {
+        return refusal(m, plan, plan_document(state, plan, request));
+    }
+    if (plan.approved.empty()) {
+        return Outcome::success(Json{{"result", "nothing_to_merge"}, {"mission_slug", m.slug()}},
+                                "Every work package of " + m.slug() +
+                                    " is done already; nothing to merge\n");
+    }
+    return run_merge(state, start_merge(m, plan, request), plan);
 }
 
 } // namespace kitty
