@@ -197,83 +197,78 @@ std::string acceptor(const std::string& actor) {
 
 constexpr std::size_t kHistoryCap = 20; // 3.1.1's HISTORY_CAP
 
-} // namespace
-
-Outcome accept_command(const AcceptRequest& request) {
-    std::string mode = request.mode;
+std::string checked_mode(std::string mode) {
     std::transform(mode.begin(), mode.end(), mode.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (mode != "auto" && mode != "pr" && mode != "local" && mode != "checklist") {
         throw Error(Exit::usage, "BAD_MODE", "--mode must be auto, pr, local or checklist",
                     "auto picks pr when the repository has a remote, else local");
     }
-    register_kitty_merge_drivers();
-    // Read without the status lock, which the hand-offs need: the gate writes only meta.json,
-    // under the commit lock.
-    loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
-    const Mission& m = state.mission;
-    Repository& repo = loop::loop_repository(m);
-    const loop::AcceptanceFacts facts = loop::read_acceptance_facts(state, !request.lenient);
-    const std::vector<loop::AcceptanceProblem> problems = loop::acceptance_problems(facts);
-    Json listed = Json::array();
+    return mode;
+}
+
+// The gate's checks, as the summary every answer carries and as lines for the text.
+struct GateReport {
+    Json summary;
     std::string text;
+    std::size_t problems = 0;
+};
+
+GateReport gate_report(const Mission& m, const loop::AcceptanceFacts& facts) {
+    const std::vector<loop::AcceptanceProblem> problems = loop::acceptance_problems(facts);
+    GateReport report;
+    report.problems = problems.size();
+    Json listed = Json::array();
     for (const loop::AcceptanceProblem& p : problems) {
         listed.push_back(loop::problem_json(p));
-        text += "  - " +
-                (p.path.empty()
-                     ? ""
-                     : p.path.string() + (p.line > 0 ? ":" + std::to_string(p.line) : "") + ": ") +
-                p.message + " (" + p.fix + ")\n";
+        report.text +=
+            "  - " +
+            (p.path.empty()
+                 ? ""
+                 : p.path.string() + (p.line > 0 ? ":" + std::to_string(p.line) : "") + ": ") +
+            p.message + " (" + p.fix + ")\n";
     }
     Json wps = Json::array();
     for (const auto& wp : facts.wps) {
         wps.push_back(Json{{"id", wp.id}, {"lane", wp.lane}});
     }
-    const Json summary{{"mission_slug", m.slug()},
-                       {"work_packages", wps},
-                       {"problems", listed},
-                       {"ok", problems.empty()}};
-    if (!problems.empty() || mode == "checklist") {
-        Outcome out;
-        out.exit = problems.empty() ? Exit::ok : Exit::check_failed;
+    report.summary = Json{{"mission_slug", m.slug()},
+                          {"work_packages", wps},
+                          {"problems", listed},
+                          {"ok", problems.empty()}};
+    return report;
+}
+
+// Unmet checks (exit 1), or --mode checklist's answer: nothing is written.
+Outcome checklist_outcome(const Mission& m, const GateReport& report) {
+    Outcome out;
+    out.exit = report.problems == 0 ? Exit::ok : Exit::check_failed;
+    if (report.problems == 0) {
         out.document =
-            problems.empty()
-                ? Json{{"result", "ready"}, {"mode", "checklist"}, {"summary", summary}}
-                : Json{{"error", "cannot accept " + m.slug() + ": " +
-                                     std::to_string(problems.size()) + " unmet check" +
-                                     (problems.size() == 1 ? "" : "s") + "; nothing written"},
-                       {"code", "ACCEPTANCE_CHECKS_FAILED"},
-                       {"hint", "fix each problem listed, then accept again"},
-                       {"summary", summary}};
-        out.text = problems.empty() ? m.slug() + " is ready to be accepted (checklist: nothing "
-                                                 "written)\n"
-                                    : out.document["error"].get<std::string>() + "\n" + text;
+            Json{{"result", "ready"}, {"mode", "checklist"}, {"summary", report.summary}};
+        out.text = m.slug() + " is ready to be accepted (checklist: nothing written)\n";
         return out;
     }
-    const std::string resolved = mode == "auto" ? (repo.has_remotes() ? "pr" : "local") : mode;
-    const std::string accepted_by = acceptor(request.actor);
-    const std::string parent = repo.resolve_commit("HEAD").value_or("");
-    Json doc{{"accepted_at", nullptr},
-             {"accepted_by", accepted_by},
-             {"mode", resolved},
-             {"parent_commit", parent.empty() ? Json(nullptr) : Json(parent)},
-             {"accept_commit", nullptr},
-             {"commit_created", false}};
-    if (request.no_commit) {
-        doc["summary"] = summary;
-        return Outcome::success(doc, m.slug() + " passes every check (--no-commit: nothing "
-                                                "written)\n");
-    }
-    loop::check_workflow_commit(m);
-    const FileLock commits = loop::lock_commits(m);
-    Json meta = load_meta(m.dir()).value_or(Json::object());
-    const std::string at = python_isoformat(now_utc());
+    const std::string error = "cannot accept " + m.slug() + ": " + std::to_string(report.problems) +
+                              " unmet check" + (report.problems == 1 ? "" : "s") +
+                              "; nothing written";
+    out.document = Json{{"error", error},
+                        {"code", "ACCEPTANCE_CHECKS_FAILED"},
+                        {"hint", "fix each problem listed, then accept again"},
+                        {"summary", report.summary}};
+    out.text = error + "\n" + report.text;
+    return out;
+}
+
+// meta.json with this acceptance recorded, its history capped as 3.1.1 caps it.
+Json accepted_meta(Json meta, const std::string& at, const std::string& accepted_by,
+                   const std::string& mode, const std::string& parent) {
     meta["accepted_at"] = at;
     meta["accepted_by"] = accepted_by;
-    meta["acceptance_mode"] = resolved;
+    meta["acceptance_mode"] = mode;
     meta.erase("accepted_from_commit");
     meta.erase("accept_commit");
-    Json entry{{"accepted_at", at}, {"accepted_by", accepted_by}, {"acceptance_mode", resolved}};
+    Json entry{{"accepted_at", at}, {"accepted_by", accepted_by}, {"acceptance_mode", mode}};
     if (!parent.empty()) {
         meta["accepted_from_commit"] = parent;
         entry["accepted_from_commit"] = parent;
@@ -286,6 +281,22 @@ Outcome accept_command(const AcceptRequest& request) {
         history.erase(history.begin());
     }
     meta["acceptance_history"] = history;
+    return meta;
+}
+
+struct Acceptance {
+    std::string at;
+    std::string commit; // empty when nothing was committed
+};
+
+// Records the acceptance in meta.json, timed under the commit lock, and commits it.
+Acceptance record_acceptance(const Mission& m, const std::string& accepted_by,
+                             const std::string& mode, const std::string& parent) {
+    loop::check_workflow_commit(m);
+    const FileLock commits = loop::lock_commits(m);
+    const std::string at = python_isoformat(now_utc());
+    Json meta =
+        accepted_meta(load_meta(m.dir()).value_or(Json::object()), at, accepted_by, mode, parent);
     const fs::path meta_rel = (m.dir() / "meta.json").lexically_relative(m.project_root());
     m.writable(m.dir() / "meta.json");
     write_meta(m.dir(), meta);
@@ -298,6 +309,38 @@ Outcome accept_command(const AcceptRequest& request) {
         write_meta(m.dir(), meta);
         loop::commit_workflow(m, {meta_rel}, "Record the acceptance commit of " + m.slug());
     }
+    return {at, accept_commit};
+}
+
+} // namespace
+
+Outcome accept_command(const AcceptRequest& request) {
+    const std::string mode = checked_mode(request.mode);
+    register_kitty_merge_drivers();
+    // Read without the status lock, which the hand-offs need: the gate writes only meta.json,
+    // under the commit lock.
+    loop::LoopState state = loop::read_loop_state(loop::open_loop_mission(request.target));
+    const Mission& m = state.mission;
+    Repository& repo = loop::loop_repository(m);
+    const GateReport report = gate_report(m, loop::read_acceptance_facts(state, !request.lenient));
+    if (report.problems > 0 || mode == "checklist") {
+        return checklist_outcome(m, report);
+    }
+    const std::string resolved = mode == "auto" ? (repo.has_remotes() ? "pr" : "local") : mode;
+    const std::string accepted_by = acceptor(request.actor);
+    const std::string parent = repo.resolve_commit("HEAD").value_or("");
+    Json doc{{"accepted_at", nullptr},
+             {"accepted_by", accepted_by},
+             {"mode", resolved},
+             {"parent_commit", parent.empty() ? Json(nullptr) : Json(parent)},
+             {"accept_commit", nullptr},
+             {"commit_created", false}};
+    if (request.no_commit) {
+        doc["summary"] = report.summary;
+        return Outcome::success(doc, m.slug() + " passes every check (--no-commit: nothing "
+                                                "written)\n");
+    }
+    const auto [at, accept_commit] = record_acceptance(m, accepted_by, resolved, parent);
     doc["accepted_at"] = at;
     doc["accept_commit"] = accept_commit.empty() ? Json(nullptr) : Json(accept_commit);
     doc["commit_created"] = !accept_commit.empty();
@@ -309,7 +352,7 @@ Outcome accept_command(const AcceptRequest& request) {
         doc["notes"].push_back("Accepted from parent commit: " + parent);
     }
     doc["next_command"] = "spec-kitty merge --mission " + m.slug();
-    doc["summary"] = summary;
+    doc["summary"] = report.summary;
     return Outcome::success(
         doc, "Accepted " + m.slug() + " (" + resolved + ", by " + accepted_by + ")" +
                  (accept_commit.empty() ? "" : ", commit " + accept_commit.substr(0, 7)) +
