@@ -393,17 +393,73 @@ std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
     return events;
 }
 
+std::string checked_to_lane(const std::string& lane) {
+    const auto to_lane = canonical_lane(lane);
+    if (!to_lane) {
+        throw Error(Exit::usage, "UNKNOWN_LANE", "unknown lane '" + lane + "'",
+                    "use planned, claimed, in_progress (doing), for_review, in_review, approved, "
+                    "done, blocked or canceled");
+    }
+    return *to_lane;
+}
+
+// The checks first on the state as read (the same ones run again under the status lock),
+// then the readiness checks, which read git, before the status lock: the mission
+// directory's under the commit lock (no other hand-off is then half-committed there), the
+// lane's without it. Returns whether the readiness checks ran.
+bool check_ready_before_lock(LoopState& state, const MoveTaskRequest& request,
+                             const std::string& to, const std::optional<std::string>& feedback) {
+    if (!decide_move(state, state.get(request.wp_id), request, to, feedback).needs_readiness) {
+        return false;
+    }
+    {
+        const FileLock commits = loop::lock_commits(state.mission);
+        check_mission_files_committed(state);
+    }
+    check_handoff_lane(state, state.get(request.wp_id), to);
+    return true;
+}
+
+// The review cycle file a rejection writes: the next number under the WP's directory in
+// tasks/, and the review-cycle:// pointer to it.
+struct ReviewCycle {
+    fs::path file;
+    std::string pointer;
+    int number = 0;
+};
+
+ReviewCycle next_review_cycle(const Mission& m, const LoopWp& wp) {
+    const std::string wp_slug = wp.file().stem().string();
+    const fs::path dir = m.tasks_dir() / wp_slug;
+    int cycle = 0;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        cycle += name.starts_with("review-cycle-") && name.ends_with(".md");
+    }
+    ++cycle;
+    const std::string name = "review-cycle-" + std::to_string(cycle) + ".md";
+    return {dir / name, "review-cycle://" + m.slug() + "/" + wp_slug + "/" + name, cycle};
+}
+
+// The WP file after a move: the agent and shell pid given, and an activity line.
+std::string moved_wp_text(std::string text, const MoveTaskRequest& request,
+                          const std::string& actor, const std::string& to) {
+    if (!request.agent.empty()) {
+        text = loop::set_frontmatter_scalar(text, "agent", request.agent);
+    }
+    if (!request.shell_pid.empty()) {
+        text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
+    }
+    return loop::append_activity(text, actor, request.shell_pid,
+                                 request.note.empty() ? "Moved to " + to : request.note);
+}
+
 } // namespace handoff_detail
 
 Outcome move_task_command(const MoveTaskRequest& request) {
     using namespace handoff_detail;
-    const auto to_lane = canonical_lane(request.to_lane);
-    if (!to_lane) {
-        throw Error(Exit::usage, "UNKNOWN_LANE", "unknown lane '" + request.to_lane + "'",
-                    "use planned, claimed, in_progress (doing), for_review, in_review, approved, "
-                    "done, blocked or canceled");
-    }
-    const std::string& to = *to_lane;
+    const std::string to = checked_to_lane(request.to_lane);
     if (!request.agent.empty()) {
         loop::checked_agent(request.agent);
     }
@@ -426,20 +482,7 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     if (auto finished = finish_killed_move(t, state.get(request.wp_id), to, actor, subject)) {
         return *std::move(finished);
     }
-    // The checks first on the state as read (the same ones run again under the status lock),
-    // then the readiness checks, which read git, before the status lock: the mission
-    // directory's under the commit lock (no other hand-off is then half-committed there),
-    // the lane's without it.
-    bool ready_checked = false;
-    if (const Move pre = decide_move(state, state.get(request.wp_id), request, to, feedback);
-        pre.needs_readiness) {
-        {
-            const FileLock commits = loop::lock_commits(m);
-            check_mission_files_committed(state);
-        }
-        check_handoff_lane(state, state.get(request.wp_id), to);
-        ready_checked = true;
-    }
+    const bool ready_checked = check_ready_before_lock(state, request, to, feedback);
     t.lock();
     LoopWp& wp = state.get(request.wp_id);
     const Move move = decide_move(state, wp, request, to, feedback);
@@ -447,46 +490,24 @@ Outcome move_task_command(const MoveTaskRequest& request) {
         check_mission_files_committed(state);
         check_handoff_lane(state, wp, to);
     }
-    std::optional<fs::path> cycle_file;
-    std::optional<std::string> pointer;
-    int cycle = 0;
-    if (move.rejection) {
-        const std::string wp_slug = wp.file().stem().string();
-        const fs::path dir = m.tasks_dir() / wp_slug;
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(dir, ec)) {
-            const std::string name = entry.path().filename().string();
-            cycle += name.starts_with("review-cycle-") && name.ends_with(".md");
-        }
-        ++cycle;
-        cycle_file = dir / ("review-cycle-" + std::to_string(cycle) + ".md");
-        pointer = "review-cycle://" + m.slug() + "/" + wp_slug + "/review-cycle-" +
-                  std::to_string(cycle) + ".md";
-    }
-    const std::vector<StatusEvent> events = move_events(m, wp, request, move, actor, pointer);
+    const std::optional<ReviewCycle> cycle =
+        move.rejection ? std::optional(next_review_cycle(m, wp)) : std::nullopt;
+    const std::vector<StatusEvent> events = move_events(
+        m, wp, request, move, actor, cycle ? std::optional(cycle->pointer) : std::nullopt);
     t.record(events);
-    if (cycle_file) {
-        t.create(*cycle_file, review_cycle_text(m, wp, cycle, actor, *feedback));
+    if (cycle) {
+        t.create(cycle->file, review_cycle_text(m, wp, cycle->number, actor, *feedback));
     }
-    t.edit(wp.file(), [&](const std::string& before) {
-        std::string text = before;
-        if (!request.agent.empty()) {
-            text = loop::set_frontmatter_scalar(text, "agent", request.agent);
-        }
-        if (!request.shell_pid.empty()) {
-            text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
-        }
-        return loop::append_activity(text, actor, request.shell_pid,
-                                     request.note.empty() ? "Moved to " + to : request.note);
-    });
+    t.edit(wp.file(),
+           [&](const std::string& before) { return moved_wp_text(before, request, actor, to); });
     const std::string commit = t.commit(subject);
     Json doc{{"result", "success"},
              {"task_id", wp.id},
              {"old_lane", move.from},
              {"new_lane", to},
              {"path", wp.file().string()}};
-    if (pointer) {
-        doc["review_feedback"] = *pointer;
+    if (cycle) {
+        doc["review_feedback"] = cycle->pointer;
     }
     doc["events"] = static_cast<int>(events.size());
     doc["commit"] = commit.empty() ? Json(nullptr) : Json(commit);
