@@ -26,10 +26,104 @@ bool in(std::string_view lane, std::initializer_list<std::string_view> lanes) {
     return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
 }
 
+// A code lane as the checks see it: its WPs being worked on, its unfinished ones (work that
+// lives on the lane branch until merged), its branch and its worktree.
+struct LaneView {
+    const Lane& lane;
+    std::vector<loop::LoopWp*> active, unfinished;
+    std::string branch;
+    fs::path worktree;
+    bool has_worktree = false;
+    std::optional<Repository> checkout;
+};
+
+LaneView view_lane(loop::LoopState& state, const Lane& lane) {
+    const Mission& m = state.mission;
+    LaneView v{lane,
+               {},
+               {},
+               code_lane_branch(m.slug(), lane.lane_id),
+               m.worktree_path(lane.lane_id),
+               false,
+               std::nullopt};
+    for (const std::string& id : lane.wp_ids) {
+        if (loop::LoopWp* wp = state.find(id)) {
+            if (in(wp->lane, {"claimed", "in_progress"})) {
+                v.active.push_back(wp);
+            }
+            if (in(wp->lane, {"claimed", "in_progress", "for_review", "in_review", "approved"})) {
+                v.unfinished.push_back(wp);
+            }
+        }
+    }
+    std::error_code ec;
+    v.has_worktree = fs::is_directory(v.worktree, ec);
+    if (v.has_worktree) {
+        v.checkout = Repository::discover(v.worktree);
+    }
+    return v;
+}
+
+// The lane branch is gone while the lane has unfinished work: recreated at the worktree's
+// commit when there is one.
+Diagnosis deleted_branch(const LaneView& v, Repository& repo, bool fix) {
+    const loop::LoopWp& first = *v.unfinished.front();
+    Diagnosis d{"LANE_BRANCH_DELETED",
+                v.lane.lane_id,
+                "the branch " + v.branch + " of " + v.lane.lane_id + " is gone while " + first.id +
+                    " is " + first.lane,
+                "",
+                false,
+                false,
+                v.worktree};
+    const auto head = v.checkout ? v.checkout->resolve_commit("HEAD") : std::nullopt;
+    if (!head) {
+        d.repair = "the lane's commits are gone with it: move its WPs back with spec-kitty "
+                   "agent tasks move-task " +
+                   first.id +
+                   " --to planned --force --note \"lane branch deleted\", then implement them "
+                   "again";
+        return d;
+    }
+    d.repair = "recreate " + v.branch + " at the lane worktree's commit " + head->substr(0, 12) +
+               " (--fix)";
+    d.fixable = true;
+    if (fix) {
+        repo.create_branch(v.branch, *head);
+        d.fixed = true;
+    }
+    return d;
+}
+
+// The worktree is gone while a WP of the lane is being worked on: checked out again.
+Diagnosis missing_worktree(loop::LoopState& state, const LaneView& v, Repository& repo, bool fix) {
+    const loop::LoopWp& first = *v.active.front();
+    Diagnosis d{"LANE_WORKTREE_MISSING",
+                v.lane.lane_id,
+                "the worktree " + v.worktree.string() + " of " + v.lane.lane_id +
+                    " is missing while " + first.id + " is " + first.lane,
+                "check the branch " + v.branch + " out there again (--fix)",
+                true,
+                false,
+                v.worktree};
+    if (fix) {
+        // git still records the deleted directory: that record goes first (the directory is
+        // gone, so nothing but metadata is removed).
+        std::error_code ec;
+        for (const Worktree& w : repo.worktrees()) {
+            if (w.path == v.worktree && !fs::exists(w.path, ec)) {
+                repo.remove_worktree(w.name);
+            }
+        }
+        loop::allocate_workspace(state, first, [] {});
+        d.fixed = true;
+    }
+    return d;
+}
+
 // Lane worktrees and branches: missing, on another branch, deleted with work in progress.
 void check_lanes(loop::LoopState& state, bool fix, std::vector<Diagnosis>& out) {
-    const Mission& m = state.mission;
-    Repository* repo = m.repository();
+    Repository* repo = state.mission.repository();
     if (!state.lanes || !repo) {
         return;
     }
@@ -37,89 +131,29 @@ void check_lanes(loop::LoopState& state, bool fix, std::vector<Diagnosis>& out) 
         if (lane.is_planning()) {
             continue;
         }
-        std::vector<loop::LoopWp*> active, unfinished;
-        for (const std::string& id : lane.wp_ids) {
-            if (loop::LoopWp* wp = state.find(id)) {
-                if (in(wp->lane, {"claimed", "in_progress"})) {
-                    active.push_back(wp);
-                }
-                if (in(wp->lane,
-                       {"claimed", "in_progress", "for_review", "in_review", "approved"})) {
-                    unfinished.push_back(wp); // work that lives on the lane branch until merged
-                }
+        const LaneView v = view_lane(state, lane);
+        if (!repo->branch_exists(v.branch)) {
+            if (!v.unfinished.empty()) {
+                out.push_back(deleted_branch(v, *repo, fix));
             }
-        }
-        const std::string branch = code_lane_branch(m.slug(), lane.lane_id);
-        const fs::path worktree = m.worktree_path(lane.lane_id);
-        std::error_code ec;
-        const bool has_worktree = fs::is_directory(worktree, ec);
-        const auto checkout = has_worktree ? Repository::discover(worktree) : std::nullopt;
-        if (!repo->branch_exists(branch)) {
-            if (unfinished.empty()) {
-                continue;
-            }
-            Diagnosis d{"LANE_BRANCH_DELETED",
-                        lane.lane_id,
-                        "the branch " + branch + " of " + lane.lane_id + " is gone while " +
-                            unfinished.front()->id + " is " + unfinished.front()->lane,
-                        "",
-                        false,
-                        false,
-                        worktree};
-            const auto head = checkout ? checkout->resolve_commit("HEAD") : std::nullopt;
-            if (head) {
-                d.repair = "recreate " + branch + " at the lane worktree's commit " +
-                           head->substr(0, 12) + " (--fix)";
-                d.fixable = true;
-                if (fix) {
-                    repo->create_branch(branch, *head);
-                    d.fixed = true;
-                }
-            } else {
-                d.repair = "the lane's commits are gone with it: move its WPs back with "
-                           "spec-kitty agent tasks move-task " +
-                           unfinished.front()->id +
-                           " --to planned --force --note \"lane branch deleted\", then "
-                           "implement them again";
-            }
-            out.push_back(std::move(d));
             continue;
         }
-        if (!has_worktree) {
-            if (active.empty()) {
-                continue; // not started, or its worktree removed after the work was handed off
+        if (!v.has_worktree) {
+            // Without WPs being worked on: not started, or its worktree removed after the
+            // work was handed off.
+            if (!v.active.empty()) {
+                out.push_back(missing_worktree(state, v, *repo, fix));
             }
-            Diagnosis d{"LANE_WORKTREE_MISSING",
-                        lane.lane_id,
-                        "the worktree " + worktree.string() + " of " + lane.lane_id +
-                            " is missing while " + active.front()->id + " is " +
-                            active.front()->lane,
-                        "check the branch " + branch + " out there again (--fix)",
-                        true,
-                        false,
-                        worktree};
-            if (fix) {
-                // git still records the deleted directory: that record goes first (the
-                // directory is gone, so nothing but metadata is removed).
-                for (const Worktree& w : repo->worktrees()) {
-                    if (w.path == worktree && !fs::exists(w.path, ec)) {
-                        repo->remove_worktree(w.name);
-                    }
-                }
-                loop::allocate_workspace(state, *active.front(), [] {});
-                d.fixed = true;
-            }
-            out.push_back(std::move(d));
             continue;
         }
-        const auto on = checkout ? checkout->current_branch() : std::nullopt;
-        if (!on || *on != branch) {
+        const auto on = v.checkout ? v.checkout->current_branch() : std::nullopt;
+        if (!on || *on != v.branch) {
             out.push_back(
                 {"LANE_WORKTREE_WRONG_BRANCH", lane.lane_id,
-                 "the worktree " + worktree.string() + " is on " +
-                     (on ? *on : std::string("a detached HEAD")) + ", not " + branch,
-                 "commit what is there, then git -C " + worktree.string() + " switch " + branch,
-                 false, false, worktree});
+                 "the worktree " + v.worktree.string() + " is on " +
+                     (on ? *on : std::string("a detached HEAD")) + ", not " + v.branch,
+                 "commit what is there, then git -C " + v.worktree.string() + " switch " + v.branch,
+                 false, false, v.worktree});
         }
     }
 }
