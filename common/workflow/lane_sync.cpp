@@ -125,6 +125,91 @@ std::vector<const Lane*> lanes_to_sync(const LanesManifest& lanes,
     return out;
 }
 
+// What `lanes sync` did, lane by lane.
+struct SyncReport {
+    Json rows = Json::array();
+    std::vector<std::string> synced, conflicting, blocked;
+    std::string text;
+};
+
+// A lane held by another agent's WP is not synced (decision 11: the lane's worktree is one
+// checkout, and its holder's).
+void report_held(SyncReport& r, Json row, const Lane& lane, const loop::LoopWp& holder) {
+    row["result"] = "held";
+    row["held_by"] = Json{{"agent", holder.holder()}, {"wp_id", holder.id}};
+    r.text +=
+        lane.lane_id + ": not synced, " + holder.holder() + " works in it (" + holder.id + ")\n";
+    r.blocked.push_back(lane.lane_id);
+    r.rows.push_back(std::move(row));
+}
+
+void report_sync(SyncReport& r, Json row, const Lane& lane, const loop::LaneSync& s,
+                 const Mission& m) {
+    using Result = loop::LaneSync::Result;
+    switch (s.result) {
+    case Result::dirty:
+        row["result"] = "dirty";
+        row["paths"] = s.dirty;
+        r.text += lane.lane_id + ": not synced, " + m.worktree_path(lane.lane_id).string() +
+                  " has uncommitted changes (" + join(s.dirty) + ")\n";
+        r.blocked.push_back(lane.lane_id);
+        r.rows.push_back(std::move(row));
+        return;
+    case Result::synced:
+        r.synced.push_back(lane.lane_id);
+        r.text += lane.lane_id + ": merged " + join(s.sources) + " (" + s.to.substr(0, 7) + ")\n";
+        break;
+    case Result::conflict:
+        r.conflicting.push_back(lane.lane_id);
+        r.text += lane.lane_id + ": not synced, merging " + s.conflicting_source +
+                  " conflicts in " + merge_detail::conflicts_text(s.conflicts) +
+                  "; nothing changed\n";
+        break;
+    case Result::no_branch:
+        r.text += lane.lane_id + ": no branch yet (the lane has not started)\n";
+        break;
+    case Result::up_to_date:
+        r.text += lane.lane_id + ": up to date\n";
+        break;
+    }
+    row["result"] = s.result == Result::synced      ? "synced"
+                    : s.result == Result::conflict  ? "conflict"
+                    : s.result == Result::no_branch ? "no_branch"
+                                                    : "up_to_date";
+    row["sources"] = s.sources;
+    row["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
+    row["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
+    row["conflicts"] = merge_detail::conflicts_json(s.conflicts);
+    row["conflicting_source"] =
+        s.conflicting_source.empty() ? Json(nullptr) : Json(s.conflicting_source);
+    r.rows.push_back(std::move(row));
+}
+
+// A conflict fails the command (exit 1); a lane named on the command line and not synced
+// because it is held or dirty fails it too (exit 4).
+Outcome render_sync(const SyncReport& r, const Mission& m, const LaneSyncRequest& request) {
+    Json doc{{"mission_slug", m.slug()}, {"lanes", r.rows}, {"synced", r.synced}};
+    Outcome out = Outcome::success(doc, r.text);
+    if (r.conflicting.empty() && (r.blocked.empty() || request.lane_ids.empty())) {
+        return out;
+    }
+    const bool conflict = !r.conflicting.empty();
+    Json failure{
+        {"error", conflict ? "merging what " + join(r.conflicting) + " builds on conflicts"
+                           : join(r.blocked) + " cannot be synced now"},
+        {"code", conflict ? "LANE_SYNC_CONFLICT" : "LANE_BUSY"},
+        {"hint", conflict ? "the lanes were left as they were; in the lane's worktree, git merge "
+                            "the conflicting branch, resolve the files and commit"
+                          : "wait for the lane's holder to hand its WP off, or commit the "
+                            "worktree's changes, then sync again"}};
+    for (auto& [k, v] : doc.items()) {
+        failure[k] = v;
+    }
+    out.document = std::move(failure);
+    out.exit = conflict ? Exit::check_failed : Exit::conflict;
+    return out;
+}
+
 } // namespace
 
 Outcome lanes_sync_command(const LaneSyncRequest& request) {
@@ -135,82 +220,17 @@ Outcome lanes_sync_command(const LaneSyncRequest& request) {
     touch_heartbeat(m, agent, request.shell_pid);
     const LanesManifest& lanes = state.require_lanes();
     Repository& repo = loop::loop_repository(m);
-    Json rows = Json::array();
-    std::vector<std::string> synced, conflicting, blocked;
-    std::string text;
+    SyncReport report;
     for (const Lane* lane : lanes_to_sync(lanes, request.lane_ids)) {
         Json row{{"lane_id", lane->lane_id}, {"branch", code_lane_branch(m.slug(), lane->lane_id)}};
-        // Decision 11: the lane's worktree is one checkout, and its holder's.
         if (const loop::LoopWp* holder = state.lane_holder(lane->lane_id, agent)) {
-            row["result"] = "held";
-            row["held_by"] = Json{{"agent", holder->holder()}, {"wp_id", holder->id}};
-            text += lane->lane_id + ": not synced, " + holder->holder() + " works in it (" +
-                    holder->id + ")\n";
-            blocked.push_back(lane->lane_id);
-            rows.push_back(row);
+            report_held(report, std::move(row), *lane, *holder);
             continue;
         }
-        const loop::LaneSync s = loop::sync_lane(repo, m, lanes, *lane, loop::WorktreeCheck::here);
-        using Result = loop::LaneSync::Result;
-        switch (s.result) {
-        case Result::dirty:
-            row["result"] = "dirty";
-            row["paths"] = s.dirty;
-            text += lane->lane_id + ": not synced, " + m.worktree_path(lane->lane_id).string() +
-                    " has uncommitted changes (" + join(s.dirty) + ")\n";
-            blocked.push_back(lane->lane_id);
-            rows.push_back(row);
-            continue;
-        case Result::synced:
-            synced.push_back(lane->lane_id);
-            text +=
-                lane->lane_id + ": merged " + join(s.sources) + " (" + s.to.substr(0, 7) + ")\n";
-            break;
-        case Result::conflict:
-            conflicting.push_back(lane->lane_id);
-            text += lane->lane_id + ": not synced, merging " + s.conflicting_source +
-                    " conflicts in " + merge_detail::conflicts_text(s.conflicts) +
-                    "; nothing changed\n";
-            break;
-        case Result::no_branch:
-            text += lane->lane_id + ": no branch yet (the lane has not started)\n";
-            break;
-        case Result::up_to_date:
-            text += lane->lane_id + ": up to date\n";
-            break;
-        }
-        row["result"] = s.result == Result::synced      ? "synced"
-                        : s.result == Result::conflict  ? "conflict"
-                        : s.result == Result::no_branch ? "no_branch"
-                                                        : "up_to_date";
-        row["sources"] = s.sources;
-        row["from"] = s.from.empty() ? Json(nullptr) : Json(s.from);
-        row["to"] = s.to.empty() ? Json(nullptr) : Json(s.to);
-        row["conflicts"] = merge_detail::conflicts_json(s.conflicts);
-        row["conflicting_source"] =
-            s.conflicting_source.empty() ? Json(nullptr) : Json(s.conflicting_source);
-        rows.push_back(row);
+        report_sync(report, std::move(row), *lane,
+                    loop::sync_lane(repo, m, lanes, *lane, loop::WorktreeCheck::here), m);
     }
-    Json doc{{"mission_slug", m.slug()}, {"lanes", rows}, {"synced", synced}};
-    Outcome out = Outcome::success(doc, text);
-    if (!conflicting.empty() || (!blocked.empty() && !request.lane_ids.empty())) {
-        const bool conflict = !conflicting.empty();
-        Json failure{
-            {"error", conflict ? "merging what " + join(conflicting) + " builds on conflicts"
-                               : join(blocked) + " cannot be synced now"},
-            {"code", conflict ? "LANE_SYNC_CONFLICT" : "LANE_BUSY"},
-            {"hint", conflict
-                         ? "the lanes were left as they were; in the lane's worktree, git merge "
-                           "the conflicting branch, resolve the files and commit"
-                         : "wait for the lane's holder to hand its WP off, or commit the "
-                           "worktree's changes, then sync again"}};
-        for (auto& [k, v] : doc.items()) {
-            failure[k] = v;
-        }
-        out.document = std::move(failure);
-        out.exit = conflict ? Exit::check_failed : Exit::conflict;
-    }
-    return out;
+    return render_sync(report, m, request);
 }
 
 } // namespace kitty

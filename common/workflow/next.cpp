@@ -476,17 +476,20 @@ Json opt(const std::optional<std::string>& v) {
     return v ? Json(*v) : Json(nullptr);
 }
 
-Outcome render(const LoopState& state, const std::string& agent, const Decision& d,
-               const std::optional<std::string>& run_id) {
+std::string mission_type_of(const Mission& m) {
+    return m.identity().mission_type.empty() ? "software-dev" : m.identity().mission_type;
+}
+
+// The decision as 3.1.1's JSON document, keys in its order.
+Json decision_document(const LoopState& state, const std::string& agent, const Decision& d,
+                       const std::optional<std::string>& run_id, const Json& progress) {
     const Mission& m = state.mission;
-    const std::string type =
-        m.identity().mission_type.empty() ? "software-dev" : m.identity().mission_type;
-    const std::string number = mission_number_from_slug(m.slug());
+    const std::string type = mission_type_of(m);
     const bool query = d.kind == "query";
     Json doc{{"kind", d.kind},
              {"agent", agent.empty() ? Json(nullptr) : Json(agent)},
              {"mission_slug", m.slug()},
-             {"mission_number", number},
+             {"mission_number", mission_number_from_slug(m.slug())},
              {"mission_type", type},
              {"mission", type},
              {"mission_state", d.mission_state},
@@ -497,7 +500,7 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
              {"prompt_file", d.prompt ? Json(d.prompt->string()) : Json(nullptr)},
              {"reason", opt(d.reason)},
              {"guard_failures", d.guard_failures},
-             {"progress", progress_json(state)},
+             {"progress", progress},
              {"origin", query ? Json::object()
                               : Json{{"mission_tier", "package_default"},
                                      {"mission_path", "kitty:missions/software-dev"}}},
@@ -514,15 +517,22 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
     for (const auto& [key, value] : d.extra.items()) {
         doc[key] = value;
     }
+    return doc;
+}
+
+// The decision for a person: a heading, then a line per field that has a value.
+std::string decision_text(const Mission& m, const Decision& d,
+                          const std::optional<std::string>& run_id, const Json& progress) {
     std::string upper = d.kind;
     for (char& c : upper) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     std::string text =
-        query ? "[QUERY — no result provided, state not advanced]\n  Mission: " + m.slug() + " @ " +
-                    d.mission_state + "\n"
-              : "[" + upper + "] " + m.slug() + " @ " + d.mission_state + "\n";
-    text += "  Mission Type: " + type + "\n";
+        d.kind == "query"
+            ? "[QUERY — no result provided, state not advanced]\n  Mission: " + m.slug() + " @ " +
+                  d.mission_state + "\n"
+            : "[" + upper + "] " + m.slug() + " @ " + d.mission_state + "\n";
+    text += "  Mission Type: " + mission_type_of(m) + "\n";
     if (d.preview_step) {
         text += "  Next step: " + *d.preview_step + "\n";
     }
@@ -533,20 +543,16 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
         text += "  Workspace: " + d.workspace->string() + "\n";
     }
     if (!d.guard_failures.empty()) {
-        std::string g;
-        for (const std::string& f : d.guard_failures) {
-            g += (g.empty() ? "" : ", ") + f;
-        }
-        text += "  Guards pending: " + g + "\n";
+        text += "  Guards pending: " + join(d.guard_failures) + "\n";
     }
     if (d.reason) {
         text += "  Reason: " + *d.reason + "\n";
     }
-    if (const Json p = progress_json(state); !p.is_null()) {
+    if (!progress.is_null()) {
         text += "  Progress: " +
-                std::to_string(static_cast<int>(p["weighted_percentage"].get<double>())) + "% (" +
-                std::to_string(p["done_wps"].get<int>()) + "/" +
-                std::to_string(p["total_wps"].get<int>()) + " done)\n";
+                std::to_string(static_cast<int>(progress["weighted_percentage"].get<double>())) +
+                "% (" + std::to_string(progress["done_wps"].get<int>()) + "/" +
+                std::to_string(progress["total_wps"].get<int>()) + " done)\n";
     }
     if (run_id) {
         text += "  Run ID: " + *run_id + "\n";
@@ -557,7 +563,14 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
     if (d.next_command) {
         text += (d.prompt ? "" : "\n") + std::string("  Then run: ") + *d.next_command + "\n";
     }
-    Outcome out = Outcome::success(std::move(doc), text);
+    return text;
+}
+
+Outcome render(const LoopState& state, const std::string& agent, const Decision& d,
+               const std::optional<std::string>& run_id) {
+    const Json progress = progress_json(state);
+    Outcome out = Outcome::success(decision_document(state, agent, d, run_id, progress),
+                                   decision_text(state.mission, d, run_id, progress));
     out.json_style = {.indent = 2, .ensure_ascii = true, .sort_keys = false};
     out.exit = d.kind == "blocked" ? Exit::check_failed : Exit::ok;
     return out;
