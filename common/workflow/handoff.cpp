@@ -13,6 +13,7 @@
 #include "kitty/regex.hpp"
 #include "kitty/text.hpp"
 #include "kitty/wp_frontmatter.hpp"
+#include "loop_decisions.hpp"
 #include "loop_model.hpp"
 #include "loop_transaction.hpp"
 
@@ -24,18 +25,6 @@ namespace handoff_detail {
 
 using loop::LoopState;
 using loop::LoopWp;
-
-constexpr std::string_view kForward[] = {"planned",   "claimed",  "in_progress", "for_review",
-                                         "in_review", "approved", "done"};
-
-int forward_index(const std::string& lane) {
-    for (std::size_t i = 0; i < std::size(kForward); ++i) {
-        if (kForward[i] == lane) {
-            return static_cast<int>(i);
-        }
-    }
-    return -1;
-}
 
 // Mission files whose uncommitted state does not block a hand-off (§7.2 step 6).
 bool benign_path(const std::string& path) {
@@ -243,111 +232,24 @@ std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp
                                                 " (a killed run had recorded it)\n");
 }
 
-// A move-task decided on the state: the lanes walked and how.
-struct Move {
-    std::string from;
-    std::vector<std::pair<std::string, std::string>> steps;
-    bool forced = false;
-    bool rejection = false;      // a review verdict back to planned
-    bool review_release = false; // a reviewer handing the review back
-    bool needs_readiness = false;
-};
+using loop::Move;
 
-// The move's shape, without the checks.
-Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to) {
-    Move move;
-    move.from = wp.lane;
-    const std::string& from = move.from;
-    // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
-    // or the release of a claim (a reason required).
-    move.rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
-                                         from == "approved" || wp.review_claim);
-    // A reviewer who will not finish hands the review back.
-    move.review_release = to == "for_review" && wp.review_claim;
-    const bool verdict_or_handoff =
-        (to == "for_review" && !move.review_release) || to == "approved" || to == "done";
-    move.needs_readiness = verdict_or_handoff && !request.force && from != to;
-    return move;
+// The WP's unticked subtask lines in tasks.md.
+std::vector<std::string> open_subtasks(const Mission& m, const LoopWp& wp) {
+    std::vector<std::string> open;
+    for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
+        if (!t.done) {
+            open.push_back(t.line);
+        }
+    }
+    return open;
 }
 
-// Every check of a move-task on the state read under the status lock (ownership, feedback,
-// reason, subtasks, the lane walk), and the move; nothing is written.
+// The hand-off verdict (loop::decide_move) on the state, reading the subtasks when needed.
 Move decide_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
                  const std::string& to, const std::optional<std::string>& feedback) {
-    const Mission& m = state.mission;
-    Move move = plan_move(wp, request, to);
-    const std::string& from = move.from;
-    // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
-    // the agent the WP file names.
-    const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent();
-    if (!owner.empty() && !request.agent.empty() && owner != request.agent && !request.force) {
-        throw Error(Exit::check_failed, "AGENT_MISMATCH",
-                    "Agent mismatch: " + wp.id + " is assigned to '" + owner + "', not '" +
-                        request.agent + "'. Use --force to override.",
-                    "run it as the assigned agent, or pass --force");
-    }
-    if (move.rejection && (!feedback || py_strip(*feedback).empty())) {
-        throw Error(Exit::check_failed, "FEEDBACK_REQUIRED",
-                    "Moving " + wp.id + " to 'planned' requires review feedback.",
-                    "write what must change to a file and pass --review-feedback-file <file>");
-    }
-    if (((to == "planned" && !move.rejection && from != "planned") || move.review_release) &&
-        py_strip(request.note).empty()) {
-        throw Error(Exit::check_failed, "REASON_REQUIRED",
-                    "moving " + wp.id + " from " + from + " back to planned needs a reason",
-                    "say why with --note, e.g. --note \"released: not started\"");
-    }
-    if (from == to) {
-        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
-                    "nothing to move");
-    }
-    if (move.needs_readiness) {
-        std::vector<std::string> open;
-        for (const loop::Subtask& t : loop::wp_subtasks(m, wp.id)) {
-            if (!t.done) {
-                open.push_back(t.line);
-            }
-        }
-        if (!open.empty()) {
-            std::string list;
-            for (const std::string& l : open) {
-                list += "\n  " + l;
-            }
-            throw Error(Exit::check_failed, "UNCHECKED_SUBTASKS",
-                        "Cannot move " + wp.id + " to " + to + " - unchecked subtasks:" + list,
-                        "tick them with spec-kitty agent tasks mark-status <ids> --status done, or "
-                        "pass --force")
-                .with({{"unchecked", open}});
-        }
-    }
-    // The events: a forced move is one event; back to planned or a review handed back is
-    // one event (forced where 3.1.1's matrix has no edge: a verdict or a release is
-    // legitimate); a forward move walks every lane in between.
-    const bool single_event = to == "planned" || move.review_release;
-    move.forced = request.force;
-    const int fi = forward_index(from), ti = forward_index(to);
-    if (request.force || single_event || fi < 0 || ti < 0 || ti < fi) {
-        move.steps.push_back({from, to});
-        if (!request.force && !transition_allowed(from, to)) {
-            if (!single_event) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + from + " -> " + to,
-                            "follow the lane workflow, or pass --force");
-            }
-            move.forced = true;
-        }
-    } else {
-        for (int i = fi; i < ti; ++i) {
-            move.steps.push_back({std::string(kForward[i]), std::string(kForward[i + 1])});
-            if (!transition_allowed(move.steps.back().first, move.steps.back().second)) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + move.steps.back().first + " -> " +
-                                move.steps.back().second,
-                            "follow the lane workflow, or pass --force");
-            }
-        }
-    }
-    return move;
+    return loop::decide_move(wp, request, to, feedback,
+                             [&] { return open_subtasks(state.mission, wp); });
 }
 
 // The events of `move`: the review-cycle pointer on the first, review evidence on an

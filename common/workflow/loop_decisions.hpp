@@ -3,9 +3,11 @@
 // on in-memory states (tests/unit/test_loop_decisions.cpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
+#include "kitty/loop.hpp"
 #include "loop_model.hpp"
 
 namespace kitty::loop {
@@ -22,5 +24,26 @@ struct WorkPick {
 };
 
 WorkPick pick_work(LoopState& state, const std::string& step, const std::string& agent);
+
+// A move-task decided on the state: the lanes walked and how.
+struct Move {
+    std::string from;
+    std::vector<std::pair<std::string, std::string>> steps;
+    bool forced = false;
+    bool rejection = false;      // a review verdict back to planned
+    bool review_release = false; // a reviewer handing the review back
+    bool needs_readiness = false;
+};
+
+// The move's shape, without the checks.
+Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to);
+
+// The hand-off verdict of a move-task: every check (ownership, review feedback for a
+// rejection, a reason for a release, the open subtasks, the lane walk) and the move. A
+// refusal is an Error(Exit::check_failed) with its code. `open_subtasks` gives the WP's
+// unticked subtask lines; it is called only when the move hands work off.
+Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to,
+                 const std::optional<std::string>& feedback,
+                 const std::function<std::vector<std::string>()>& open_subtasks);
 
 } // namespace kitty::loop

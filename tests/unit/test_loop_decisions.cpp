@@ -687,3 +687,162 @@ TEST(SubtaskLines, AreThePatterns) {
     EXPECT_GT(names, 100);
     EXPECT_GT(boxes, 100);
 }
+
+namespace {
+
+using kitty::loop::decide_move;
+using kitty::loop::Move;
+using Steps = std::vector<std::pair<std::string, std::string>>;
+
+LoopWp wp_in(const std::string& lane, const std::string& actor = "", bool review_claim = false,
+             const std::string& frontmatter_agent = "") {
+    LoopWp wp;
+    wp.id = "WP01";
+    wp.lane = lane;
+    wp.actor = actor;
+    wp.has_events = true;
+    wp.review_claim = review_claim || lane == "in_review";
+    wp.set_frontmatter({}, {}, frontmatter_agent, false);
+    return wp;
+}
+
+kitty::MoveTaskRequest move_request(const std::string& agent, const std::string& note = "",
+                                    bool force = false) {
+    kitty::MoveTaskRequest r;
+    r.wp_id = "WP01";
+    r.agent = agent;
+    r.note = note;
+    r.force = force;
+    return r;
+}
+
+// The hand-off verdict with the WP's open subtasks `open`; counts how often they are read.
+struct Verdict {
+    std::vector<std::string> open;
+    int subtask_reads = 0;
+    Move operator()(const LoopWp& wp, const kitty::MoveTaskRequest& r, const std::string& to,
+                    const std::optional<std::string>& feedback = std::nullopt) {
+        return decide_move(wp, r, to, feedback, [this] {
+            ++subtask_reads;
+            return open;
+        });
+    }
+};
+
+std::string refusal(const std::function<void()>& decide) {
+    try {
+        decide();
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.exit(), kitty::Exit::check_failed) << e.code();
+        return e.code();
+    }
+    return "(accepted)";
+}
+
+} // namespace
+
+// next-loop.md §7.3: a move forward on planned … done walks every lane in between, one event
+// each; its readiness checks run for for_review, approved and done.
+TEST(HandoffVerdict, AForwardMoveWalksEveryLaneInBetween) {
+    Verdict decide;
+    const Move m = decide(wp_in("in_progress", "claude"), move_request("claude"), "for_review");
+    EXPECT_EQ(m.from, "in_progress");
+    EXPECT_EQ(m.steps, (Steps{{"in_progress", "for_review"}}));
+    EXPECT_TRUE(m.needs_readiness);
+    EXPECT_FALSE(m.forced);
+    EXPECT_EQ(decide.subtask_reads, 1);
+    // §7.4: an approval after the review claim walks in_progress → for_review → in_review →
+    // approved.
+    const Move approve = decide(wp_in("in_progress", "rev", true), move_request("rev"), "approved");
+    EXPECT_EQ(approve.steps, (Steps{{"in_progress", "for_review"},
+                                    {"for_review", "in_review"},
+                                    {"in_review", "approved"}}));
+    EXPECT_TRUE(approve.needs_readiness);
+}
+
+// §7.2 step 5: unticked subtasks refuse a hand-off, not a forced one (which reads none).
+TEST(HandoffVerdict, OpenSubtasksRefuseAHandOffUnlessForced) {
+    Verdict decide{{"- [ ] T002 write the parser"}};
+    EXPECT_EQ(refusal([&] {
+                  decide(wp_in("in_progress", "claude"), move_request("claude"), "for_review");
+              }),
+              "UNCHECKED_SUBTASKS");
+    decide.subtask_reads = 0;
+    const Move forced =
+        decide(wp_in("in_progress", "claude"), move_request("claude", "", true), "for_review");
+    EXPECT_EQ(decide.subtask_reads, 0);
+    EXPECT_TRUE(forced.forced);
+    EXPECT_FALSE(forced.needs_readiness);
+    EXPECT_EQ(forced.steps, (Steps{{"in_progress", "for_review"}})); // forced: one event
+}
+
+// §7.2 step 2: the agent the WP is assigned to, unless --force.
+TEST(HandoffVerdict, AnotherAgentsWpIsRefusedUnlessForced) {
+    Verdict decide;
+    EXPECT_EQ(
+        refusal([&] { decide(wp_in("in_progress", "claude"), move_request("rev"), "for_review"); }),
+        "AGENT_MISMATCH");
+    // Not held (for_review): the WP file's agent is the owner.
+    EXPECT_EQ(refusal([&] {
+                  decide(wp_in("for_review", "claude", false, "claude"), move_request("rev"),
+                         "in_progress");
+              }),
+              "AGENT_MISMATCH");
+    EXPECT_NO_THROW(
+        decide(wp_in("in_progress", "claude"), move_request("rev", "", true), "for_review"));
+    // Without --agent, nobody is compared.
+    EXPECT_NO_THROW(decide(wp_in("in_progress", "claude"), move_request(""), "for_review"));
+}
+
+// §7.2 step 4 and §7.4: back to planned from a review is a rejection: feedback required,
+// even with --force, one event.
+TEST(HandoffVerdict, ARejectionNeedsFeedbackAndIsOneEvent) {
+    Verdict decide;
+    const LoopWp reviewed = wp_in("in_progress", "rev", true);
+    EXPECT_EQ(refusal([&] { decide(reviewed, move_request("rev"), "planned"); }),
+              "FEEDBACK_REQUIRED");
+    EXPECT_EQ(refusal([&] { decide(reviewed, move_request("rev", "", true), "planned"); }),
+              "FEEDBACK_REQUIRED");
+    EXPECT_EQ(
+        refusal([&] { decide(reviewed, move_request("rev"), "planned", std::string(" \n")); }),
+        "FEEDBACK_REQUIRED");
+    const Move m = decide(reviewed, move_request("rev"), "planned", std::string("fix the tests"));
+    EXPECT_TRUE(m.rejection);
+    EXPECT_EQ(m.steps, (Steps{{"in_progress", "planned"}}));
+    EXPECT_FALSE(m.needs_readiness);
+    // From approved (a verdict taken back) too.
+    EXPECT_TRUE(
+        decide(wp_in("approved"), move_request(""), "planned", std::string("regressed")).rejection);
+}
+
+// Releasing a claim back to planned, or a review back to for_review, needs a reason.
+TEST(HandoffVerdict, AReleaseNeedsAReason) {
+    Verdict decide;
+    EXPECT_EQ(
+        refusal([&] { decide(wp_in("claimed", "claude"), move_request("claude"), "planned"); }),
+        "REASON_REQUIRED");
+    const Move released =
+        decide(wp_in("claimed", "claude"), move_request("claude", "not started"), "planned");
+    EXPECT_FALSE(released.rejection);
+    EXPECT_EQ(released.steps, (Steps{{"claimed", "planned"}}));
+    const LoopWp reviewed = wp_in("in_progress", "rev", true);
+    EXPECT_EQ(refusal([&] { decide(reviewed, move_request("rev"), "for_review"); }),
+              "REASON_REQUIRED");
+    const Move handed_back = decide(reviewed, move_request("rev", "out of time"), "for_review");
+    EXPECT_TRUE(handed_back.review_release);
+    EXPECT_FALSE(handed_back.needs_readiness); // a review handed back is no hand-off
+    EXPECT_EQ(handed_back.steps, (Steps{{"in_progress", "for_review"}}));
+}
+
+// identity-status.md §4.1: a pair the matrix lacks is refused without --force; with it, one
+// forced event. A move to the lane the WP is in is refused.
+TEST(HandoffVerdict, IllegalTransitionsAndNoMoves) {
+    Verdict decide;
+    EXPECT_EQ(refusal([&] { decide(wp_in("done"), move_request(""), "in_progress"); }),
+              "ILLEGAL_TRANSITION");
+    const Move forced = decide(wp_in("done"), move_request("", "reopen", true), "in_progress");
+    EXPECT_TRUE(forced.forced);
+    EXPECT_EQ(forced.steps, (Steps{{"done", "in_progress"}}));
+    EXPECT_EQ(refusal([&] { decide(wp_in("approved"), move_request(""), "approved"); }),
+              "ALREADY_IN_LANE");
+}
