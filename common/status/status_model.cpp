@@ -33,6 +33,25 @@ bool is_rollback(const StatusEvent& e) {
 
 } // namespace
 
+const std::string& lane_name(WpLane lane) {
+    static const std::array<std::string, kStatusLanes.size()> names = [] {
+        std::array<std::string, kStatusLanes.size()> out;
+        for (std::size_t i = 0; i < kStatusLanes.size(); ++i) {
+            out[i] = std::string(kStatusLanes[i]);
+        }
+        return out;
+    }();
+    return names.at(static_cast<std::size_t>(lane));
+}
+
+std::optional<WpLane> lane_of(std::string_view name) {
+    const auto it = std::find(kStatusLanes.begin(), kStatusLanes.end(), name);
+    if (it == kStatusLanes.end()) {
+        return std::nullopt;
+    }
+    return static_cast<WpLane>(it - kStatusLanes.begin());
+}
+
 std::optional<std::string> canonical_lane(std::string_view name) {
     std::string lane(py_strip(name));
     std::transform(lane.begin(), lane.end(), lane.begin(),

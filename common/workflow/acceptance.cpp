@@ -30,9 +30,9 @@ std::vector<AcceptanceProblem> acceptance_problems(const AcceptanceFacts& f) {
                 f.slug);
     }
     for (const AcceptanceFacts::Wp& wp : f.wps) {
-        if (wp.lane != "approved" && wp.lane != "done") {
-            add("WP_NOT_APPROVED", wp.id + " is " + wp.lane + ", not approved or done", wp.file, 0,
-                "finish and review it: spec-kitty next hands it out");
+        if (wp.lane != WpLane::approved && wp.lane != WpLane::done) {
+            add("WP_NOT_APPROVED", wp.id + " is " + lane_name(wp.lane) + ", not approved or done",
+                wp.file, 0, "finish and review it: spec-kitty next hands it out");
         }
     }
     if (f.strict) {
@@ -45,7 +45,8 @@ std::vector<AcceptanceProblem> acceptance_problems(const AcceptanceFacts& f) {
                         std::string("set ") + key + ", or pass --lenient to accept without it");
                 }
             }
-            if ((wp.lane == "in_progress" || wp.lane == "for_review") && wp.assignee.empty()) {
+            if ((wp.lane == WpLane::in_progress || wp.lane == WpLane::for_review) &&
+                wp.assignee.empty()) {
                 add("MISSING_METADATA", wp.id + " has no assignee in its frontmatter", wp.file, 0,
                     "set assignee, or pass --lenient to accept without it");
             }
@@ -124,7 +125,8 @@ AcceptanceFacts read_acceptance_facts(LoopState& state, bool strict) {
     f.slug = m.slug();
     f.strict = strict;
     for (const LoopWp& wp : state.wps) {
-        AcceptanceFacts::Wp w{wp.id, wp.has_events ? wp.lane : "planned", wp.file(), "", "", ""};
+        AcceptanceFacts::Wp w{wp.id, wp.has_events ? wp.lane : WpLane::planned, wp.file(), "", "",
+                              ""};
         if (strict) {
             const WpFrontmatter front = read_wp_file(wp.file());
             // A scalar of any kind: 3.1.1's model reads shell_pid as a number.

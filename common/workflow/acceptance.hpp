@@ -20,7 +20,7 @@ inline constexpr std::array<const char*, 3> kRequiredArtifacts = {"spec.md", "pl
 struct AcceptanceFacts {
     struct Wp {
         std::string id;
-        std::string lane;
+        WpLane lane = WpLane::planned;
         std::filesystem::path file;
         std::string agent, shell_pid, assignee; // frontmatter; read only when strict
     };

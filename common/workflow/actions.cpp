@@ -43,8 +43,8 @@ LoopWp& chosen_wp(LoopState& state, const std::string& named, const std::string&
         }
     }
     for (LoopWp& wp : state.wps) {
-        const bool ready = review ? wp.lane == "for_review"
-                                  : wp.has_events && wp.lane == "planned" &&
+        const bool ready = review ? wp.lane == WpLane::for_review
+                                  : wp.has_events && wp.lane == WpLane::planned &&
                                         state.unmet_dependencies(wp).empty() &&
                                         !state.lane_held_by_other(wp, agent);
         if (ready) {
@@ -63,7 +63,8 @@ void refuse_other_holder(const LoopWp& wp, const std::string& agent) {
     const std::string holder = wp.holder();
     if (!holder.empty() && holder != agent) {
         throw Error(Exit::conflict, "WP_HELD",
-                    wp.id + " is " + wp.lane + " and held by " + holder + ", not " + agent,
+                    wp.id + " is " + lane_name(wp.lane) + " and held by " + holder + ", not " +
+                        agent,
                     "pick another work package (spec-kitty next); " + holder +
                         " releases it with spec-kitty agent tasks move-task " + wp.id +
                         (wp.review_claim ? " --to for_review" : " --to planned") + " --agent " +
@@ -84,13 +85,14 @@ std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& w
         e.execution_mode = mode;
         out.push_back(std::move(e));
     };
-    if (wp.lane == "planned") {
+    if (wp.lane == WpLane::planned) {
         add("planned", "claimed", false, std::nullopt);
         add("claimed", "in_progress", false, std::nullopt);
-    } else if (wp.lane == "claimed") {
+    } else if (wp.lane == WpLane::claimed) {
         add("claimed", "in_progress", false, std::nullopt);
-    } else if (wp.lane == "for_review" || wp.lane == "in_review" || wp.lane == "approved") {
-        add(wp.lane, "in_progress", true, "Re-implementing after review feedback");
+    } else if (wp.lane == WpLane::for_review || wp.lane == WpLane::in_review ||
+               wp.lane == WpLane::approved) {
+        add(lane_name(wp.lane), "in_progress", true, "Re-implementing after review feedback");
     }
     return out;
 }
@@ -104,18 +106,18 @@ struct Started {
 
 // Whether `agent` may start implementing `wp` in `state` (none of these is a write).
 void check_implementable(const LoopState& state, const LoopWp& wp, const std::string& agent) {
-    if (wp.lane == "done" || wp.lane == "canceled") {
-        throw Error(Exit::check_failed, "WP_FINISHED", wp.id + " is " + wp.lane,
+    if (wp.lane == WpLane::done || wp.lane == WpLane::canceled) {
+        throw Error(Exit::check_failed, "WP_FINISHED", wp.id + " is " + lane_name(wp.lane),
                     "nothing is left to implement in it");
     }
-    if (wp.lane == "blocked") {
+    if (wp.lane == WpLane::blocked) {
         throw Error(Exit::check_failed, "WP_BLOCKED", wp.id + " is blocked",
                     "move it back to planned once the cause is fixed");
     }
     if (!agent.empty()) {
         refuse_other_holder(wp, agent);
     }
-    if (wp.lane == "planned" || wp.lane == "claimed") {
+    if (wp.lane == WpLane::planned || wp.lane == WpLane::claimed) {
         if (const auto unmet = state.unmet_dependencies(wp); !unmet.empty()) {
             throw Error(Exit::check_failed, "DEPENDENCIES_NOT_APPROVED",
                         wp.id + " depends on " + join(unmet) + ", not yet approved",
@@ -127,7 +129,7 @@ void check_implementable(const LoopState& state, const LoopWp& wp, const std::st
         throw Error(Exit::conflict, "LANE_HELD",
                     wp.id + "'s lane " + wp.lane_id + " is held by " +
                         (other->holder().empty() ? "another agent" : other->holder()) + " with " +
-                        other->id + " (" + other->lane +
+                        other->id + " (" + lane_name(other->lane) +
                         "); one agent works in a lane's worktree at a time",
                     "pick another work package (spec-kitty next); " + wp.id +
                         " is handed out once " + other->id + " is handed off for review");
@@ -159,13 +161,14 @@ Started start_implementation(loop::LoopTransaction& t, const std::string& wp_id,
     t.lock();
     LoopWp& wp = *state.find(wp_id);
     check_implementable(state, wp, agent);
-    out.from_lane = wp.lane;
+    out.from_lane = lane_name(wp.lane);
     std::vector<StatusEvent> events;
-    if (!claim_planned_only || wp.lane == "planned") {
+    if (!claim_planned_only || wp.lane == WpLane::planned) {
         events = implementation_events(m, wp, actor);
     }
-    const std::string note = wp.lane == "in_progress" ? "Assigned agent via action command"
-                                                      : "Started implementation via action command";
+    const std::string note = wp.lane == WpLane::in_progress
+                                 ? "Assigned agent via action command"
+                                 : "Started implementation via action command";
     // Also with no new event: status.json is brought up to date (a killed run may have
     // appended events without putting it in place) before it is committed.
     t.record(events);
@@ -264,21 +267,21 @@ Outcome review_action_command(const ActionRequest& request) {
     t.lock();
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, true);
     std::vector<StatusEvent> events;
-    if (wp.lane == "for_review") {
+    if (wp.lane == WpLane::for_review) {
         StatusEvent e = loop::make_event(m, wp.id, "for_review", "in_review", agent);
         e.reason = "Started review via action command";
         e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
         events.push_back(std::move(e));
     } else if (wp.review_claim) {
         refuse_other_holder(wp, agent);
-    } else if (wp.lane == "in_progress" || wp.lane == "claimed") {
+    } else if (wp.lane == WpLane::in_progress || wp.lane == WpLane::claimed) {
         throw Error(Exit::check_failed, "WP_NOT_FOR_REVIEW",
                     wp.id + " is still being implemented, not claimed for review.",
                     "the implementer hands it off with spec-kitty agent tasks move-task " + wp.id +
                         " --to for_review");
     } else {
         throw Error(Exit::check_failed, "WP_NOT_FOR_REVIEW",
-                    wp.id + " is in lane '" + wp.lane + "', not 'for_review'.",
+                    wp.id + " is in lane '" + lane_name(wp.lane) + "', not 'for_review'.",
                     "only a work package handed off for review can be reviewed");
     }
     const loop::Workspace ws = loop::workspace_of(state, wp);

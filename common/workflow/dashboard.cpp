@@ -112,7 +112,7 @@ DashboardCard read_card(const loop::LoopState& state, const loop::LoopWp& wp,
                         const StatusSnapshot& snapshot, const MissionReads& reads, UtcTime now) {
     DashboardCard card;
     card.wp_id = wp.id;
-    card.lane = wp.lane;
+    card.lane = lane_name(wp.lane);
     card.lane_id = wp.lane_id;
     const WpFrontmatter front = read_wp_file(wp.file());
     card.title = front.string_field("title").value_or("");
@@ -178,7 +178,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
             DashboardLane l{lane.lane_id, lane.wp_ids, lane.depends_on_lanes, 0};
             for (const std::string& id : lane.wp_ids) {
                 const loop::LoopWp* wp = state.find(id);
-                l.done += wp && (wp->lane == "approved" || wp->lane == "done") ? 1 : 0;
+                l.done += wp && (wp->lane == WpLane::approved || wp->lane == WpLane::done) ? 1 : 0;
             }
             model.lanes.push_back(std::move(l));
         }
@@ -198,7 +198,7 @@ DashboardModel read_dashboard_model(const LoopTarget& target, std::int64_t lease
         } catch (const Error& e) {
             DashboardCard card;
             card.wp_id = wp.id;
-            card.lane = wp.lane;
+            card.lane = lane_name(wp.lane);
             card.lane_id = wp.lane_id;
             model.cards.push_back(std::move(card));
             model.unreadable.push_back({"unreadable", wp.file().filename().string(), e.what()});

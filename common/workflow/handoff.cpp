@@ -205,7 +205,7 @@ std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp
                                           const std::string& to, const std::string& actor,
                                           const std::string& subject) {
     const Mission& m = t.mission();
-    if (wp.lane != to || wp.actor != actor) {
+    if (lane_name(wp.lane) != to || wp.actor != actor) {
         return std::nullopt;
     }
     t.record({}); // status.json caught up, should the kill have come before it

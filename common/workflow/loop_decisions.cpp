@@ -32,7 +32,7 @@ WorkPick pick_work(LoopState& state, const std::string& step, const std::string&
     LoopWp* reviewable = nullptr;
     for (LoopWp& wp : state.wps) {
         const std::string holder = wp.holder();
-        if (wp.lane == "planned") {
+        if (wp.lane == WpLane::planned) {
             const auto unmet = state.unmet_dependencies(wp);
             const LoopWp* lane_holder = state.lane_held_by_other(wp, agent);
             if (unmet.empty() && lane_holder) {
@@ -47,13 +47,13 @@ WorkPick pick_work(LoopState& state, const std::string& step, const std::string&
                 }
                 waiting += (waiting.empty() ? "" : "; ") + wp.id + " waits for " + deps;
             }
-        } else if (wp.lane == "for_review") {
+        } else if (wp.lane == WpLane::for_review) {
             reviewable = reviewable ? reviewable : &wp;
         } else if (!holder.empty()) {
             const std::string_view liveness = liveness_name(wp.liveness);
-            waiting += (waiting.empty() ? "" : "; ") + wp.id + " is " + wp.lane + " (" + holder +
-                       (liveness.empty() ? "" : ", " + std::string(liveness)) + ")";
-        } else if (wp.lane == "blocked") {
+            waiting += (waiting.empty() ? "" : "; ") + wp.id + " is " + lane_name(wp.lane) + " (" +
+                       holder + (liveness.empty() ? "" : ", " + std::string(liveness)) + ")";
+        } else if (wp.lane == WpLane::blocked) {
             waiting += (waiting.empty() ? "" : "; ") + wp.id + " is blocked";
         }
     }
@@ -91,7 +91,7 @@ int forward_index(const std::string& lane) {
 // The move's shape, without the checks.
 Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to) {
     Move move;
-    move.from = wp.lane;
+    move.from = lane_name(wp.lane);
     const std::string& from = move.from;
     // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
     // or the release of a claim (a reason required).

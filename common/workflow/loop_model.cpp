@@ -562,13 +562,19 @@ std::optional<StatusCacheEntry> parse_status_cache(std::string_view text) {
 
 namespace model_detail {
 
-bool in_lanes(const std::string& lane, std::initializer_list<std::string_view> lanes) {
-    return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
+// A review claim: in_review, or 3.1.1's forced in_progress review claim.
+bool is_review_claim(WpLane lane, const std::optional<std::string>& review_ref) {
+    return lane == WpLane::in_review ||
+           (lane == WpLane::in_progress && review_ref == "action-review-claim");
 }
 
-// A review claim: in_review, or 3.1.1's forced in_progress review claim.
-bool is_review_claim(const std::string& lane, const std::optional<std::string>& review_ref) {
-    return lane == "in_review" || (lane == "in_progress" && review_ref == "action-review-claim");
+// The typed lane of a status entry; the event log's reader admits only the nine names.
+WpLane status_lane(const std::string& name) {
+    if (const auto lane = lane_of(name)) {
+        return *lane;
+    }
+    throw Error(Exit::input, "INVALID_EVENT_LOG", "unknown lane '" + name + "' in the status",
+                "fix or remove the event that names it");
 }
 
 // A derived, stat-keyed cache of the WP files' frontmatter, as git's index keys file
@@ -819,10 +825,10 @@ void write_forecast_cache(const Mission& mission, const ForecastCacheEntry& entr
 }
 
 std::string LoopWp::holder() const {
-    if (!model_detail::in_lanes(lane, {"claimed", "in_progress", "in_review"})) {
+    if (!kHeldLanes.contains(lane)) {
         return "";
     }
-    return wp_holder(lane, actor, agent());
+    return wp_holder(lane_name(lane), actor, agent());
 }
 
 LoopWp::Frontmatter LoopWp::frontmatter_of(const WpFrontmatter& parsed) {
@@ -863,7 +869,7 @@ std::vector<std::string> LoopState::unmet_dependencies(const LoopWp& wp) const {
     for (const std::string& dep : wp.dependencies()) {
         const auto it =
             std::find_if(wps.begin(), wps.end(), [&](const LoopWp& w) { return w.id == dep; });
-        if (it == wps.end() || !model_detail::in_lanes(it->lane, {"approved", "done"})) {
+        if (it == wps.end() || !kApprovedLanes.contains(it->lane)) {
             unmet.push_back(dep);
         }
     }
@@ -878,8 +884,7 @@ const LoopWp* LoopState::lane_holder(const std::string& lane_id, const std::stri
                                      const std::string& except) const {
     for (const LoopWp& other : wps) {
         if (other.id != except && other.lane_id == lane_id && !other.review_claim &&
-            model_detail::in_lanes(other.lane, {"claimed", "in_progress"}) &&
-            (agent.empty() || other.holder() != agent)) {
+            kImplementingLanes.contains(other.lane) && (agent.empty() || other.holder() != agent)) {
             return &other;
         }
     }
@@ -935,7 +940,7 @@ void apply_digest(LoopState& state) {
     for (LoopWp& wp : state.wps) {
         const auto it = d.status.work_packages.find(wp.id);
         wp.has_events = it != d.status.work_packages.end();
-        wp.lane = wp.has_events ? it->second.lane : "planned";
+        wp.lane = wp.has_events ? status_lane(it->second.lane) : WpLane::planned;
         wp.actor = wp.has_events ? it->second.actor : "";
         wp.since = wp.has_events ? it->second.last_transition_at : "";
         const auto setter = d.setters.find(wp.id);
@@ -1420,10 +1425,8 @@ void check_lane_not_started(const LoopState& state, const LoopWp& wp, const Work
     bool started = has_context;
     for (const LoopWp& other : state.wps) {
         const bool same = other.lane_id == ws.lane_id;
-        started = started ||
-                  (same && model_detail::in_lanes(
-                               other.lane, {"for_review", "in_review", "approved", "done"})) ||
-                  (same && other.id != wp.id && other.lane == "in_progress");
+        started = started || (same && kHandedOffLanes.contains(other.lane)) ||
+                  (same && other.id != wp.id && other.lane == WpLane::in_progress);
     }
     if (started) {
         throw Error(Exit::conflict, "LANE_BRANCH_MISSING",

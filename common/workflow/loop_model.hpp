@@ -30,7 +30,7 @@ struct LoopWp {
     std::string file_name; // in the tasks directory
     std::string file_path; // kept as text: a path made for each of 100 WPs costs
     std::filesystem::path file() const { return file_path; }
-    std::string lane = "planned"; // from the reduced event log
+    WpLane lane = WpLane::planned; // from the reduced event log
     bool has_events = false;
     std::string actor;         // of its latest event
     bool review_claim = false; // in_review, or 3.1.1's forced in_progress review claim

@@ -309,11 +309,11 @@ WpsById plan_wps(Plan& plan, const loop::LoopState& state) {
     WpsById wps;
     for (const loop::LoopWp& wp : state.wps) {
         wps[wp.id] = &wp;
-        if (wp.lane == "approved") {
+        if (wp.lane == WpLane::approved) {
             plan.approved.push_back(wp.id);
-        } else if (wp.lane != "done" && wp.lane != "canceled") {
+        } else if (wp.lane != WpLane::done && wp.lane != WpLane::canceled) {
             plan.refuse("WP_NOT_APPROVED",
-                        wp.id + " is " + wp.lane + "; only approved work is merged",
+                        wp.id + " is " + lane_name(wp.lane) + "; only approved work is merged",
                         Json{{"wp_id", wp.id}, {"lane", wp.lane}});
         }
     }
@@ -339,7 +339,8 @@ void check_target(Plan& plan, const Repository& repo, const Mission& m) {
 bool lane_active(const Lane& lane, const WpsById& wps) {
     return std::any_of(lane.wp_ids.begin(), lane.wp_ids.end(), [&](const auto& id) {
         const auto it = wps.find(id);
-        return it != wps.end() && it->second->lane != "done" && it->second->lane != "canceled";
+        return it != wps.end() && it->second->lane != WpLane::done &&
+               it->second->lane != WpLane::canceled;
     });
 }
 
@@ -774,7 +775,7 @@ std::vector<std::string> MergeRun::record_done() {
     std::vector<StatusEvent> added;
     std::vector<std::string> done;
     for (const loop::LoopWp& wp : state_.wps) {
-        if (wp.lane != "approved") {
+        if (wp.lane != WpLane::approved) {
             continue;
         }
         StatusEvent e = loop::make_event(m_, wp.id, "approved", "done", "merge");

@@ -22,10 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool in(std::string_view lane, std::initializer_list<std::string_view> lanes) {
-    return std::find(lanes.begin(), lanes.end(), lane) != lanes.end();
-}
-
 // A code lane as the checks see it: its WPs being worked on, its unfinished ones (work that
 // lives on the lane branch until merged), its branch and its worktree.
 struct LaneView {
@@ -48,10 +44,10 @@ LaneView view_lane(loop::LoopState& state, const Lane& lane) {
                std::nullopt};
     for (const std::string& id : lane.wp_ids) {
         if (loop::LoopWp* wp = state.find(id)) {
-            if (in(wp->lane, {"claimed", "in_progress"})) {
+            if (kImplementingLanes.contains(wp->lane)) {
                 v.active.push_back(wp);
             }
-            if (in(wp->lane, {"claimed", "in_progress", "for_review", "in_review", "approved"})) {
+            if (kOnLaneBranchLanes.contains(wp->lane)) {
                 v.unfinished.push_back(wp);
             }
         }
@@ -71,7 +67,7 @@ Diagnosis deleted_branch(const LaneView& v, Repository& repo, bool fix) {
     Diagnosis d{"LANE_BRANCH_DELETED",
                 v.lane.lane_id,
                 "the branch " + v.branch + " of " + v.lane.lane_id + " is gone while " + first.id +
-                    " is " + first.lane,
+                    " is " + lane_name(first.lane),
                 "",
                 false,
                 false,
@@ -101,7 +97,7 @@ Diagnosis missing_worktree(loop::LoopState& state, const LaneView& v, Repository
     Diagnosis d{"LANE_WORKTREE_MISSING",
                 v.lane.lane_id,
                 "the worktree " + v.worktree.string() + " of " + v.lane.lane_id +
-                    " is missing while " + first.id + " is " + first.lane,
+                    " is missing while " + first.id + " is " + lane_name(first.lane),
                 "check the branch " + v.branch + " out there again (--fix)",
                 true,
                 false,
@@ -224,7 +220,7 @@ void check_claims(loop::LoopState& state, std::vector<Diagnosis>& out) {
             continue;
         }
         out.push_back({"STALE_CLAIM", wp.id,
-                       wp.id + " is " + wp.lane + ", held by " + wp.holder() +
+                       wp.id + " is " + lane_name(wp.lane) + ", held by " + wp.holder() +
                            ", with no sign of life for " + std::to_string(wp.silent_seconds / 60) +
                            " min (lease " + std::to_string(state.lease_seconds / 60) + " min)",
                        wp.worktree_dirty

@@ -422,9 +422,11 @@ std::vector<std::string> guard_failures(const LoopState& state, const std::strin
 bool step_complete(const LoopState& state, const std::string& step) {
     for (const LoopWp& wp : state.wps) {
         const bool ok = step == "implement"
-                            ? (wp.lane == "for_review" || wp.lane == "in_review" ||
-                               wp.lane == "approved" || wp.lane == "done" || wp.lane == "canceled")
-                            : (wp.lane == "approved" || wp.lane == "done" || wp.lane == "canceled");
+                            ? (wp.lane == WpLane::for_review || wp.lane == WpLane::in_review ||
+                               wp.lane == WpLane::approved || wp.lane == WpLane::done ||
+                               wp.lane == WpLane::canceled)
+                            : (wp.lane == WpLane::approved || wp.lane == WpLane::done ||
+                               wp.lane == WpLane::canceled);
         if (!ok || !wp.has_events) {
             return false;
         }
@@ -456,11 +458,11 @@ Json progress_json(const LoopState& state) {
     }
     int done = 0, approved = 0, in_progress = 0, planned = 0, for_review = 0;
     for (const LoopWp& wp : state.wps) {
-        done += wp.lane == "done";
-        approved += wp.lane == "approved";
-        in_progress += wp.lane == "claimed" || wp.lane == "in_progress";
-        planned += wp.lane == "planned";
-        for_review += wp.lane == "for_review" || wp.lane == "in_review";
+        done += wp.lane == WpLane::done;
+        approved += wp.lane == WpLane::approved;
+        in_progress += wp.lane == WpLane::claimed || wp.lane == WpLane::in_progress;
+        planned += wp.lane == WpLane::planned;
+        for_review += wp.lane == WpLane::for_review || wp.lane == WpLane::in_review;
     }
     const double weighted = std::stod(python_round1(status_progress(state.status())));
     return Json{{"total_wps", static_cast<int>(state.wps.size())},
@@ -640,7 +642,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     if (pick.reserve_to) {
         const std::string mode = wp.planning() ? "direct_repo" : "worktree";
         std::vector<StatusEvent> events;
-        std::string from = wp.lane;
+        std::string from = lane_name(wp.lane);
         if (!pick.takeover_from.empty()) {
             // Recorded as a forced move with its reason, which 3.1.1 reads like any other.
             const std::string to = wp.review_claim ? "for_review" : *pick.reserve_to;

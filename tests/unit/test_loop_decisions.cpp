@@ -22,6 +22,11 @@ using kitty::loop::pick_work;
 
 namespace {
 
+// A lane by its name; a name that is none fails the test.
+kitty::WpLane lane(const std::string& name) {
+    return kitty::lane_of(name).value();
+}
+
 struct Wp {
     std::string id, lane, actor, lane_id;
     std::vector<std::string> deps;
@@ -44,7 +49,7 @@ protected:
         for (const Wp& w : wps) {
             LoopWp wp;
             wp.id = w.id;
-            wp.lane = w.lane;
+            wp.lane = lane(w.lane);
             wp.actor = w.actor;
             wp.has_events = true;
             wp.review_claim = w.review_claim || w.lane == "in_review";
@@ -65,9 +70,9 @@ TEST_F(States, DependenciesDecideWhatIsReady) {
     EXPECT_EQ(pick.wp->id, "WP01");
     EXPECT_EQ(pick.action, "implement");
     EXPECT_EQ(pick.reserve_to, "claimed");
-    s.wps[0].lane = "approved";
+    s.wps[0].lane = kitty::WpLane::approved;
     EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP02");
-    s.wps[1].lane = "done";
+    s.wps[1].lane = kitty::WpLane::done;
     EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP03");
 }
 
@@ -79,7 +84,7 @@ TEST_F(States, AnAgentGetsItsOwnWorkBackFirst) {
     EXPECT_EQ(pick.wp->id, "WP02");
     EXPECT_EQ(pick.action, "implement");
     EXPECT_FALSE(pick.reserve_to) << "nothing new is reserved";
-    s.wps[1].lane = "for_review";
+    s.wps[1].lane = kitty::WpLane::for_review;
     s.wps[1].actor = "B";
     const auto review = pick_work(s, "implement", "B");
     EXPECT_EQ(review.wp->id, "WP03");
@@ -103,16 +108,16 @@ TEST_F(States, OneAgentPerLaneWorktree) {
     const auto b = pick_work(s, "implement", "B");
     ASSERT_NE(b.wp, nullptr);
     EXPECT_EQ(b.wp->id, "WP04") << "lane-a is A's while WP02 is implemented";
-    s.wps[3].lane = "in_progress";
+    s.wps[3].lane = kitty::WpLane::in_progress;
     s.wps[3].actor = "C";
     const auto blocked = pick_work(s, "implement", "B");
     EXPECT_EQ(blocked.wp, nullptr);
     EXPECT_NE(blocked.waiting.find("WP03 waits for lane-a (WP02, A)"), std::string::npos)
         << blocked.waiting;
     // The lane's own agent may go on with it; a review does not hold the lane.
-    s.wps[1].lane = "done";
+    s.wps[1].lane = kitty::WpLane::done;
     EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
-    s.wps[1].lane = "in_review";
+    s.wps[1].lane = kitty::WpLane::in_review;
     s.wps[1].actor = "R";
     s.wps[1].review_claim = true;
     EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
@@ -135,7 +140,7 @@ TEST_F(States, BlockedAndRejectedWork) {
     EXPECT_NE(none.waiting.find("WP01 is blocked"), std::string::npos) << none.waiting;
     EXPECT_NE(none.waiting.find("WP02 waits for WP01"), std::string::npos) << none.waiting;
     // Unblocked and rejected back to planned: handed out again.
-    s.wps[0].lane = "planned";
+    s.wps[0].lane = kitty::WpLane::planned;
     EXPECT_EQ(pick_work(s, "review", "A").wp->id, "WP01") << "no review waits, so new work";
 }
 
@@ -148,8 +153,8 @@ namespace {
 kitty::loop::AcceptanceFacts ready_facts() {
     kitty::loop::AcceptanceFacts f;
     f.slug = "001-demo";
-    f.wps = {{"WP01", "approved", "tasks/WP01.md", "claude", "42", ""},
-             {"WP02", "done", "tasks/WP02.md", "codex", "43", ""}};
+    f.wps = {{"WP01", kitty::WpLane::approved, "tasks/WP01.md", "claude", "42", ""},
+             {"WP02", kitty::WpLane::done, "tasks/WP02.md", "codex", "43", ""}};
     f.tasks_md = "tasks.md";
     f.lanes_present = true;
     f.lanes_json = "lanes.json";
@@ -172,7 +177,7 @@ TEST(Acceptance, AReadyMissionHasNoUnmetCheck) {
 
 TEST(Acceptance, EveryUnmetCheckIsListedInOrderWithItsFileAndFix) {
     auto f = ready_facts();
-    f.wps[1].lane = "for_review";
+    f.wps[1].lane = kitty::WpLane::for_review;
     f.wps[1].shell_pid = "";
     f.unchecked = {{7, "- [ ] T003 Write the tests"}};
     f.clarifications = {{"spec.md", 12}};
@@ -224,7 +229,7 @@ TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
     auto pick = pick_work(s, "implement", "B");
     EXPECT_EQ(pick.wp->id, "WP02") << "uncommitted work is never taken from under its owner";
     EXPECT_TRUE(pick.takeover_from.empty());
-    s.wps[1].lane = "approved";
+    s.wps[1].lane = kitty::WpLane::approved;
     pick = pick_work(s, "implement", "B");
     EXPECT_EQ(pick.wp, nullptr);
     EXPECT_NE(pick.waiting.find("WP01's claim by A is stale"), std::string::npos) << pick.waiting;
@@ -698,7 +703,7 @@ LoopWp wp_in(const std::string& lane, const std::string& actor = "", bool review
              const std::string& frontmatter_agent = "") {
     LoopWp wp;
     wp.id = "WP01";
-    wp.lane = lane;
+    wp.lane = ::lane(lane);
     wp.actor = actor;
     wp.has_events = true;
     wp.review_claim = review_claim || lane == "in_review";

@@ -52,6 +52,32 @@ TEST(StatusEvent, LineIsThe311Format) {
 }
 
 // §4.1.
+// The typed lanes are 3.1.1's nine names, in its order, both ways and in JSON; the named
+// groups hold what next-loop.md says they do.
+TEST(StatusLanes, TypedLanesAreTheNamesAndTheGroups) {
+    for (std::size_t i = 0; i < kitty::kStatusLanes.size(); ++i) {
+        const auto lane = kitty::lane_of(kitty::kStatusLanes[i]);
+        ASSERT_TRUE(lane) << kitty::kStatusLanes[i];
+        EXPECT_EQ(static_cast<std::size_t>(*lane), i);
+        EXPECT_EQ(kitty::lane_name(*lane), kitty::kStatusLanes[i]);
+        EXPECT_EQ(kitty::Json(*lane), kitty::Json(std::string(kitty::kStatusLanes[i])));
+    }
+    EXPECT_FALSE(kitty::lane_of("doing")); // an alias is canonical_lane's to resolve
+    EXPECT_FALSE(kitty::lane_of("Planned"));
+    using kitty::WpLane;
+    std::string held, on_branch, approved;
+    for (std::size_t i = 0; i < kitty::kStatusLanes.size(); ++i) {
+        const auto lane = static_cast<WpLane>(i);
+        held += kitty::kHeldLanes.contains(lane) ? kitty::lane_name(lane) + " " : "";
+        on_branch += kitty::kOnLaneBranchLanes.contains(lane) ? kitty::lane_name(lane) + " " : "";
+        approved += kitty::kApprovedLanes.contains(lane) ? kitty::lane_name(lane) + " " : "";
+    }
+    EXPECT_EQ(held, "claimed in_progress in_review ");
+    EXPECT_EQ(on_branch, "claimed in_progress for_review in_review approved ");
+    EXPECT_EQ(approved, "approved done ");
+    EXPECT_FALSE(kitty::kFinishedLanes.contains(WpLane::blocked));
+}
+
 TEST(StatusLanes, AliasesAndTransitions) {
     EXPECT_EQ(kitty::canonical_lane(" Doing "), "in_progress");
     EXPECT_EQ(kitty::canonical_lane("in_review"), "in_review");

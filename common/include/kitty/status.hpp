@@ -4,8 +4,10 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +26,67 @@ namespace kitty {
 inline constexpr std::array<std::string_view, 9> kStatusLanes = {
     "planned",  "claimed", "in_progress", "for_review", "in_review",
     "approved", "done",    "blocked",     "canceled"};
+
+// A WP's lane, typed: the loop decides on these, never on lane names. In kStatusLanes'
+// order; the events and status.json keep 3.1.1's names (lane_name).
+enum class WpLane : std::uint8_t {
+    planned,
+    claimed,
+    in_progress,
+    for_review,
+    in_review,
+    approved,
+    done,
+    blocked,
+    canceled
+};
+
+const std::string& lane_name(WpLane lane);
+// The lane of a canonical name ("in_progress", not "doing"), or nullopt.
+std::optional<WpLane> lane_of(std::string_view name);
+
+// Serialised by name wherever a lane goes into a JSON document.
+NLOHMANN_JSON_SERIALIZE_ENUM(WpLane, {{WpLane::planned, "planned"},
+                                      {WpLane::claimed, "claimed"},
+                                      {WpLane::in_progress, "in_progress"},
+                                      {WpLane::for_review, "for_review"},
+                                      {WpLane::in_review, "in_review"},
+                                      {WpLane::approved, "approved"},
+                                      {WpLane::done, "done"},
+                                      {WpLane::blocked, "blocked"},
+                                      {WpLane::canceled, "canceled"}})
+
+// A set of lanes: the named groups below are the loop's vocabulary.
+class LaneSet {
+public:
+    constexpr LaneSet(std::initializer_list<WpLane> lanes) {
+        for (const WpLane lane : lanes) {
+            bits_ = static_cast<std::uint16_t>(bits_ | bit(lane));
+        }
+    }
+    constexpr bool contains(WpLane lane) const { return (bits_ & bit(lane)) != 0; }
+
+private:
+    static constexpr std::uint16_t bit(WpLane lane) {
+        return static_cast<std::uint16_t>(1U << static_cast<unsigned>(lane));
+    }
+    std::uint16_t bits_ = 0;
+};
+
+// Someone works on the WP: it has a holder.
+inline constexpr LaneSet kHeldLanes{WpLane::claimed, WpLane::in_progress, WpLane::in_review};
+// Being implemented: what one agent per lane worktree counts (decision 11).
+inline constexpr LaneSet kImplementingLanes{WpLane::claimed, WpLane::in_progress};
+// Work that lives on the lane branch until it is merged.
+inline constexpr LaneSet kOnLaneBranchLanes{
+    WpLane::claimed, WpLane::in_progress, WpLane::for_review, WpLane::in_review, WpLane::approved};
+// Implemented and handed off: for review, reviewed or done.
+inline constexpr LaneSet kHandedOffLanes{WpLane::for_review, WpLane::in_review, WpLane::approved,
+                                         WpLane::done};
+// Approved work a dependent may build on.
+inline constexpr LaneSet kApprovedLanes{WpLane::approved, WpLane::done};
+// Nothing more happens to it.
+inline constexpr LaneSet kFinishedLanes{WpLane::done, WpLane::canceled};
 
 // The canonical lane for a name ("doing" → "in_progress"; trimmed, lower-cased), or
 // nullopt for no lane.
