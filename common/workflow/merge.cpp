@@ -24,6 +24,25 @@ namespace merge_detail {
 // The merge worktree of a conflict is .worktrees/<slug>-merge, on the mission branch.
 const std::string kConflictWorktree = "merge";
 
+// Where a merge is: merging the lanes into the mission branch, moving the target, recording
+// the WPs done, cleaning up. Saved by name.
+enum class MergePhase { lanes, target, record, cleanup };
+
+NLOHMANN_JSON_SERIALIZE_ENUM(MergePhase, {{MergePhase::lanes, "lanes"},
+                                          {MergePhase::target, "target"},
+                                          {MergePhase::record, "record"},
+                                          {MergePhase::cleanup, "cleanup"}})
+
+std::optional<MergePhase> merge_phase_of(const std::string& name) {
+    for (const MergePhase p :
+         {MergePhase::lanes, MergePhase::target, MergePhase::record, MergePhase::cleanup}) {
+        if (Json(p) == name) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
 // The persisted progress of one merge: .kittify/runtime/merge/<slug>/kitty-state.json.
 struct MergeState {
     std::string mission_slug;
@@ -31,8 +50,8 @@ struct MergeState {
     std::string target_branch;
     std::string strategy;
     std::string mission_branch;
-    std::string phase = "lanes"; // lanes, target, record, cleanup
-    std::string mission_start;   // the mission branch before the merge ("" when absent)
+    MergePhase phase = MergePhase::lanes;
+    std::string mission_start; // the mission branch before the merge ("" when absent)
     std::string target_start;
     std::vector<std::string> merged; // lane ids merged into the mission branch
     Json conflict = nullptr;
@@ -106,7 +125,7 @@ std::optional<MergeState> load_state(const Mission& m) {
     s.target_branch = text("target_branch");
     s.strategy = text("strategy");
     s.mission_branch = text("mission_branch");
-    s.phase = text("phase");
+    const std::optional<MergePhase> phase = merge_phase_of(text("phase"));
     s.mission_start = text("mission_start");
     s.target_start = text("target_start");
     s.target_commit = text("target_commit");
@@ -126,13 +145,13 @@ std::optional<MergeState> load_state(const Mission& m) {
         const Json* v = JsonInput::member(doc, key);
         *flag = v && v->is_boolean() && v->get<bool>();
     }
-    static const std::set<std::string> phases = {"lanes", "target", "record", "cleanup"};
-    if (!phases.count(s.phase) || s.mission_slug != m.slug()) {
+    if (!phase || s.mission_slug != m.slug()) {
         throw Error(Exit::input, "INVALID_MERGE_STATE",
                     file.string() + ": not a merge state of " + m.slug(),
                     "kitty-merge --abort discards it")
             .at(file);
     }
+    s.phase = *phase;
     return s;
 }
 
@@ -738,7 +757,7 @@ void MergeRun::move_target() {
                                       "feat(" + s_.mission_branch + "): squash merge of mission")
                 : repo_.combine_commits({s_.target_start, tip},
                                         "Merge " + s_.mission_branch + " into " + s_.target_branch);
-        s_.phase = "target";
+        s_.phase = MergePhase::target;
         save();
     }
     const std::string now = repo_.resolve_commit(s_.target_branch).value_or("");
@@ -766,7 +785,7 @@ void MergeRun::move_target() {
     if (s_.target_commit != s_.target_start) {
         repo_.check_out_move(s_.target_start, s_.target_commit);
     }
-    s_.phase = "record";
+    s_.phase = MergePhase::record;
     save();
 }
 
@@ -796,7 +815,7 @@ std::vector<std::string> MergeRun::record_done() {
                                          m_.status_json().lexically_relative(root)};
     status_commit_ = loop::commit_workflow(
         m_, paths, "chore(" + m_.slug() + "): record done transitions for merged WPs");
-    s_.phase = "cleanup";
+    s_.phase = MergePhase::cleanup;
     save();
     return done;
 }
@@ -863,14 +882,14 @@ Json MergeRun::clean_up(const Plan& plan) {
 }
 
 Outcome MergeRun::run(const Plan& plan) {
-    if (s_.phase == "lanes") {
+    if (s_.phase == MergePhase::lanes) {
         merge_lanes(plan);
     }
-    if (s_.phase == "lanes" || s_.phase == "target") {
+    if (s_.phase == MergePhase::lanes || s_.phase == MergePhase::target) {
         move_target();
     }
     std::vector<std::string> done;
-    if (s_.phase == "record") {
+    if (s_.phase == MergePhase::record) {
         done = record_done();
     }
     const Json cleanup = clean_up(plan);
@@ -918,7 +937,7 @@ Outcome MergeRun::run(const Plan& plan) {
 
 Outcome MergeRun::abort() {
     const std::string target_now = repo_.resolve_commit(s_.target_branch).value_or("");
-    const bool target_moved = s_.phase == "record" || s_.phase == "cleanup" ||
+    const bool target_moved = s_.phase == MergePhase::record || s_.phase == MergePhase::cleanup ||
                               (!s_.target_commit.empty() && s_.target_commit != s_.target_start &&
                                target_now == s_.target_commit);
     if (target_moved) {
@@ -1007,7 +1026,8 @@ std::optional<MergeState> unfinished_merge(const Mission& m, const MergeRequest&
     }
     if (saved && !request.resume) {
         throw Error(Exit::conflict, "MERGE_IN_PROGRESS",
-                    "a merge of " + m.slug() + " is in progress (phase " + saved->phase + ")",
+                    "a merge of " + m.slug() + " is in progress (phase " +
+                        Json(saved->phase).get<std::string>() + ")",
                     "kitty-merge --resume continues it; kitty-merge --abort gives it up")
             .at(state_file(m));
     }
@@ -1125,7 +1145,7 @@ Outcome merge_command(const MergeRequest& request) {
         return dry_run_outcome(state, plan, request);
     }
     if (saved) {
-        if (saved->phase == "lanes" && !plan.problems.empty()) {
+        if (saved->phase == MergePhase::lanes && !plan.problems.empty()) {
             return refusal(m, plan, plan_document(state, plan, effective));
         }
         refuse_git_locks(loop::loop_repository(m), {saved->mission_branch, saved->target_branch});

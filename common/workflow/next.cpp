@@ -434,8 +434,17 @@ bool step_complete(const LoopState& state, const std::string& step) {
     return true;
 }
 
+// What next answers: a query's view, a step to run, why the agent waits, the run's end.
+// Rendered by name ("kind").
+enum class DecisionKind { query, step, blocked, terminal };
+
+NLOHMANN_JSON_SERIALIZE_ENUM(DecisionKind, {{DecisionKind::query, "query"},
+                                            {DecisionKind::step, "step"},
+                                            {DecisionKind::blocked, "blocked"},
+                                            {DecisionKind::terminal, "terminal"}})
+
 struct Decision {
-    std::string kind;
+    DecisionKind kind = DecisionKind::step;
     std::string mission_state;
     std::optional<std::string> action;
     std::optional<std::string> wp_id;
@@ -487,7 +496,7 @@ Json decision_document(const LoopState& state, const std::string& agent, const D
                        const std::optional<std::string>& run_id, const Json& progress) {
     const Mission& m = state.mission;
     const std::string type = mission_type_of(m);
-    const bool query = d.kind == "query";
+    const bool query = d.kind == DecisionKind::query;
     Json doc{{"kind", d.kind},
              {"agent", agent.empty() ? Json(nullptr) : Json(agent)},
              {"mission_slug", m.slug()},
@@ -525,12 +534,12 @@ Json decision_document(const LoopState& state, const std::string& agent, const D
 // The decision for a person: a heading, then a line per field that has a value.
 std::string decision_text(const Mission& m, const Decision& d,
                           const std::optional<std::string>& run_id, const Json& progress) {
-    std::string upper = d.kind;
+    std::string upper = Json(d.kind).get<std::string>();
     for (char& c : upper) {
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     std::string text =
-        d.kind == "query"
+        d.kind == DecisionKind::query
             ? "[QUERY — no result provided, state not advanced]\n  Mission: " + m.slug() + " @ " +
                   d.mission_state + "\n"
             : "[" + upper + "] " + m.slug() + " @ " + d.mission_state + "\n";
@@ -574,7 +583,7 @@ Outcome render(const LoopState& state, const std::string& agent, const Decision&
     Outcome out = Outcome::success(decision_document(state, agent, d, run_id, progress),
                                    decision_text(state.mission, d, run_id, progress));
     out.json_style = {.indent = 2, .ensure_ascii = true, .sort_keys = false};
-    out.exit = d.kind == "blocked" ? Exit::check_failed : Exit::ok;
+    out.exit = d.kind == DecisionKind::blocked ? Exit::check_failed : Exit::ok;
     return out;
 }
 
@@ -600,7 +609,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
                      std::vector<Finding>& findings) {
     const Mission& m = state.mission;
     Decision d;
-    d.kind = "step";
+    d.kind = DecisionKind::step;
     d.mission_state = step;
     d.step_id = step;
     const StepDef* def = step_def(step);
@@ -611,7 +620,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
         return d;
     }
     if (!has_canonical_status(state)) {
-        d.kind = "blocked";
+        d.kind = DecisionKind::blocked;
         d.reason = canonical_status_missing(m);
         d.guard_failures = {*d.reason};
         d.next_command = "spec-kitty agent mission finalize-tasks --mission " + m.slug();
@@ -625,7 +634,7 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
             d.next_command = loop::next_command_line(m, agent, true);
             return d;
         }
-        d.kind = "blocked";
+        d.kind = DecisionKind::blocked;
         d.reason = pick.waiting;
         d.next_command = loop::next_command_line(m, agent, false);
         return d;
@@ -673,7 +682,7 @@ Decision resolve_decision(const LoopState& state, const loop::ResolveTicket& t,
                           const std::optional<std::string>& step,
                           const std::vector<std::string>& problems) {
     Decision d;
-    d.kind = "step";
+    d.kind = DecisionKind::step;
     d.mission_state = "resolve";
     d.step_id = step;
     d.action = "resolve";
@@ -694,7 +703,7 @@ Decision resolve_decision(const LoopState& state, const loop::ResolveTicket& t,
 Decision blocked_by(const LoopState& state, const std::string& agent, std::string reason,
                     std::string next_command = "") {
     Decision d;
-    d.kind = "blocked";
+    d.kind = DecisionKind::blocked;
     d.mission_state = "resolve";
     d.reason = std::move(reason);
     d.next_command = next_command.empty() ? loop::next_command_line(state.mission, agent, false)
@@ -706,7 +715,7 @@ Decision blocked_by(const LoopState& state, const std::string& agent, std::strin
 // only when the merge would complete; otherwise the conflict as a resolve step for `agent`.
 Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent,
                           const std::optional<std::string>& step) {
-    if (d.kind != "terminal" && d.action != "accept") {
+    if (d.kind != DecisionKind::terminal && d.action != "accept") {
         return d;
     }
     const auto conflict = loop::forecast_conflict(state);
@@ -741,7 +750,7 @@ Decision unless_conflicts(LoopState& state, Decision d, const std::string& agent
 Decision issued_to_another(const Mission& m, const std::string& step, const std::string& owner,
                            const std::string& agent, const std::string& what) {
     Decision d;
-    d.kind = "blocked";
+    d.kind = DecisionKind::blocked;
     d.mission_state = step;
     d.step_id = step;
     d.reason = "Step '" + step + "' is issued to " + owner + "; only " + owner + what;
@@ -754,8 +763,8 @@ Decision issued_to_another(const Mission& m, const std::string& step, const std:
 // gate); a resolve step that a forecast conflict put first is still anyone's.
 Decision unless_issued_to_another(const Mission& m, const std::string& owner, Decision d,
                                   const std::string& agent) {
-    if (d.kind != "step" || !d.step_id || is_wp_step(*d.step_id) || d.action == "resolve" ||
-        owner.empty() || owner == agent) {
+    if (d.kind != DecisionKind::step || !d.step_id || is_wp_step(*d.step_id) ||
+        d.action == "resolve" || owner.empty() || owner == agent) {
         return d;
     }
     return issued_to_another(m, *d.step_id, owner, agent,
@@ -766,7 +775,7 @@ Decision unless_issued_to_another(const Mission& m, const std::string& owner, De
 Decision blocked_on(const Mission& m, const std::string& agent, const std::string& step,
                     const std::optional<std::string>& cur, const std::string& reason) {
     Decision d;
-    d.kind = "blocked";
+    d.kind = DecisionKind::blocked;
     d.mission_state = step;
     d.step_id = cur;
     d.reason = reason + " Fix the cause, then report success to resume.";
@@ -778,7 +787,7 @@ Decision blocked_on(const Mission& m, const std::string& agent, const std::strin
 Decision query_decision(const Mission& m, const std::string& state,
                         const std::optional<std::string>& step) {
     Decision d;
-    d.kind = "query";
+    d.kind = DecisionKind::query;
     d.mission_state = state;
     d.step_id = step;
     d.next_command = "spec-kitty next --agent <agent> --mission " + m.slug();
@@ -903,7 +912,7 @@ private:
         const auto step = first_open_step(run_.completed());
         if (!step) {
             Decision d;
-            d.kind = "terminal";
+            d.kind = DecisionKind::terminal;
             d.mission_state = "done";
             d.reason = "All mission steps completed";
             d.next_command = "spec-kitty merge --mission " + mission().slug();
