@@ -6,7 +6,7 @@
 
 namespace kitty::loop {
 
-WorkPick pick_work(LoopState& state, const std::string& step, const std::string& agent) {
+WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent) {
     for (LoopWp& wp : state.wps) {
         if (wp.holder() == agent) {
             return {&wp, wp.review_claim ? "review" : "implement", std::nullopt, "", ""};
@@ -59,8 +59,8 @@ WorkPick pick_work(LoopState& state, const std::string& step, const std::string&
     }
     const WorkPick implement{ready, "implement", "claimed", "", ""};
     const WorkPick review{reviewable, "review", "in_review", "", ""};
-    const WorkPick first = step == "review" ? review : implement;
-    const WorkPick second = step == "review" ? implement : review;
+    const WorkPick first = step == MissionStep::review ? review : implement;
+    const WorkPick second = step == MissionStep::review ? implement : review;
     if (first.wp) {
         return first;
     }

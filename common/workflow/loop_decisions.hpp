@@ -23,7 +23,7 @@ struct WorkPick {
     std::string takeover_from;             // the stale holder it is taken from
 };
 
-WorkPick pick_work(LoopState& state, const std::string& step, const std::string& agent);
+WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent);
 
 // A move-task decided on the state: the lanes walked and how.
 struct Move {

@@ -24,6 +24,24 @@ struct WpFrontmatter;
 
 namespace kitty::loop {
 
+// software-dev's nine mission steps, in order: each depends on the one before.
+enum class MissionStep : std::uint8_t {
+    discovery,
+    specify,
+    plan,
+    tasks_outline,
+    tasks_packages,
+    tasks_finalize,
+    implement,
+    review,
+    accept
+};
+
+// The steps in which agents are handed work packages.
+inline bool is_wp_step(MissionStep step) {
+    return step == MissionStep::implement || step == MissionStep::review;
+}
+
 // A work package as the loop sees it.
 struct LoopWp {
     std::string id;

@@ -30,7 +30,11 @@ namespace next_detail {
 using loop::LoopState;
 using loop::LoopWp;
 
+using loop::is_wp_step;
+using loop::MissionStep;
+
 struct StepDef {
+    MissionStep step;
     std::string_view id;
     std::string_view action;
     std::string_view command;       // its agent command template (templates/init/commands)
@@ -39,15 +43,15 @@ struct StepDef {
 
 // software-dev's nine steps (§2.1), each depending on the one before.
 constexpr StepDef kSteps[] = {
-    {"discovery", "research", "research", ""},
-    {"specify", "specify", "specify", ""},
-    {"plan", "plan", "plan", ""},
-    {"tasks_outline", "tasks-outline", "tasks-outline", ""},
-    {"tasks_packages", "tasks-packages", "tasks-packages", ""},
-    {"tasks_finalize", "tasks-finalize", "", "loop/tasks-finalize.md"},
-    {"implement", "implement", "", ""},
-    {"review", "review", "", ""},
-    {"accept", "accept", "", "loop/accept.md"},
+    {MissionStep::discovery, "discovery", "research", "research", ""},
+    {MissionStep::specify, "specify", "specify", "specify", ""},
+    {MissionStep::plan, "plan", "plan", "plan", ""},
+    {MissionStep::tasks_outline, "tasks_outline", "tasks-outline", "tasks-outline", ""},
+    {MissionStep::tasks_packages, "tasks_packages", "tasks-packages", "tasks-packages", ""},
+    {MissionStep::tasks_finalize, "tasks_finalize", "tasks-finalize", "", "loop/tasks-finalize.md"},
+    {MissionStep::implement, "implement", "implement", "", ""},
+    {MissionStep::review, "review", "review", "", ""},
+    {MissionStep::accept, "accept", "accept", "", "loop/accept.md"},
 };
 
 const StepDef* step_def(const std::string& id) {
@@ -59,8 +63,32 @@ const StepDef* step_def(const std::string& id) {
     return nullptr;
 }
 
+// kSteps is indexed by MissionStep.
+static_assert([] {
+    for (std::size_t i = 0; i < std::size(kSteps); ++i) {
+        if (static_cast<std::size_t>(kSteps[i].step) != i) {
+            return false;
+        }
+    }
+    return std::size(kSteps) == static_cast<std::size_t>(MissionStep::accept) + 1;
+}());
+
+const StepDef& step_def(MissionStep step) {
+    return kSteps[static_cast<std::size_t>(step)];
+}
+
+std::string step_name(MissionStep step) {
+    return std::string(step_def(step).id);
+}
+
+std::optional<std::string> step_name(const std::optional<MissionStep>& step) {
+    return step ? std::optional(step_name(*step)) : std::nullopt;
+}
+
+// Whether a rendered step id names a WP step.
 bool is_wp_step(const std::string& id) {
-    return id == "implement" || id == "review";
+    const StepDef* def = step_def(id);
+    return def && is_wp_step(def->step);
 }
 
 std::string random_hex(std::size_t bytes) {
@@ -98,14 +126,20 @@ public:
     bool exists() const { return exists_; }
     const std::string& run_id() const { return run_id_; }
 
-    std::optional<std::string> issued() const { return text_or_null("issued_step_id"); }
+    // The issued step (load refuses a run state whose issued step is not software-dev's).
+    std::optional<MissionStep> issued() const {
+        const auto name = text_or_null("issued_step_id");
+        const StepDef* def = name ? step_def(*name) : nullptr;
+        return def ? std::optional(def->step) : std::nullopt;
+    }
     std::optional<std::string> blocked_reason() const { return text_or_null("blocked_reason"); }
-    std::vector<std::string> completed() const {
-        std::vector<std::string> out;
+    // The completed steps that are software-dev's (another name completes none of them).
+    std::vector<MissionStep> completed() const {
+        std::vector<MissionStep> out;
         if (const Json* c = JsonInput::member(state_, "completed_steps"); c && c->is_array()) {
             for (const Json& s : *c) {
-                if (s.is_string()) {
-                    out.push_back(s.get<std::string>());
+                if (const StepDef* def = s.is_string() ? step_def(s.get<std::string>()) : nullptr) {
+                    out.push_back(def->step);
                 }
             }
         }
@@ -123,7 +157,7 @@ public:
         Json completed = Json::array();
         if (finalized) {
             for (const StepDef& s : kSteps) {
-                if (s.id == "implement") {
+                if (s.step == MissionStep::implement) {
                     break;
                 }
                 completed.push_back(s.id);
@@ -155,10 +189,11 @@ public:
         m_.writable(run_dir_ / "run.events.jsonl");
     }
 
-    void set_issued(const std::optional<std::string>& step, const std::string& agent) {
-        state_["issued_step_id"] = step ? Json(*step) : Json(nullptr);
-        if (step) {
-            state_["decisions"]["raci:" + *step] =
+    void set_issued(MissionStep issued, const std::string& agent) {
+        const std::string step = step_name(issued);
+        state_["issued_step_id"] = step;
+        {
+            state_["decisions"]["raci:" + step] =
                 Json{{"accountable", {{"actor_id", nullptr}, {"actor_type", "human"}}},
                      {"consulted", Json::array()},
                      {"inferred_rule", "prompt_default"},
@@ -166,18 +201,18 @@ public:
                      {"override_reason", nullptr},
                      {"responsible", {{"actor_id", nullptr}, {"actor_type", "llm"}}},
                      {"source", "inferred"},
-                     {"step_id", *step}};
-            event("NextStepIssued", *step, agent);
+                     {"step_id", step}};
+            event("NextStepIssued", step, agent);
         }
     }
 
-    void complete(const std::string& step, const std::string& agent) {
+    void complete(MissionStep step, const std::string& agent) {
         auto done = completed();
         if (std::find(done.begin(), done.end(), step) == done.end()) {
-            state_["completed_steps"].push_back(step);
+            state_["completed_steps"].push_back(step_name(step));
         }
         state_["issued_step_id"] = nullptr;
-        event("NextStepAutoCompleted", step, agent, "success");
+        event("NextStepAutoCompleted", step_name(step), agent, "success");
     }
 
     // The agent the issued step was issued to, from the run's events ("" when unknown).
@@ -199,7 +234,7 @@ public:
             const Json* type = JsonInput::member(e, "event_type");
             const Json* payload = JsonInput::member(e, "payload");
             if (type && *type == "NextStepIssued" && payload && payload->is_object() &&
-                payload->value("step_id", Json()) == *step) {
+                payload->value("step_id", Json()) == step_name(*step)) {
                 const Json id = payload->value("agent_id", Json());
                 agent = id.is_string() ? id.get<std::string>() : "";
             }
@@ -314,7 +349,7 @@ private:
                 if (const Json* id = JsonInput::member(state_, "run_id"); id && id->is_string()) {
                     run_id_ = id->get<std::string>();
                 }
-                if (const auto step = issued(); step && !step_def(*step)) {
+                if (const auto step = text_or_null("issued_step_id"); step && !step_def(*step)) {
                     throw Error(Exit::input, "INVALID_RUN_STATE",
                                 "the run state issues the step '" + *step +
                                     "', which is not one of software-dev's steps",
@@ -345,10 +380,10 @@ private:
 
 // The first step not yet completed, or nullopt when all are (each step depends on the one
 // before, so the first one not completed is the only eligible one).
-std::optional<std::string> first_open_step(const std::vector<std::string>& completed) {
+std::optional<MissionStep> first_open_step(const std::vector<MissionStep>& completed) {
     for (const StepDef& s : kSteps) {
-        if (std::find(completed.begin(), completed.end(), s.id) == completed.end()) {
-            return std::string(s.id);
+        if (std::find(completed.begin(), completed.end(), s.step) == completed.end()) {
+            return s.step;
         }
     }
     return std::nullopt;
@@ -367,7 +402,7 @@ std::string canonical_status_missing(const Mission& m) {
 }
 
 // The guard of a planning step (§2.1), with 3.1.1's failure texts.
-std::vector<std::string> guard_failures(const LoopState& state, const std::string& step) {
+std::vector<std::string> guard_failures(const LoopState& state, MissionStep step) {
     const Mission& m = state.mission;
     std::error_code ec;
     const auto need = [&](const char* file) -> std::vector<std::string> {
@@ -376,22 +411,22 @@ std::vector<std::string> guard_failures(const LoopState& state, const std::strin
         }
         return {std::string("Required artifact missing: ") + file};
     };
-    if (step == "specify") {
+    if (step == MissionStep::specify) {
         return need("spec.md");
     }
-    if (step == "plan") {
+    if (step == MissionStep::plan) {
         return need("plan.md");
     }
-    if (step == "tasks_outline") {
+    if (step == MissionStep::tasks_outline) {
         return need("tasks.md");
     }
     const auto wp_files = list_wp_files(m.tasks_dir());
-    if (step == "tasks_packages") {
+    if (step == MissionStep::tasks_packages) {
         return wp_files.empty()
                    ? std::vector<std::string>{"Required: at least one tasks/WP*.md file"}
                    : std::vector<std::string>{};
     }
-    if (step == "tasks_finalize") {
+    if (step == MissionStep::tasks_finalize) {
         if (!fs::is_directory(m.tasks_dir(), ec)) {
             return {"Required: tasks/ directory with finalized WP files"};
         }
@@ -419,9 +454,9 @@ std::vector<std::string> guard_failures(const LoopState& state, const std::strin
     return {};
 }
 
-bool step_complete(const LoopState& state, const std::string& step) {
+bool step_complete(const LoopState& state, MissionStep step) {
     for (const LoopWp& wp : state.wps) {
-        const bool ok = step == "implement"
+        const bool ok = step == MissionStep::implement
                             ? (wp.lane == WpLane::for_review || wp.lane == WpLane::in_review ||
                                wp.lane == WpLane::approved || wp.lane == WpLane::done ||
                                wp.lane == WpLane::canceled)
@@ -605,14 +640,14 @@ fs::path write_step_prompt(const LoopState& state, const StepDef& step, const st
 
 // The decision for the issued step `step`: a planning step's prompt, or in a WP step the
 // agent's work package (reserved for it under the status lock the caller holds).
-Decision decide_step(LoopState& state, const std::string& step, const std::string& agent,
+Decision decide_step(LoopState& state, MissionStep step, const std::string& agent,
                      std::vector<Finding>& findings) {
     const Mission& m = state.mission;
     Decision d;
     d.kind = DecisionKind::step;
-    d.mission_state = step;
-    d.step_id = step;
-    const StepDef* def = step_def(step);
+    d.mission_state = step_name(step);
+    d.step_id = step_name(step);
+    const StepDef* def = &step_def(step);
     if (!is_wp_step(step)) {
         d.action = std::string(def->action);
         d.write_prompt = [&state, def, agent] { return write_step_prompt(state, *def, agent); };
@@ -630,7 +665,8 @@ Decision decide_step(LoopState& state, const std::string& step, const std::strin
     loop::WorkPick pick = loop::pick_work(state, step, agent);
     if (!pick.wp) {
         if (step_complete(state, step)) {
-            d.reason = "Every work package is past " + step + "; report the step done to go on";
+            d.reason =
+                "Every work package is past " + step_name(step) + "; report the step done to go on";
             d.next_command = loop::next_command_line(m, agent, true);
             return d;
         }
@@ -835,21 +871,20 @@ public:
 
     Outcome answer() {
         if (!run_.exists()) {
-            const bool finalized = guard_failures(state_, "tasks_finalize").empty();
+            const bool finalized = guard_failures(state_, MissionStep::tasks_finalize).empty();
             if (query_) {
                 const auto first =
-                    std::optional<std::string>(finalized ? "implement" : "discovery");
+                    step_name(finalized ? MissionStep::implement : MissionStep::discovery);
                 Decision d = query_decision(mission(), "not_started", first);
                 d.preview_step = first;
                 return render(state_, agent(), d, std::nullopt);
             }
             run_.start(finalized);
         }
-        const std::optional<std::string> cur = run_.issued();
+        const std::optional<MissionStep> cur = run_.issued();
         if (query_) {
-            const auto open = first_open_step(run_.completed());
-            Decision d =
-                query_decision(mission(), cur ? *cur : open.value_or("done"), cur ? cur : open);
+            const auto at = cur ? cur : first_open_step(run_.completed());
+            Decision d = query_decision(mission(), at ? step_name(*at) : "done", step_name(at));
             if (const auto reason = run_.blocked_reason()) {
                 d.reason = reason;
             }
@@ -889,7 +924,7 @@ private:
     }
 
     Outcome finish(Decision d) {
-        d = unless_conflicts(state_, std::move(d), agent(), run_.issued());
+        d = unless_conflicts(state_, std::move(d), agent(), step_name(run_.issued()));
         if (!request_.result) {
             d = unless_issued_to_another(mission(), run_.issued_to(), std::move(d), agent());
         }
@@ -935,7 +970,7 @@ private:
     }
 
     Decision resolve_answer(const loop::ResolveTicket& ticket,
-                            const std::optional<std::string>& cur) {
+                            const std::optional<MissionStep>& cur) {
         if (ticket.agent != agent()) {
             return blocked_by(state_, agent(),
                               ticket.agent + " resolves the conflict of " + ticket.lane_id +
@@ -951,10 +986,10 @@ private:
                 loop::next_command_line(mission(), agent(), false));
         }
         if (!request_.result) {
-            return resolve_decision(state_, ticket, cur, {});
+            return resolve_decision(state_, ticket, step_name(cur), {});
         }
         if (const auto problems = loop::resolve_problems(state_, ticket); !problems.empty()) {
-            return resolve_decision(state_, ticket, cur, problems);
+            return resolve_decision(state_, ticket, step_name(cur), problems);
         }
         // Resolved: the run's own step is answered again, not completed by this success.
         loop::remove_resolve_ticket(mission());
@@ -963,9 +998,10 @@ private:
 
     // An agent asking for work: a blocked run stays blocked; else the issued step, or the
     // next one.
-    Decision ask_answer(const std::optional<std::string>& cur) {
+    Decision ask_answer(const std::optional<MissionStep>& cur) {
         if (const auto reason = run_.blocked_reason()) {
-            return blocked_on(mission(), agent(), cur.value_or("blocked"), cur, *reason);
+            return blocked_on(mission(), agent(), cur ? step_name(*cur) : "blocked", step_name(cur),
+                              *reason);
         }
         if (!cur) {
             return issue_next();
@@ -973,24 +1009,24 @@ private:
         return decide_step(state_, *cur, agent(), findings_);
     }
 
-    Decision result_answer(const std::optional<std::string>& cur) {
+    Decision result_answer(const std::optional<MissionStep>& cur) {
         // A mission step is reported by the agent it was issued to (E11): another agent's
         // result must not complete or fail it.
         if (cur && !is_wp_step(*cur)) {
             if (const std::string owner = run_.issued_to(); !owner.empty() && owner != agent()) {
-                return issued_to_another(mission(), *cur, owner, agent(),
+                return issued_to_another(mission(), step_name(*cur), owner, agent(),
                                          " reports its result. Nothing changed.");
             }
         }
         if (*request_.result != "success") {
-            const std::string step =
-                cur.value_or(first_open_step(run_.completed()).value_or("accept"));
+            const std::string step = step_name(
+                cur.value_or(first_open_step(run_.completed()).value_or(MissionStep::accept)));
             const std::string reason =
                 *request_.result == "failed"
                     ? "Previous step '" + step + "' failed; manual intervention required."
                     : "Previous step '" + step + "' reported blocked state.";
             run_.set_blocked(reason);
-            return blocked_on(mission(), agent(), step, cur, reason);
+            return blocked_on(mission(), agent(), step, step_name(cur), reason);
         }
         run_.set_blocked(std::nullopt);
         if (cur) {
@@ -1007,14 +1043,14 @@ private:
 
     // The step again when a success is reported for it too early: its WPs not done, the
     // acceptance gate's checks unmet, its guard failing.
-    std::optional<Decision> unmet_step(const std::string& step) {
+    std::optional<Decision> unmet_step(MissionStep step) {
         if (is_wp_step(step)) {
             if (!has_canonical_status(state_) || !step_complete(state_, step)) {
                 return decide_step(state_, step, agent(), findings_);
             }
             return std::nullopt;
         }
-        if (step == "accept") {
+        if (step == MissionStep::accept) {
             const auto problems =
                 loop::acceptance_problems(loop::read_acceptance_facts(state_, true));
             if (problems.empty()) {

@@ -18,6 +18,7 @@
 namespace fs = std::filesystem;
 using kitty::loop::LoopState;
 using kitty::loop::LoopWp;
+using kitty::loop::MissionStep;
 using kitty::loop::pick_work;
 
 namespace {
@@ -65,28 +66,28 @@ TEST_F(States, DependenciesDecideWhatIsReady) {
     LoopState s = state({{"WP01", "planned", "", "lane-a", {}},
                          {"WP02", "planned", "", "lane-a", {"WP01"}},
                          {"WP03", "planned", "", "lane-b", {"WP01", "WP02"}}});
-    auto pick = pick_work(s, "implement", "A");
+    auto pick = pick_work(s, MissionStep::implement, "A");
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP01");
     EXPECT_EQ(pick.action, "implement");
     EXPECT_EQ(pick.reserve_to, "claimed");
     s.wps[0].lane = kitty::WpLane::approved;
-    EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP02");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "A").wp->id, "WP02");
     s.wps[1].lane = kitty::WpLane::done;
-    EXPECT_EQ(pick_work(s, "implement", "A").wp->id, "WP03");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "A").wp->id, "WP03");
 }
 
 TEST_F(States, AnAgentGetsItsOwnWorkBackFirst) {
     LoopState s = state({{"WP01", "planned", "", "lane-a", {}},
                          {"WP02", "in_progress", "B", "lane-b", {}},
                          {"WP03", "in_review", "B", "lane-c", {}}});
-    const auto pick = pick_work(s, "implement", "B");
+    const auto pick = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(pick.wp->id, "WP02");
     EXPECT_EQ(pick.action, "implement");
     EXPECT_FALSE(pick.reserve_to) << "nothing new is reserved";
     s.wps[1].lane = kitty::WpLane::for_review;
     s.wps[1].actor = "B";
-    const auto review = pick_work(s, "implement", "B");
+    const auto review = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(review.wp->id, "WP03");
     EXPECT_EQ(review.action, "review");
 }
@@ -94,7 +95,7 @@ TEST_F(States, AnAgentGetsItsOwnWorkBackFirst) {
 TEST_F(States, NoWpIsHandedToTwoAgents) {
     LoopState s =
         state({{"WP01", "claimed", "A", "lane-a", {}}, {"WP02", "in_review", "A", "lane-b", {}}});
-    const auto pick = pick_work(s, "implement", "B");
+    const auto pick = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(pick.wp, nullptr);
     EXPECT_NE(pick.waiting.find("WP01 is claimed (A)"), std::string::npos) << pick.waiting;
     EXPECT_NE(pick.waiting.find("WP02 is in_review (A)"), std::string::npos) << pick.waiting;
@@ -105,29 +106,29 @@ TEST_F(States, OneAgentPerLaneWorktree) {
                          {"WP02", "in_progress", "A", "lane-a", {"WP01"}},
                          {"WP03", "planned", "", "lane-a", {"WP01"}},
                          {"WP04", "planned", "", "lane-b", {}}});
-    const auto b = pick_work(s, "implement", "B");
+    const auto b = pick_work(s, MissionStep::implement, "B");
     ASSERT_NE(b.wp, nullptr);
     EXPECT_EQ(b.wp->id, "WP04") << "lane-a is A's while WP02 is implemented";
     s.wps[3].lane = kitty::WpLane::in_progress;
     s.wps[3].actor = "C";
-    const auto blocked = pick_work(s, "implement", "B");
+    const auto blocked = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(blocked.wp, nullptr);
     EXPECT_NE(blocked.waiting.find("WP03 waits for lane-a (WP02, A)"), std::string::npos)
         << blocked.waiting;
     // The lane's own agent may go on with it; a review does not hold the lane.
     s.wps[1].lane = kitty::WpLane::done;
-    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "B").wp->id, "WP03");
     s.wps[1].lane = kitty::WpLane::in_review;
     s.wps[1].actor = "R";
     s.wps[1].review_claim = true;
-    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP03");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "B").wp->id, "WP03");
 }
 
 TEST_F(States, TheStepDecidesBetweenNewWorkAndReviews) {
     LoopState s =
         state({{"WP01", "planned", "", "lane-a", {}}, {"WP02", "for_review", "A", "lane-b", {}}});
-    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP01");
-    const auto review = pick_work(s, "review", "B");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "B").wp->id, "WP01");
+    const auto review = pick_work(s, MissionStep::review, "B");
     EXPECT_EQ(review.wp->id, "WP02");
     EXPECT_EQ(review.reserve_to, "in_review");
 }
@@ -135,13 +136,14 @@ TEST_F(States, TheStepDecidesBetweenNewWorkAndReviews) {
 TEST_F(States, BlockedAndRejectedWork) {
     LoopState s =
         state({{"WP01", "blocked", "", "lane-a", {}}, {"WP02", "planned", "", "lane-b", {"WP01"}}});
-    const auto none = pick_work(s, "implement", "A");
+    const auto none = pick_work(s, MissionStep::implement, "A");
     EXPECT_EQ(none.wp, nullptr);
     EXPECT_NE(none.waiting.find("WP01 is blocked"), std::string::npos) << none.waiting;
     EXPECT_NE(none.waiting.find("WP02 waits for WP01"), std::string::npos) << none.waiting;
     // Unblocked and rejected back to planned: handed out again.
     s.wps[0].lane = kitty::WpLane::planned;
-    EXPECT_EQ(pick_work(s, "review", "A").wp->id, "WP01") << "no review waits, so new work";
+    EXPECT_EQ(pick_work(s, MissionStep::review, "A").wp->id, "WP01")
+        << "no review waits, so new work";
 }
 
 } // namespace
@@ -223,19 +225,20 @@ TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
                          {"WP03", "in_review", "R", "lane-c", {}}});
     s.wps[0].liveness = kitty::Liveness::idle;
     s.wps[2].liveness = kitty::Liveness::live;
-    EXPECT_EQ(pick_work(s, "implement", "B").wp->id, "WP02") << "an idle holder keeps it";
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "B").wp->id, "WP02")
+        << "an idle holder keeps it";
     s.wps[0].liveness = kitty::Liveness::stale;
     s.wps[0].worktree_dirty = true;
-    auto pick = pick_work(s, "implement", "B");
+    auto pick = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(pick.wp->id, "WP02") << "uncommitted work is never taken from under its owner";
     EXPECT_TRUE(pick.takeover_from.empty());
     s.wps[1].lane = kitty::WpLane::approved;
-    pick = pick_work(s, "implement", "B");
+    pick = pick_work(s, MissionStep::implement, "B");
     EXPECT_EQ(pick.wp, nullptr);
     EXPECT_NE(pick.waiting.find("WP01's claim by A is stale"), std::string::npos) << pick.waiting;
     EXPECT_NE(pick.waiting.find("uncommitted"), std::string::npos);
     s.wps[0].worktree_dirty = false;
-    pick = pick_work(s, "implement", "B");
+    pick = pick_work(s, MissionStep::implement, "B");
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP01");
     EXPECT_EQ(pick.action, "implement");
@@ -244,14 +247,14 @@ TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
     // A stale review claim is taken over as a review.
     s.wps[0].liveness = kitty::Liveness::live;
     s.wps[2].liveness = kitty::Liveness::stale;
-    pick = pick_work(s, "implement", "B");
+    pick = pick_work(s, MissionStep::implement, "B");
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP03");
     EXPECT_EQ(pick.action, "review");
     EXPECT_EQ(pick.reserve_to, "in_review");
     EXPECT_EQ(pick.takeover_from, "R");
     // The stale holder itself is given its own work back, not a takeover.
-    EXPECT_EQ(pick_work(s, "implement", "R").takeover_from, "");
+    EXPECT_EQ(pick_work(s, MissionStep::implement, "R").takeover_from, "");
 }
 
 TEST(Takeovers, ThePreviousHolderIsToldUntilItActsAgain) {
