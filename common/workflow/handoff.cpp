@@ -182,9 +182,9 @@ std::string read_feedback(const fs::path& project_root, const fs::path& file) {
 
 // What a hand-off or verdict needs of a lane: the readiness checks, and for done, the lane
 // merged into the checked-out branch.
-void check_handoff_lane(LoopState& state, const LoopWp& wp, const std::string& to) {
-    check_lane_ready(state, wp, to);
-    if (to == "done" && !wp.planning()) {
+void check_handoff_lane(LoopState& state, const LoopWp& wp, WpLane to) {
+    check_lane_ready(state, wp, lane_name(to));
+    if (to == WpLane::done && !wp.planning()) {
         Repository& repo = loop::loop_repository(state.mission);
         const loop::Workspace ws = loop::workspace_of(state, wp);
         const auto head = repo.current_branch();
@@ -201,11 +201,10 @@ void check_handoff_lane(LoopState& state, const LoopWp& wp, const std::string& t
 // (the WP is already where the move goes, by this actor, and its files differ from HEAD):
 // the re-run commits them instead of answering ALREADY_IN_LANE, so nothing stays
 // half-done.
-std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp& wp,
-                                          const std::string& to, const std::string& actor,
-                                          const std::string& subject) {
+std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp& wp, WpLane to,
+                                          const std::string& actor, const std::string& subject) {
     const Mission& m = t.mission();
-    if (lane_name(wp.lane) != to || wp.actor != actor) {
+    if (wp.lane != to || wp.actor != actor) {
         return std::nullopt;
     }
     t.record({}); // status.json caught up, should the kill have come before it
@@ -228,7 +227,7 @@ std::optional<Outcome> finish_killed_move(loop::LoopTransaction& t, const LoopWp
              {"path", wp.file().string()},
              {"events", 0},
              {"commit", commit.empty() ? Json(nullptr) : Json(commit)}};
-    return Outcome::success(std::move(doc), "✓ Finished moving " + wp.id + " to " + to +
+    return Outcome::success(std::move(doc), "✓ Finished moving " + wp.id + " to " + lane_name(to) +
                                                 " (a killed run had recorded it)\n");
 }
 
@@ -247,7 +246,7 @@ std::vector<std::string> open_subtasks(const Mission& m, const LoopWp& wp) {
 
 // The hand-off verdict (loop::decide_move) on the state, reading the subtasks when needed.
 Move decide_move(const LoopState& state, const LoopWp& wp, const MoveTaskRequest& request,
-                 const std::string& to, const std::optional<std::string>& feedback) {
+                 WpLane to, const std::optional<std::string>& feedback) {
     return loop::decide_move(wp, request, to, feedback,
                              [&] { return open_subtasks(state.mission, wp); });
 }
@@ -258,7 +257,7 @@ std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
                                      const MoveTaskRequest& request, const Move& move,
                                      const std::string& actor,
                                      const std::optional<std::string>& pointer) {
-    const std::string& to = move.steps.back().second;
+    const WpLane to = move.steps.back().second;
     const std::string yyyymmdd = [] {
         std::string d = iso_seconds_z(now_utc()).substr(0, 10);
         d.erase(std::remove(d.begin(), d.end(), '-'), d.end());
@@ -266,19 +265,19 @@ std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
     }();
     std::vector<StatusEvent> events;
     for (std::size_t i = 0; i < move.steps.size(); ++i) {
-        StatusEvent e =
-            loop::make_event(m, wp.id, move.steps[i].first, move.steps[i].second, actor);
+        StatusEvent e = loop::make_event(m, wp.id, lane_name(move.steps[i].first),
+                                         lane_name(move.steps[i].second), actor);
         e.force = move.forced;
         e.reason = !request.note.empty() ? request.note
-                   : move.forced         ? "Force move to " + to
-                                         : "move-task: " + move.from + " -> " + to;
+                   : move.forced         ? "Force move to " + lane_name(to)
+                                 : "move-task: " + lane_name(move.from) + " -> " + lane_name(to);
         if (i == 0 && pointer) {
             e.review_ref = pointer;
-        } else if (i == 0 && move.forced && move.from == "for_review" &&
-                   (to == "in_progress" || to == "planned")) {
+        } else if (i == 0 && move.forced && move.from == WpLane::for_review &&
+                   (to == WpLane::in_progress || to == WpLane::planned)) {
             e.review_ref = "force-override";
         }
-        if (move.steps[i].second == "approved" || move.steps[i].second == "done") {
+        if (kApprovedLanes.contains(move.steps[i].second)) {
             const std::string reviewer = !request.reviewer.empty() ? request.reviewer
                                          : !request.agent.empty()  ? request.agent
                                                                    : "unknown";
@@ -295,22 +294,22 @@ std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
     return events;
 }
 
-std::string checked_to_lane(const std::string& lane) {
+WpLane checked_to_lane(const std::string& lane) {
     const auto to_lane = canonical_lane(lane);
     if (!to_lane) {
         throw Error(Exit::usage, "UNKNOWN_LANE", "unknown lane '" + lane + "'",
                     "use planned, claimed, in_progress (doing), for_review, in_review, approved, "
                     "done, blocked or canceled");
     }
-    return *to_lane;
+    return lane_of(*to_lane).value();
 }
 
 // The checks first on the state as read (the same ones run again under the status lock),
 // then the readiness checks, which read git, before the status lock: the mission
 // directory's under the commit lock (no other hand-off is then half-committed there), the
 // lane's without it. Returns whether the readiness checks ran.
-bool check_ready_before_lock(LoopState& state, const MoveTaskRequest& request,
-                             const std::string& to, const std::optional<std::string>& feedback) {
+bool check_ready_before_lock(LoopState& state, const MoveTaskRequest& request, WpLane to,
+                             const std::optional<std::string>& feedback) {
     if (!decide_move(state, state.get(request.wp_id), request, to, feedback).needs_readiness) {
         return false;
     }
@@ -346,7 +345,7 @@ ReviewCycle next_review_cycle(const Mission& m, const LoopWp& wp) {
 
 // The WP file after a move: the agent and shell pid given, and an activity line.
 std::string moved_wp_text(std::string text, const MoveTaskRequest& request,
-                          const std::string& actor, const std::string& to) {
+                          const std::string& actor, WpLane to) {
     if (!request.agent.empty()) {
         text = loop::set_frontmatter_scalar(text, "agent", request.agent);
     }
@@ -354,14 +353,14 @@ std::string moved_wp_text(std::string text, const MoveTaskRequest& request,
         text = loop::set_frontmatter_scalar(text, "shell_pid", request.shell_pid);
     }
     return loop::append_activity(text, actor, request.shell_pid,
-                                 request.note.empty() ? "Moved to " + to : request.note);
+                                 request.note.empty() ? "Moved to " + lane_name(to) : request.note);
 }
 
 } // namespace handoff_detail
 
 Outcome move_task_command(const MoveTaskRequest& request) {
     using namespace handoff_detail;
-    const std::string to = checked_to_lane(request.to_lane);
+    const WpLane to = checked_to_lane(request.to_lane);
     if (!request.agent.empty()) {
         loop::checked_agent(request.agent);
     }
@@ -378,8 +377,8 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     const Mission& m = state.mission;
     loop::check_workflow_commit(m);
     const std::string actor = request.agent.empty() ? "user" : request.agent;
-    const std::string subject = "chore: Move " + state.get(request.wp_id).id + " to " + to +
-                                " on spec " + mission_number_from_slug(m.slug()) +
+    const std::string subject = "chore: Move " + state.get(request.wp_id).id + " to " +
+                                lane_name(to) + " on spec " + mission_number_from_slug(m.slug()) +
                                 (request.agent.empty() ? "" : " [" + request.agent + "]");
     if (auto finished = finish_killed_move(t, state.get(request.wp_id), to, actor, subject)) {
         return *std::move(finished);
@@ -413,8 +412,9 @@ Outcome move_task_command(const MoveTaskRequest& request) {
     }
     doc["events"] = static_cast<int>(events.size());
     doc["commit"] = commit.empty() ? Json(nullptr) : Json(commit);
-    Outcome out = Outcome::success(std::move(doc),
-                                   "✓ Moved " + wp.id + " from " + move.from + " to " + to + "\n");
+    Outcome out =
+        Outcome::success(std::move(doc), "✓ Moved " + wp.id + " from " + lane_name(move.from) +
+                                             " to " + lane_name(to) + "\n");
     out.findings = t.findings();
     return out;
 }

@@ -73,45 +73,38 @@ WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent)
 
 namespace {
 
-// The forward walk of a WP's lanes.
-constexpr std::string_view kForward[] = {"planned",   "claimed",  "in_progress", "for_review",
-                                         "in_review", "approved", "done"};
-
-int forward_index(const std::string& lane) {
-    for (std::size_t i = 0; i < std::size(kForward); ++i) {
-        if (kForward[i] == lane) {
-            return static_cast<int>(i);
-        }
-    }
-    return -1;
+// The forward walk of a WP's lanes: planned … done, in WpLane's order.
+bool on_forward_walk(WpLane lane) {
+    return lane <= WpLane::done;
 }
 
 } // namespace
 
 // The move's shape, without the checks.
-Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to) {
+Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to) {
     Move move;
-    move.from = lane_name(wp.lane);
-    const std::string& from = move.from;
+    move.from = wp.lane;
+    const WpLane from = move.from;
     // Back to planned is a review verdict (feedback required, kept as a review-cycle file)
     // or the release of a claim (a reason required).
-    move.rejection = to == "planned" && (from == "for_review" || from == "in_review" ||
-                                         from == "approved" || wp.review_claim);
+    move.rejection =
+        to == WpLane::planned && (from == WpLane::for_review || from == WpLane::in_review ||
+                                  from == WpLane::approved || wp.review_claim);
     // A reviewer who will not finish hands the review back.
-    move.review_release = to == "for_review" && wp.review_claim;
-    const bool verdict_or_handoff =
-        (to == "for_review" && !move.review_release) || to == "approved" || to == "done";
+    move.review_release = to == WpLane::for_review && wp.review_claim;
+    const bool verdict_or_handoff = (to == WpLane::for_review && !move.review_release) ||
+                                    to == WpLane::approved || to == WpLane::done;
     move.needs_readiness = verdict_or_handoff && !request.force && from != to;
     return move;
 }
 
 // Every check of a move-task on the state read under the status lock (ownership, feedback,
 // reason, subtasks, the lane walk), and the move; nothing is written.
-Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to,
+Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to,
                  const std::optional<std::string>& feedback,
                  const std::function<std::vector<std::string>()>& open_subtasks) {
     Move move = plan_move(wp, request, to);
-    const std::string& from = move.from;
+    const WpLane from = move.from;
     // The holder of a claim (a reservation by `next` has no frontmatter agent yet), else
     // the agent the WP file names.
     const std::string owner = !wp.holder().empty() ? wp.holder() : wp.agent();
@@ -126,14 +119,16 @@ Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::st
                     "Moving " + wp.id + " to 'planned' requires review feedback.",
                     "write what must change to a file and pass --review-feedback-file <file>");
     }
-    if (((to == "planned" && !move.rejection && from != "planned") || move.review_release) &&
+    if (((to == WpLane::planned && !move.rejection && from != WpLane::planned) ||
+         move.review_release) &&
         py_strip(request.note).empty()) {
         throw Error(Exit::check_failed, "REASON_REQUIRED",
-                    "moving " + wp.id + " from " + from + " back to planned needs a reason",
+                    "moving " + wp.id + " from " + lane_name(from) +
+                        " back to planned needs a reason",
                     "say why with --note, e.g. --note \"released: not started\"");
     }
     if (from == to) {
-        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + to,
+        throw Error(Exit::check_failed, "ALREADY_IN_LANE", wp.id + " is already " + lane_name(to),
                     "nothing to move");
     }
     if (move.needs_readiness) {
@@ -144,7 +139,8 @@ Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::st
                 list += "\n  " + l;
             }
             throw Error(Exit::check_failed, "UNCHECKED_SUBTASKS",
-                        "Cannot move " + wp.id + " to " + to + " - unchecked subtasks:" + list,
+                        "Cannot move " + wp.id + " to " + lane_name(to) +
+                            " - unchecked subtasks:" + list,
                         "tick them with spec-kitty agent tasks mark-status <ids> --status done, or "
                         "pass --force")
                 .with({{"unchecked", open}});
@@ -153,27 +149,28 @@ Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::st
     // The events: a forced move is one event; back to planned or a review handed back is
     // one event (forced where 3.1.1's matrix has no edge: a verdict or a release is
     // legitimate); a forward move walks every lane in between.
-    const bool single_event = to == "planned" || move.review_release;
+    const bool single_event = to == WpLane::planned || move.review_release;
     move.forced = request.force;
-    const int fi = forward_index(from), ti = forward_index(to);
-    if (request.force || single_event || fi < 0 || ti < 0 || ti < fi) {
+    const auto illegal = [](WpLane a, WpLane b) {
+        return Error(Exit::check_failed, "ILLEGAL_TRANSITION",
+                     "Illegal transition: " + lane_name(a) + " -> " + lane_name(b),
+                     "follow the lane workflow, or pass --force");
+    };
+    if (request.force || single_event || !on_forward_walk(from) || !on_forward_walk(to) ||
+        to < from) {
         move.steps.push_back({from, to});
-        if (!request.force && !transition_allowed(from, to)) {
+        if (!request.force && !transition_allowed(lane_name(from), lane_name(to))) {
             if (!single_event) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + from + " -> " + to,
-                            "follow the lane workflow, or pass --force");
+                throw illegal(from, to);
             }
             move.forced = true;
         }
     } else {
-        for (int i = fi; i < ti; ++i) {
-            move.steps.push_back({std::string(kForward[i]), std::string(kForward[i + 1])});
-            if (!transition_allowed(move.steps.back().first, move.steps.back().second)) {
-                throw Error(Exit::check_failed, "ILLEGAL_TRANSITION",
-                            "Illegal transition: " + move.steps.back().first + " -> " +
-                                move.steps.back().second,
-                            "follow the lane workflow, or pass --force");
+        for (auto i = static_cast<int>(from); i < static_cast<int>(to); ++i) {
+            const auto a = static_cast<WpLane>(i), b = static_cast<WpLane>(i + 1);
+            move.steps.push_back({a, b});
+            if (!transition_allowed(lane_name(a), lane_name(b))) {
+                throw illegal(a, b);
             }
         }
     }

@@ -27,8 +27,8 @@ WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent)
 
 // A move-task decided on the state: the lanes walked and how.
 struct Move {
-    std::string from;
-    std::vector<std::pair<std::string, std::string>> steps;
+    WpLane from = WpLane::planned;
+    std::vector<std::pair<WpLane, WpLane>> steps; // one event each
     bool forced = false;
     bool rejection = false;      // a review verdict back to planned
     bool review_release = false; // a reviewer handing the review back
@@ -36,13 +36,13 @@ struct Move {
 };
 
 // The move's shape, without the checks.
-Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to);
+Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to);
 
 // The hand-off verdict of a move-task: every check (ownership, review feedback for a
 // rejection, a reason for a release, the open subtasks, the lane walk) and the move. A
 // refusal is an Error(Exit::check_failed) with its code. `open_subtasks` gives the WP's
 // unticked subtask lines; it is called only when the move hands work off.
-Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, const std::string& to,
+Move decide_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to,
                  const std::optional<std::string>& feedback,
                  const std::function<std::vector<std::string>()>& open_subtasks);
 

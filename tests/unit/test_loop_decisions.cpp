@@ -730,12 +730,21 @@ struct Verdict {
     int subtask_reads = 0;
     Move operator()(const LoopWp& wp, const kitty::MoveTaskRequest& r, const std::string& to,
                     const std::optional<std::string>& feedback = std::nullopt) {
-        return decide_move(wp, r, to, feedback, [this] {
+        return decide_move(wp, r, ::lane(to), feedback, [this] {
             ++subtask_reads;
             return open;
         });
     }
 };
+
+// The lanes a move walks, by name.
+Steps walk(const Move& m) {
+    Steps out;
+    for (const auto& [from, to] : m.steps) {
+        out.emplace_back(kitty::lane_name(from), kitty::lane_name(to));
+    }
+    return out;
+}
 
 std::string refusal(const std::function<void()>& decide) {
     try {
@@ -754,15 +763,15 @@ std::string refusal(const std::function<void()>& decide) {
 TEST(HandoffVerdict, AForwardMoveWalksEveryLaneInBetween) {
     Verdict decide;
     const Move m = decide(wp_in("in_progress", "claude"), move_request("claude"), "for_review");
-    EXPECT_EQ(m.from, "in_progress");
-    EXPECT_EQ(m.steps, (Steps{{"in_progress", "for_review"}}));
+    EXPECT_EQ(m.from, kitty::WpLane::in_progress);
+    EXPECT_EQ(walk(m), (Steps{{"in_progress", "for_review"}}));
     EXPECT_TRUE(m.needs_readiness);
     EXPECT_FALSE(m.forced);
     EXPECT_EQ(decide.subtask_reads, 1);
     // §7.4: an approval after the review claim walks in_progress → for_review → in_review →
     // approved.
     const Move approve = decide(wp_in("in_progress", "rev", true), move_request("rev"), "approved");
-    EXPECT_EQ(approve.steps, (Steps{{"in_progress", "for_review"},
+    EXPECT_EQ(walk(approve), (Steps{{"in_progress", "for_review"},
                                     {"for_review", "in_review"},
                                     {"in_review", "approved"}}));
     EXPECT_TRUE(approve.needs_readiness);
@@ -781,7 +790,7 @@ TEST(HandoffVerdict, OpenSubtasksRefuseAHandOffUnlessForced) {
     EXPECT_EQ(decide.subtask_reads, 0);
     EXPECT_TRUE(forced.forced);
     EXPECT_FALSE(forced.needs_readiness);
-    EXPECT_EQ(forced.steps, (Steps{{"in_progress", "for_review"}})); // forced: one event
+    EXPECT_EQ(walk(forced), (Steps{{"in_progress", "for_review"}})); // forced: one event
 }
 
 // §7.2 step 2: the agent the WP is assigned to, unless --force.
@@ -816,7 +825,7 @@ TEST(HandoffVerdict, ARejectionNeedsFeedbackAndIsOneEvent) {
         "FEEDBACK_REQUIRED");
     const Move m = decide(reviewed, move_request("rev"), "planned", std::string("fix the tests"));
     EXPECT_TRUE(m.rejection);
-    EXPECT_EQ(m.steps, (Steps{{"in_progress", "planned"}}));
+    EXPECT_EQ(walk(m), (Steps{{"in_progress", "planned"}}));
     EXPECT_FALSE(m.needs_readiness);
     // From approved (a verdict taken back) too.
     EXPECT_TRUE(
@@ -832,14 +841,14 @@ TEST(HandoffVerdict, AReleaseNeedsAReason) {
     const Move released =
         decide(wp_in("claimed", "claude"), move_request("claude", "not started"), "planned");
     EXPECT_FALSE(released.rejection);
-    EXPECT_EQ(released.steps, (Steps{{"claimed", "planned"}}));
+    EXPECT_EQ(walk(released), (Steps{{"claimed", "planned"}}));
     const LoopWp reviewed = wp_in("in_progress", "rev", true);
     EXPECT_EQ(refusal([&] { decide(reviewed, move_request("rev"), "for_review"); }),
               "REASON_REQUIRED");
     const Move handed_back = decide(reviewed, move_request("rev", "out of time"), "for_review");
     EXPECT_TRUE(handed_back.review_release);
     EXPECT_FALSE(handed_back.needs_readiness); // a review handed back is no hand-off
-    EXPECT_EQ(handed_back.steps, (Steps{{"in_progress", "for_review"}}));
+    EXPECT_EQ(walk(handed_back), (Steps{{"in_progress", "for_review"}}));
 }
 
 // identity-status.md §4.1: a pair the matrix lacks is refused without --force; with it, one
@@ -850,7 +859,7 @@ TEST(HandoffVerdict, IllegalTransitionsAndNoMoves) {
               "ILLEGAL_TRANSITION");
     const Move forced = decide(wp_in("done"), move_request("", "reopen", true), "in_progress");
     EXPECT_TRUE(forced.forced);
-    EXPECT_EQ(forced.steps, (Steps{{"done", "in_progress"}}));
+    EXPECT_EQ(walk(forced), (Steps{{"done", "in_progress"}}));
     EXPECT_EQ(refusal([&] { decide(wp_in("approved"), move_request(""), "approved"); }),
               "ALREADY_IN_LANE");
 }
