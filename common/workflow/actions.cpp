@@ -77,8 +77,7 @@ std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& w
                                                const std::string& actor) {
     std::vector<StatusEvent> out;
     const std::string mode = wp.planning() ? "direct_repo" : "worktree";
-    const auto add = [&](const std::string& from, const std::string& to, bool force,
-                         std::optional<std::string> reason) {
+    const auto add = [&](WpLane from, WpLane to, bool force, std::optional<std::string> reason) {
         StatusEvent e = loop::make_event(m, wp.id, from, to, actor);
         e.force = force;
         e.reason = std::move(reason);
@@ -86,13 +85,13 @@ std::vector<StatusEvent> implementation_events(const Mission& m, const LoopWp& w
         out.push_back(std::move(e));
     };
     if (wp.lane == WpLane::planned) {
-        add("planned", "claimed", false, std::nullopt);
-        add("claimed", "in_progress", false, std::nullopt);
+        add(WpLane::planned, WpLane::claimed, false, std::nullopt);
+        add(WpLane::claimed, WpLane::in_progress, false, std::nullopt);
     } else if (wp.lane == WpLane::claimed) {
-        add("claimed", "in_progress", false, std::nullopt);
+        add(WpLane::claimed, WpLane::in_progress, false, std::nullopt);
     } else if (wp.lane == WpLane::for_review || wp.lane == WpLane::in_review ||
                wp.lane == WpLane::approved) {
-        add(lane_name(wp.lane), "in_progress", true, "Re-implementing after review feedback");
+        add(wp.lane, WpLane::in_progress, true, "Re-implementing after review feedback");
     }
     return out;
 }
@@ -268,7 +267,7 @@ Outcome review_action_command(const ActionRequest& request) {
     LoopWp& wp = chosen_wp(state, request.wp_id, agent, true);
     std::vector<StatusEvent> events;
     if (wp.lane == WpLane::for_review) {
-        StatusEvent e = loop::make_event(m, wp.id, "for_review", "in_review", agent);
+        StatusEvent e = loop::make_event(m, wp.id, WpLane::for_review, WpLane::in_review, agent);
         e.reason = "Started review via action command";
         e.execution_mode = wp.planning() ? "direct_repo" : "worktree";
         events.push_back(std::move(e));

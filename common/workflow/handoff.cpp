@@ -265,8 +265,8 @@ std::vector<StatusEvent> move_events(const Mission& m, const LoopWp& wp,
     }();
     std::vector<StatusEvent> events;
     for (std::size_t i = 0; i < move.steps.size(); ++i) {
-        StatusEvent e = loop::make_event(m, wp.id, lane_name(move.steps[i].first),
-                                         lane_name(move.steps[i].second), actor);
+        StatusEvent e =
+            loop::make_event(m, wp.id, move.steps[i].first, move.steps[i].second, actor);
         e.force = move.forced;
         e.reason = !request.note.empty() ? request.note
                    : move.forced         ? "Force move to " + lane_name(to)

@@ -26,7 +26,7 @@ WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent)
             continue;
         }
         return {&wp, wp.review_claim ? "review" : "implement",
-                wp.review_claim ? "in_review" : "claimed", "", holder};
+                wp.review_claim ? WpLane::in_review : WpLane::claimed, "", holder};
     }
     LoopWp* ready = nullptr;
     LoopWp* reviewable = nullptr;
@@ -57,8 +57,8 @@ WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent)
             waiting += (waiting.empty() ? "" : "; ") + wp.id + " is blocked";
         }
     }
-    const WorkPick implement{ready, "implement", "claimed", "", ""};
-    const WorkPick review{reviewable, "review", "in_review", "", ""};
+    const WorkPick implement{ready, "implement", WpLane::claimed, "", ""};
+    const WorkPick review{reviewable, "review", WpLane::in_review, "", ""};
     const WorkPick first = step == MissionStep::review ? review : implement;
     const WorkPick second = step == MissionStep::review ? implement : review;
     if (first.wp) {

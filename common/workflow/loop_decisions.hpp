@@ -18,9 +18,9 @@ namespace kitty::loop {
 struct WorkPick {
     LoopWp* wp = nullptr;
     std::string action;
-    std::optional<std::string> reserve_to; // the lane the reservation moves it to
-    std::string waiting;                   // why nothing was picked
-    std::string takeover_from;             // the stale holder it is taken from
+    std::optional<WpLane> reserve_to; // the lane the reservation moves it to
+    std::string waiting;              // why nothing was picked
+    std::string takeover_from;        // the stale holder it is taken from
 };
 
 WorkPick pick_work(LoopState& state, MissionStep step, const std::string& agent);

@@ -1153,14 +1153,14 @@ const std::string& checked_agent(const std::string& agent) {
     return agent;
 }
 
-StatusEvent make_event(const Mission& mission, const std::string& wp, const std::string& from,
-                       const std::string& to, const std::string& actor) {
+StatusEvent make_event(const Mission& mission, const std::string& wp, WpLane from, WpLane to,
+                       const std::string& actor) {
     StatusEvent e;
     e.actor = actor;
     e.at = python_isoformat(now_utc());
     e.event_id = mint_ulid().str();
-    e.from_lane = from;
-    e.to_lane = to;
+    e.from_lane = lane_name(from);
+    e.to_lane = lane_name(to);
     e.mission_slug = mission.slug();
     e.wp_id = wp;
     return e;

@@ -286,8 +286,8 @@ std::string normalize_wp_id(const std::string& text);
 const std::string& checked_agent(const std::string& agent);
 
 // One status event for `wp` of `mission`, stamped now.
-StatusEvent make_event(const Mission& mission, const std::string& wp, const std::string& from,
-                       const std::string& to, const std::string& actor);
+StatusEvent make_event(const Mission& mission, const std::string& wp, WpLane from, WpLane to,
+                       const std::string& actor);
 
 // Sets `key: "<value>"` in the frontmatter of a WP file's text: an existing line keeps its
 // place, a new key goes before `history:` or at the end of the frontmatter.

@@ -797,7 +797,7 @@ std::vector<std::string> MergeRun::record_done() {
         if (wp.lane != WpLane::approved) {
             continue;
         }
-        StatusEvent e = loop::make_event(m_, wp.id, "approved", "done", "merge");
+        StatusEvent e = loop::make_event(m_, wp.id, WpLane::approved, WpLane::done, "merge");
         e.reason = "Merged " + wp.id + " into " + s_.target_branch;
         const std::string reviewer(py_strip(wp.agent()));
         e.evidence = Json{{"review",

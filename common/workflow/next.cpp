@@ -687,10 +687,10 @@ Decision decide_step(LoopState& state, MissionStep step, const std::string& agen
     if (pick.reserve_to) {
         const std::string mode = wp.planning() ? "direct_repo" : "worktree";
         std::vector<StatusEvent> events;
-        std::string from = lane_name(wp.lane);
+        WpLane from = wp.lane;
         if (!pick.takeover_from.empty()) {
             // Recorded as a forced move with its reason, which 3.1.1 reads like any other.
-            const std::string to = wp.review_claim ? "for_review" : *pick.reserve_to;
+            const WpLane to = wp.review_claim ? WpLane::for_review : *pick.reserve_to;
             StatusEvent e = loop::make_event(m, wp.id, from, to, agent);
             e.force = true;
             e.reason =

@@ -70,7 +70,7 @@ TEST_F(States, DependenciesDecideWhatIsReady) {
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP01");
     EXPECT_EQ(pick.action, "implement");
-    EXPECT_EQ(pick.reserve_to, "claimed");
+    EXPECT_EQ(pick.reserve_to, kitty::WpLane::claimed);
     s.wps[0].lane = kitty::WpLane::approved;
     EXPECT_EQ(pick_work(s, MissionStep::implement, "A").wp->id, "WP02");
     s.wps[1].lane = kitty::WpLane::done;
@@ -130,7 +130,7 @@ TEST_F(States, TheStepDecidesBetweenNewWorkAndReviews) {
     EXPECT_EQ(pick_work(s, MissionStep::implement, "B").wp->id, "WP01");
     const auto review = pick_work(s, MissionStep::review, "B");
     EXPECT_EQ(review.wp->id, "WP02");
-    EXPECT_EQ(review.reserve_to, "in_review");
+    EXPECT_EQ(review.reserve_to, kitty::WpLane::in_review);
 }
 
 TEST_F(States, BlockedAndRejectedWork) {
@@ -242,7 +242,7 @@ TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP01");
     EXPECT_EQ(pick.action, "implement");
-    EXPECT_EQ(pick.reserve_to, "claimed");
+    EXPECT_EQ(pick.reserve_to, kitty::WpLane::claimed);
     EXPECT_EQ(pick.takeover_from, "A");
     // A stale review claim is taken over as a review.
     s.wps[0].liveness = kitty::Liveness::live;
@@ -251,7 +251,7 @@ TEST_F(States, AStaleClaimWithACleanWorktreeIsTakenOverFirst) {
     ASSERT_NE(pick.wp, nullptr);
     EXPECT_EQ(pick.wp->id, "WP03");
     EXPECT_EQ(pick.action, "review");
-    EXPECT_EQ(pick.reserve_to, "in_review");
+    EXPECT_EQ(pick.reserve_to, kitty::WpLane::in_review);
     EXPECT_EQ(pick.takeover_from, "R");
     // The stale holder itself is given its own work back, not a takeover.
     EXPECT_EQ(pick_work(s, MissionStep::implement, "R").takeover_from, "");
