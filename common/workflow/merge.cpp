@@ -261,150 +261,149 @@ std::vector<std::string> unresolved(const fs::path& dir, const std::vector<std::
     return out;
 }
 
-// Every approved WP's commits are in a step of the plan, or the merge refuses: an approved
-// WP in no lane of lanes.json, and a lane branch of the mission that no step merges and
-// whose commits are neither on the mission branch nor on the target (a WP moved to another
-// lane by a re-finalize, a lane dropped from lanes.json by hand) would otherwise be marked
-// done with its work on no branch.
-void account_for_approved_work(const loop::LoopState& state, const Repository& repo,
-                               const std::string& mission_tip, Plan& plan) {
-    const Mission& m = state.mission;
-    for (const std::string& wp : plan.approved) {
-        if (!state.lanes->lane_for_wp(wp)) {
-            plan.refuse("WP_NOT_IN_LANES",
-                        wp + " is approved but in no lane of " + m.lanes_json().string() +
-                            "; its work would not be merged (recompute lanes.json with "
-                            "spec-kitty agent mission finalize-tasks)",
-                        Json{{"wp_id", wp}});
-        }
-    }
-    std::set<std::string> listed;
-    for (const Lane& lane : state.lanes->lanes) {
-        listed.insert(code_lane_branch(m.slug(), lane.lane_id));
-    }
-    const std::string target_tip = repo.resolve_commit(plan.target).value_or("");
-    for (const std::string& branch : repo.branches(code_lane_branch(m.slug(), "lane-"))) {
-        const auto tip = repo.resolve_commit(branch);
-        if (listed.count(branch) || !tip) {
-            continue;
-        }
-        const bool kept = (!mission_tip.empty() && repo.is_ancestor(*tip, mission_tip)) ||
-                          (!target_tip.empty() && repo.is_ancestor(*tip, target_tip));
-        if (!kept) {
-            plan.refuse("UNMERGED_LANE_BRANCH",
-                        "the branch " + branch +
-                            " holds commits that no lane of lanes.json merges (a WP moved to "
-                            "another lane, or a lane dropped from lanes.json); merge it into the "
-                            "lane that now holds its WPs, or delete it if that work is not wanted",
-                        Json{{"branch", branch}, {"tip", *tip}});
-        }
-    }
-}
-
 namespace {
 
 using WpsById = std::map<std::string, const loop::LoopWp*>;
 
-// The target (--target, else lanes.json's, else main) and the strategy (--strategy, else
-// merge.strategy in the config, else squash).
-void choose_target_and_strategy(Plan& plan, const loop::LoopState& state,
-                                const MergeRequest& request) {
-    plan.target = !request.target_branch.empty()
-                      ? request.target_branch
-                      : (state.lanes->target_branch.empty() ? "main" : state.lanes->target_branch);
-    if (!request.strategy.empty()) {
-        plan.strategy = checked_strategy(request.strategy, "--strategy");
-        return;
-    }
-    const std::string configured = configured_strategy(state.mission.project_root());
-    plan.strategy = configured.empty()
-                        ? "squash"
-                        : checked_strategy(configured, "merge.strategy in .kittify/config.yaml");
-}
-
-// The WPs by id; the approved ones are the plan's, and any other one not done or canceled
-// is a problem.
-WpsById plan_wps(Plan& plan, const loop::LoopState& state) {
+WpsById wps_by_id(const loop::LoopState& state) {
     WpsById wps;
     for (const loop::LoopWp& wp : state.wps) {
         wps[wp.id] = &wp;
-        if (wp.lane == WpLane::approved) {
-            plan.approved.push_back(wp.id);
-        } else if (wp.lane != WpLane::done && wp.lane != WpLane::canceled) {
-            plan.refuse("WP_NOT_APPROVED",
-                        wp.id + " is " + lane_name(wp.lane) + "; only approved work is merged",
-                        Json{{"wp_id", wp.id}, {"lane", wp.lane}});
-        }
     }
     return wps;
-}
-
-void check_target(Plan& plan, const Repository& repo, const Mission& m) {
-    if (!repo.branch_exists(plan.target)) {
-        plan.refuse("TARGET_MISSING", "the target branch " + plan.target + " does not exist",
-                    Json{{"branch", plan.target}});
-    }
-    const std::optional<std::string> checked_out = repo.current_branch();
-    if (checked_out != plan.target) {
-        plan.refuse("TARGET_NOT_CHECKED_OUT",
-                    "the main checkout " + m.project_root().string() + " is on " +
-                        checked_out.value_or("a detached HEAD") + ", not on the target " +
-                        plan.target + " (git switch " + plan.target + ")",
-                    Json{{"branch", checked_out ? Json(*checked_out) : Json(nullptr)}}, true);
-    }
 }
 
 // A lane with a WP still to merge.
 bool lane_active(const Lane& lane, const WpsById& wps) {
     return std::any_of(lane.wp_ids.begin(), lane.wp_ids.end(), [&](const auto& id) {
         const auto it = wps.find(id);
-        return it != wps.end() && it->second->lane != WpLane::done &&
-               it->second->lane != WpLane::canceled;
+        return it != wps.end() && !kFinishedLanes.contains(it->second->lane);
     });
 }
 
-// The uncommitted changes of the checkouts the plan looks at, scanned at once: each scan
-// stats every file of its checkout.
-class CheckoutScans {
-public:
-    explicit CheckoutScans(std::vector<fs::path> checkouts)
-        : checkouts_(std::move(checkouts)), scans_(changed_paths_of(checkouts_)) {}
-
-    std::optional<std::vector<std::string>> of(const fs::path& checkout) const {
-        const auto at = std::find(checkouts_.begin(), checkouts_.end(), checkout);
-        return at == checkouts_.end() ? std::nullopt
-                                      : scans_[static_cast<std::size_t>(at - checkouts_.begin())];
+// The target: --target, else lanes.json's, else main.
+std::string plan_target(const loop::LoopState& state, const MergeRequest& request) {
+    if (!request.target_branch.empty()) {
+        return request.target_branch;
     }
+    return state.lanes->target_branch.empty() ? "main" : state.lanes->target_branch;
+}
 
-private:
-    std::vector<fs::path> checkouts_;
-    std::vector<std::optional<std::vector<std::string>>> scans_;
-};
-
-// The main checkout (for a new merge only) and the worktrees of the active code lanes.
-CheckoutScans scan_checkouts(const loop::LoopState& state, const WpsById& wps, bool fresh,
-                             PlanChecks checks) {
-    const Mission& m = state.mission;
-    std::vector<fs::path> checkouts{fresh ? m.project_root() : fs::path()};
-    if (checks == PlanChecks::all) {
-        for (const Lane* lane : merge_order(*state.lanes)) {
-            if (!lane->is_planning() && lane_active(*lane, wps)) {
-                checkouts.push_back(m.worktree_path(lane->lane_id));
-            }
+// The active code lanes, in merge order.
+std::vector<const Lane*> active_code_lanes(const loop::LoopState& state, const WpsById& wps) {
+    std::vector<const Lane*> out;
+    for (const Lane* lane : merge_order(*state.lanes)) {
+        if (!lane->is_planning() && lane_active(*lane, wps)) {
+            out.push_back(lane);
         }
     }
-    return CheckoutScans(std::move(checkouts));
+    return out;
+}
+
+// The checkouts' uncommitted changes, scanned at once (each scan stats every file of its
+// checkout): the main checkout's for a fresh merge, the active code lanes' worktrees for
+// every check.
+void scan_checkouts(PlanFacts& facts, const Mission& m, const std::vector<const Lane*>& lanes,
+                    bool fresh, PlanChecks checks) {
+    std::vector<fs::path> checkouts{fresh ? m.project_root() : fs::path()};
+    if (checks == PlanChecks::all) {
+        for (const Lane* lane : lanes) {
+            checkouts.push_back(m.worktree_path(lane->lane_id));
+        }
+    }
+    const auto scans = changed_paths_of(checkouts);
+    facts.main_changes = scans.front().value_or(std::vector<std::string>{});
+    for (std::size_t i = 1; i < checkouts.size(); ++i) {
+        facts.lanes[lanes[i - 1]->lane_id].changes = scans[i].value_or(std::vector<std::string>{});
+    }
+}
+
+// The lane branches of the mission that lanes.json does not list, and whether the mission
+// branch or the target holds each.
+void read_unlisted_branches(PlanFacts& facts, const loop::LoopState& state, const Repository& repo,
+                            const std::string& target) {
+    const Mission& m = state.mission;
+    std::set<std::string> listed;
+    for (const Lane& lane : state.lanes->lanes) {
+        listed.insert(code_lane_branch(m.slug(), lane.lane_id));
+    }
+    const std::string target_tip = repo.resolve_commit(target).value_or("");
+    for (const std::string& branch : repo.branches(code_lane_branch(m.slug(), "lane-"))) {
+        const auto tip = repo.resolve_commit(branch);
+        if (listed.count(branch) || !tip) {
+            continue;
+        }
+        const bool kept =
+            (!facts.mission_tip.empty() && repo.is_ancestor(*tip, facts.mission_tip)) ||
+            (!target_tip.empty() && repo.is_ancestor(*tip, target_tip));
+        facts.unlisted.push_back({branch, *tip, kept});
+    }
+}
+
+// Every approved WP's commits are in a step of the plan, or the merge refuses: an approved
+// WP in no lane of lanes.json, and a lane branch of the mission that no step merges and
+// whose commits are neither on the mission branch nor on the target (a WP moved to another
+// lane by a re-finalize, a lane dropped from lanes.json by hand) would otherwise be marked
+// done with its work on no branch.
+void account_for_approved_work(const loop::LoopState& state, const PlanFacts& facts, Plan& plan) {
+    for (const std::string& wp : plan.approved) {
+        if (!state.lanes->lane_for_wp(wp)) {
+            plan.refuse("WP_NOT_IN_LANES",
+                        wp + " is approved but in no lane of " +
+                            state.mission.lanes_json().string() +
+                            "; its work would not be merged (recompute lanes.json with "
+                            "spec-kitty agent mission finalize-tasks)",
+                        Json{{"wp_id", wp}});
+        }
+    }
+    for (const PlanFacts::UnlistedBranch& b : facts.unlisted) {
+        if (!b.kept) {
+            plan.refuse("UNMERGED_LANE_BRANCH",
+                        "the branch " + b.branch +
+                            " holds commits that no lane of lanes.json merges (a WP moved to "
+                            "another lane, or a lane dropped from lanes.json); merge it into the "
+                            "lane that now holds its WPs, or delete it if that work is not wanted",
+                        Json{{"branch", b.branch}, {"tip", b.tip}});
+        }
+    }
+}
+
+// The approved WPs are the plan's; any other WP not done or canceled is a problem.
+void plan_wps(Plan& plan, const loop::LoopState& state) {
+    for (const loop::LoopWp& wp : state.wps) {
+        if (wp.lane == WpLane::approved) {
+            plan.approved.push_back(wp.id);
+        } else if (!kFinishedLanes.contains(wp.lane)) {
+            plan.refuse("WP_NOT_APPROVED",
+                        wp.id + " is " + lane_name(wp.lane) + "; only approved work is merged",
+                        Json{{"wp_id", wp.id}, {"lane", wp.lane}});
+        }
+    }
+}
+
+void check_target(Plan& plan, const PlanFacts& facts, const Mission& m) {
+    if (!facts.target_exists) {
+        plan.refuse("TARGET_MISSING", "the target branch " + plan.target + " does not exist",
+                    Json{{"branch", plan.target}});
+    }
+    if (facts.checked_out != plan.target) {
+        plan.refuse("TARGET_NOT_CHECKED_OUT",
+                    "the main checkout " + m.project_root().string() + " is on " +
+                        facts.checked_out.value_or("a detached HEAD") + ", not on the target " +
+                        plan.target + " (git switch " + plan.target + ")",
+                    Json{{"branch", facts.checked_out ? Json(*facts.checked_out) : Json(nullptr)}},
+                    true);
+    }
 }
 
 // The status files are the done commit's own; anything else uncommitted in the main
 // checkout would be swept along or be overwritten by the new target's files.
-void check_main_checkout(Plan& plan, const Mission& m, const CheckoutScans& scans) {
+void check_main_checkout(Plan& plan, const Mission& m, const PlanFacts& facts) {
     const std::string events = m.events_log().lexically_relative(m.project_root()).generic_string();
     const std::string status =
         m.status_json().lexically_relative(m.project_root()).generic_string();
     std::vector<std::string> dirty;
-    for (const std::string& path :
-         scans.of(m.project_root()).value_or(std::vector<std::string>{})) {
+    for (const std::string& path : facts.main_changes) {
         if (path != events && path != status) {
             dirty.push_back(path);
         }
@@ -419,51 +418,80 @@ void check_main_checkout(Plan& plan, const Mission& m, const CheckoutScans& scan
 
 // A code lane's step: its branch must exist, be fresh with the mission branch (a new
 // merge) and its worktree have nothing uncommitted.
-Step code_lane_step(Plan& plan, const Mission& m, const Repository& repo, const Lane& lane,
-                    const CheckoutScans& scans, bool fresh, const std::string& mission_tip) {
+Step code_lane_step(Plan& plan, const Mission& m, const Lane& lane,
+                    const PlanFacts::LaneFacts& facts) {
     Step step{lane.lane_id, lane_branch_name(m.slug(), lane, plan.target), lane.wp_ids, false};
-    const auto tip = repo.resolve_commit(step.branch);
-    if (!tip) {
+    step.stale = facts.stale;
+    if (!facts.tip) {
         plan.refuse("LANE_BRANCH_MISSING",
                     "lane branch " + step.branch + " does not exist (" + join(lane.wp_ids) + ")",
                     Json{{"lane_id", lane.lane_id}, {"branch", step.branch}});
-    } else if (fresh && !mission_tip.empty() && !repo.is_ancestor(*tip, mission_tip)) {
-        step.stale = stale_paths(repo, *tip, mission_tip);
-        if (const auto& overlap = *step.stale; !overlap.empty()) {
-            plan.refuse("LANE_STALE",
-                        "lane " + lane.lane_id + " is stale: the mission branch changed " +
-                            join(overlap) + " since it forked (cd " +
-                            m.worktree_path(lane.lane_id).string() + " && git merge " +
-                            plan.mission_branch + ")",
-                        Json{{"lane_id", lane.lane_id}, {"paths", overlap}});
-        }
+    } else if (step.stale && !step.stale->empty()) {
+        plan.refuse("LANE_STALE",
+                    "lane " + lane.lane_id + " is stale: the mission branch changed " +
+                        join(*step.stale) + " since it forked (cd " +
+                        m.worktree_path(lane.lane_id).string() + " && git merge " +
+                        plan.mission_branch + ")",
+                    Json{{"lane_id", lane.lane_id}, {"paths", *step.stale}});
     }
-    const fs::path worktree = m.worktree_path(lane.lane_id);
-    if (const auto dirty = scans.of(worktree); dirty && !dirty->empty()) {
+    if (!facts.changes.empty()) {
+        const fs::path worktree = m.worktree_path(lane.lane_id);
         plan.refuse("LANE_DIRTY",
                     "the worktree of " + lane.lane_id + " (" + worktree.string() +
-                        ") has uncommitted changes: " + join(*dirty),
-                    Json{{"lane_id", lane.lane_id}, {"paths", *dirty}}, true);
+                        ") has uncommitted changes: " + join(facts.changes),
+                    Json{{"lane_id", lane.lane_id}, {"paths", facts.changes}}, true);
     }
     return step;
 }
 
 } // namespace
 
-Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, PlanChecks checks) {
+PlanFacts read_plan_facts(loop::LoopState& state, const MergeRequest& request, bool fresh,
+                          PlanChecks checks) {
     const Mission& m = state.mission;
     Repository& repo = loop::loop_repository(m);
     state.require_lanes();
+    PlanFacts facts;
+    if (request.strategy.empty()) {
+        facts.configured_strategy = configured_strategy(m.project_root());
+    }
+    const std::string target = plan_target(state, request);
+    facts.target_exists = repo.branch_exists(target);
+    facts.checked_out = repo.current_branch();
+    const std::vector<const Lane*> lanes = active_code_lanes(state, wps_by_id(state));
+    scan_checkouts(facts, m, lanes, fresh, checks);
+    facts.mission_tip = repo.resolve_commit(mission_branch_of(*state.lanes, m.slug())).value_or("");
+    for (const Lane* lane : lanes) {
+        PlanFacts::LaneFacts& f = facts.lanes[lane->lane_id];
+        f.tip = repo.resolve_commit(lane_branch_name(m.slug(), *lane, target));
+        if (f.tip && fresh && !facts.mission_tip.empty() &&
+            !repo.is_ancestor(*f.tip, facts.mission_tip)) {
+            f.stale = stale_paths(repo, *f.tip, facts.mission_tip);
+        }
+    }
+    if (checks == PlanChecks::all) {
+        read_unlisted_branches(facts, state, repo, target);
+    }
+    return facts;
+}
+
+Plan decide_plan(const loop::LoopState& state, const MergeRequest& request, bool fresh,
+                 PlanChecks checks, const PlanFacts& facts) {
+    const Mission& m = state.mission;
     Plan plan;
     plan.mission_branch = mission_branch_of(*state.lanes, m.slug());
-    choose_target_and_strategy(plan, state, request);
-    const WpsById wps = plan_wps(plan, state);
-    check_target(plan, repo, m);
-    const CheckoutScans scans = scan_checkouts(state, wps, fresh, checks);
+    plan.target = plan_target(state, request);
+    plan.strategy =
+        !request.strategy.empty() ? checked_strategy(request.strategy, "--strategy")
+        : facts.configured_strategy.empty()
+            ? "squash"
+            : checked_strategy(facts.configured_strategy, "merge.strategy in .kittify/config.yaml");
+    plan_wps(plan, state);
+    check_target(plan, facts, m);
     if (fresh) {
-        check_main_checkout(plan, m, scans);
+        check_main_checkout(plan, m, facts);
     }
-    const std::string mission_tip = repo.resolve_commit(plan.mission_branch).value_or("");
+    const WpsById wps = wps_by_id(state);
     bool needs_mission_branch = false;
     for (const Lane* lane : merge_order(*state.lanes)) {
         if (!lane_active(*lane, wps)) {
@@ -475,10 +503,12 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, 
             continue;
         }
         needs_mission_branch = true;
-        plan.steps.push_back(code_lane_step(plan, m, repo, *lane, scans, fresh, mission_tip));
+        const auto f = facts.lanes.find(lane->lane_id);
+        plan.steps.push_back(code_lane_step(
+            plan, m, *lane, f == facts.lanes.end() ? PlanFacts::LaneFacts{} : f->second));
     }
     if (checks == PlanChecks::all) {
-        account_for_approved_work(state, repo, mission_tip, plan);
+        account_for_approved_work(state, facts, plan);
     }
     if (!plan.steps.empty() && !plan.steps.back().planning) {
         // The target into the mission branch last, as lane-planning does, so that a conflict
@@ -486,16 +516,21 @@ Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, 
         // final squash onto the target is clean.
         plan.steps.push_back(Step{plan.target, plan.target, {}, true});
     }
-    if (needs_mission_branch && mission_tip.empty()) {
+    if (needs_mission_branch && facts.mission_tip.empty()) {
         plan.refuse("MISSION_BRANCH_MISSING",
                     "the mission branch " + plan.mission_branch + " does not exist",
                     Json{{"branch", plan.mission_branch}});
     }
-    if (mission_tip.empty()) {
+    if (facts.mission_tip.empty()) {
         // Without a mission branch no lane is merged: the planning work is on the target.
         plan.steps.clear();
     }
     return plan;
+}
+
+Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh, PlanChecks checks) {
+    const PlanFacts facts = read_plan_facts(state, request, fresh, checks);
+    return decide_plan(state, request, fresh, checks, facts);
 }
 
 Json dry_run_lanes(const LanesManifest& lanes) {

@@ -3,6 +3,7 @@
 // by merging in memory (merge_forecast.cpp).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,8 +51,42 @@ struct Plan {
 // status scanned, no branch outside lanes.json looked for.
 enum class PlanChecks { all, steps_only };
 
-// The mission's plan with every check of ARCHITECTURE.md decision 10 made (`fresh`: a new
-// merge, so the main checkout's changes and stale lanes are checked too); nothing written.
+// What the plan reads from git and the disk, read once by read_plan_facts, so that deciding
+// the plan (decide_plan) is a pure function of the loop state, the request and these facts.
+struct PlanFacts {
+    std::string configured_strategy; // merge.strategy in .kittify/config.yaml ("" unset)
+    bool target_exists = false;
+    std::optional<std::string> checked_out; // the main checkout's branch; none: detached
+    std::vector<std::string> main_changes;  // its uncommitted paths (a fresh merge)
+    std::string mission_tip;                // "" when the mission branch does not exist
+    struct LaneFacts {
+        std::optional<std::string> tip; // none: the lane branch does not exist
+        // stale_paths against the mission branch, when it does not hold the lane (a fresh
+        // merge)
+        std::optional<std::vector<std::string>> stale;
+        std::vector<std::string> changes; // the worktree's uncommitted paths (every check)
+    };
+    std::map<std::string, LaneFacts> lanes; // the code lanes with work to merge, by id
+    // The mission's lane branches lanes.json does not list, and whether the mission branch
+    // or the target holds each (every check).
+    struct UnlistedBranch {
+        std::string branch, tip;
+        bool kept = false;
+    };
+    std::vector<UnlistedBranch> unlisted;
+};
+
+PlanFacts read_plan_facts(loop::LoopState& state, const MergeRequest& request, bool fresh,
+                          PlanChecks checks);
+
+// The plan and its problems, in the order they are reported: WPs not approved, the target,
+// the main checkout (`fresh`: a new merge), each code lane in merge order (its branch, its
+// staleness, its worktree), approved work no step merges, the mission branch. Pure.
+Plan decide_plan(const loop::LoopState& state, const MergeRequest& request, bool fresh,
+                 PlanChecks checks, const PlanFacts& facts);
+
+// decide_plan on read_plan_facts: the mission's plan with every check of ARCHITECTURE.md
+// decision 10 made; nothing written.
 Plan make_plan(loop::LoopState& state, const MergeRequest& request, bool fresh,
                PlanChecks checks = PlanChecks::all);
 

@@ -13,6 +13,7 @@
 #include "kitty/error.hpp"
 #include "loop_decisions.hpp"
 #include "loop_model.hpp"
+#include "merge_plan.hpp"
 #include "process.hpp"
 
 namespace fs = std::filesystem;
@@ -862,4 +863,140 @@ TEST(HandoffVerdict, IllegalTransitionsAndNoMoves) {
     EXPECT_EQ(walk(forced), (Steps{{"done", "in_progress"}}));
     EXPECT_EQ(refusal([&] { decide(wp_in("approved"), move_request(""), "approved"); }),
               "ALREADY_IN_LANE");
+}
+
+namespace {
+
+using kitty::merge_detail::decide_plan;
+using kitty::merge_detail::PlanChecks;
+using kitty::merge_detail::PlanFacts;
+
+// The facts of a ready merge of the States mission below: main checked out and clean, the
+// mission branch there, lane-a and lane-b with tips the mission branch holds.
+PlanFacts ready_merge() {
+    PlanFacts f;
+    f.target_exists = true;
+    f.checked_out = "main";
+    f.mission_tip = "m1";
+    f.lanes["lane-a"].tip = "a1";
+    f.lanes["lane-b"].tip = "b1";
+    return f;
+}
+
+std::vector<std::string> problem_codes(const kitty::merge_detail::Plan& plan) {
+    std::vector<std::string> codes;
+    for (const kitty::Json& p : plan.problems) {
+        codes.push_back(p["code"].get<std::string>());
+    }
+    return codes;
+}
+
+std::vector<std::string> step_branches(const kitty::merge_detail::Plan& plan) {
+    std::vector<std::string> out;
+    for (const auto& s : plan.steps) {
+        out.push_back(s.branch);
+    }
+    return out;
+}
+
+} // namespace
+
+// The merge plan (ARCHITECTURE.md decision 10) on in-memory states and facts.
+class MergePlans : public States {
+protected:
+    // WP01 in lane-a; WP02 in lane-b, which depends on lane-a; WP03 a planning WP.
+    LoopState mission(const std::string& wp01, const std::string& wp02,
+                      const std::string& wp03 = "approved") {
+        fs::create_directories(tmp / ".kittify"); // a project: the plan names its checkouts
+        LoopState s = state({{"WP01", wp01, "", "lane-a", {}},
+                             {"WP02", wp02, "", "lane-b", {"WP01"}},
+                             {"WP03", wp03, "", "lane-planning", {}}});
+        kitty::LanesManifest lanes;
+        lanes.mission_slug = "001-demo";
+        lanes.mission_branch = "kitty/mission-001-demo";
+        lanes.target_branch = "main";
+        lanes.lanes = {{"lane-b", {"WP02"}, {}, {}, {"lane-a"}, 0},
+                       {"lane-a", {"WP01"}, {}, {}, {}, 0},
+                       {"lane-planning", {"WP03"}, {}, {}, {}, 0}};
+        s.lanes = lanes;
+        return s;
+    }
+};
+
+TEST_F(MergePlans, AReadyMissionMergesItsLanesInDependencyOrderThenThePlanningLane) {
+    const LoopState s = mission("approved", "approved");
+    const auto plan = decide_plan(s, {}, true, PlanChecks::all, ready_merge());
+    EXPECT_TRUE(plan.problems.empty()) << plan.problems.dump();
+    EXPECT_EQ(plan.target, "main");
+    EXPECT_EQ(plan.strategy, "squash");
+    EXPECT_EQ(step_branches(plan),
+              (std::vector<std::string>{"kitty/mission-001-demo-lane-a",
+                                        "kitty/mission-001-demo-lane-b", "main"}));
+    EXPECT_EQ(plan.approved, (std::vector<std::string>{"WP01", "WP02", "WP03"}));
+}
+
+TEST_F(MergePlans, EveryProblemIsReportedInOrder) {
+    const LoopState s = mission("approved", "for_review");
+    PlanFacts f = ready_merge();
+    f.checked_out = "kitty/mission-001-demo-lane-a";
+    f.main_changes = {"kitty-specs/001-demo/status.events.jsonl", "src/app.py"};
+    f.lanes["lane-a"].stale = std::vector<std::string>{"src/app.py"};
+    f.lanes["lane-b"].tip.reset();
+    f.lanes["lane-b"].changes = {"src/b.py"};
+    f.unlisted = {{"kitty/mission-001-demo-lane-c", "c1", false},
+                  {"kitty/mission-001-demo-lane-d", "d1", true}};
+    const auto plan = decide_plan(s, {}, true, PlanChecks::all, f);
+    EXPECT_EQ(problem_codes(plan),
+              (std::vector<std::string>{"WP_NOT_APPROVED", "TARGET_NOT_CHECKED_OUT",
+                                        "MAIN_CHECKOUT_DIRTY", "LANE_STALE", "LANE_BRANCH_MISSING",
+                                        "LANE_DIRTY", "UNMERGED_LANE_BRANCH"}));
+    // The status files are the done commit's own, not uncommitted work in the way.
+    EXPECT_EQ(plan.problems[2]["paths"], kitty::Json::array({"src/app.py"}));
+    EXPECT_TRUE(plan.conflict); // a checkout in the way is a conflict with existing state
+    // A step-only plan (the loop's forecast) scans nothing and looks for no other branch.
+    const auto steps_only = decide_plan(s, {}, false, PlanChecks::steps_only, ready_merge());
+    EXPECT_EQ(problem_codes(steps_only), (std::vector<std::string>{"WP_NOT_APPROVED"}));
+}
+
+TEST_F(MergePlans, ApprovedWorkOutsideTheLanesIsRefused) {
+    LoopState s = mission("approved", "approved");
+    s.lanes->lanes.erase(s.lanes->lanes.begin()); // lane-b dropped from lanes.json
+    const auto plan = decide_plan(s, {}, true, PlanChecks::all, ready_merge());
+    EXPECT_EQ(problem_codes(plan), (std::vector<std::string>{"WP_NOT_IN_LANES"}));
+    EXPECT_EQ(plan.problems[0]["wp_id"], "WP02");
+}
+
+TEST_F(MergePlans, DoneWorkIsNotMergedAgainAndWithoutAMissionBranchNoLaneIs) {
+    const LoopState done = mission("done", "done", "done");
+    const auto nothing = decide_plan(done, {}, true, PlanChecks::all, ready_merge());
+    EXPECT_TRUE(nothing.approved.empty());
+    EXPECT_TRUE(nothing.steps.empty());
+    const LoopState s = mission("approved", "done", "done");
+    PlanFacts f = ready_merge();
+    f.mission_tip.clear();
+    const auto plan = decide_plan(s, {}, true, PlanChecks::all, f);
+    EXPECT_EQ(problem_codes(plan), (std::vector<std::string>{"MISSION_BRANCH_MISSING"}));
+    EXPECT_TRUE(plan.steps.empty());
+}
+
+TEST_F(MergePlans, TheTargetAndStrategyComeFromTheRequestThenLanesJsonAndTheConfig) {
+    const LoopState s = mission("approved", "approved");
+    PlanFacts f = ready_merge();
+    f.configured_strategy = "merge";
+    kitty::MergeRequest request;
+    EXPECT_EQ(decide_plan(s, request, true, PlanChecks::all, f).strategy, "merge");
+    request.strategy = "squash";
+    request.target_branch = "release";
+    const auto plan = decide_plan(s, request, true, PlanChecks::all, f);
+    EXPECT_EQ(plan.strategy, "squash");
+    EXPECT_EQ(plan.target, "release");
+    EXPECT_EQ(problem_codes(plan), (std::vector<std::string>{"TARGET_NOT_CHECKED_OUT"}));
+    f.configured_strategy = "rebase";
+    try {
+        decide_plan(s, {}, true, PlanChecks::all, f);
+        ADD_FAILURE() << "a configured rebase strategy was accepted";
+    } catch (const kitty::Error& e) {
+        EXPECT_EQ(e.code(), "UNSUPPORTED_STRATEGY");
+        EXPECT_EQ(e.exit(), kitty::Exit::usage);
+    }
 }
