@@ -448,6 +448,14 @@ std::optional<std::string> WpFrontmatter::string_field(std::string_view name) co
     return it->second.text;
 }
 
+std::string WpFrontmatter::scalar_text(std::string_view name) const {
+    const auto it = fields.find(std::string(name));
+    if (it == fields.end() || !it->second.is_scalar() || it->second.kind == Kind::null) {
+        return "";
+    }
+    return std::string(py_strip(it->second.text));
+}
+
 std::vector<std::string> WpFrontmatter::list_field(std::string_view name) const {
     std::vector<std::string> out;
     const auto it = fields.find(std::string(name));

@@ -129,15 +129,9 @@ AcceptanceFacts read_acceptance_facts(LoopState& state, bool strict) {
                               ""};
         if (strict) {
             const WpFrontmatter front = read_wp_file(wp.file());
-            // A scalar of any kind: 3.1.1's model reads shell_pid as a number.
-            const auto scalar = [&front](const char* key) {
-                const auto it = front.fields.find(key);
-                return it == front.fields.end() ? std::string()
-                                                : std::string(py_strip(it->second.text));
-            };
-            w.agent = scalar("agent");
-            w.shell_pid = scalar("shell_pid");
-            w.assignee = scalar("assignee");
+            w.agent = front.scalar_text("agent");
+            w.shell_pid = front.scalar_text("shell_pid");
+            w.assignee = front.scalar_text("assignee");
         }
         f.wps.push_back(std::move(w));
     }

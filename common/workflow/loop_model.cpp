@@ -33,7 +33,7 @@ namespace kitty::loop {
 
 namespace {
 
-constexpr std::string_view kFrontmatterCacheHeader = "kitty wp-frontmatter cache 3\n";
+constexpr std::string_view kFrontmatterCacheHeader = "kitty wp-frontmatter cache 4\n";
 
 // A field with '%' and every byte below 0x20 written as %XX: no field holds a tab, a newline
 // or the list separator (0x1f).
@@ -835,7 +835,7 @@ LoopWp::Frontmatter LoopWp::frontmatter_of(const WpFrontmatter& parsed) {
     return Frontmatter{parsed.dependencies(), parsed.list_field("owned_files"),
                        parsed.string_field("agent").value_or(""),
                        parsed.string_field("execution_mode") == "planning_artifact",
-                       parsed.string_field("shell_pid").value_or("")};
+                       parsed.scalar_text("shell_pid")};
 }
 
 const LoopWp::Frontmatter& LoopWp::front() const {

@@ -475,7 +475,7 @@ std::set<std::string> cached_names(const fs::path& cache, bool by_stat = false) 
     std::istringstream lines(slurp(cache));
     std::string line;
     std::getline(lines, line);
-    EXPECT_EQ(line, "kitty wp-frontmatter cache 3");
+    EXPECT_EQ(line, "kitty wp-frontmatter cache 4");
     while (std::getline(lines, line)) {
         if (!by_stat || line.ends_with('\t')) {
             names.insert(line.substr(0, line.find('\t')));
@@ -507,7 +507,7 @@ TEST(FindingsLoop, TheFrontmatterCacheNeverAnswersForAChangedFile) {
     write_fixture(wp01, text.substr(0, at) + "dependencies: [WP02]" + text.substr(at + 16));
     fs::last_write_time(wp01, aged);
     EXPECT_EQ(p.next("A")["wp_id"], "WP02") << "WP01 waits for WP02: the cached [] is stale";
-    write_fixture(cache, "kitty wp-frontmatter cache 3\nWP01-alpha.md\t%zz\n{not a cache");
+    write_fixture(cache, "kitty wp-frontmatter cache 4\nWP01-alpha.md\t%zz\n{not a cache");
     EXPECT_EQ(p.next("B")["wp_id"], "WP03");
     EXPECT_EQ(cached_names(cache).size(), 3u) << "rebuilt";
     fs::remove(cache);

@@ -4,12 +4,14 @@
 // previous holder. Time moves with SOURCE_DATE_EPOCH; an agent whose shell has exited is
 // simulated by running kitty from `sh -c`, which exits afterwards.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "kitty/json.hpp"
+#include "kitty/text.hpp"
 #include "loop_project.hpp"
 #include "process.hpp"
 
@@ -27,7 +29,8 @@ const long kT0 = std::chrono::duration_cast<std::chrono::seconds>(
                      .count() +
                  3600;
 
-// spec-kitty at kT0 + minutes, from a shell that exits afterwards (its pid dies with it).
+// spec-kitty at kT0 + minutes, from a shell that exits afterwards (its pid dies with it);
+// `expect` -1 takes any exit status.
 Json at(const Project& p, long minutes, std::vector<std::string> args, int expect = 0) {
     std::string line = kitty::test::tool_path("spec-kitty");
     for (const std::string& a : args) {
@@ -39,7 +42,9 @@ Json at(const Project& p, long minutes, std::vector<std::string> args, int expec
         {"",
          p.root,
          {{"HOME", p.home.string()}, {"SOURCE_DATE_EPOCH", std::to_string(kT0 + minutes * 60)}}});
-    EXPECT_EQ(r.exit_code, expect) << line << "\n" << r.out << r.err;
+    if (expect >= 0) {
+        EXPECT_EQ(r.exit_code, expect) << line << "\n" << r.out << r.err;
+    }
     return kitty::parse_json(r.out, "stdout");
 }
 
@@ -139,4 +144,41 @@ TEST(Liveness, TheLeaseComesFromTheProjectConfigAndBadValuesAreClearErrors) {
     const Json bad = at(p, 0, {"status", "--mission", "001-demo"}, 3);
     EXPECT_EQ(bad["code"], "INVALID_CONFIG");
     EXPECT_EQ(bad["path"], config.string());
+}
+
+// A 3.1.1 agent writes no heartbeat: the shell_pid of its WP file, unquoted as 3.1.1 writes
+// it, is its only sign of life. While that shell lives, its claim is never stale, however
+// long ago it was made.
+TEST(Liveness, AClaimWhoseWpFileNamesALiveShellIsNotTakenOver) {
+    Project p;
+    p.finalized_mission(kThreeWps);
+    p.commit("finalized");
+    ASSERT_EQ(at(p, 0, {"next", "--agent", "A", "--mission", "001-demo"})["wp_id"], "WP01");
+    at(p, 0, {"agent", "action", "implement", "WP01", "--agent", "A"});
+    fs::remove(p.root / ".kittify/runtime/heartbeats/001-demo/A.json");
+    fs::path wp01;
+    for (const auto& e : fs::directory_iterator(p.root / "kitty-specs/001-demo/tasks")) {
+        if (e.path().filename().string().starts_with("WP01")) {
+            wp01 = e.path();
+        }
+    }
+    ASSERT_FALSE(wp01.empty());
+    std::string text = kitty::read_file_bytes(wp01);
+    const std::string live = "shell_pid: " + std::to_string(::getpid()) + "\n";
+    if (const auto at_key = text.find("\nshell_pid:"); at_key != std::string::npos) {
+        text.replace(at_key + 1, text.find('\n', at_key + 1) - at_key, live);
+    } else {
+        text.insert(4, live); // after the opening "---\n"
+    }
+    write_fixture(wp01, text);
+
+    const Json report = at(p, 90, {"status", "--mission", "001-demo"});
+    EXPECT_EQ(wp_of(report, "WP01")["liveness"], "live") << report;
+    const Json other = at(p, 90, {"next", "--agent", "B", "--mission", "001-demo"}, -1);
+    EXPECT_NE(other["wp_id"], "WP01") << other;
+    for (const Json& e : p.events()) {
+        EXPECT_FALSE(e["reason"].is_string() &&
+                     e["reason"].get<std::string>().starts_with("Taken over"))
+            << e;
+    }
 }

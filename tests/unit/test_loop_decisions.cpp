@@ -375,7 +375,7 @@ TEST(FrontmatterCache, EntriesReadBackExactly) {
                 << "cut at " << cut << " read " << e.name;
         }
     }
-    const std::string header = "kitty wp-frontmatter cache 3\n";
+    const std::string header = "kitty wp-frontmatter cache 4\n";
     for (const std::string bad :
          {"WP01.md\t1\t2\t3\t0\tx\t7\t\t",     // a field short
           "WP01.md\t1\t2\t3\t0\tx\t7\t\t\t\t", // a field over

@@ -56,6 +56,18 @@ TEST(WpFrontmatter, AcceptsWhat311Accepts) {
     EXPECT_EQ(crlf.body, "\n# WP01\n");
 }
 
+// shell_pid as 3.1.1 writes it (unquoted), as kitty writes it (quoted), and the fields that
+// hold no scalar.
+TEST(WpFrontmatter, ScalarTextIsTheValueOfAnyScalarAsWritten) {
+    EXPECT_EQ(parse("work_package_id: WP01\nshell_pid: 21012\n").scalar_text("shell_pid"), "21012");
+    EXPECT_EQ(parse("work_package_id: WP01\nshell_pid: \"65044\"\n").scalar_text("shell_pid"),
+              "65044");
+    EXPECT_EQ(parse("work_package_id: WP01\nagent: claude\n").scalar_text("agent"), "claude");
+    EXPECT_EQ(parse("work_package_id: WP01\n").scalar_text("shell_pid"), "");
+    EXPECT_EQ(parse("work_package_id: WP01\nassignee: null\n").scalar_text("assignee"), "");
+    EXPECT_EQ(parse("work_package_id: WP01\nowned_files: [a, b]\n").scalar_text("owned_files"), "");
+}
+
 TEST(WpFrontmatter, RejectsWhat311Rejects) {
     const std::string head = "---\nwork_package_id: WP01\n";
     EXPECT_EQ(error_code(head + "dependencies:\n---\n"), "INVALID_FIELD");

@@ -24,6 +24,10 @@ struct WpFrontmatter {
     std::map<std::string, int> key_lines; // the file line of each key that was read
 
     std::optional<std::string> string_field(std::string_view name) const;
+    // The stripped source text of a scalar field of any type ("" when absent, null or not a
+    // scalar): 3.1.1's models read some fields, like shell_pid, as numbers, and its files
+    // hold them unquoted.
+    std::string scalar_text(std::string_view name) const;
     std::vector<std::string> list_field(std::string_view name) const;
     void set_string(const std::string& name, std::string value);
     void set_list(const std::string& name, const std::vector<std::string>& values);
