@@ -34,7 +34,7 @@ std::string_view liveness_name(Liveness liveness) {
 
 std::string wp_holder(std::string_view lane, const std::string& actor,
                       const std::string& frontmatter_agent) {
-    if (lane != "claimed" && lane != "in_progress" && lane != "in_review") {
+    if (const auto held = lane_of(lane); !held || !kHeldLanes.contains(*held)) {
         return "";
     }
     static const std::set<std::string, std::less<>> generic = {

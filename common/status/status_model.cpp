@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_lane(std::string_view lane) {
-    return std::find(kStatusLanes.begin(), kStatusLanes.end(), lane) != kStatusLanes.end();
-}
-
 bool is_rollback(const StatusEvent& e) {
     return e.from_lane == "for_review" && e.to_lane == "in_progress" && e.review_ref.has_value();
 }
@@ -59,7 +55,7 @@ std::optional<std::string> canonical_lane(std::string_view name) {
     if (lane == "doing") {
         lane = "in_progress";
     }
-    return is_lane(lane) ? std::optional<std::string>(lane) : std::nullopt;
+    return lane_of(lane) ? std::optional<std::string>(lane) : std::nullopt;
 }
 
 bool transition_allowed(std::string_view from, std::string_view to) {
@@ -452,7 +448,7 @@ void parse_status_lines(std::string_view text, const fs::path& path, int lines_b
         e.wp_id = text_of(wp_id);
         e.from_lane = text_of(from_lane);
         e.to_lane = text_of(to_lane);
-        if (!is_lane(e.from_lane) || !is_lane(e.to_lane)) {
+        if (!lane_of(e.from_lane) || !lane_of(e.to_lane)) {
             fail("Invalid event structure (unknown lane)");
         }
         e.at = text_of(at);

@@ -192,18 +192,16 @@ public:
     void set_issued(MissionStep issued, const std::string& agent) {
         const std::string step = step_name(issued);
         state_["issued_step_id"] = step;
-        {
-            state_["decisions"]["raci:" + step] =
-                Json{{"accountable", {{"actor_id", nullptr}, {"actor_type", "human"}}},
-                     {"consulted", Json::array()},
-                     {"inferred_rule", "prompt_default"},
-                     {"informed", Json::array()},
-                     {"override_reason", nullptr},
-                     {"responsible", {{"actor_id", nullptr}, {"actor_type", "llm"}}},
-                     {"source", "inferred"},
-                     {"step_id", step}};
-            event("NextStepIssued", step, agent);
-        }
+        state_["decisions"]["raci:" + step] =
+            Json{{"accountable", {{"actor_id", nullptr}, {"actor_type", "human"}}},
+                 {"consulted", Json::array()},
+                 {"inferred_rule", "prompt_default"},
+                 {"informed", Json::array()},
+                 {"override_reason", nullptr},
+                 {"responsible", {{"actor_id", nullptr}, {"actor_type", "llm"}}},
+                 {"source", "inferred"},
+                 {"step_id", step}};
+        event("NextStepIssued", step, agent);
     }
 
     void complete(MissionStep step, const std::string& agent) {
@@ -456,12 +454,8 @@ std::vector<std::string> guard_failures(const LoopState& state, MissionStep step
 
 bool step_complete(const LoopState& state, MissionStep step) {
     for (const LoopWp& wp : state.wps) {
-        const bool ok = step == MissionStep::implement
-                            ? (wp.lane == WpLane::for_review || wp.lane == WpLane::in_review ||
-                               wp.lane == WpLane::approved || wp.lane == WpLane::done ||
-                               wp.lane == WpLane::canceled)
-                            : (wp.lane == WpLane::approved || wp.lane == WpLane::done ||
-                               wp.lane == WpLane::canceled);
+        const LaneSet& past = step == MissionStep::implement ? kHandedOffLanes : kApprovedLanes;
+        const bool ok = past.contains(wp.lane) || wp.lane == WpLane::canceled;
         if (!ok || !wp.has_events) {
             return false;
         }

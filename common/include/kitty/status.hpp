@@ -45,16 +45,10 @@ const std::string& lane_name(WpLane lane);
 // The lane of a canonical name ("in_progress", not "doing"), or nullopt.
 std::optional<WpLane> lane_of(std::string_view name);
 
-// Serialised by name wherever a lane goes into a JSON document.
-NLOHMANN_JSON_SERIALIZE_ENUM(WpLane, {{WpLane::planned, "planned"},
-                                      {WpLane::claimed, "claimed"},
-                                      {WpLane::in_progress, "in_progress"},
-                                      {WpLane::for_review, "for_review"},
-                                      {WpLane::in_review, "in_review"},
-                                      {WpLane::approved, "approved"},
-                                      {WpLane::done, "done"},
-                                      {WpLane::blocked, "blocked"},
-                                      {WpLane::canceled, "canceled"}})
+// Written by name wherever a lane goes into a JSON document.
+inline void to_json(Json& json, WpLane lane) {
+    json = lane_name(lane);
+}
 
 // A set of lanes: the named groups below are the loop's vocabulary.
 class LaneSet {
