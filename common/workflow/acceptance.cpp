@@ -30,7 +30,7 @@ std::vector<AcceptanceProblem> acceptance_problems(const AcceptanceFacts& f) {
                 f.slug);
     }
     for (const AcceptanceFacts::Wp& wp : f.wps) {
-        if (wp.lane != WpLane::approved && wp.lane != WpLane::done) {
+        if (!kApprovedLanes.contains(wp.lane)) {
             add("WP_NOT_APPROVED", wp.id + " is " + lane_name(wp.lane) + ", not approved or done",
                 wp.file, 0, "finish and review it: spec-kitty next hands it out");
         }

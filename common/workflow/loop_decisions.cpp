@@ -78,8 +78,6 @@ bool on_forward_walk(WpLane lane) {
     return lane <= WpLane::done;
 }
 
-} // namespace
-
 // The move's shape, without the checks.
 Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to) {
     Move move;
@@ -97,6 +95,8 @@ Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to) {
     move.needs_readiness = verdict_or_handoff && !request.force && from != to;
     return move;
 }
+
+} // namespace
 
 // Every check of a move-task on the state read under the status lock (ownership, feedback,
 // reason, subtasks, the lane walk), and the move; nothing is written.

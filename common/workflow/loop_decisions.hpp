@@ -35,9 +35,6 @@ struct Move {
     bool needs_readiness = false;
 };
 
-// The move's shape, without the checks.
-Move plan_move(const LoopWp& wp, const MoveTaskRequest& request, WpLane to);
-
 // The hand-off verdict of a move-task: every check (ownership, review feedback for a
 // rejection, a reason for a release, the open subtasks, the lane walk) and the move. A
 // refusal is an Error(Exit::check_failed) with its code. `open_subtasks` gives the WP's
