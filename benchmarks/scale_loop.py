@@ -21,7 +21,9 @@ With --compare-with REPORT (the --json or --save report of a run on fewer WPs), 
 run to this one is printed: per command, the growth of its CPU median; and for all loop calls,
 this run's median over that run's median with that run's calls weighted to this run's mix of
 commands. Idle agents ask `next` again and again on a small mission, where few WPs are ready,
-so its plain median is mostly cheap `next` calls and compares different work.
+so its plain median is mostly cheap `next` calls and compares different work. For the same
+reason a `next` that answers "blocked" (it reads the state and answers; it claims nothing) is
+its own command in the report, `next (blocked)`, beside `next` that hands out work.
 
 Usage: benchmarks/scale_loop.py [--bin build/tools] [--wps 100] [--agents 8] [--reject 5]
                                 [--target-commits N] [--think MS] [--keep DIR] [--json]
@@ -141,6 +143,8 @@ def agent_main(args):
         doc = json.loads(out) if out.strip() else {}
         if label == "next" and doc.get("action") == "resolve":
             label = "resolve step"  # a call that answered a resolve step
+        elif label == "next" and doc.get("kind") == "blocked":
+            label = "next (blocked)"  # read and answered: nothing claimed
         calls.write(json.dumps({"label": label, "cpu": cpu, "wall": wall, "rc": rc}) + "\n")
         if rc not in ok:
             raise RuntimeError("%s: %s exit %d\n%s%s" % (name, " ".join(argv), rc,
